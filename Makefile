@@ -1,0 +1,217 @@
+# Bulkhead - static partitioning hypervisor for ARM64.
+#
+#   make                      build build/qemu-virt/bulkhead.{bin,elf}
+#   make BOARD=rpi4           the same for the Raspberry Pi 4
+#   make run                  build and boot the default system in QEMU
+#   make check                every test (host unit tests + QEMU system tests)
+#   make <board>_defconfig    reset build/<board>/.config from boards/<board>/defconfig
+#   make menuconfig           edit build/$(BOARD)/.config
+#   make lint                 clang-format, cppcheck and clang-tidy on the hypervisor
+#   make help                 all targets
+#
+# V=1 shows full commands. Missing Debian packages are installed on first
+# use (scripts/deps.sh); arm64 packages are downloaded into build/target/.
+
+BOARD ?= qemu-virt
+O := build
+B := $(O)/$(BOARD)
+HOST_B := $(O)/host
+TARGET_PKG := $(O)/target
+
+CROSS_COMPILE ?= aarch64-linux-gnu-
+CC := $(CROSS_COMPILE)gcc
+OBJCOPY := $(CROSS_COMPILE)objcopy
+READELF := $(CROSS_COMPILE)readelf
+HOST_CC ?= gcc
+PYTHON := /usr/bin/python3
+QEMU := qemu-system-aarch64
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+BOARDS := $(patsubst boards/%/defconfig,%,$(wildcard boards/*/defconfig))
+ifeq ($(filter $(BOARD),$(BOARDS)),)
+$(error BOARD=$(BOARD) is not a board; choose one of: $(BOARDS))
+endif
+
+BULKHEAD_VERSION := 0.1.0
+
+.DEFAULT_GOAL := all
+.PHONY: all run check help clean distclean deps menuconfig savedefconfig lint \
+	unit-tests system-tests host-tools bin-all FORCE
+
+# ---------------------------------------------------------------- packages
+DEPS_STAMP := $(O)/.deps-ok
+$(DEPS_STAMP): scripts/deps.sh
+	$(Q)mkdir -p $(O)
+	$(Q)scripts/deps.sh
+	$(Q)touch $@
+
+deps: $(DEPS_STAMP)
+
+LIBFDT_DIR := $(TARGET_PKG)/libfdt-dev
+LIBFDT_A := $(LIBFDT_DIR)/usr/lib/aarch64-linux-gnu/libfdt.a
+$(LIBFDT_A): scripts/target-packages scripts/fetch-target.sh | $(DEPS_STAMP)
+	$(Q)scripts/fetch-target.sh libfdt-dev $(LIBFDT_DIR)
+	$(Q)touch $@
+
+LINUX_IMAGE_DIR := $(TARGET_PKG)/linux-image
+LINUX_IMAGE_PKG := $(shell awk '$$1 ~ /^linux-image-/ { print $$1 }' scripts/target-packages)
+LINUX_ABI := $(patsubst linux-image-%-arm64,%,$(LINUX_IMAGE_PKG))
+RPI4_DTB := $(LINUX_IMAGE_DIR)/usr/lib/linux-image-$(LINUX_ABI)-arm64/broadcom/bcm2711-rpi-4-b.dtb
+$(RPI4_DTB): scripts/target-packages scripts/fetch-target.sh | $(DEPS_STAMP)
+	$(Q)scripts/fetch-target.sh $(LINUX_IMAGE_PKG) $(LINUX_IMAGE_DIR)
+	$(Q)touch $@
+
+# ---------------------------------------------------------------- Kconfig
+KCONFIG_FILES := Kconfig $(wildcard */Kconfig */*/Kconfig)
+KCONFIG = srctree=$(CURDIR) KCONFIG_CONFIG=$(O)/$(1)/.config $(PYTHON) -m
+CONFIG_H := $(B)/include/generated/config.h
+VERSION_H := $(B)/include/generated/version.h
+
+# A board's .config is created once from its defconfig; later edits stay.
+$(O)/%/.config: | $(DEPS_STAMP)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(call KCONFIG,$*) defconfig --kconfig Kconfig boards/$*/defconfig >/dev/null
+
+%_defconfig: | $(DEPS_STAMP)
+	$(Q)test -f boards/$*/defconfig || { echo "no board '$*' (boards: $(BOARDS))"; exit 1; }
+	$(Q)mkdir -p $(O)/$*
+	$(Q)$(call KCONFIG,$*) defconfig --kconfig Kconfig boards/$*/defconfig
+
+menuconfig: $(B)/.config
+	$(Q)$(call KCONFIG,$(BOARD)) menuconfig Kconfig
+
+savedefconfig: $(B)/.config
+	$(Q)$(call KCONFIG,$(BOARD)) savedefconfig --kconfig Kconfig --out $(B)/defconfig
+	@echo "wrote $(B)/defconfig (copy it to boards/$(BOARD)/defconfig to keep it)"
+
+$(CONFIG_H): $(B)/.config $(KCONFIG_FILES)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(call KCONFIG,$(BOARD)) olddefconfig Kconfig >/dev/null
+	$(Q)grep -qx 'CONFIG_BOARD_NAME="$(BOARD)"' $(B)/.config || { \
+		echo "$(B)/.config is for another board than $(BOARD); run 'make $(BOARD)_defconfig'"; \
+		exit 1; }
+	$(Q)$(call KCONFIG,$(BOARD)) genconfig --header-path $@.tmp Kconfig
+	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+# Rewritten only when the version string changes, so builds stay incremental.
+$(VERSION_H): FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)rev=$$(git describe --always --dirty 2>/dev/null || echo unknown); \
+	 echo "#define BULKHEAD_VERSION_STRING \"$(BULKHEAD_VERSION) ($$rev)\"" >$@.tmp; \
+	 if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+# ---------------------------------------------------------------- hypervisor
+HYP_SRCS := $(wildcard arch/arm64/*.S arch/arm64/*.c core/*.c core/lib/*.c core/drivers/*.c)
+HYP_OBJS := $(patsubst %,$(B)/obj/%.o,$(HYP_SRCS))
+
+HYP_CPPFLAGS := -include $(CONFIG_H) -Iarch/arm64/include -Icore/include -I$(B)/include \
+	-isystem $(LIBFDT_DIR)/usr/include
+HYP_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
+	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -ffreestanding -fno-common \
+	-fno-stack-protector -fpie -fvisibility=hidden -march=armv8-a -mgeneral-regs-only \
+	-mno-outline-atomics -mstrict-align -fno-omit-frame-pointer -MMD -MP
+HYP_ASFLAGS := -D__ASSEMBLER__ -march=armv8-a -MMD -MP
+HYP_LDFLAGS := -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-T,arch/arm64/linker.ld \
+	-Wl,-z,norelro -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--fatal-warnings
+
+all: $(B)/bulkhead.bin
+
+$(B)/obj/%.c.o: %.c $(CONFIG_H) $(VERSION_H) $(LIBFDT_A)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(HYP_CPPFLAGS) $(HYP_CFLAGS) -c $< -o $@
+
+$(B)/obj/%.S.o: %.S $(CONFIG_H)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(HYP_CPPFLAGS) $(HYP_ASFLAGS) -c $< -o $@
+
+# Only R_AARCH64_RELATIVE relocations can be applied by head.S: check it.
+$(B)/bulkhead.elf: $(HYP_OBJS) $(LIBFDT_A) arch/arm64/linker.ld
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HYP_LDFLAGS) -o $@.tmp $(HYP_OBJS) $(LIBFDT_A)
+	$(Q)if $(READELF) -rW $@.tmp | awk 'NR > 3 && NF >= 3' | grep -v R_AARCH64_RELATIVE | grep -q .; then \
+		echo "$@: relocations other than R_AARCH64_RELATIVE:"; \
+		$(READELF) -rW $@.tmp | grep -v R_AARCH64_RELATIVE; rm -f $@.tmp; exit 1; fi
+	$(Q)mv $@.tmp $@
+
+$(B)/bulkhead.bin: $(B)/bulkhead.elf
+	@$(if $(Q),echo "  OBJCOPY $@")
+	$(Q)$(OBJCOPY) -O binary $< $@
+
+bin-all:
+	$(Q)for b in $(BOARDS); do $(MAKE) --no-print-directory BOARD=$$b all || exit 1; done
+
+-include $(HYP_OBJS:.o=.d)
+
+# ---------------------------------------------------------------- run
+QEMU_GIC ?= 3
+QEMU_SMP ?= 4
+QEMU_MEM ?= 1G
+QEMU_MACHINE := virt,virtualization=on,gic-version=$(QEMU_GIC)
+QEMU_ARGS := -M $(QEMU_MACHINE) -cpu cortex-a72 -smp $(QEMU_SMP) -m $(QEMU_MEM) \
+	-nographic -nic none
+
+run: $(B)/bulkhead.bin
+ifneq ($(BOARD),qemu-virt)
+	$(error make run boots QEMU's virt machine: use BOARD=qemu-virt)
+endif
+	@echo "Booting Bulkhead in QEMU (quit: Ctrl-A X)"
+	$(QEMU) $(QEMU_ARGS) -kernel $< $(if $(BOOTARGS),-append "$(BOOTARGS)")
+
+# ---------------------------------------------------------------- host tests
+HOST_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -Icore/include \
+	-DCONFIG_MAX_CPUS=8 -DCONFIG_LOG_LEVEL=3
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(HOST_B)/tests/%,$(wildcard tests/unit/test_*.c))
+
+$(HOST_B)/tests/test_printf: tests/unit/test_printf.c core/lib/printf.c | $(DEPS_STAMP)
+$(HOST_B)/tests/test_dt: tests/unit/test_dt.c core/dt.c core/lib/printf.c core/lib/errors.c | $(DEPS_STAMP)
+$(HOST_B)/tests/%:
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) -lfdt -lcmocka
+
+# Device trees the unit tests read: QEMU's own, for both GIC versions, and Debian's RPi4 tree.
+TEST_DTBS := $(HOST_B)/dtb/qemu-virt-gicv3.dtb $(HOST_B)/dtb/qemu-virt-gicv2.dtb \
+	$(HOST_B)/dtb/bcm2711-rpi-4-b.dtb
+$(HOST_B)/dtb/qemu-virt-gicv%.dtb: | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(QEMU) -M virt,virtualization=on,gic-version=$*,dumpdtb=$@ -cpu cortex-a72 -smp 4 \
+		-m 1G -nographic -nic none >/dev/null
+$(HOST_B)/dtb/bcm2711-rpi-4-b.dtb: $(RPI4_DTB)
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+
+unit-tests: $(UNIT_TESTS) $(TEST_DTBS)
+	$(Q)for t in $(UNIT_TESTS); do \
+		echo "  UNIT    $$t"; BH_TEST_DTB_DIR=$(HOST_B)/dtb $$t || exit 1; done
+
+# ---------------------------------------------------------------- system tests
+PYTEST_ARGS ?=
+system-tests: bin-all | $(DEPS_STAMP)
+	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
+
+check: bin-all unit-tests system-tests
+	@echo "make check: all tests passed"
+
+# ---------------------------------------------------------------- lint
+LINT_SRCS := $(filter %.c,$(HYP_SRCS))
+lint: $(CONFIG_H) $(VERSION_H) $(LIBFDT_A)
+	$(Q)scripts/lint.sh "$(CONFIG_H)" "$(B)/include" "$(LIBFDT_DIR)/usr/include" $(LINT_SRCS)
+
+# ---------------------------------------------------------------- misc
+clean:
+	rm -rf $(B) $(HOST_B)
+
+distclean:
+	rm -rf $(O)
+
+help:
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@echo "boards: $(BOARDS)"

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interface core/ uses to reach the CPU. Everything architectural
+ * (system registers, PSCI conduit, page-table format, barriers) stays
+ * behind these functions.
+ */
+#ifndef ARCH_ARCH_H
+#define ARCH_ARCH_H
+
+#include <bulkhead/types.h>
+
+/* Logical index of the running CPU (0 is the boot CPU), and its MPIDR affinity. */
+unsigned arch_cpu_index(void);
+uint64_t arch_cpu_mpidr(void);
+
+/* The architected counter, and its frequency in Hz. */
+uint64_t arch_counter(void);
+uint64_t arch_counter_freq(void);
+
+/* Spin-wait helpers: relax in a busy loop, sleep until an event, wake sleepers. */
+void arch_cpu_relax(void);
+void arch_wait_event(void);
+void arch_send_event(void);
+
+/* Stops this CPU for good (PSCI CPU_OFF where possible, else a WFI loop). */
+_Noreturn void arch_cpu_park(void);
+
+/* Whole-machine power control through PSCI; park if firmware refuses. */
+_Noreturn void arch_system_off(void);
+_Noreturn void arch_system_reset(void);
+
+/*
+ * Starts the CPU with this MPIDR as logical CPU `index`; it enters
+ * bulkhead_secondary_main(). Returns BH_OK once firmware accepted the request.
+ */
+int arch_cpu_start_psci(unsigned index, uint64_t mpidr);
+int arch_cpu_start_spin_table(unsigned index, uint64_t mpidr, paddr_t release_addr);
+
+/* PSCI firmware version (major << 16 | minor), 0 if PSCI is unusable. */
+uint32_t arch_psci_version(void);
+
+/* Adds identity mappings to the hypervisor's address space (execute-never). */
+int arch_map_device(paddr_t base, uint64_t size);
+int arch_map_ram(paddr_t base, uint64_t size);
+
+/* Where the hypervisor image sits in physical memory: [start, end). */
+paddr_t arch_image_start(void);
+paddr_t arch_image_end(void);
+
+/* Physical address size the CPU supports, in bits (ID_AA64MMFR0_EL1.PARange). */
+unsigned arch_pa_bits(void);
+
+/* Names the CPU from MIDR_EL1, e.g. "Cortex-A72 r0p3" (static buffer per CPU model). */
+const char *arch_cpu_model(void);
+
+/*
+ * Deliberately takes an EL2 exception of the named kind ("data-abort",
+ * "undef"): lets tests prove that the exception report works.
+ */
+void arch_crash_test(const char *kind);
+
+/* Entry points core/ provides to arch/ (the only upward calls). */
+_Noreturn void bulkhead_main(paddr_t dtb);
+_Noreturn void bulkhead_secondary_main(void);
+
+#endif

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Exceptions taken to EL2. Until partitions exist every one is unexpected:
+ * print everything needed to find the cause, then panic.
+ */
+#include <arch/arch.h>
+#include <arch/sysreg.h>
+#include <arch/traps.h>
+#include <bulkhead/log.h>
+#include <bulkhead/string.h>
+
+/* ESR_ELx.EC values, Arm ARM D17.2.37 (ESR_EL2). */
+const char *esr_class_name(uint32_t ec)
+{
+	switch (ec) {
+	case 0x00:
+		return "unknown reason (undefined instruction?)";
+	case 0x01:
+		return "WFI/WFE";
+	case 0x07:
+		return "FP/SIMD access";
+	case 0x0e:
+		return "illegal execution state";
+	case 0x11:
+	case 0x15:
+		return "SVC";
+	case 0x12:
+	case 0x16:
+		return "HVC";
+	case 0x13:
+	case 0x17:
+		return "SMC";
+	case 0x18:
+		return "MSR/MRS/system instruction";
+	case 0x20:
+		return "instruction abort from a lower EL";
+	case 0x21:
+		return "instruction abort at EL2";
+	case 0x22:
+		return "PC alignment fault";
+	case 0x24:
+		return "data abort from a lower EL";
+	case 0x25:
+		return "data abort at EL2";
+	case 0x26:
+		return "SP alignment fault";
+	case 0x2f:
+		return "SError";
+	case 0x3c:
+		return "BRK instruction";
+	default:
+		return "other";
+	}
+}
+
+static const char *const kind_names[16] = {
+	"synchronous (EL2, SP_EL0)", "IRQ (EL2, SP_EL0)",     "FIQ (EL2, SP_EL0)",
+	"SError (EL2, SP_EL0)",      "synchronous (EL2)",     "IRQ (EL2)",
+	"FIQ (EL2)",                 "SError (EL2)",          "synchronous (lower EL, AArch64)",
+	"IRQ (lower EL, AArch64)",   "FIQ (lower EL, AArch64)", "SError (lower EL, AArch64)",
+	"synchronous (lower EL, AArch32)", "IRQ (lower EL, AArch32)", "FIQ (lower EL, AArch32)",
+	"SError (lower EL, AArch32)",
+};
+
+static void dump_frame(const struct trap_frame *f)
+{
+	uint32_t ec = (uint32_t)(f->esr >> 26) & 0x3f;
+
+	log_error("  ESR_EL2  0x%016llx  EC 0x%02x %s, IL %u, ISS 0x%07llx",
+		  (unsigned long long)f->esr, ec, esr_class_name(ec), (unsigned)(f->esr >> 25) & 1,
+		  (unsigned long long)(f->esr & 0x1ffffff));
+	log_error("  FAR_EL2  0x%016llx  ELR_EL2 0x%016llx  SPSR_EL2 0x%016llx",
+		  (unsigned long long)f->far, (unsigned long long)f->elr,
+		  (unsigned long long)f->spsr);
+	log_error("  SP       0x%016llx  HPFAR_EL2 0x%016llx", (unsigned long long)f->sp,
+		  (unsigned long long)read_sysreg(hpfar_el2));
+	for (unsigned i = 0; i < 31; i += 3) {
+		if (i + 2 < 31) {
+			log_error("  x%-2u 0x%016llx  x%-2u 0x%016llx  x%-2u 0x%016llx", i,
+				  (unsigned long long)f->x[i], i + 1,
+				  (unsigned long long)f->x[i + 1], i + 2,
+				  (unsigned long long)f->x[i + 2]);
+		} else {
+			log_error("  x%-2u 0x%016llx", i, (unsigned long long)f->x[i]);
+		}
+	}
+}
+
+void arch_trap(struct trap_frame *frame, uint64_t kind)
+{
+	log_error("Unexpected exception on CPU%u: %s", arch_cpu_index(),
+		  kind < 16 ? kind_names[kind] : "?");
+	dump_frame(frame);
+	panic("unexpected %s exception at ELR 0x%llx", kind < 16 ? kind_names[kind] : "?",
+	      (unsigned long long)frame->elr);
+}
+
+void arch_crash_test(const char *kind)
+{
+	if (strcmp(kind, "data-abort") == 0) {
+		/* Inside the 48-bit VA range, never mapped: a translation fault at EL2. */
+		volatile uint64_t *unmapped = (volatile uint64_t *)0x0000fff000000000UL;
+		(void)*unmapped;
+	} else if (strcmp(kind, "undef") == 0) {
+		__asm__ volatile("udf #0");
+	} else {
+		log_warn("bulkhead.crash=%s: unknown kind (data-abort, undef)", kind);
+	}
+}

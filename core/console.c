@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+#include <bulkhead/console.h>
+#include <bulkhead/pl011.h>
+
+static enum console_kind console_kind;
+static uintptr_t console_addr;
+
+void console_use(enum console_kind kind, paddr_t base)
+{
+	console_kind = kind;
+	console_addr = (uintptr_t)pa_addr(base);
+	if (kind == CONSOLE_PL011) {
+		pl011_init(console_addr);
+	}
+}
+
+paddr_t console_base(void)
+{
+	return pa_init(console_addr);
+}
+
+void console_write(const char *s, size_t n)
+{
+	if (console_kind != CONSOLE_PL011) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n') {
+			pl011_putc(console_addr, '\r');
+		}
+		pl011_putc(console_addr, s[i]);
+	}
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+/*
+ * PL011 transmit (Arm PrimeCell UART (PL011) TRM, DDI 0183, 3.3). The boot
+ * firmware has set the baud rate (its clock is board specific); we only make
+ * sure the UART and its transmitter are enabled.
+ */
+#include <bulkhead/pl011.h>
+
+#define UARTDR   0x00
+#define UARTFR   0x18
+#define UARTCR   0x30
+#define FR_TXFF  (1U << 5)
+#define CR_UARTEN (1U << 0)
+#define CR_TXE   (1U << 8)
+#define CR_RXE   (1U << 9)
+
+/* Bound on the wait for FIFO space: a stuck UART must not hang the hypervisor. */
+#define TX_SPIN_LIMIT 1000000
+
+static inline uint32_t reg_read(uintptr_t base, uintptr_t off)
+{
+	return *(volatile uint32_t *)(base + off);
+}
+
+static inline void reg_write(uintptr_t base, uintptr_t off, uint32_t value)
+{
+	*(volatile uint32_t *)(base + off) = value;
+}
+
+void pl011_init(uintptr_t base)
+{
+	uint32_t cr = reg_read(base, UARTCR);
+	if ((cr & (CR_UARTEN | CR_TXE)) != (CR_UARTEN | CR_TXE)) {
+		reg_write(base, UARTCR, cr | CR_UARTEN | CR_TXE | CR_RXE);
+	}
+}
+
+void pl011_putc(uintptr_t base, char c)
+{
+	for (unsigned spins = 0; (reg_read(base, UARTFR) & FR_TXFF) != 0; spins++) {
+		if (spins == TX_SPIN_LIMIT) {
+			return; /* drop the character rather than hang */
+		}
+	}
+	reg_write(base, UARTDR, (uint8_t)c);
+}

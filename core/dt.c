@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reading the board from its device tree (Devicetree Specification v0.4,
+ * chapters 2 and 3: reg, ranges, #address-cells, /cpus, /memory, /chosen).
+ * Every error names the node path and the property.
+ */
+#include <bulkhead/dt.h>
+#include <bulkhead/printf.h>
+#include <libfdt.h>
+
+static void dt_fail(struct dt_error *err, const void *fdt, int node, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void dt_fail(struct dt_error *err, const void *fdt, int node, const char *fmt, ...)
+{
+	char path[96] = "?";
+	va_list ap;
+
+	if (err == NULL) {
+		return;
+	}
+	if (node >= 0 && fdt_get_path(fdt, node, path, (int)sizeof(path)) != 0) {
+		bh_snprintf(path, sizeof(path), "(node at offset %d)", node);
+	}
+	int n = bh_snprintf(err->msg, sizeof(err->msg), "%s: ", path);
+	if (n < 0 || (size_t)n >= sizeof(err->msg)) {
+		return;
+	}
+	va_start(ap, fmt);
+	bh_vsnprintf(err->msg + n, sizeof(err->msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static void copy_string(char *dst, size_t size, const char *src, int len)
+{
+	size_t n = 0;
+	if (size == 0) {
+		return;
+	}
+	while (n + 1 < size && (len < 0 || n < (size_t)len) && src[n] != '\0') {
+		dst[n] = src[n];
+		n++;
+	}
+	dst[n] = '\0';
+}
+
+/* Reads `cells` big-endian 32-bit cells (at most 2) as one number. */
+static uint64_t read_cells(const fdt32_t *p, int cells)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < cells; i++) {
+		v = (v << 32) | fdt32_ld(&p[i]);
+	}
+	return v;
+}
+
+/* True if property `name` of `node` is exactly the string `value`. */
+static bool prop_is(const void *fdt, int node, const char *name, const char *value)
+{
+	int len;
+	const char *prop = fdt_getprop(fdt, node, name, &len);
+	size_t n = strlen(value);
+	return prop != NULL && (size_t)len == n + 1 && memcmp(prop, value, n + 1) == 0;
+}
+
+static bool node_available(const void *fdt, int node)
+{
+	return fdt_getprop(fdt, node, "status", NULL) == NULL || prop_is(fdt, node, "status", "okay") ||
+	       prop_is(fdt, node, "status", "ok");
+}
+
+int dt_check_blob(const void *fdt, size_t max_size, struct dt_error *err)
+{
+	int rc = fdt_check_header(fdt);
+	if (rc != 0) {
+		bh_snprintf(err->msg, sizeof(err->msg), "device tree header: %s", fdt_strerror(rc));
+		return BH_EINVAL;
+	}
+	if (fdt_totalsize(fdt) > max_size) {
+		bh_snprintf(err->msg, sizeof(err->msg),
+			    "device tree header: totalsize %u is larger than the %zu bytes allowed",
+			    fdt_totalsize(fdt), max_size);
+		return BH_EINVAL;
+	}
+	rc = fdt_check_full(fdt, fdt_totalsize(fdt));
+	if (rc != 0) {
+		bh_snprintf(err->msg, sizeof(err->msg), "device tree structure: %s",
+			    fdt_strerror(rc));
+		return BH_EINVAL;
+	}
+	return BH_OK;
+}
+
+static int bus_cells(const void *fdt, int bus, int *ac, int *sc, struct dt_error *err)
+{
+	*ac = fdt_address_cells(fdt, bus);
+	*sc = fdt_size_cells(fdt, bus);
+	if (*ac < 1 || *ac > 2 || *sc < 0 || *sc > 2) {
+		dt_fail(err, fdt, bus, "#address-cells/#size-cells = %d/%d not supported (1-2 / 0-2)",
+			*ac, *sc);
+		return BH_ENOTSUP;
+	}
+	return BH_OK;
+}
+
+int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t *out, struct dt_error *err)
+{
+	int bus = fdt_parent_offset(fdt, node);
+
+	while (bus > 0) {
+		int len;
+		const fdt32_t *ranges = fdt_getprop(fdt, bus, "ranges", &len);
+		if (ranges == NULL) {
+			dt_fail(err, fdt, bus,
+				"no 'ranges': bus address 0x%llx is not visible to the CPU",
+				(unsigned long long)addr);
+			return BH_EINVAL;
+		}
+		if (len > 0) {
+			int parent = fdt_parent_offset(fdt, bus);
+			int child_ac, size_c, parent_ac, unused_sc;
+			if (parent < 0 || bus_cells(fdt, bus, &child_ac, &size_c, err) != BH_OK ||
+			    bus_cells(fdt, parent, &parent_ac, &unused_sc, err) != BH_OK) {
+				return BH_EINVAL;
+			}
+			int entry = child_ac + parent_ac + size_c;
+			if (size_c == 0 || len % (entry * 4) != 0) {
+				dt_fail(err, fdt, bus, "'ranges' length %d is not a multiple of %d cells",
+					len, entry);
+				return BH_EINVAL;
+			}
+			bool found = false;
+			for (int i = 0; i < len / 4; i += entry) {
+				uint64_t child = read_cells(&ranges[i], child_ac);
+				uint64_t parent_base = read_cells(&ranges[i + child_ac], parent_ac);
+				uint64_t size = read_cells(&ranges[i + child_ac + parent_ac], size_c);
+				if (addr >= child && addr - child < size) {
+					addr = parent_base + (addr - child);
+					found = true;
+					break;
+				}
+			}
+			if (!found) {
+				dt_fail(err, fdt, bus, "'ranges' does not cover bus address 0x%llx",
+					(unsigned long long)addr);
+				return BH_ERANGE;
+			}
+		}
+		bus = fdt_parent_offset(fdt, bus);
+	}
+	*out = addr;
+	return BH_OK;
+}
+
+int dt_node_reg(const void *fdt, int node, int index, struct dt_range *out, struct dt_error *err)
+{
+	int parent = fdt_parent_offset(fdt, node);
+	int ac, sc, len;
+
+	if (parent < 0) {
+		dt_fail(err, fdt, node, "'reg' on the root node");
+		return BH_EINVAL;
+	}
+	if (bus_cells(fdt, parent, &ac, &sc, err) != BH_OK) {
+		return BH_ENOTSUP;
+	}
+	const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+	if (reg == NULL) {
+		dt_fail(err, fdt, node, "missing 'reg'");
+		return BH_ENOENT;
+	}
+	int entry = ac + sc;
+	if (len % (entry * 4) != 0) {
+		dt_fail(err, fdt, node, "'reg' length %d is not a multiple of %d cells", len, entry);
+		return BH_EINVAL;
+	}
+	if (index < 0 || index >= len / (entry * 4)) {
+		dt_fail(err, fdt, node, "'reg' has no entry %d", index);
+		return BH_ENOENT;
+	}
+	uint64_t addr = read_cells(&reg[index * entry], ac);
+	out->size = read_cells(&reg[index * entry + ac], sc);
+	if (out->size != 0 && addr + out->size < addr) {
+		dt_fail(err, fdt, node, "'reg' entry %d wraps around the address space", index);
+		return BH_ERANGE;
+	}
+	return dt_translate(fdt, node, addr, &out->base, err);
+}
+
+int dt_stdout_node(const void *fdt)
+{
+	int chosen = fdt_path_offset(fdt, "/chosen");
+	if (chosen < 0) {
+		return -FDT_ERR_NOTFOUND;
+	}
+	int len;
+	const char *path = fdt_getprop(fdt, chosen, "stdout-path", &len);
+	if (path == NULL) {
+		path = fdt_getprop(fdt, chosen, "linux,stdout-path", &len);
+	}
+	if (path == NULL || len < 2) {
+		return -FDT_ERR_NOTFOUND;
+	}
+	int namelen = 0;
+	while (namelen < len && path[namelen] != '\0' && path[namelen] != ':') {
+		namelen++;
+	}
+	/* fdt_path_offset_namelen resolves an alias when the path does not start with '/'. */
+	return fdt_path_offset_namelen(fdt, path, namelen);
+}
+
+static int parse_memory(const void *fdt, struct dt_board *board, struct dt_error *err)
+{
+	for (int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
+	     node >= 0;
+	     node = fdt_node_offset_by_prop_value(fdt, node, "device_type", "memory", 7)) {
+		if (!node_available(fdt, node)) {
+			continue;
+		}
+		for (int i = 0;; i++) {
+			struct dt_range r;
+			int rc = dt_node_reg(fdt, node, i, &r, err);
+			if (rc == BH_ENOENT && i > 0) {
+				break;
+			}
+			if (rc != BH_OK) {
+				return rc;
+			}
+			if (r.size == 0) {
+				continue; /* e.g. RPi4's tree before the firmware fills it in */
+			}
+			if (board->mem_count == DT_MAX_MEM) {
+				dt_fail(err, fdt, node, "more than %d RAM ranges", DT_MAX_MEM);
+				return BH_ENOMEM;
+			}
+			board->mem[board->mem_count++] = r;
+		}
+	}
+	if (board->mem_count == 0) {
+		bh_snprintf(err->msg, sizeof(err->msg),
+			    "/memory: no RAM (no node with device_type = \"memory\" and a non-empty 'reg')");
+		return BH_ENOENT;
+	}
+	return BH_OK;
+}
+
+static int add_reserved(const void *fdt, struct dt_board *board, uint64_t base, uint64_t size,
+			int node, struct dt_error *err)
+{
+	if (size == 0) {
+		return BH_OK;
+	}
+	if (board->reserved_count == DT_MAX_RESERVED) {
+		dt_fail(err, fdt, node, "more than %d reserved memory ranges", DT_MAX_RESERVED);
+		return BH_ENOMEM;
+	}
+	board->reserved[board->reserved_count++] = (struct dt_range){base, size};
+	return BH_OK;
+}
+
+static int parse_reserved(const void *fdt, struct dt_board *board, struct dt_error *err)
+{
+	int count = fdt_num_mem_rsv(fdt);
+	for (int i = 0; i < count; i++) {
+		uint64_t base, size;
+		if (fdt_get_mem_rsv(fdt, i, &base, &size) == 0) {
+			int rc = add_reserved(fdt, board, base, size, 0, err);
+			if (rc != BH_OK) {
+				return rc;
+			}
+		}
+	}
+	int parent = fdt_path_offset(fdt, "/reserved-memory");
+	if (parent < 0) {
+		return BH_OK;
+	}
+	int child;
+	fdt_for_each_subnode(child, fdt, parent)
+	{
+		if (!node_available(fdt, child) || fdt_getprop(fdt, child, "reg", NULL) == NULL) {
+			continue; /* dynamic (size/alloc-ranges only) regions come out of RAM later */
+		}
+		for (int i = 0;; i++) {
+			struct dt_range r;
+			int rc = dt_node_reg(fdt, child, i, &r, err);
+			if (rc == BH_ENOENT && i > 0) {
+				break;
+			}
+			if (rc != BH_OK) {
+				return rc;
+			}
+			rc = add_reserved(fdt, board, r.base, r.size, child, err);
+			if (rc != BH_OK) {
+				return rc;
+			}
+		}
+	}
+	return BH_OK;
+}
+
+static int parse_cpus(const void *fdt, struct dt_board *board, struct dt_error *err)
+{
+	int cpus = fdt_path_offset(fdt, "/cpus");
+	if (cpus < 0) {
+		bh_snprintf(err->msg, sizeof(err->msg), "/cpus: missing node");
+		return BH_ENOENT;
+	}
+	int ac = fdt_address_cells(fdt, cpus);
+	if (ac < 1 || ac > 2) {
+		dt_fail(err, fdt, cpus, "#address-cells = %d, expected 1 or 2", ac);
+		return BH_EINVAL;
+	}
+	int node;
+	fdt_for_each_subnode(node, fdt, cpus)
+	{
+		int len;
+		if (!prop_is(fdt, node, "device_type", "cpu")) {
+			continue; /* cpu-map and friends */
+		}
+		const char *status = fdt_getprop(fdt, node, "status", &len);
+		if (status != NULL && len >= 5 && memcmp(status, "fail", 4) == 0) {
+			continue; /* "fail": firmware says the core is broken */
+		}
+		const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+		if (reg == NULL || len != ac * 4) {
+			dt_fail(err, fdt, node, "'reg' must be %d cell(s) holding the MPIDR", ac);
+			return BH_EINVAL;
+		}
+		if (board->cpu_count == DT_MAX_CPUS) {
+			board->cpus_skipped++;
+			continue;
+		}
+		struct dt_cpu *cpu = &board->cpus[board->cpu_count];
+		cpu->mpidr = read_cells(reg, ac);
+		if (dt_cpu_index(board, cpu->mpidr) >= 0) {
+			dt_fail(err, fdt, node, "MPIDR 0x%llx listed twice", (unsigned long long)cpu->mpidr);
+			return BH_EEXIST;
+		}
+		cpu->enable = DT_CPU_ENABLE_NONE;
+		cpu->release_addr = 0;
+		if (prop_is(fdt, node, "enable-method", "psci")) {
+			cpu->enable = DT_CPU_ENABLE_PSCI;
+		} else if (prop_is(fdt, node, "enable-method", "spin-table")) {
+			const fdt32_t *rel = fdt_getprop(fdt, node, "cpu-release-addr", &len);
+			if (rel == NULL || (len != 8 && len != 4)) {
+				dt_fail(err, fdt, node,
+					"enable-method \"spin-table\" without a 1- or 2-cell 'cpu-release-addr'");
+				return BH_EINVAL;
+			}
+			cpu->enable = DT_CPU_ENABLE_SPIN_TABLE;
+			cpu->release_addr = read_cells(rel, len / 4);
+		}
+		board->cpu_count++;
+	}
+	if (board->cpu_count == 0) {
+		dt_fail(err, fdt, cpus, "no CPU nodes (device_type = \"cpu\")");
+		return BH_ENOENT;
+	}
+	return BH_OK;
+}
+
+static void parse_psci(const void *fdt, struct dt_board *board)
+{
+	static const char *const compatibles[] = {"arm,psci-1.0", "arm,psci-0.2", "arm,psci"};
+	board->psci = DT_PSCI_NONE;
+	for (size_t i = 0; i < ARRAY_SIZE(compatibles); i++) {
+		int node = fdt_node_offset_by_compatible(fdt, -1, compatibles[i]);
+		if (node < 0 || !node_available(fdt, node)) {
+			continue;
+		}
+		if (prop_is(fdt, node, "method", "smc")) {
+			board->psci = DT_PSCI_SMC;
+		} else if (prop_is(fdt, node, "method", "hvc")) {
+			board->psci = DT_PSCI_HVC;
+		}
+		return;
+	}
+}
+
+static int parse_uart(const void *fdt, struct dt_board *board, struct dt_error *err)
+{
+	int node = dt_stdout_node(fdt);
+	board->uart.from_stdout_path = true;
+	if (node < 0 || fdt_node_check_compatible(fdt, node, "arm,pl011") != 0 ||
+	    !node_available(fdt, node)) {
+		/* stdout-path missing or a UART we do not drive (RPi4: the mini UART). */
+		board->uart.from_stdout_path = false;
+		node = fdt_node_offset_by_compatible(fdt, -1, "arm,pl011");
+		while (node >= 0 && !node_available(fdt, node)) {
+			node = fdt_node_offset_by_compatible(fdt, node, "arm,pl011");
+		}
+	}
+	if (node < 0) {
+		board->uart.kind = DT_UART_NONE;
+		return BH_OK; /* the hypervisor runs silently on the early console, if any */
+	}
+	int rc = dt_node_reg(fdt, node, 0, &board->uart.reg, err);
+	if (rc != BH_OK) {
+		return rc;
+	}
+	board->uart.kind = DT_UART_PL011;
+	if (fdt_get_path(fdt, node, board->uart.path, (int)sizeof(board->uart.path)) != 0) {
+		board->uart.path[0] = '\0';
+	}
+	return BH_OK;
+}
+
+static int parse_gic(const void *fdt, struct dt_board *board, struct dt_error *err)
+{
+	static const struct {
+		const char *compatible;
+		unsigned version;
+	} gics[] = {
+		{"arm,gic-v3", 3},
+		{"arm,gic-400", 2},
+		{"arm,cortex-a15-gic", 2},
+		{"arm,cortex-a7-gic", 2},
+	};
+	struct dt_gic *gic = &board->gic;
+	int node = -1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(gics) && node < 0; i++) {
+		node = fdt_node_offset_by_compatible(fdt, -1, gics[i].compatible);
+		if (node >= 0) {
+			gic->version = gics[i].version;
+			copy_string(gic->compatible, sizeof(gic->compatible), gics[i].compatible, -1);
+		}
+	}
+	if (node < 0) {
+		gic->version = 0;
+		return BH_OK;
+	}
+	int rc = dt_node_reg(fdt, node, 0, &gic->dist, err);
+	if (rc == BH_OK && gic->version == 3) {
+		rc = dt_node_reg(fdt, node, 1, &gic->redist, err);
+	} else if (rc == BH_OK) {
+		rc = dt_node_reg(fdt, node, 1, &gic->cpu, err);
+		/* GICH and GICV exist only when the GIC has the virtualization extensions. */
+		if (rc == BH_OK && dt_node_reg(fdt, node, 2, &gic->hyp, NULL) == BH_OK) {
+			rc = dt_node_reg(fdt, node, 3, &gic->vcpu, err);
+		}
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	int len;
+	const fdt32_t *irq = fdt_getprop(fdt, node, "interrupts", &len);
+	if (irq != NULL && len >= 12 && fdt32_ld(&irq[0]) == 1) {
+		gic->maint_irq = fdt32_ld(&irq[1]) + 16; /* PPI n is INTID 16 + n */
+	}
+	return BH_OK;
+}
+
+int dt_parse_board(const void *fdt, struct dt_board *board, struct dt_error *err)
+{
+	int len, rc;
+
+	memset(board, 0, sizeof(*board));
+	err->msg[0] = '\0';
+
+	const char *model = fdt_getprop(fdt, 0, "model", &len);
+	if (model == NULL) {
+		model = fdt_getprop(fdt, 0, "compatible", &len);
+	}
+	copy_string(board->model, sizeof(board->model), model != NULL ? model : "unknown",
+		    model != NULL ? len : -1);
+
+	int chosen = fdt_path_offset(fdt, "/chosen");
+	if (chosen >= 0) {
+		const char *args = fdt_getprop(fdt, chosen, "bootargs", &len);
+		if (args != NULL) {
+			copy_string(board->bootargs, sizeof(board->bootargs), args, len);
+		}
+	}
+
+	rc = parse_memory(fdt, board, err);
+	if (rc == BH_OK) {
+		rc = parse_reserved(fdt, board, err);
+	}
+	if (rc == BH_OK) {
+		rc = parse_cpus(fdt, board, err);
+	}
+	if (rc == BH_OK) {
+		parse_psci(fdt, board);
+		rc = parse_uart(fdt, board, err);
+	}
+	if (rc == BH_OK) {
+		rc = parse_gic(fdt, board, err);
+	}
+	return rc;
+}
+
+int dt_cpu_index(const struct dt_board *board, uint64_t mpidr)
+{
+	for (unsigned i = 0; i < board->cpu_count; i++) {
+		if (board->cpus[i].mpidr == mpidr) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+bool dt_bootarg(const char *bootargs, const char *key, char *out, size_t out_size)
+{
+	size_t keylen = strlen(key);
+	const char *p = bootargs;
+
+	while (*p != '\0') {
+		while (*p == ' ') {
+			p++;
+		}
+		const char *word = p;
+		while (*p != '\0' && *p != ' ') {
+			p++;
+		}
+		size_t wordlen = (size_t)(p - word);
+		if (wordlen > keylen && memcmp(word, key, keylen) == 0 && word[keylen] == '=') {
+			copy_string(out, out_size, word + keylen + 1, (int)(wordlen - keylen - 1));
+			return true;
+		}
+		if (wordlen == keylen && memcmp(word, key, keylen) == 0) {
+			copy_string(out, out_size, "", 0);
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* The physical console: a UART the hypervisor writes whole lines to. */
+#ifndef BULKHEAD_CONSOLE_H
+#define BULKHEAD_CONSOLE_H
+
+#include <bulkhead/types.h>
+
+enum console_kind {
+	CONSOLE_NONE,
+	CONSOLE_PL011,
+};
+
+/* Selects the UART (already mapped, or MMU off). CONSOLE_NONE silences output. */
+void console_use(enum console_kind kind, paddr_t base);
+paddr_t console_base(void);
+
+/* Writes n bytes; "\n" becomes "\r\n". Caller serializes. */
+void console_write(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small, bounded printf for the hypervisor and its host tools.
+ * Conversions: d i u x X o p s c %; flags - 0 + space #; width and
+ * precision (also *); length hh h l ll z t j. No floating point.
+ * Output is always NUL-terminated when size > 0; the return value is the
+ * length the full output would have had, as in C11 vsnprintf.
+ */
+#ifndef BULKHEAD_PRINTF_H
+#define BULKHEAD_PRINTF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+int bh_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+int bh_snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

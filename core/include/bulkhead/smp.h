@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Bringing up the physical CPUs listed in the device tree, and stopping them. */
+#ifndef BULKHEAD_SMP_H
+#define BULKHEAD_SMP_H
+
+#include <bulkhead/dt.h>
+
+/* Starts every CPU of board->cpus but the boot CPU (index 0); returns how many are online. */
+unsigned smp_boot(const struct dt_board *board, bool psci_usable);
+
+/* Number of CPUs online, the boot CPU included. */
+unsigned smp_online_count(void);
+
+/* Asks all other CPUs to stop and waits briefly; returns how many did. */
+unsigned smp_stop_others(void);
+
+/* What an idle CPU does: sleep until asked to stop. */
+_Noreturn void smp_idle(void);
+
+#endif

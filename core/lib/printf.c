@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Bounded printf formatting. Freestanding (no libc) so that the same file
+ * is used at EL2, in the guest SDK and in host unit tests.
+ */
+#include <bulkhead/printf.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct out {
+	char *buf;
+	size_t size;
+	size_t len; /* characters the full output needs, even past size */
+};
+
+static void out_char(struct out *o, char c)
+{
+	if (o->len + 1 < o->size) {
+		o->buf[o->len] = c;
+	}
+	o->len++;
+}
+
+static void out_repeat(struct out *o, char c, int count)
+{
+	for (int i = 0; i < count; i++) {
+		out_char(o, c);
+	}
+}
+
+enum length { LEN_INT, LEN_CHAR, LEN_SHORT, LEN_LONG, LEN_LLONG, LEN_SIZE, LEN_PTRDIFF, LEN_MAX };
+
+struct spec {
+	bool left;      /* '-' */
+	bool zero;      /* '0' */
+	bool plus;      /* '+' */
+	bool space;     /* ' ' */
+	bool alt;       /* '#' */
+	int width;      /* -1 if none */
+	int precision;  /* -1 if none */
+	enum length length;
+};
+
+static void out_string(struct out *o, const struct spec *s, const char *str)
+{
+	if (str == NULL) {
+		str = "(null)";
+	}
+	int len = 0;
+	while (str[len] != '\0' && (s->precision < 0 || len < s->precision)) {
+		len++;
+	}
+	int pad = s->width > len ? s->width - len : 0;
+	if (!s->left) {
+		out_repeat(o, ' ', pad);
+	}
+	for (int i = 0; i < len; i++) {
+		out_char(o, str[i]);
+	}
+	if (s->left) {
+		out_repeat(o, ' ', pad);
+	}
+}
+
+static void out_number(struct out *o, const struct spec *s, uint64_t value, bool negative,
+		       unsigned base, bool upper)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	char tmp[24]; /* 22 octal digits is the longest 64-bit number */
+	int n = 0;
+
+	while (value != 0) {
+		tmp[n++] = digits[value % base];
+		value /= base;
+	}
+	/* Precision is the minimum digit count; "%.0d" of 0 prints nothing. */
+	int min_digits = s->precision >= 0 ? s->precision : 1;
+	int zeros = min_digits > n ? min_digits - n : 0;
+
+	const char *prefix = "";
+	if (negative) {
+		prefix = "-";
+	} else if (s->plus && base == 10) {
+		prefix = "+";
+	} else if (s->space && base == 10) {
+		prefix = " ";
+	} else if (s->alt && base == 16 && n > 0) {
+		prefix = upper ? "0X" : "0x";
+	} else if (s->alt && base == 8 && zeros == 0) {
+		zeros = 1;
+	}
+	int prefix_len = 0;
+	while (prefix[prefix_len] != '\0') {
+		prefix_len++;
+	}
+
+	int body = prefix_len + zeros + n;
+	int pad = s->width > body ? s->width - body : 0;
+	/* The 0 flag is ignored with '-' and when a precision is given. */
+	if (s->zero && !s->left && s->precision < 0) {
+		zeros += pad;
+		pad = 0;
+	}
+	if (!s->left) {
+		out_repeat(o, ' ', pad);
+	}
+	for (int i = 0; i < prefix_len; i++) {
+		out_char(o, prefix[i]);
+	}
+	out_repeat(o, '0', zeros);
+	while (n > 0) {
+		out_char(o, tmp[--n]);
+	}
+	if (s->left) {
+		out_repeat(o, ' ', pad);
+	}
+}
+
+static uint64_t fetch_unsigned(va_list *ap, enum length length)
+{
+	switch (length) {
+	case LEN_CHAR:
+		return (unsigned char)va_arg(*ap, unsigned int);
+	case LEN_SHORT:
+		return (unsigned short)va_arg(*ap, unsigned int);
+	case LEN_LONG:
+		return va_arg(*ap, unsigned long);
+	case LEN_LLONG:
+		return va_arg(*ap, unsigned long long);
+	case LEN_SIZE:
+		return va_arg(*ap, size_t);
+	case LEN_PTRDIFF:
+		return (uint64_t)va_arg(*ap, ptrdiff_t);
+	case LEN_MAX:
+		return va_arg(*ap, uintmax_t);
+	case LEN_INT:
+	default:
+		return va_arg(*ap, unsigned int);
+	}
+}
+
+static int64_t fetch_signed(va_list *ap, enum length length)
+{
+	switch (length) {
+	case LEN_CHAR:
+		return (signed char)va_arg(*ap, int);
+	case LEN_SHORT:
+		return (short)va_arg(*ap, int);
+	case LEN_LONG:
+		return va_arg(*ap, long);
+	case LEN_LLONG:
+		return va_arg(*ap, long long);
+	case LEN_SIZE:
+		/* %zd takes the signed type of size_t's width */
+		return va_arg(*ap, ptrdiff_t);
+	case LEN_PTRDIFF:
+		return va_arg(*ap, ptrdiff_t);
+	case LEN_MAX:
+		return va_arg(*ap, intmax_t);
+	case LEN_INT:
+	default:
+		return va_arg(*ap, int);
+	}
+}
+
+static const char *parse_spec(const char *p, struct spec *s, va_list *ap)
+{
+	*s = (struct spec){.width = -1, .precision = -1, .length = LEN_INT};
+	for (;; p++) {
+		if (*p == '-') {
+			s->left = true;
+		} else if (*p == '0') {
+			s->zero = true;
+		} else if (*p == '+') {
+			s->plus = true;
+		} else if (*p == ' ') {
+			s->space = true;
+		} else if (*p == '#') {
+			s->alt = true;
+		} else {
+			break;
+		}
+	}
+	if (*p == '*') {
+		s->width = va_arg(*ap, int);
+		if (s->width < 0) {
+			s->left = true;
+			s->width = -s->width;
+		}
+		p++;
+	} else {
+		while (*p >= '0' && *p <= '9') {
+			s->width = (s->width < 0 ? 0 : s->width) * 10 + (*p - '0');
+			p++;
+		}
+	}
+	if (*p == '.') {
+		p++;
+		s->precision = 0;
+		if (*p == '*') {
+			s->precision = va_arg(*ap, int);
+			p++;
+		} else {
+			while (*p >= '0' && *p <= '9') {
+				s->precision = s->precision * 10 + (*p - '0');
+				p++;
+			}
+		}
+	}
+	switch (*p) {
+	case 'h':
+		p++;
+		s->length = LEN_SHORT;
+		if (*p == 'h') {
+			p++;
+			s->length = LEN_CHAR;
+		}
+		break;
+	case 'l':
+		p++;
+		s->length = LEN_LONG;
+		if (*p == 'l') {
+			p++;
+			s->length = LEN_LLONG;
+		}
+		break;
+	case 'z':
+		p++;
+		s->length = LEN_SIZE;
+		break;
+	case 't':
+		p++;
+		s->length = LEN_PTRDIFF;
+		break;
+	case 'j':
+		p++;
+		s->length = LEN_MAX;
+		break;
+	default:
+		break;
+	}
+	return p;
+}
+
+int bh_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
+{
+	struct out o = {.buf = buf, .size = size, .len = 0};
+	va_list ap;
+
+	va_copy(ap, ap_in);
+	for (const char *p = fmt; *p != '\0'; p++) {
+		if (*p != '%') {
+			out_char(&o, *p);
+			continue;
+		}
+		const char *start = p;
+		struct spec s;
+		p = parse_spec(p + 1, &s, &ap);
+		switch (*p) {
+		case 'd':
+		case 'i': {
+			int64_t v = fetch_signed(&ap, s.length);
+			uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+			out_number(&o, &s, mag, v < 0, 10, false);
+			break;
+		}
+		case 'u':
+			out_number(&o, &s, fetch_unsigned(&ap, s.length), false, 10, false);
+			break;
+		case 'x':
+			out_number(&o, &s, fetch_unsigned(&ap, s.length), false, 16, false);
+			break;
+		case 'X':
+			out_number(&o, &s, fetch_unsigned(&ap, s.length), false, 16, true);
+			break;
+		case 'o':
+			out_number(&o, &s, fetch_unsigned(&ap, s.length), false, 8, false);
+			break;
+		case 'p': {
+			s.alt = true;
+			uint64_t v = (uint64_t)(uintptr_t)va_arg(ap, void *);
+			if (v == 0) {
+				s.precision = -1;
+				out_string(&o, &s, "(nil)");
+			} else {
+				out_number(&o, &s, v, false, 16, false);
+			}
+			break;
+		}
+		case 's':
+			out_string(&o, &s, va_arg(ap, const char *));
+			break;
+		case 'c': {
+			char c[2] = {(char)va_arg(ap, int), '\0'};
+			s.precision = -1;
+			if (c[0] == '\0') {
+				/* A NUL character still counts as output. */
+				int pad = s.width > 1 ? s.width - 1 : 0;
+				if (!s.left) {
+					out_repeat(&o, ' ', pad);
+				}
+				out_char(&o, '\0');
+				if (s.left) {
+					out_repeat(&o, ' ', pad);
+				}
+			} else {
+				out_string(&o, &s, c);
+			}
+			break;
+		}
+		case '%':
+			out_char(&o, '%');
+			break;
+		case '\0':
+			/* A lone '%' at the end: print it and stop. */
+			for (const char *q = start; *q != '\0'; q++) {
+				out_char(&o, *q);
+			}
+			p--;
+			break;
+		default:
+			/* Unknown conversion: print it verbatim so the bug is visible. */
+			for (const char *q = start; q <= p; q++) {
+				out_char(&o, *q);
+			}
+			break;
+		}
+	}
+	va_end(ap);
+	if (size > 0) {
+		buf[o.len < size ? o.len : size - 1] = '\0';
+	}
+	return o.len > (size_t)INT32_MAX ? INT32_MAX : (int)o.len;
+}
+
+int bh_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = bh_vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}

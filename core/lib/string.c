@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The libc string functions the hypervisor and Debian's libfdt.a need.
+ * Plain byte loops: the hypervisor is built with -mstrict-align and these
+ * run on small inputs (device trees, names), so clarity beats speed.
+ */
+#include <bulkhead/string.h>
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+	while (n-- > 0) {
+		*d++ = *s++;
+	}
+	return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+	if (d < s) {
+		while (n-- > 0) {
+			*d++ = *s++;
+		}
+	} else if (d > s) {
+		while (n-- > 0) {
+			d[n] = s[n];
+		}
+	}
+	return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+	unsigned char *d = dst;
+	while (n-- > 0) {
+		*d++ = (unsigned char)c;
+	}
+	return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a;
+	const unsigned char *y = b;
+	for (size_t i = 0; i < n; i++) {
+		if (x[i] != y[i]) {
+			return x[i] < y[i] ? -1 : 1;
+		}
+	}
+	return 0;
+}
+
+void *memchr(const void *s, int c, size_t n)
+{
+	const unsigned char *p = s;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == (unsigned char)c) {
+			return (void *)(uintptr_t)(p + i);
+		}
+	}
+	return NULL;
+}
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+	while (s[n] != '\0') {
+		n++;
+	}
+	return n;
+}
+
+size_t strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+	while (n < max && s[n] != '\0') {
+		n++;
+	}
+	return n;
+}
+
+char *strchr(const char *s, int c)
+{
+	for (;; s++) {
+		if (*s == (char)c) {
+			return (char *)(uintptr_t)s;
+		}
+		if (*s == '\0') {
+			return NULL;
+		}
+	}
+}
+
+char *strrchr(const char *s, int c)
+{
+	const char *last = NULL;
+	for (;; s++) {
+		if (*s == (char)c) {
+			last = s;
+		}
+		if (*s == '\0') {
+			return (char *)(uintptr_t)last;
+		}
+	}
+}
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (a[i] != b[i] || a[i] == '\0') {
+			return (unsigned char)a[i] - (unsigned char)b[i];
+		}
+	}
+	return 0;
+}
+
+static int digit_value(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'z') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'Z') {
+		return c - 'A' + 10;
+	}
+	return 99;
+}
+
+unsigned long strtoul(const char *s, char **end, int base)
+{
+	unsigned long value = 0;
+	const char *p = s;
+
+	while (*p == ' ' || *p == '\t') {
+		p++;
+	}
+	if ((base == 0 || base == 16) && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
+	    digit_value(p[2]) < 16) {
+		p += 2;
+		base = 16;
+	} else if (base == 0 && p[0] == '0') {
+		base = 8;
+	} else if (base == 0) {
+		base = 10;
+	}
+	const char *digits = p;
+	for (; digit_value(*p) < base; p++) {
+		value = value * (unsigned long)base + (unsigned long)digit_value(*p);
+	}
+	if (end != NULL) {
+		*end = (char *)(uintptr_t)(p == digits ? s : p);
+	}
+	return value;
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+/* Line-oriented logging and panic(). */
+#include <arch/arch.h>
+#include <bulkhead/console.h>
+#include <bulkhead/lock.h>
+#include <bulkhead/log.h>
+#include <bulkhead/printf.h>
+#include <bulkhead/smp.h>
+
+#define LINE_MAX 256
+
+#if CONFIG_PANIC_REBOOT
+#define PANIC_ACTION "rebooting"
+#elif CONFIG_PANIC_POWEROFF
+#define PANIC_ACTION "powering off"
+#else
+#define PANIC_ACTION "halted"
+#endif
+
+static spinlock_t log_lock = SPINLOCK_INIT;
+static bool log_locking;
+static atomic_int panicking = -1; /* CPU that panicked, -1 if none */
+
+void log_enable_locking(void)
+{
+	log_locking = true;
+}
+
+static void emit(const char *line, size_t len)
+{
+	if (!log_locking) {
+		console_write(line, len);
+		return;
+	}
+	/*
+	 * A panicking CPU may find the lock held by a CPU that will never
+	 * release it: after a bounded wait it prints anyway.
+	 */
+	bool locked = false;
+	for (unsigned spins = 0; spins < 10000000; spins++) {
+		if (spin_trylock(&log_lock)) {
+			locked = true;
+			break;
+		}
+		if (atomic_load(&panicking) >= 0 && spins > 100000) {
+			break;
+		}
+		arch_cpu_relax();
+	}
+	console_write(line, len);
+	if (locked) {
+		spin_unlock(&log_lock);
+	}
+}
+
+void log_vline(int level, const char *fmt, va_list ap)
+{
+	static const char *const prefixes[] = {"[hv] error: ", "[hv] warning: ", "[hv] ",
+					       "[hv] debug: "};
+	char line[LINE_MAX];
+
+	if (level > CONFIG_LOG_LEVEL) {
+		return;
+	}
+	int n = bh_snprintf(line, sizeof(line), "%s", prefixes[level < 0 ? 0 : level & 3]);
+	int m = bh_vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	size_t len = (size_t)n + (size_t)m;
+	if (len > sizeof(line) - 2) {
+		/* Truncated: say so instead of silently cutting. */
+		len = sizeof(line) - 2;
+		line[len - 3] = '.';
+		line[len - 2] = '.';
+		line[len - 1] = '.';
+	}
+	line[len++] = '\n';
+	emit(line, len);
+}
+
+void log_line(int level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vline(level, fmt, ap);
+	va_end(ap);
+}
+
+bool panic_in_progress(void)
+{
+	return atomic_load(&panicking) >= 0;
+}
+
+_Noreturn void panic(const char *fmt, ...)
+{
+	char reason[160];
+	va_list ap;
+	int cpu = (int)arch_cpu_index();
+	int none = -1;
+
+	va_start(ap, fmt);
+	bh_vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+
+	if (!atomic_compare_exchange_strong(&panicking, &none, cpu)) {
+		/* Someone else is already panicking: report and stop quietly. */
+		log_error("CPU%d: also failed during panic: %s", cpu, reason);
+		arch_cpu_park();
+	}
+	log_line(LOG_ERROR, "PANIC on CPU%d: %s", cpu, reason);
+	unsigned stopped = smp_stop_others();
+	log_line(LOG_ERROR, "PANIC: %u other CPU(s) stopped; system %s", stopped,
+		 PANIC_ACTION);
+#if CONFIG_PANIC_REBOOT
+	arch_system_reset();
+#elif CONFIG_PANIC_POWEROFF
+	arch_system_off();
+#else
+	arch_cpu_park();
+#endif
+}

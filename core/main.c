@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Boot sequence on the boot CPU, MMU on: device tree -> board description ->
+ * console, memory and GIC mappings -> banner -> secondary CPUs -> idle.
+ */
+#include <arch/arch.h>
+#include <arch/gic.h>
+#include <bulkhead/console.h>
+#include <bulkhead/dt.h>
+#include <bulkhead/log.h>
+#include <bulkhead/printf.h>
+#include <bulkhead/smp.h>
+#include <bulkhead/string.h>
+#include <generated/version.h>
+#include <libfdt.h>
+
+#define DTB_MAX_SIZE (2UL << 20)
+
+static struct dt_board board;
+
+static _Noreturn void refuse(const char *what, const char *detail)
+{
+	log_error("%s: %s", what, detail);
+	log_error("Bulkhead cannot continue with this device tree. Halted.");
+	arch_cpu_park();
+}
+
+/* The boot CPU becomes logical CPU 0; the others keep device-tree order. */
+static void order_cpus(void)
+{
+	uint64_t self = arch_cpu_mpidr();
+	int index = dt_cpu_index(&board, self);
+	if (index < 0) {
+		log_warn("/cpus: the boot CPU (MPIDR 0x%llx) is not listed; running on it alone",
+			 (unsigned long long)self);
+		board.cpus[0] = (struct dt_cpu){.mpidr = self, .enable = DT_CPU_ENABLE_NONE};
+		board.cpu_count = 1;
+		return;
+	}
+	struct dt_cpu boot = board.cpus[index];
+	memmove(&board.cpus[1], &board.cpus[0], (size_t)index * sizeof(board.cpus[0]));
+	board.cpus[0] = boot;
+}
+
+static void setup_console(void)
+{
+	if (board.uart.kind != DT_UART_PL011) {
+		log_warn("no PL011 in the device tree: staying on the early console");
+		return;
+	}
+	if (pa_addr(console_base()) == board.uart.reg.base) {
+		return;
+	}
+	int rc = arch_map_device(pa_init(board.uart.reg.base), board.uart.reg.size);
+	if (rc != BH_OK) {
+		log_error("console %s: cannot map 0x%llx: %s", board.uart.path,
+			  (unsigned long long)board.uart.reg.base, bh_strerror(rc));
+		return;
+	}
+	log_info("console: switching to %s at 0x%llx", board.uart.path,
+		 (unsigned long long)board.uart.reg.base);
+	console_use(CONSOLE_PL011, pa_init(board.uart.reg.base));
+}
+
+static void map_memory(void)
+{
+	for (unsigned i = 0; i < board.mem_count; i++) {
+		int rc = arch_map_ram(pa_init(board.mem[i].base), board.mem[i].size);
+		if (rc != BH_OK) {
+			log_error("memory 0x%llx+0x%llx: cannot map: %s",
+				  (unsigned long long)board.mem[i].base,
+				  (unsigned long long)board.mem[i].size, bh_strerror(rc));
+		}
+	}
+}
+
+static void probe_gic(char *out, size_t size)
+{
+	const struct dt_gic *gic = &board.gic;
+	struct gic_info info;
+
+	if (gic->version == 0) {
+		bh_snprintf(out, size, "none found in the device tree");
+		return;
+	}
+	int rc = arch_map_device(pa_init(gic->dist.base), gic->dist.size);
+	if (rc != BH_OK) {
+		bh_snprintf(out, size, "v%u, cannot map GICD: %s", gic->version, bh_strerror(rc));
+		return;
+	}
+	if (arch_gic_probe(gic->version, pa_init(gic->dist.base), &info) != BH_OK) {
+		log_warn("GIC: device tree says v%u (%s) but the distributor reports ArchRev %u",
+			 gic->version, gic->compatible, info.arch_rev);
+	}
+	if (gic->version == 3) {
+		bh_snprintf(out, size, "v3 (%s) GICD 0x%llx GICR 0x%llx, %u interrupt lines",
+			    gic->compatible, (unsigned long long)gic->dist.base,
+			    (unsigned long long)gic->redist.base, info.lines);
+	} else {
+		bh_snprintf(out, size,
+			    "v2 (%s) GICD 0x%llx GICC 0x%llx GICH 0x%llx GICV 0x%llx, %u interrupt lines",
+			    gic->compatible, (unsigned long long)gic->dist.base,
+			    (unsigned long long)gic->cpu.base, (unsigned long long)gic->hyp.base,
+			    (unsigned long long)gic->vcpu.base, info.lines);
+	}
+}
+
+static void print_banner(const char *gic_line, uint32_t psci_version)
+{
+	char line[200];
+	size_t n = 0;
+	uint64_t total = 0;
+
+	log_info("Bulkhead %s for %s", BULKHEAD_VERSION_STRING, CONFIG_BOARD_NAME);
+	log_info("board: %s", board.model);
+	log_info("CPU: %s at EL2, %u-bit physical addresses, counter %llu Hz", arch_cpu_model(),
+		 arch_pa_bits(), (unsigned long long)arch_counter_freq());
+
+	for (unsigned i = 0; i < board.cpu_count && n < sizeof(line); i++) {
+		n += (size_t)bh_snprintf(line + n, sizeof(line) - n, " 0x%llx",
+					 (unsigned long long)board.cpus[i].mpidr);
+	}
+	log_info("CPUs found: %u (MPIDR%s)%s", board.cpu_count, line,
+		 board.cpus_skipped > 0 ? ", more listed than CONFIG_MAX_CPUS" : "");
+	if (psci_version != 0) {
+		log_info("PSCI: %u.%u via SMC", psci_version >> 16, psci_version & 0xffff);
+	} else {
+		log_info("PSCI: not available");
+	}
+	for (unsigned i = 0; i < board.mem_count; i++) {
+		total += board.mem[i].size;
+	}
+	log_info("memory found: %llu MiB in %u range(s)", (unsigned long long)(total >> 20),
+		 board.mem_count);
+	for (unsigned i = 0; i < board.mem_count; i++) {
+		log_info("  RAM      0x%010llx-0x%010llx (%llu MiB)",
+			 (unsigned long long)board.mem[i].base,
+			 (unsigned long long)(board.mem[i].base + board.mem[i].size - 1),
+			 (unsigned long long)(board.mem[i].size >> 20));
+	}
+	for (unsigned i = 0; i < board.reserved_count; i++) {
+		log_info("  reserved 0x%010llx-0x%010llx", (unsigned long long)board.reserved[i].base,
+			 (unsigned long long)(board.reserved[i].base + board.reserved[i].size - 1));
+	}
+	log_info("  Bulkhead 0x%010llx-0x%010llx (%llu KiB)",
+		 (unsigned long long)pa_addr(arch_image_start()),
+		 (unsigned long long)pa_addr(arch_image_end()) - 1,
+		 (unsigned long long)((pa_addr(arch_image_end()) - pa_addr(arch_image_start())) >> 10));
+	log_info("GIC: %s", gic_line);
+	log_info("console: PL011 at 0x%llx", (unsigned long long)pa_addr(console_base()));
+}
+
+/* Test hooks: bulkhead.crash=<kind>, bulkhead.exit=poweroff|reboot. */
+static void run_boot_actions(void)
+{
+	char value[32];
+
+	if (dt_bootarg(board.bootargs, "bulkhead.crash", value, sizeof(value))) {
+		log_info("bulkhead.crash=%s: taking a deliberate exception", value);
+		arch_crash_test(value);
+	}
+	if (dt_bootarg(board.bootargs, "bulkhead.exit", value, sizeof(value))) {
+		if (strcmp(value, "poweroff") == 0) {
+			log_info("bulkhead.exit=poweroff: powering off");
+			smp_stop_others();
+			arch_system_off();
+		} else if (strcmp(value, "reboot") == 0) {
+			log_info("bulkhead.exit=reboot: rebooting");
+			smp_stop_others();
+			arch_system_reset();
+		}
+		log_warn("bulkhead.exit=%s: unknown action (poweroff, reboot)", value);
+	}
+}
+
+_Noreturn void bulkhead_main(paddr_t dtb)
+{
+	const void *fdt = (const void *)(uintptr_t)pa_addr(dtb);
+	struct dt_error err = {{0}};
+	char gic_line[160];
+	uint32_t psci_version = 0;
+
+	log_enable_locking();
+
+	if (dt_check_blob(fdt, DTB_MAX_SIZE, &err) != BH_OK) {
+		char where[48];
+		bh_snprintf(where, sizeof(where), "device tree at 0x%llx",
+			    (unsigned long long)pa_addr(dtb));
+		refuse(where, err.msg);
+	}
+	if (dt_parse_board(fdt, &board, &err) != BH_OK) {
+		refuse("device tree", err.msg);
+	}
+	order_cpus();
+	setup_console();
+	map_memory();
+	probe_gic(gic_line, sizeof(gic_line));
+
+	if (board.psci == DT_PSCI_SMC) {
+		psci_version = arch_psci_version();
+	} else if (board.psci == DT_PSCI_HVC) {
+		log_warn("/psci: method \"hvc\" cannot be used from EL2 (it would call Bulkhead "
+			 "itself); PSCI disabled");
+	}
+	print_banner(gic_line, psci_version);
+
+	unsigned online = smp_boot(&board, psci_version != 0);
+	log_info("%u of %u CPUs online", online, board.cpu_count);
+
+	run_boot_actions();
+	log_info("boot complete; idle (no partitions configured yet)");
+	smp_idle();
+}

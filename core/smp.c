@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+#include <arch/arch.h>
+#include <bulkhead/log.h>
+#include <bulkhead/smp.h>
+#include <stdatomic.h>
+
+enum cpu_state {
+	CPU_OFF = 0,
+	CPU_STARTING,
+	CPU_ONLINE,
+	CPU_STOPPED,
+};
+
+static _Atomic unsigned cpu_states[CONFIG_MAX_CPUS];
+static atomic_bool stop_requested;
+static uint64_t cpu_mpidrs[CONFIG_MAX_CPUS];
+
+/* A CPU that is not online this long after the request is reported as lost. */
+#define CPU_START_TIMEOUT_MS 2000
+#define CPU_STOP_TIMEOUT_MS  100
+
+static bool wait_for_state(unsigned cpu, unsigned state, uint64_t timeout_ms)
+{
+	uint64_t deadline = arch_counter() + arch_counter_freq() * timeout_ms / 1000;
+	while (atomic_load(&cpu_states[cpu]) != state) {
+		if (arch_counter() > deadline) {
+			return false;
+		}
+		arch_cpu_relax();
+	}
+	return true;
+}
+
+unsigned smp_boot(const struct dt_board *board, bool psci_usable)
+{
+	atomic_store(&cpu_states[0], CPU_ONLINE);
+	cpu_mpidrs[0] = board->cpus[0].mpidr;
+
+	for (unsigned i = 1; i < board->cpu_count; i++) {
+		const struct dt_cpu *cpu = &board->cpus[i];
+		int rc;
+
+		cpu_mpidrs[i] = cpu->mpidr;
+		atomic_store(&cpu_states[i], CPU_STARTING);
+		switch (cpu->enable) {
+		case DT_CPU_ENABLE_PSCI:
+			rc = psci_usable ? arch_cpu_start_psci(i, cpu->mpidr) : BH_ENOTSUP;
+			break;
+		case DT_CPU_ENABLE_SPIN_TABLE:
+			rc = arch_cpu_start_spin_table(i, cpu->mpidr, pa_init(cpu->release_addr));
+			break;
+		default:
+			rc = BH_ENOTSUP;
+			break;
+		}
+		if (rc != BH_OK) {
+			log_error("CPU%u (MPIDR 0x%llx): cannot start: %s", i,
+				  (unsigned long long)cpu->mpidr,
+				  rc == BH_ENOTSUP ? "no usable enable-method" : bh_strerror(rc));
+			atomic_store(&cpu_states[i], CPU_OFF);
+			continue;
+		}
+		if (!wait_for_state(i, CPU_ONLINE, CPU_START_TIMEOUT_MS)) {
+			log_error("CPU%u (MPIDR 0x%llx): did not come online within %u ms", i,
+				  (unsigned long long)cpu->mpidr, CPU_START_TIMEOUT_MS);
+		}
+	}
+	return smp_online_count();
+}
+
+unsigned smp_online_count(void)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
+		n += atomic_load(&cpu_states[i]) == CPU_ONLINE;
+	}
+	return n;
+}
+
+_Noreturn void bulkhead_secondary_main(void)
+{
+	unsigned cpu = arch_cpu_index();
+	log_info("CPU%u online (MPIDR 0x%llx)", cpu, (unsigned long long)arch_cpu_mpidr());
+	atomic_store(&cpu_states[cpu], CPU_ONLINE);
+	smp_idle();
+}
+
+_Noreturn void smp_idle(void)
+{
+	while (!atomic_load(&stop_requested)) {
+		arch_wait_event();
+	}
+	atomic_store(&cpu_states[arch_cpu_index()], CPU_STOPPED);
+	arch_cpu_park();
+}
+
+unsigned smp_stop_others(void)
+{
+	unsigned self = arch_cpu_index();
+	unsigned stopped = 0;
+
+	atomic_store(&stop_requested, true);
+	arch_send_event();
+	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
+		unsigned state = atomic_load(&cpu_states[i]);
+		if (i == self || (state != CPU_ONLINE && state != CPU_STOPPED)) {
+			continue;
+		}
+		if (wait_for_state(i, CPU_STOPPED, CPU_STOP_TIMEOUT_MS)) {
+			stopped++;
+		} else {
+			log_error("CPU%u (MPIDR 0x%llx) did not stop", i,
+				  (unsigned long long)cpu_mpidrs[i]);
+		}
+	}
+	return stopped;
+}
