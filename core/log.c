@@ -107,8 +107,7 @@ _Noreturn void panic(const char *fmt, ...)
 	}
 	log_line(LOG_ERROR, "PANIC on CPU%d: %s", cpu, reason);
 	unsigned stopped = smp_stop_others();
-	log_line(LOG_ERROR, "PANIC: %u other CPU(s) stopped; system %s", stopped,
-		 PANIC_ACTION);
+	log_line(LOG_ERROR, "PANIC: %u other CPU(s) stopped; system %s", stopped, PANIC_ACTION);
 #if CONFIG_PANIC_REBOOT
 	arch_system_reset();
 #elif CONFIG_PANIC_POWEROFF

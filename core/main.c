@@ -98,7 +98,8 @@ static void probe_gic(char *out, size_t size)
 			    (unsigned long long)gic->redist.base, info.lines);
 	} else {
 		bh_snprintf(out, size,
-			    "v2 (%s) GICD 0x%llx GICC 0x%llx GICH 0x%llx GICV 0x%llx, %u interrupt lines",
+			    "v2 (%s) GICD 0x%llx GICC 0x%llx GICH 0x%llx GICV 0x%llx, %u interrupt "
+			    "lines",
 			    gic->compatible, (unsigned long long)gic->dist.base,
 			    (unsigned long long)gic->cpu.base, (unsigned long long)gic->hyp.base,
 			    (unsigned long long)gic->vcpu.base, info.lines);
@@ -139,13 +140,15 @@ static void print_banner(const char *gic_line, uint32_t psci_version)
 			 (unsigned long long)(board.mem[i].size >> 20));
 	}
 	for (unsigned i = 0; i < board.reserved_count; i++) {
-		log_info("  reserved 0x%010llx-0x%010llx", (unsigned long long)board.reserved[i].base,
+		log_info("  reserved 0x%010llx-0x%010llx",
+			 (unsigned long long)board.reserved[i].base,
 			 (unsigned long long)(board.reserved[i].base + board.reserved[i].size - 1));
 	}
 	log_info("  Bulkhead 0x%010llx-0x%010llx (%llu KiB)",
 		 (unsigned long long)pa_addr(arch_image_start()),
 		 (unsigned long long)pa_addr(arch_image_end()) - 1,
-		 (unsigned long long)((pa_addr(arch_image_end()) - pa_addr(arch_image_start())) >> 10));
+		 (unsigned long long)((pa_addr(arch_image_end()) - pa_addr(arch_image_start())) >>
+				      10));
 	log_info("GIC: %s", gic_line);
 	log_info("console: PL011 at 0x%llx", (unsigned long long)pa_addr(console_base()));
 }

@@ -10,7 +10,7 @@
 #include <bulkhead/console.h>
 #include <bulkhead/log.h>
 
-#define FDT_MAGIC 0xd00dfeedU
+#define FDT_MAGIC    0xd00dfeedU
 /* Device trees larger than this are refused (QEMU's is ~1 MiB at most). */
 #define DTB_MAX_SIZE (2UL << 20)
 
@@ -37,8 +37,9 @@ static _Noreturn void halt(void)
 _Noreturn void arch_refuse_el(uint64_t current_el, uint64_t dtb)
 {
 	early_console();
-	log_error("Bulkhead must be started at EL2 (hypervisor mode), but it was started at EL%llu.",
-		  (unsigned long long)(current_el >> 2) & 3);
+	log_error(
+		"Bulkhead must be started at EL2 (hypervisor mode), but it was started at EL%llu.",
+		(unsigned long long)(current_el >> 2) & 3);
 	log_error("Start it with the virtualization extensions enabled: QEMU needs "
 		  "-M virt,virtualization=on; on a board, boot it from U-Boot (booti) or TF-A.");
 	log_error("Device tree at 0x%llx left untouched. Halted.", (unsigned long long)dtb);
@@ -59,8 +60,9 @@ _Noreturn void arch_boot_primary(uint64_t dtb)
 	uint32_t magic = be32_load(dtb);
 	uint32_t size = be32_load(dtb + 4);
 	if (magic != FDT_MAGIC) {
-		log_error("no device tree at 0x%llx (x0): magic is 0x%08x, expected 0x%08x. Halted.",
-			  (unsigned long long)dtb, magic, FDT_MAGIC);
+		log_error(
+			"no device tree at 0x%llx (x0): magic is 0x%08x, expected 0x%08x. Halted.",
+			(unsigned long long)dtb, magic, FDT_MAGIC);
 		halt();
 	}
 	if (size < 40 || size > DTB_MAX_SIZE) {

@@ -69,9 +69,9 @@ const char *arch_cpu_model(void)
 		uint32_t part;
 		const char *name;
 	} arm_parts[] = {
-		{0xd03, "Cortex-A53"}, {0xd04, "Cortex-A35"}, {0xd05, "Cortex-A55"},
-		{0xd07, "Cortex-A57"}, {0xd08, "Cortex-A72"}, {0xd09, "Cortex-A73"},
-		{0xd0a, "Cortex-A75"}, {0xd0b, "Cortex-A76"}, {0xd0c, "Neoverse-N1"},
+		{0xd03, "Cortex-A53"},	{0xd04, "Cortex-A35"}, {0xd05, "Cortex-A55"},
+		{0xd07, "Cortex-A57"},	{0xd08, "Cortex-A72"}, {0xd09, "Cortex-A73"},
+		{0xd0a, "Cortex-A75"},	{0xd0b, "Cortex-A76"}, {0xd0c, "Neoverse-N1"},
 		{0xd40, "Neoverse-V1"}, {0xd41, "Cortex-A78"}, {0xd49, "Neoverse-N2"},
 	};
 	static char name[48];

@@ -6,8 +6,8 @@
 #include <arch/arch.h>
 #include <arch/gic.h>
 
-#define GICD_TYPER      0x0004
-#define GICV2_ICPIDR2   0x0fe8
+#define GICD_TYPER	 0x0004
+#define GICV2_ICPIDR2	 0x0fe8
 #define GICV3_GICD_PIDR2 0xffe8
 
 static uint32_t mmio_read32(uintptr_t addr)
@@ -27,5 +27,5 @@ int arch_gic_probe(unsigned version, paddr_t dist, struct gic_info *info)
 	}
 	info->arch_rev = (pidr2 >> 4) & 0xf;
 	return info->arch_rev == version || (version == 3 && info->arch_rev == 4) ? BH_OK
-										    : BH_EINVAL;
+										  : BH_EINVAL;
 }

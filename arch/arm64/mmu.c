@@ -23,8 +23,8 @@
 #define PTE_AP_RES1   (1UL << 6) /* AP[1] is RES1 in the EL2 regime */
 #define PTE_AP_RO     (1UL << 7)
 #define PTE_SH_INNER  (3UL << 8)
-#define PTE_AF        (1UL << 10)
-#define PTE_XN        (1UL << 54)
+#define PTE_AF	      (1UL << 10)
+#define PTE_XN	      (1UL << 54)
 #define PTE_ADDR_MASK 0x0000fffffffff000UL
 
 #define ATTR_NORMAL (PTE_ATTR(MAIR_IDX_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_AP_RES1)
@@ -75,7 +75,8 @@ static int map_range(uint64_t va, uint64_t pa, uint64_t size, uint64_t attrs, bo
 			pte_t *entry = &table[(va >> shift) & 511];
 			bool can_block = level >= 1 && IS_ALIGNED(va | pa, block) && size >= block;
 
-			if ((*entry & PTE_VALID) != 0 && (level == 3 || (*entry & PTE_TABLE) == 0)) {
+			if ((*entry & PTE_VALID) != 0 &&
+			    (level == 3 || (*entry & PTE_TABLE) == 0)) {
 				/* Already mapped by a page or block at this level. */
 				pte_t want = pa | attrs | PTE_VALID | (level == 3 ? PTE_PAGE : 0);
 				if (!keep_existing && (!can_block || *entry != want)) {

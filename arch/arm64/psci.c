@@ -10,11 +10,11 @@
 #include <arch/sysreg.h>
 #include <bulkhead/log.h>
 
-#define PSCI_VERSION         0x84000000U
-#define PSCI_CPU_OFF         0x84000002U
-#define PSCI_CPU_ON_64       0xc4000003U
-#define PSCI_SYSTEM_OFF      0x84000008U
-#define PSCI_SYSTEM_RESET    0x84000009U
+#define PSCI_VERSION	  0x84000000U
+#define PSCI_CPU_OFF	  0x84000002U
+#define PSCI_CPU_ON_64	  0xc4000003U
+#define PSCI_SYSTEM_OFF	  0x84000008U
+#define PSCI_SYSTEM_RESET 0x84000009U
 
 static bool psci_available;
 
@@ -37,9 +37,9 @@ static int64_t psci_call(uint32_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
 static const char *psci_error(int64_t rc)
 {
 	static const char *const names[] = {
-		"SUCCESS",        "NOT_SUPPORTED", "INVALID_PARAMETERS", "DENIED",
-		"ALREADY_ON",     "ON_PENDING",    "INTERNAL_FAILURE",   "NOT_PRESENT",
-		"DISABLED",       "INVALID_ADDRESS",
+		"SUCCESS",    "NOT_SUPPORTED",	 "INVALID_PARAMETERS", "DENIED",
+		"ALREADY_ON", "ON_PENDING",	 "INTERNAL_FAILURE",   "NOT_PRESENT",
+		"DISABLED",   "INVALID_ADDRESS",
 	};
 	return rc <= 0 && -rc < (int64_t)ARRAY_SIZE(names) ? names[-rc] : "unknown error";
 }

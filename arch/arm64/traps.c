@@ -54,11 +54,21 @@ const char *esr_class_name(uint32_t ec)
 }
 
 static const char *const kind_names[16] = {
-	"synchronous (EL2, SP_EL0)", "IRQ (EL2, SP_EL0)",     "FIQ (EL2, SP_EL0)",
-	"SError (EL2, SP_EL0)",      "synchronous (EL2)",     "IRQ (EL2)",
-	"FIQ (EL2)",                 "SError (EL2)",          "synchronous (lower EL, AArch64)",
-	"IRQ (lower EL, AArch64)",   "FIQ (lower EL, AArch64)", "SError (lower EL, AArch64)",
-	"synchronous (lower EL, AArch32)", "IRQ (lower EL, AArch32)", "FIQ (lower EL, AArch32)",
+	"synchronous (EL2, SP_EL0)",
+	"IRQ (EL2, SP_EL0)",
+	"FIQ (EL2, SP_EL0)",
+	"SError (EL2, SP_EL0)",
+	"synchronous (EL2)",
+	"IRQ (EL2)",
+	"FIQ (EL2)",
+	"SError (EL2)",
+	"synchronous (lower EL, AArch64)",
+	"IRQ (lower EL, AArch64)",
+	"FIQ (lower EL, AArch64)",
+	"SError (lower EL, AArch64)",
+	"synchronous (lower EL, AArch32)",
+	"IRQ (lower EL, AArch32)",
+	"FIQ (lower EL, AArch32)",
 	"SError (lower EL, AArch32)",
 };
 

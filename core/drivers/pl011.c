@@ -6,13 +6,13 @@
  */
 #include <bulkhead/pl011.h>
 
-#define UARTDR   0x00
-#define UARTFR   0x18
-#define UARTCR   0x30
-#define FR_TXFF  (1U << 5)
+#define UARTDR	  0x00
+#define UARTFR	  0x18
+#define UARTCR	  0x30
+#define FR_TXFF	  (1U << 5)
 #define CR_UARTEN (1U << 0)
-#define CR_TXE   (1U << 8)
-#define CR_RXE   (1U << 9)
+#define CR_TXE	  (1U << 8)
+#define CR_RXE	  (1U << 9)
 
 /* Bound on the wait for FIFO space: a stuck UART must not hang the hypervisor. */
 #define TX_SPIN_LIMIT 1000000

@@ -13,7 +13,7 @@
 #ifndef DT_MAX_CPUS
 #define DT_MAX_CPUS CONFIG_MAX_CPUS
 #endif
-#define DT_MAX_MEM      8
+#define DT_MAX_MEM	8
 #define DT_MAX_RESERVED 16
 
 struct dt_range {
@@ -22,8 +22,8 @@ struct dt_range {
 };
 
 enum dt_cpu_enable {
-	DT_CPU_ENABLE_NONE,       /* no method we know: the CPU stays off */
-	DT_CPU_ENABLE_PSCI,       /* PSCI CPU_ON */
+	DT_CPU_ENABLE_NONE,	  /* no method we know: the CPU stays off */
+	DT_CPU_ENABLE_PSCI,	  /* PSCI CPU_ON */
 	DT_CPU_ENABLE_SPIN_TABLE, /* write the entry to cpu-release-addr, sev */
 };
 
@@ -52,13 +52,13 @@ struct dt_uart {
 };
 
 struct dt_gic {
-	unsigned version; /* 0 (none found), 2 or 3 */
-	struct dt_range dist;   /* GICD */
+	unsigned version;	/* 0 (none found), 2 or 3 */
+	struct dt_range dist;	/* GICD */
 	struct dt_range redist; /* GICv3: first GICR region */
-	struct dt_range cpu;    /* GICv2: GICC */
-	struct dt_range hyp;    /* GICv2: GICH */
-	struct dt_range vcpu;   /* GICv2: GICV */
-	uint32_t maint_irq;     /* PPI number of the maintenance interrupt, 0 if unknown */
+	struct dt_range cpu;	/* GICv2: GICC */
+	struct dt_range hyp;	/* GICv2: GICH */
+	struct dt_range vcpu;	/* GICv2: GICV */
+	uint32_t maint_irq;	/* PPI number of the maintenance interrupt, 0 if unknown */
 	char compatible[32];
 };
 

@@ -13,7 +13,10 @@ typedef struct {
 	atomic_bool locked;
 } spinlock_t;
 
-#define SPINLOCK_INIT {false}
+#define SPINLOCK_INIT \
+	{             \
+		false \
+	}
 
 static inline void lock_relax(void)
 {

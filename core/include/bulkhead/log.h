@@ -32,11 +32,11 @@ _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 bool panic_in_progress(void);
 
 #if CONFIG_DEBUG_CHECKS
-#define BUG_ON(cond)                                                                               \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			panic("BUG at %s:%d: %s", __FILE__, __LINE__, #cond);                      \
-		}                                                                                  \
+#define BUG_ON(cond)                                                          \
+	do {                                                                  \
+		if (cond) {                                                   \
+			panic("BUG at %s:%d: %s", __FILE__, __LINE__, #cond); \
+		}                                                             \
 	} while (0)
 #else
 #define BUG_ON(cond) ((void)sizeof(cond))

@@ -63,22 +63,22 @@ static inline uintptr_t va_addr(vaddr_t va)
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  (1UL << PAGE_SHIFT)
 
-#define ALIGN_DOWN(x, a)  ((x) & ~((__typeof__(x))(a) - 1))
-#define ALIGN_UP(x, a)    ALIGN_DOWN((x) + ((__typeof__(x))(a) - 1), (a))
-#define IS_ALIGNED(x, a)  (((x) & ((__typeof__(x))(a) - 1)) == 0)
-#define ARRAY_SIZE(a)     (sizeof(a) / sizeof((a)[0]))
-#define MIN(a, b)         ((a) < (b) ? (a) : (b))
-#define MAX(a, b)         ((a) > (b) ? (a) : (b))
-#define UNUSED(x)         ((void)(x))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
+#define ALIGN_UP(x, a)	 ALIGN_DOWN((x) + ((__typeof__(x))(a)-1), (a))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a)-1)) == 0)
+#define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)	 ((a) < (b) ? (a) : (b))
+#define MAX(a, b)	 ((a) > (b) ? (a) : (b))
+#define UNUSED(x)	 ((void)(x))
 
 /* Error codes returned as negative ints throughout the hypervisor. */
-#define BH_OK       0
+#define BH_OK	    0
 #define BH_EINVAL   (-1) /* malformed input */
 #define BH_ENOMEM   (-2) /* a fixed-size table or pool is full */
 #define BH_ENOENT   (-3) /* something looked up is not there */
 #define BH_EEXIST   (-4) /* already there, differently */
 #define BH_ERANGE   (-5) /* a number or address out of its range */
-#define BH_EIO      (-6) /* the hardware or firmware refused */
+#define BH_EIO	    (-6) /* the hardware or firmware refused */
 #define BH_ETIMEOUT (-7) /* waited long enough */
 #define BH_ENOTSUP  (-8) /* valid but not supported by this build */
 

@@ -4,27 +4,24 @@
 #define ARCH_ASM_H
 
 /* struct arch_percpu layout (cpu.c checks it with _Static_assert). */
-#define PERCPU_MPIDR     0
+#define PERCPU_MPIDR	 0
 #define PERCPU_STACK_TOP 8
-#define PERCPU_INDEX     16
-#define PERCPU_SIZE      32
+#define PERCPU_INDEX	 16
+#define PERCPU_SIZE	 32
 
 /* struct trap_frame layout (traps.h checks it). */
-#define FRAME_X(n)    ((n) * 8)
-#define FRAME_SP      248
-#define FRAME_ELR     256
-#define FRAME_SPSR    264
-#define FRAME_ESR     272
-#define FRAME_FAR     280
-#define FRAME_KIND    288
-#define FRAME_SIZE    304
+#define FRAME_X(n) ((n)*8)
+#define FRAME_SP   248
+#define FRAME_ELR  256
+#define FRAME_SPSR 264
+#define FRAME_ESR  272
+#define FRAME_FAR  280
+#define FRAME_KIND 288
+#define FRAME_SIZE 304
 
 #ifdef __ASSEMBLER__
 /* PC-relative address of a symbol, +-4 GiB: works before relocation and with the MMU off. */
-.macro adr_l reg, sym
-	adrp	\reg, \sym
-	add	\reg, \reg, :lo12:\sym
-.endm
+.macro adr_l reg, sym adrp	\reg, \sym add	\reg, \reg, : lo12 :\sym.endm
 #endif
 
 #endif

@@ -5,7 +5,7 @@
 #include <bulkhead/types.h>
 
 struct gic_info {
-	unsigned lines;    /* interrupt IDs the distributor implements */
+	unsigned lines;	   /* interrupt IDs the distributor implements */
 	unsigned arch_rev; /* ArchRev from the peripheral ID register */
 };
 

@@ -7,9 +7,9 @@
 #include <bulkhead/types.h>
 
 struct arch_percpu {
-	uint64_t mpidr;     /* affinity fields of MPIDR_EL1 */
+	uint64_t mpidr;	    /* affinity fields of MPIDR_EL1 */
 	uint64_t stack_top; /* 0 while the slot is unused */
-	uint32_t index;     /* logical CPU number */
+	uint32_t index;	    /* logical CPU number */
 	uint32_t pad;
 	uint64_t reserved;
 };

@@ -14,11 +14,11 @@
 
 /* SCTLR_EL2 (E2H == 0): RES1 bits 29,28,23,22,18,16,11,5,4 */
 #define SCTLR_EL2_RES1 0x30c50830
-#define SCTLR_M        (1 << 0)  /* stage-1 MMU */
-#define SCTLR_A        (1 << 1)  /* alignment check */
-#define SCTLR_C        (1 << 2)  /* data cacheability */
-#define SCTLR_SA       (1 << 3)  /* SP alignment check */
-#define SCTLR_I        (1 << 12) /* instruction cacheability */
+#define SCTLR_M	       (1 << 0)	 /* stage-1 MMU */
+#define SCTLR_A	       (1 << 1)	 /* alignment check */
+#define SCTLR_C	       (1 << 2)	 /* data cacheability */
+#define SCTLR_SA       (1 << 3)	 /* SP alignment check */
+#define SCTLR_I	       (1 << 12) /* instruction cacheability */
 #define SCTLR_WXN      (1 << 19) /* writable implies execute-never */
 
 /* CPTR_EL2 (E2H == 0): RES1 13, 9, 7:0; TZ (8) and TSM (12) trap SVE/SME. */
@@ -28,20 +28,20 @@
 #define HCR_RW (1UL << 31) /* EL1 is AArch64 */
 
 /* TCR_EL2 (E2H == 0) */
-#define TCR_EL2_RES1     ((1UL << 31) | (1UL << 23))
-#define TCR_T0SZ(bits)   ((64UL - (bits)) << 0)
-#define TCR_IRGN0_WBWA   (1UL << 8)
-#define TCR_ORGN0_WBWA   (1UL << 10)
-#define TCR_SH0_INNER    (3UL << 12)
-#define TCR_TG0_4K       (0UL << 14)
+#define TCR_EL2_RES1	 ((1UL << 31) | (1UL << 23))
+#define TCR_T0SZ(bits)	 ((64UL - (bits)) << 0)
+#define TCR_IRGN0_WBWA	 (1UL << 8)
+#define TCR_ORGN0_WBWA	 (1UL << 10)
+#define TCR_SH0_INNER	 (3UL << 12)
+#define TCR_TG0_4K	 (0UL << 14)
 #define TCR_EL2_PS_SHIFT 16
 
 /* MAIR attribute indexes used in descriptors */
 #define MAIR_IDX_DEVICE_nGnRnE 0
 #define MAIR_IDX_DEVICE_nGnRE  1
-#define MAIR_IDX_NORMAL        2
+#define MAIR_IDX_NORMAL	       2
 #define MAIR_IDX_NORMAL_NC     3
-#define MAIR_EL2_VALUE         (0x00UL | (0x04UL << 8) | (0xffUL << 16) | (0x44UL << 24))
+#define MAIR_EL2_VALUE	       (0x00UL | (0x04UL << 8) | (0xffUL << 16) | (0x44UL << 24))
 
 /* ID_AA64MMFR0_EL1.PARange, bits [3:0] */
 #define ID_AA64MMFR0_PARANGE_MASK 0xfUL
@@ -55,17 +55,17 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
-#define read_sysreg(reg)                                                                           \
-	({                                                                                         \
-		uint64_t _val;                                                                     \
-		__asm__ volatile("mrs %0, " #reg : "=r"(_val));                                  \
-		_val;                                                                              \
+#define read_sysreg(reg)                                        \
+	({                                                      \
+		uint64_t _val;                                  \
+		__asm__ volatile("mrs %0, " #reg : "=r"(_val)); \
+		_val;                                           \
 	})
 
-#define write_sysreg(reg, val)                                                                     \
-	do {                                                                                       \
-		uint64_t _val = (uint64_t)(val);                                                   \
-		__asm__ volatile("msr " #reg ", %0" : : "r"(_val));                              \
+#define write_sysreg(reg, val)                                      \
+	do {                                                        \
+		uint64_t _val = (uint64_t)(val);                    \
+		__asm__ volatile("msr " #reg ", %0" : : "r"(_val)); \
 	} while (0)
 
 static inline void isb(void)
