@@ -41,7 +41,7 @@ BULKHEAD_VERSION := 0.1.0
 
 .DEFAULT_GOAL := all
 .PHONY: all run check help clean distclean deps menuconfig savedefconfig lint \
-	unit-tests system-tests host-tools bin-all FORCE
+	unit-tests system-tests host-tools bin-all rpi4-boot FORCE
 
 # ---------------------------------------------------------------- packages
 DEPS_STAMP := $(O)/.deps-ok
@@ -144,7 +144,7 @@ $(B)/bulkhead.bin: $(B)/bulkhead.elf
 	@$(if $(Q),echo "  OBJCOPY $@")
 	$(Q)$(OBJCOPY) -O binary $< $@
 
-bin-all:
+bin-all: $(DEPS_STAMP) $(LIBFDT_A)
 	$(Q)for b in $(BOARDS); do $(MAKE) --no-print-directory BOARD=$$b all || exit 1; done
 
 -include $(HYP_OBJS:.o=.d)
@@ -163,6 +163,30 @@ ifneq ($(BOARD),qemu-virt)
 endif
 	@echo "Booting Bulkhead in QEMU (quit: Ctrl-A X)"
 	$(QEMU) $(QEMU_ARGS) -kernel $< $(if $(BOOTARGS),-append "$(BOOTARGS)")
+
+# ---------------------------------------------------------------- rpi4 SD card files
+# Everything Debian provides for the boot partition; the Raspberry Pi
+# firmware (start4.elf, fixup4.dat, overlays/) is not in Debian main and is
+# added by the user (docs/boot.md).
+RPI4_BOOT := $(O)/rpi4/boot
+UBOOT_RPI_DIR := $(TARGET_PKG)/u-boot-rpi
+ATF_DIR := $(TARGET_PKG)/arm-trusted-firmware
+$(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp: scripts/target-packages scripts/fetch-target.sh | $(DEPS_STAMP)
+	$(Q)scripts/fetch-target.sh $(notdir $(@D)) $(@D)
+	$(Q)touch $@
+
+rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(RPI4_DTB) boards/rpi4/config.txt \
+		boards/rpi4/boot.cmd
+	$(Q)$(MAKE) --no-print-directory BOARD=rpi4 all
+	$(Q)mkdir -p $(RPI4_BOOT)
+	$(Q)cp $(O)/rpi4/bulkhead.bin $(RPI4_BOOT)/
+	$(Q)cp $(UBOOT_RPI_DIR)/usr/lib/u-boot/rpi_4/u-boot.bin $(RPI4_BOOT)/
+	$(Q)cp $(ATF_DIR)/usr/lib/arm-trusted-firmware/rpi4/bl31.bin $(RPI4_BOOT)/
+	$(Q)cp $(RPI4_DTB) boards/rpi4/config.txt $(RPI4_BOOT)/
+	$(Q)mkimage -A arm64 -T script -C none -n "Bulkhead boot" -d boards/rpi4/boot.cmd \
+		$(RPI4_BOOT)/boot.scr >/dev/null
+	@echo "$(RPI4_BOOT): copy these to the SD card's FAT boot partition, plus the Raspberry Pi"
+	@echo "firmware files start4.elf, fixup4.dat and overlays/disable-bt.dtbo (see docs/boot.md)"
 
 # ---------------------------------------------------------------- host tests
 HOST_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \

@@ -21,7 +21,12 @@
 
 #ifdef __ASSEMBLER__
 /* PC-relative address of a symbol, +-4 GiB: works before relocation and with the MMU off. */
-.macro adr_l reg, sym adrp	\reg, \sym add	\reg, \reg, : lo12 :\sym.endm
+// clang-format off
+.macro adr_l reg, sym
+	adrp	\reg, \sym
+	add	\reg, \reg, :lo12:\sym
+.endm
+// clang-format on
 #endif
 
 #endif
