@@ -225,7 +225,7 @@ check: bin-all unit-tests system-tests
 	@echo "make check: all tests passed"
 
 # ---------------------------------------------------------------- lint
-LINT_SRCS := $(filter %.c,$(HYP_SRCS))
+LINT_SRCS := $(filter %.c,$(HYP_SRCS)) $(wildcard arch/arm64/include/arch/*.h core/include/bulkhead/*.h)
 lint: $(CONFIG_H) $(VERSION_H) $(LIBFDT_A)
 	$(Q)scripts/lint.sh "$(CONFIG_H)" "$(B)/include" "$(LIBFDT_DIR)/usr/include" $(LINT_SRCS)
 
