@@ -12,6 +12,16 @@
 
 #define R_AARCH64_RELATIVE 1027
 
+/* Known EL2 state: MMU and caches off, FP/SIMD usable, EL1 is AArch64. */
+.macro el2_known_state
+	ldr	x0, =SCTLR_EL2_RES1
+	msr	sctlr_el2, x0
+	ldr	x0, =CPTR_EL2_DEFAULT
+	msr	cptr_el2, x0
+	ldr	x0, =HCR_RW
+	msr	hcr_el2, x0
+.endm
+
 	/* The Image header before this is in linker.ld; its code0 branches here. */
 	.section ".text.head", "ax"
 primary_entry:
@@ -57,13 +67,7 @@ primary_entry:
 	b	6b
 
 el2_primary:
-	/* Known EL2 state: MMU and caches off, FP/SIMD usable, EL1 is AArch64. */
-	ldr	x0, =SCTLR_EL2_RES1
-	msr	sctlr_el2, x0
-	ldr	x0, =CPTR_EL2_DEFAULT
-	msr	cptr_el2, x0
-	ldr	x0, =HCR_RW
-	msr	hcr_el2, x0
+	el2_known_state
 	adr_l	x0, el2_vectors
 	msr	vbar_el2, x0
 	isb
@@ -81,12 +85,7 @@ el2_primary:
 	.global secondary_entry
 secondary_entry:
 	msr	daifset, #DAIF_ALL
-	ldr	x0, =SCTLR_EL2_RES1
-	msr	sctlr_el2, x0
-	ldr	x0, =CPTR_EL2_DEFAULT
-	msr	cptr_el2, x0
-	ldr	x0, =HCR_RW
-	msr	hcr_el2, x0
+	el2_known_state
 	isb
 
 	mrs	x0, mpidr_el1

@@ -109,24 +109,23 @@ _Noreturn void arch_cpu_park(void)
 	}
 }
 
-_Noreturn void arch_system_off(void)
+static _Noreturn void system_power(uint32_t fn, const char *what)
 {
 	if (psci_available) {
-		psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
-		log_error("PSCI SYSTEM_OFF returned: halting instead");
+		psci_call(fn, 0, 0, 0);
+		log_error("PSCI %s returned: halting instead", what);
 	} else {
-		log_error("no PSCI firmware: cannot power off, halting instead");
+		log_error("no PSCI firmware for %s: halting instead", what);
 	}
 	arch_cpu_park();
 }
 
+_Noreturn void arch_system_off(void)
+{
+	system_power(PSCI_SYSTEM_OFF, "SYSTEM_OFF");
+}
+
 _Noreturn void arch_system_reset(void)
 {
-	if (psci_available) {
-		psci_call(PSCI_SYSTEM_RESET, 0, 0, 0);
-		log_error("PSCI SYSTEM_RESET returned: halting instead");
-	} else {
-		log_error("no PSCI firmware: cannot reboot, halting instead");
-	}
-	arch_cpu_park();
+	system_power(PSCI_SYSTEM_RESET, "SYSTEM_RESET");
 }
