@@ -65,12 +65,19 @@ static bool prop_is(const void *fdt, int node, const char *name, const char *val
 
 static bool node_available(const void *fdt, int node)
 {
-	return fdt_getprop(fdt, node, "status", NULL) == NULL || prop_is(fdt, node, "status", "okay") ||
-	       prop_is(fdt, node, "status", "ok");
+	return fdt_getprop(fdt, node, "status", NULL) == NULL ||
+	       prop_is(fdt, node, "status", "okay") || prop_is(fdt, node, "status", "ok");
 }
 
 int dt_check_blob(const void *fdt, size_t max_size, struct dt_error *err)
 {
+	/* fdt_check_header reads the whole header before it looks at totalsize. */
+	if (max_size < sizeof(struct fdt_header)) {
+		bh_snprintf(err->msg, sizeof(err->msg),
+			    "device tree header: %zu bytes allowed, a header needs %zu", max_size,
+			    sizeof(struct fdt_header));
+		return BH_EINVAL;
+	}
 	int rc = fdt_check_header(fdt);
 	if (rc != 0) {
 		bh_snprintf(err->msg, sizeof(err->msg), "device tree header: %s", fdt_strerror(rc));
@@ -96,8 +103,8 @@ static int bus_cells(const void *fdt, int bus, int *ac, int *sc, struct dt_error
 	*ac = fdt_address_cells(fdt, bus);
 	*sc = fdt_size_cells(fdt, bus);
 	if (*ac < 1 || *ac > 2 || *sc < 0 || *sc > 2) {
-		dt_fail(err, fdt, bus, "#address-cells/#size-cells = %d/%d not supported (1-2 / 0-2)",
-			*ac, *sc);
+		dt_fail(err, fdt, bus,
+			"#address-cells/#size-cells = %d/%d not supported (1-2 / 0-2)", *ac, *sc);
 		return BH_ENOTSUP;
 	}
 	return BH_OK;
@@ -125,15 +132,17 @@ int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t *out, struct
 			}
 			int entry = child_ac + parent_ac + size_c;
 			if (size_c == 0 || len % (entry * 4) != 0) {
-				dt_fail(err, fdt, bus, "'ranges' length %d is not a multiple of %d cells",
-					len, entry);
+				dt_fail(err, fdt, bus,
+					"'ranges' length %d is not a multiple of %d cells", len,
+					entry);
 				return BH_EINVAL;
 			}
 			bool found = false;
 			for (int i = 0; i < len / 4; i += entry) {
 				uint64_t child = read_cells(&ranges[i], child_ac);
 				uint64_t parent_base = read_cells(&ranges[i + child_ac], parent_ac);
-				uint64_t size = read_cells(&ranges[i + child_ac + parent_ac], size_c);
+				uint64_t size =
+					read_cells(&ranges[i + child_ac + parent_ac], size_c);
 				if (addr >= child && addr - child < size) {
 					addr = parent_base + (addr - child);
 					found = true;
@@ -171,15 +180,17 @@ int dt_node_reg(const void *fdt, int node, int index, struct dt_range *out, stru
 	}
 	int entry = ac + sc;
 	if (len % (entry * 4) != 0) {
-		dt_fail(err, fdt, node, "'reg' length %d is not a multiple of %d cells", len, entry);
+		dt_fail(err, fdt, node, "'reg' length %d is not a multiple of %d cells", len,
+			entry);
 		return BH_EINVAL;
 	}
 	if (index < 0 || index >= len / (entry * 4)) {
 		dt_fail(err, fdt, node, "'reg' has no entry %d", index);
 		return BH_ENOENT;
 	}
-	uint64_t addr = read_cells(&reg[index * entry], ac);
-	out->size = read_cells(&reg[index * entry + ac], sc);
+	size_t at = (size_t)index * (size_t)entry;
+	uint64_t addr = read_cells(&reg[at], ac);
+	out->size = read_cells(&reg[at + (size_t)ac], sc);
 	if (out->size != 0 && addr + out->size < addr) {
 		dt_fail(err, fdt, node, "'reg' entry %d wraps around the address space", index);
 		return BH_ERANGE;
@@ -238,7 +249,8 @@ static int parse_memory(const void *fdt, struct dt_board *board, struct dt_error
 	}
 	if (board->mem_count == 0) {
 		bh_snprintf(err->msg, sizeof(err->msg),
-			    "/memory: no RAM (no node with device_type = \"memory\" and a non-empty 'reg')");
+			    "/memory: no RAM (no node with device_type = \"memory\" and a "
+			    "non-empty 'reg')");
 		return BH_ENOENT;
 	}
 	return BH_OK;
@@ -278,7 +290,8 @@ static int parse_reserved(const void *fdt, struct dt_board *board, struct dt_err
 	fdt_for_each_subnode(child, fdt, parent)
 	{
 		if (!node_available(fdt, child) || fdt_getprop(fdt, child, "reg", NULL) == NULL) {
-			continue; /* dynamic (size/alloc-ranges only) regions come out of RAM later */
+			continue; /* dynamic (size/alloc-ranges only) regions come out of RAM later
+				   */
 		}
 		for (int i = 0;; i++) {
 			struct dt_range r;
@@ -333,7 +346,8 @@ static int parse_cpus(const void *fdt, struct dt_board *board, struct dt_error *
 		struct dt_cpu *cpu = &board->cpus[board->cpu_count];
 		cpu->mpidr = read_cells(reg, ac);
 		if (dt_cpu_index(board, cpu->mpidr) >= 0) {
-			dt_fail(err, fdt, node, "MPIDR 0x%llx listed twice", (unsigned long long)cpu->mpidr);
+			dt_fail(err, fdt, node, "MPIDR 0x%llx listed twice",
+				(unsigned long long)cpu->mpidr);
 			return BH_EEXIST;
 		}
 		cpu->enable = DT_CPU_ENABLE_NONE;
@@ -344,7 +358,8 @@ static int parse_cpus(const void *fdt, struct dt_board *board, struct dt_error *
 			const fdt32_t *rel = fdt_getprop(fdt, node, "cpu-release-addr", &len);
 			if (rel == NULL || (len != 8 && len != 4)) {
 				dt_fail(err, fdt, node,
-					"enable-method \"spin-table\" without a 1- or 2-cell 'cpu-release-addr'");
+					"enable-method \"spin-table\" without a 1- or 2-cell "
+					"'cpu-release-addr'");
 				return BH_EINVAL;
 			}
 			cpu->enable = DT_CPU_ENABLE_SPIN_TABLE;
@@ -423,7 +438,8 @@ static int parse_gic(const void *fdt, struct dt_board *board, struct dt_error *e
 		node = fdt_node_offset_by_compatible(fdt, -1, gics[i].compatible);
 		if (node >= 0) {
 			gic->version = gics[i].version;
-			copy_string(gic->compatible, sizeof(gic->compatible), gics[i].compatible, -1);
+			copy_string(gic->compatible, sizeof(gic->compatible), gics[i].compatible,
+				    -1);
 		}
 	}
 	if (node < 0) {
@@ -486,6 +502,9 @@ int dt_parse_board(const void *fdt, struct dt_board *board, struct dt_error *err
 	}
 	if (rc == BH_OK) {
 		rc = parse_gic(fdt, board, err);
+	}
+	if (rc == BH_OK) {
+		err->msg[0] = '\0'; /* optional look-ups may have left a message */
 	}
 	return rc;
 }
