@@ -128,7 +128,8 @@ _Static_assert(sizeof(long) == 8 && sizeof(long long) == 8 && sizeof(size_t) == 
 static uint64_t fetch_unsigned(va_list *ap, enum length length)
 {
 	/* clang-tidy compares va_arg() calls without their types. */
-	switch (length) { // NOLINT(bugprone-branch-clone)
+	// NOLINTBEGIN(bugprone-branch-clone)
+	switch (length) {
 	case LEN_CHAR:
 		return (unsigned char)va_arg(*ap, unsigned int);
 	case LEN_SHORT:
@@ -143,12 +144,14 @@ static uint64_t fetch_unsigned(va_list *ap, enum length length)
 	default:
 		return va_arg(*ap, unsigned int);
 	}
+	// NOLINTEND(bugprone-branch-clone)
 }
 
 static int64_t fetch_signed(va_list *ap, enum length length)
 {
 	/* clang-tidy compares va_arg() calls without their types. */
-	switch (length) { // NOLINT(bugprone-branch-clone)
+	// NOLINTBEGIN(bugprone-branch-clone)
+	switch (length) {
 	case LEN_CHAR:
 		return (signed char)va_arg(*ap, int);
 	case LEN_SHORT:
@@ -163,6 +166,7 @@ static int64_t fetch_signed(va_list *ap, enum length length)
 	default:
 		return va_arg(*ap, int);
 	}
+	// NOLINTEND(bugprone-branch-clone)
 }
 
 static const char *parse_spec(const char *p, struct spec *s, va_list *ap)
