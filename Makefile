@@ -221,7 +221,7 @@ PYTEST_ARGS ?=
 system-tests: bin-all | $(DEPS_STAMP)
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
-check: bin-all unit-tests system-tests
+check: bin-all unit-tests lint system-tests
 	@echo "make check: all tests passed"
 
 # ---------------------------------------------------------------- lint

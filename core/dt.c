@@ -220,6 +220,34 @@ int dt_stdout_node(const void *fdt)
 	return fdt_path_offset_namelen(fdt, path, namelen);
 }
 
+/*
+ * Appends every non-empty entry of node's 'reg' to list[*count], which holds
+ * at most max entries. Zero sizes are skipped (RPi4's /memory before the
+ * firmware fills it in).
+ */
+static int append_regs(const void *fdt, int node, struct dt_range *list, unsigned *count,
+		       unsigned max, const char *what, struct dt_error *err)
+{
+	for (int i = 0;; i++) {
+		struct dt_range r;
+		int rc = dt_node_reg(fdt, node, i, &r, err);
+		if (rc == BH_ENOENT && i > 0) {
+			return BH_OK;
+		}
+		if (rc != BH_OK) {
+			return rc;
+		}
+		if (r.size == 0) {
+			continue;
+		}
+		if (*count == max) {
+			dt_fail(err, fdt, node, "more than %u %s ranges", max, what);
+			return BH_ENOMEM;
+		}
+		list[(*count)++] = r;
+	}
+}
+
 static int parse_memory(const void *fdt, struct dt_board *board, struct dt_error *err)
 {
 	for (int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
@@ -228,23 +256,10 @@ static int parse_memory(const void *fdt, struct dt_board *board, struct dt_error
 		if (!node_available(fdt, node)) {
 			continue;
 		}
-		for (int i = 0;; i++) {
-			struct dt_range r;
-			int rc = dt_node_reg(fdt, node, i, &r, err);
-			if (rc == BH_ENOENT && i > 0) {
-				break;
-			}
-			if (rc != BH_OK) {
-				return rc;
-			}
-			if (r.size == 0) {
-				continue; /* e.g. RPi4's tree before the firmware fills it in */
-			}
-			if (board->mem_count == DT_MAX_MEM) {
-				dt_fail(err, fdt, node, "more than %d RAM ranges", DT_MAX_MEM);
-				return BH_ENOMEM;
-			}
-			board->mem[board->mem_count++] = r;
+		int rc = append_regs(fdt, node, board->mem, &board->mem_count, DT_MAX_MEM, "RAM",
+				     err);
+		if (rc != BH_OK) {
+			return rc;
 		}
 	}
 	if (board->mem_count == 0) {
@@ -289,23 +304,14 @@ static int parse_reserved(const void *fdt, struct dt_board *board, struct dt_err
 	int child;
 	fdt_for_each_subnode(child, fdt, parent)
 	{
+		/* Dynamic regions (size/alloc-ranges only) have no fixed place yet. */
 		if (!node_available(fdt, child) || fdt_getprop(fdt, child, "reg", NULL) == NULL) {
-			continue; /* dynamic (size/alloc-ranges only) regions come out of RAM later
-				   */
+			continue;
 		}
-		for (int i = 0;; i++) {
-			struct dt_range r;
-			int rc = dt_node_reg(fdt, child, i, &r, err);
-			if (rc == BH_ENOENT && i > 0) {
-				break;
-			}
-			if (rc != BH_OK) {
-				return rc;
-			}
-			rc = add_reserved(fdt, board, r.base, r.size, child, err);
-			if (rc != BH_OK) {
-				return rc;
-			}
+		int rc = append_regs(fdt, child, board->reserved, &board->reserved_count,
+				     DT_MAX_RESERVED, "reserved memory", err);
+		if (rc != BH_OK) {
+			return rc;
 		}
 	}
 	return BH_OK;
