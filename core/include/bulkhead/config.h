@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The system configuration: partitions declared under /bulkhead in the
+ * system device tree (binding: docs/binding.md), parsed and validated into
+ * plain structs. The same code runs in the hypervisor and in the host tool
+ * `bhconfig`, so a configuration the tool accepts is one the hypervisor boots.
+ */
+#ifndef BULKHEAD_CONFIG_H
+#define BULKHEAD_CONFIG_H
+
+#include <bulkhead/dt.h>
+
+#ifndef CONFIG_MAX_PARTITIONS
+#define CONFIG_MAX_PARTITIONS 8
+#endif
+
+#define BH_MAX_PARTITIONS     CONFIG_MAX_PARTITIONS
+#define BH_MAX_MEM_REGIONS    8 /* per partition */
+#define BH_MAX_IMAGES         4 /* per partition */
+#define BH_NAME_MAX           16
+#define BH_BOOTARGS_MAX       256
+
+enum bh_image_format {
+	BH_IMAGE_RAW,   /* flat binary, entered at `entry` (default: its load IPA) */
+	BH_IMAGE_LINUX, /* arm64 Image: placed per its header, x0 = partition DTB */
+};
+
+struct bh_mem_region {
+	uint64_t ipa;
+	uint64_t pa;
+	uint64_t size;
+};
+
+struct bh_image {
+	char name[BH_NAME_MAX]; /* node name, e.g. "kernel" */
+	enum bh_image_format format;
+	uint64_t src_pa;   /* where the boot loader put it: the pristine copy */
+	uint64_t size;
+	uint64_t load_ipa; /* where it is copied in the partition */
+	uint64_t entry_ipa;
+	bool has_entry;
+};
+
+struct bh_partition_config {
+	char name[BH_NAME_MAX];
+	unsigned id;   /* index in bh_config.partitions, 0 is the root */
+	bool is_root;
+	uint64_t cpu_mask; /* bit i: logical CPU i (board->cpus[i]) */
+	unsigned cpu_count;
+	struct bh_mem_region mem[BH_MAX_MEM_REGIONS];
+	unsigned mem_count;
+	struct bh_image images[BH_MAX_IMAGES];
+	unsigned image_count;
+	char bootargs[BH_BOOTARGS_MAX];
+	char path[64]; /* node path, for messages */
+};
+
+struct bh_config {
+	struct bh_partition_config partitions[BH_MAX_PARTITIONS];
+	unsigned partition_count;
+};
+
+/*
+ * Reads /bulkhead and checks it against the board (RAM, reserved ranges,
+ * CPUs) and the hypervisor's own footprint [hyp_start, hyp_end).
+ * Returns BH_OK, or BH_ENOENT when there is no /bulkhead node, or another
+ * error with *err naming the node path and property.
+ * The root partition is stored first (id 0); the others keep tree order.
+ */
+int bh_config_parse(const void *fdt, const struct dt_board *board, uint64_t hyp_start,
+		    uint64_t hyp_end, struct bh_config *cfg, struct dt_error *err);
+
+/* Translates an IPA range of partition p to a PA; false if not inside one region. */
+bool bh_config_ipa_to_pa(const struct bh_partition_config *p, uint64_t ipa, uint64_t size,
+			 uint64_t *pa);
+
+#endif
