@@ -109,7 +109,8 @@ $(VERSION_H): FORCE
 HYP_SRCS := $(wildcard arch/arm64/*.S arch/arm64/*.c core/*.c core/lib/*.c core/drivers/*.c)
 HYP_OBJS := $(patsubst %,$(B)/obj/%.o,$(HYP_SRCS))
 
-HYP_CPPFLAGS := -include $(CONFIG_H) -Iarch/arm64/include -Icore/include -I$(B)/include \
+HYP_CPPFLAGS := -include $(CONFIG_H) -Iarch/arm64/include -Icore/include -Iguest-sdk/include \
+	-I$(B)/include \
 	-isystem $(LIBFDT_DIR)/usr/include
 HYP_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -ffreestanding -fno-common \
@@ -196,6 +197,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(HOST_B)/tests/%,$(wildcard tests/unit/
 
 $(HOST_B)/tests/test_printf: tests/unit/test_printf.c core/lib/printf.c | $(DEPS_STAMP)
 $(HOST_B)/tests/test_dt: tests/unit/test_dt.c core/dt.c core/lib/printf.c core/lib/errors.c | $(DEPS_STAMP)
+$(HOST_B)/tests/test_stage2: tests/unit/test_stage2.c arch/arm64/stage2.c | $(DEPS_STAMP)
+$(HOST_B)/tests/test_stage2: HOST_CFLAGS += -Iarch/arm64/include
 $(HOST_B)/tests/%:
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")

@@ -84,6 +84,15 @@ void log_line(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_tagged_line(const char *tag, const char *text, size_t len)
+{
+	char line[LINE_MAX];
+	int n = bh_snprintf(line, sizeof(line) - 1, "[%s] %.*s", tag, (int)len, text);
+	size_t out = MIN((size_t)n, sizeof(line) - 2);
+	line[out++] = '\n';
+	emit(line, out);
+}
+
 bool panic_in_progress(void)
 {
 	return atomic_load(&panicking) >= 0;

@@ -8,6 +8,7 @@
 #include <bulkhead/console.h>
 #include <bulkhead/dt.h>
 #include <bulkhead/log.h>
+#include <bulkhead/partition.h>
 #include <bulkhead/printf.h>
 #include <bulkhead/smp.h>
 #include <bulkhead/string.h>
@@ -91,6 +92,25 @@ static void probe_gic(char *out, size_t size)
 	if (arch_gic_probe(gic->version, pa_init(gic->dist.base), &info) != BH_OK) {
 		log_warn("GIC: device tree says v%u (%s) but the distributor reports ArchRev %u",
 			 gic->version, gic->compatible, info.arch_rev);
+	}
+	struct gic_desc desc = {
+		.version = gic->version,
+		.dist = pa_init(gic->dist.base),
+		.redist = pa_init(gic->redist.base),
+		.redist_size = gic->redist.size,
+		.cpu = pa_init(gic->cpu.base),
+	};
+	const struct dt_range *cpuif = gic->version == 3 ? &gic->redist : &gic->cpu;
+	rc = arch_map_device(pa_init(cpuif->base), cpuif->size);
+	if (rc == BH_OK) {
+		rc = arch_gic_init(&desc);
+	}
+	if (rc == BH_OK) {
+		rc = arch_gic_init_cpu();
+	}
+	if (rc != BH_OK) {
+		log_error("GIC: cannot set up the %s: %s; CPUs cannot be stopped remotely",
+			  gic->version == 3 ? "redistributors" : "CPU interface", bh_strerror(rc));
 	}
 	if (gic->version == 3) {
 		bh_snprintf(out, size, "v3 (%s) GICD 0x%llx GICR 0x%llx, %u interrupt lines",
@@ -195,6 +215,11 @@ _Noreturn void bulkhead_main(paddr_t dtb)
 		refuse("device tree", err.msg);
 	}
 	order_cpus();
+	/* The device tree stays where it is: no partition may be given its memory. */
+	if (board.reserved_count < DT_MAX_RESERVED) {
+		board.reserved[board.reserved_count++] =
+			(struct dt_range){pa_addr(dtb), fdt_totalsize(fdt)};
+	}
 	setup_console();
 	map_memory();
 	probe_gic(gic_line, sizeof(gic_line));
@@ -211,6 +236,7 @@ _Noreturn void bulkhead_main(paddr_t dtb)
 	log_info("%u of %u CPUs online", online, board.cpu_count);
 
 	run_boot_actions();
-	log_info("boot complete; idle (no partitions configured yet)");
+	partitions_boot(fdt, &board);
+	log_info("boot complete");
 	smp_idle();
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <arch/arch.h>
+#include <arch/gic.h>
 #include <bulkhead/log.h>
+#include <bulkhead/partition.h>
 #include <bulkhead/smp.h>
 #include <stdatomic.h>
 
@@ -77,9 +79,19 @@ unsigned smp_online_count(void)
 	return n;
 }
 
+bool smp_cpu_online(unsigned cpu)
+{
+	return cpu < CONFIG_MAX_CPUS && atomic_load(&cpu_states[cpu]) == CPU_ONLINE;
+}
+
 _Noreturn void bulkhead_secondary_main(void)
 {
 	unsigned cpu = arch_cpu_index();
+	int rc = arch_gic_init_cpu();
+	if (rc != BH_OK) {
+		log_error("CPU%u: GIC CPU interface: %s; CPU left offline", cpu, bh_strerror(rc));
+		arch_cpu_park();
+	}
 	log_info("CPU%u online (MPIDR 0x%llx)", cpu, (unsigned long long)arch_cpu_mpidr());
 	atomic_store(&cpu_states[cpu], CPU_ONLINE);
 	smp_idle();
@@ -88,7 +100,9 @@ _Noreturn void bulkhead_secondary_main(void)
 _Noreturn void smp_idle(void)
 {
 	while (!atomic_load(&stop_requested)) {
-		arch_wait_event();
+		if (!vcpu_run_pending()) {
+			arch_wait_event();
+		}
 	}
 	atomic_store(&cpu_states[arch_cpu_index()], CPU_STOPPED);
 	arch_cpu_park();
@@ -100,6 +114,11 @@ unsigned smp_stop_others(void)
 	unsigned stopped = 0;
 
 	atomic_store(&stop_requested, true);
+	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
+		if (i != self && atomic_load(&cpu_states[i]) == CPU_ONLINE) {
+			arch_cpu_kick(i); /* a CPU in a guest only hears an interrupt */
+		}
+	}
 	arch_send_event();
 	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
 		unsigned state = atomic_load(&cpu_states[i]);

@@ -30,7 +30,7 @@ echo "  CPPCHECK"
 if ! cppcheck --quiet --error-exitcode=1 --std=c11 --platform=unix64 \
 	--enable=warning,style,performance,portability --inline-suppr \
 	--suppress=missingIncludeSystem --suppress=unusedFunction \
-	--include="$config_h" -Iarch/arm64/include -Icore/include -I"$gen_inc" \
+	--include="$config_h" -Iarch/arm64/include -Icore/include -Iguest-sdk/include -I"$gen_inc" \
 	-D__aarch64__ $c_files; then
 	status=1
 fi
@@ -38,7 +38,7 @@ fi
 echo "  TIDY"
 if ! clang-tidy --quiet --warnings-as-errors='*' $c_files -- \
 	--target=aarch64-linux-gnu -std=c11 -ffreestanding -include "$config_h" \
-	-Iarch/arm64/include -Icore/include -I"$gen_inc" -isystem "$fdt_inc" \
+	-Iarch/arm64/include -Icore/include -Iguest-sdk/include -I"$gen_inc" -isystem "$fdt_inc" \
 	-isystem /usr/aarch64-linux-gnu/include 2>/dev/null; then
 	status=1
 fi

@@ -1,18 +1,75 @@
 // SPDX-License-Identifier: MIT
 /*
- * GIC identification. Registers: GICv3 architecture spec (IHI 0069) 12.9,
- * GIC-400/GICv2 (IHI 0048B) 4.3. Only reads: the virtual GIC comes later.
+ * The physical GIC. Registers: GICv3 architecture spec (IHI 0069) 12.9
+ * (GICD), 12.10-12.11 (GICR), 12.2 (ICC_* system registers); GICv2 (IHI 0048B)
+ * 4.3 (GICD) and 4.4 (GICC).
  */
 #include <arch/arch.h>
 #include <arch/gic.h>
+#include <arch/percpu.h>
+#include <arch/sysreg.h>
+#include <bulkhead/log.h>
 
+#define GICD_CTLR	 0x0000
 #define GICD_TYPER	 0x0004
+#define GICD_SGIR	 0x0f00 /* v2 */
+#define GICD_ITARGETSR	 0x0800 /* v2 */
+#define GICD_ISENABLER	 0x0100
+#define GICD_IPRIORITYR	 0x0400
 #define GICV2_ICPIDR2	 0x0fe8
 #define GICV3_GICD_PIDR2 0xffe8
+#define GICD_CTLR_RWP	 (1U << 31)
+#define GICD_CTLR_ARE	 (1U << 4)
+#define GICD_CTLR_GRP01	 0x3U
+
+#define GICR_FRAME_SIZE	  0x20000 /* RD_base + SGI_base, 64 KiB each */
+#define GICR_WAKER	  0x0014
+#define GICR_TYPER	  0x0008
+#define GICR_TYPER_LAST	  (1UL << 4)
+#define GICR_WAKER_SLEEP  (1U << 1)
+#define GICR_WAKER_ASLEEP (1U << 2)
+#define GICR_SGI_BASE	  0x10000
+#define GICR_IGROUPR0	  0x0080
+
+#define GICC_CTLR 0x0000
+#define GICC_PMR  0x0004
+#define GICC_IAR  0x000c
+#define GICC_EOIR 0x0010
+
+#define SPIN_LIMIT 1000000
+
+static struct gic_desc gic;
+static uintptr_t redist_of_cpu[CONFIG_MAX_CPUS];
+static uint8_t v2_target_of_cpu[CONFIG_MAX_CPUS];
 
 static uint32_t mmio_read32(uintptr_t addr)
 {
 	return *(volatile uint32_t *)addr;
+}
+
+static uint64_t mmio_read64(uintptr_t addr)
+{
+	return *(volatile uint64_t *)addr;
+}
+
+static void mmio_write32(uintptr_t addr, uint32_t value)
+{
+	*(volatile uint32_t *)addr = value;
+}
+
+static void mmio_write8(uintptr_t addr, uint8_t value)
+{
+	*(volatile uint8_t *)addr = value;
+}
+
+static bool wait_clear(uintptr_t addr, uint32_t mask)
+{
+	for (unsigned i = 0; i < SPIN_LIMIT; i++) {
+		if ((mmio_read32(addr) & mask) == 0) {
+			return true;
+		}
+	}
+	return false;
 }
 
 int arch_gic_probe(unsigned version, paddr_t dist, struct gic_info *info)
@@ -28,4 +85,135 @@ int arch_gic_probe(unsigned version, paddr_t dist, struct gic_info *info)
 	info->arch_rev = (pidr2 >> 4) & 0xf;
 	return info->arch_rev == version || (version == 3 && info->arch_rev == 4) ? BH_OK
 										  : BH_EINVAL;
+}
+
+int arch_gic_init(const struct gic_desc *desc)
+{
+	uintptr_t dist = (uintptr_t)pa_addr(desc->dist);
+
+	gic = *desc;
+	if (gic.version == 3) {
+		uint32_t ctlr = mmio_read32(dist + GICD_CTLR);
+		if ((ctlr & GICD_CTLR_ARE) == 0) {
+			/* Affinity routing may only change while the groups are off. */
+			mmio_write32(dist + GICD_CTLR, GICD_CTLR_ARE);
+			wait_clear(dist + GICD_CTLR, GICD_CTLR_RWP);
+		}
+		mmio_write32(dist + GICD_CTLR, GICD_CTLR_ARE | GICD_CTLR_GRP01);
+		if (!wait_clear(dist + GICD_CTLR, GICD_CTLR_RWP)) {
+			return BH_ETIMEOUT;
+		}
+	} else if (gic.version == 2) {
+		mmio_write32(dist + GICD_CTLR, mmio_read32(dist + GICD_CTLR) | GICD_CTLR_GRP01);
+	} else {
+		return BH_ENOTSUP;
+	}
+	return BH_OK;
+}
+
+static int init_cpu_v3(unsigned cpu)
+{
+	uint64_t mpidr = arch_cpu_mpidr();
+	uint64_t affinity = ((mpidr >> 32) & 0xff) << 24 | (mpidr & 0xffffff);
+	uintptr_t frame = (uintptr_t)pa_addr(gic.redist);
+	uintptr_t end = frame + gic.redist_size;
+	uintptr_t rd = 0;
+
+	for (; frame + GICR_FRAME_SIZE <= end; frame += GICR_FRAME_SIZE) {
+		uint64_t typer = mmio_read64(frame + GICR_TYPER);
+		if ((typer >> 32) == affinity) {
+			rd = frame;
+			break;
+		}
+		if ((typer & GICR_TYPER_LAST) != 0) {
+			break;
+		}
+	}
+	if (rd == 0) {
+		log_error("GIC: no redistributor for CPU%u (MPIDR 0x%llx)", cpu,
+			  (unsigned long long)mpidr);
+		return BH_ENOENT;
+	}
+	redist_of_cpu[cpu] = rd;
+	mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) & ~GICR_WAKER_SLEEP);
+	if (!wait_clear(rd + GICR_WAKER, GICR_WAKER_ASLEEP)) {
+		return BH_ETIMEOUT;
+	}
+	uintptr_t sgi = rd + GICR_SGI_BASE;
+	mmio_write32(sgi + GICR_IGROUPR0, mmio_read32(sgi + GICR_IGROUPR0) | (1U << GIC_SGI_KICK));
+	mmio_write8(sgi + GICD_IPRIORITYR + GIC_SGI_KICK, 0x80);
+	mmio_write32(sgi + GICD_ISENABLER, 1U << GIC_SGI_KICK);
+
+	/* System register interface at EL2, and allowed for EL1 (ICC_SRE_EL2.Enable). */
+	write_sysreg(S3_4_C12_C9_5, 0x9); /* ICC_SRE_EL2: SRE | Enable */
+	isb();
+	write_sysreg(S3_0_C4_C6_0, 0xff); /* ICC_PMR_EL1: let every priority through */
+	write_sysreg(S3_0_C12_C12_4, 0);  /* ICC_CTLR_EL1: EOI drops and deactivates */
+	write_sysreg(S3_0_C12_C12_7, 1);  /* ICC_IGRPEN1_EL1 */
+	isb();
+	return BH_OK;
+}
+
+static int init_cpu_v2(unsigned cpu)
+{
+	uintptr_t dist = (uintptr_t)pa_addr(gic.dist);
+	uintptr_t cpuif = (uintptr_t)pa_addr(gic.cpu);
+
+	/* Reading the SGI targets gives this CPU's own interface bit. */
+	v2_target_of_cpu[cpu] = (uint8_t)(mmio_read32(dist + GICD_ITARGETSR) & 0xff);
+	mmio_write8(dist + GICD_IPRIORITYR + GIC_SGI_KICK, 0x80);
+	mmio_write32(dist + GICD_ISENABLER, 1U << GIC_SGI_KICK);
+	mmio_write32(cpuif + GICC_PMR, 0xff);
+	mmio_write32(cpuif + GICC_CTLR, 0x3);
+	return v2_target_of_cpu[cpu] != 0 ? BH_OK : BH_EIO;
+}
+
+int arch_gic_init_cpu(void)
+{
+	unsigned cpu = arch_cpu_index();
+	if (gic.version == 3) {
+		return init_cpu_v3(cpu);
+	}
+	if (gic.version == 2) {
+		return init_cpu_v2(cpu);
+	}
+	return BH_ENOTSUP;
+}
+
+void arch_gic_send_kick(unsigned cpu)
+{
+	if (cpu >= CONFIG_MAX_CPUS) {
+		return;
+	}
+	dsb_ish(); /* make the request visible before the interrupt */
+	if (gic.version == 3) {
+		uint64_t mpidr = arch_percpu[cpu].mpidr;
+		uint64_t sgi1r = ((mpidr >> 32) & 0xff) << 48 | ((mpidr >> 16) & 0xff) << 32 |
+				 (uint64_t)GIC_SGI_KICK << 24 | ((mpidr >> 8) & 0xff) << 16 |
+				 (1UL << (mpidr & 0xf));
+		write_sysreg(S3_0_C12_C11_5, sgi1r); /* ICC_SGI1R_EL1 */
+		isb();
+	} else if (gic.version == 2) {
+		mmio_write32((uintptr_t)pa_addr(gic.dist) + GICD_SGIR,
+			     (uint32_t)v2_target_of_cpu[cpu] << 16 | GIC_SGI_KICK);
+	}
+}
+
+unsigned arch_gic_ack(void)
+{
+	if (gic.version == 3) {
+		uint64_t iar = read_sysreg(S3_0_C12_C12_0); /* ICC_IAR1_EL1 */
+		unsigned intid = (unsigned)(iar & 0xffffff);
+		if (intid < 1020) {
+			write_sysreg(S3_0_C12_C12_1, iar); /* ICC_EOIR1_EL1 */
+		}
+		return intid;
+	}
+	uintptr_t cpuif = (uintptr_t)pa_addr(gic.cpu);
+	uint32_t iar = mmio_read32(cpuif + GICC_IAR);
+	unsigned intid = iar & 0x3ff;
+	if (intid < 1020) {
+		mmio_write32(cpuif + GICC_EOIR, iar);
+	}
+	return intid;
 }

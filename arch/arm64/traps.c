@@ -98,6 +98,10 @@ static void dump_frame(const struct trap_frame *f)
 
 void arch_trap(struct trap_frame *frame, uint64_t kind)
 {
+	if (kind >= 8) {
+		arch_guest_trap(frame, kind);
+		return;
+	}
 	log_error("Unexpected exception on CPU%u: %s", arch_cpu_index(),
 		  kind < 16 ? kind_names[kind] : "?");
 	dump_frame(frame);

@@ -65,6 +65,8 @@ trap_common:
 	bl	arch_trap
 
 	/* arch_trap returned: the exception was handled, resume. */
+	.global	trap_return
+trap_return:
 	ldp	x1, x2, [sp, #FRAME_ELR]
 	msr	elr_el2, x1
 	msr	spsr_el2, x2

@@ -22,6 +22,9 @@ void log_vline(int level, const char *fmt, va_list ap) __attribute__((format(pri
 #define log_info(...)  log_line(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_line(LOG_DEBUG, __VA_ARGS__)
 
+/* Prints "[tag] text" as one whole line (partition console output). */
+void log_tagged_line(const char *tag, const char *text, size_t len);
+
 /* Called once the MMU is on: from then on lines are serialized by a lock. */
 void log_enable_locking(void);
 

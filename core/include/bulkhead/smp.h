@@ -11,10 +11,13 @@ unsigned smp_boot(const struct dt_board *board, bool psci_usable);
 /* Number of CPUs online, the boot CPU included. */
 unsigned smp_online_count(void);
 
+/* True if logical CPU `cpu` came online. */
+bool smp_cpu_online(unsigned cpu);
+
 /* Asks all other CPUs to stop and waits briefly; returns how many did. */
 unsigned smp_stop_others(void);
 
-/* What an idle CPU does: sleep until asked to stop. */
+/* What a CPU does after boot: run its vCPU when asked, sleep otherwise, until a panic. */
 _Noreturn void smp_idle(void);
 
 #endif

@@ -59,8 +59,60 @@ const char *arch_cpu_model(void);
  */
 void arch_crash_test(const char *kind);
 
+/* ------------------------------------------------------------- guests */
+
+struct stage2;
+
+/* How a vCPU starts: Linux boot protocol / raw entry, EL1h, MMU off. */
+struct arch_vcpu_boot {
+	const struct stage2 *s2;
+	unsigned vmid;
+	uint64_t vmpidr; /* the MPIDR the guest reads (its vCPU index) */
+	uint64_t entry;	 /* IPA */
+	uint64_t x0;
+	bool reset_el1; /* a fresh partition start, not a PSCI CPU_ON */
+};
+
+/*
+ * Runs the vCPU on this CPU until core_guest_exit() answers GUEST_STOP,
+ * then returns. Traps in between are handled without returning.
+ */
+void arch_vcpu_run(const struct arch_vcpu_boot *boot);
+
+/* Makes logical CPU `cpu` leave its guest soon (kick SGI) and wakes it if idle. */
+void arch_cpu_kick(unsigned cpu);
+
+/* Makes guest memory written by the hypervisor visible to a guest running with caches off. */
+void arch_guest_memory_sync(paddr_t base, uint64_t size);
+
+enum guest_exit_kind {
+	GUEST_EXIT_HVC,	  /* hypercall: function id in x[0] */
+	GUEST_EXIT_SMC,	  /* SMC (PSCI, SMCCC): already stepped over */
+	GUEST_EXIT_ABORT, /* stage-2 data or instruction abort */
+	GUEST_EXIT_KICK,  /* another CPU asked this one to look at its requests */
+	GUEST_EXIT_FAULT, /* anything else the guest caused: fatal for it */
+};
+
+struct guest_exit {
+	enum guest_exit_kind kind;
+	uint64_t *x;	   /* guest x0-x30, results are written back */
+	uint64_t pc;	   /* ELR_EL2 */
+	uint64_t esr;	   /* ESR_EL2 */
+	uint64_t far;	   /* FAR_EL2 (aborts) */
+	uint64_t ipa;	   /* faulting IPA (aborts), from HPFAR_EL2 */
+	bool write;	   /* aborts: the access was a write */
+	bool instruction;  /* aborts: instruction fetch */
+	const char *cause; /* decoded exception class, for reports */
+};
+
+enum guest_action {
+	GUEST_RESUME,
+	GUEST_STOP,
+};
+
 /* Entry points core/ provides to arch/ (the only upward calls). */
 _Noreturn void bulkhead_main(paddr_t dtb);
 _Noreturn void bulkhead_secondary_main(void);
+enum guest_action core_guest_exit(struct guest_exit *exit);
 
 #endif

@@ -62,10 +62,10 @@
 		_val;                                           \
 	})
 
-#define write_sysreg(reg, val)                                      \
-	do {                                                        \
-		uint64_t _val = (uint64_t)(val);                    \
-		__asm__ volatile("msr " #reg ", %0" : : "r"(_val)); \
+#define write_sysreg(reg, val)                                       \
+	do {                                                         \
+		uint64_t _wval = (uint64_t)(val);                    \
+		__asm__ volatile("msr " #reg ", %0" : : "r"(_wval)); \
 	} while (0)
 
 static inline void isb(void)

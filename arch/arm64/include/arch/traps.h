@@ -23,6 +23,9 @@ _Static_assert(__builtin_offsetof(struct trap_frame, kind) == FRAME_KIND, "asm.h
 
 void arch_trap(struct trap_frame *frame, uint64_t kind);
 
+/* Exceptions from a guest (vector kinds 8-15), vcpu.c. */
+void arch_guest_trap(struct trap_frame *frame, uint64_t kind);
+
 /* Human-readable name of an ESR_ELx exception class. */
 const char *esr_class_name(uint32_t ec);
 

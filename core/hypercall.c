@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Bulkhead hypercalls (docs/hypercalls.md). Arguments and results travel in
+ * registers only, so no guest memory is read here.
+ */
+#include <bulkhead/abi.h>
+#include <bulkhead/log.h>
+#include <bulkhead/partition.h>
+#include <bulkhead/printf.h>
+#include <bulkhead/string.h>
+
+/* Appends guest console output; prints whole lines tagged with the partition name. */
+static void console_put(struct partition *p, const uint8_t *bytes, size_t n)
+{
+	spin_lock(&p->console_lock);
+	for (size_t i = 0; i < n; i++) {
+		char c = (char)bytes[i];
+		if (c == '\r') {
+			continue;
+		}
+		if (c != '\n' && c != '\t' && (c < 0x20 || c > 0x7e)) {
+			c = '?'; /* keep control sequences off the shared console */
+		}
+		if (c != '\n') {
+			p->line[p->line_len++] = c;
+		}
+		if (c == '\n' || p->line_len == sizeof(p->line) - 1) {
+			log_tagged_line(p->cfg->name, p->line, p->line_len);
+			p->line_len = 0;
+		}
+	}
+	spin_unlock(&p->console_lock);
+}
+
+enum guest_action hypercall(struct vcpu *v, uint64_t *x)
+{
+	struct partition *p = v->partition;
+	uint32_t fn = (uint32_t)x[0];
+
+	switch (fn) {
+	case BH_HVC_VERSION:
+		x[0] = BH_HVC_ABI_VERSION;
+		return GUEST_RESUME;
+	case BH_HVC_PARTITION_INFO:
+		x[0] = BH_HVC_OK;
+		x[1] = p->id;
+		x[2] = p->vcpu_count;
+		x[3] = v->index;
+		x[4] = p->cfg->cpu_mask;
+		return GUEST_RESUME;
+	case BH_HVC_PARTITION_NAME: {
+		uint8_t name[16] = {0};
+		memcpy(name, p->cfg->name, strnlen(p->cfg->name, sizeof(name)));
+		memcpy(&x[1], name, 8);
+		memcpy(&x[2], name + 8, 8);
+		x[0] = BH_HVC_OK;
+		return GUEST_RESUME;
+	}
+	case BH_HVC_CONSOLE_WRITE: {
+		uint64_t len = x[1];
+		if (len > BH_HVC_CONSOLE_WRITE_MAX) {
+			x[0] = (uint64_t)(int64_t)BH_HVC_INVALID;
+			return GUEST_RESUME;
+		}
+		uint8_t bytes[BH_HVC_CONSOLE_WRITE_MAX];
+		memcpy(bytes, &x[2], sizeof(bytes)); /* x2-x5, little endian */
+		console_put(p, bytes, (size_t)len);
+		x[0] = BH_HVC_OK;
+		return GUEST_RESUME;
+	}
+	default:
+		break;
+	}
+	log_error("partition %s: vCPU %u (CPU%u) made an unknown hypercall 0x%08x", p->cfg->name,
+		  v->index, v->pcpu, fn);
+	partition_stop(p, v, "unknown hypercall; other partitions keep running");
+	return GUEST_STOP;
+}

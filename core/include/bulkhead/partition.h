@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Partitions and their vCPUs at run time, and the one lifecycle API that
+ * boot, PSCI, faults and (later) the root partition's management calls use.
+ */
+#ifndef BULKHEAD_PARTITION_H
+#define BULKHEAD_PARTITION_H
+
+#include <arch/arch.h>
+#include <arch/stage2.h>
+#include <bulkhead/config.h>
+#include <bulkhead/lock.h>
+
+enum partition_state {
+	PARTITION_STOPPED,
+	PARTITION_RUNNING,
+	PARTITION_RESTARTING,
+};
+
+enum vcpu_state {
+	VCPU_OFF,
+	VCPU_ON_PENDING, /* entry set, its CPU will pick it up */
+	VCPU_RUNNING,
+};
+
+struct partition;
+
+struct vcpu {
+	struct partition *partition;
+	unsigned index; /* in the partition; also the guest's MPIDR.Aff0 */
+	unsigned pcpu;	/* logical physical CPU it is pinned to */
+	_Atomic unsigned state;
+	atomic_bool stop_request;
+	uint64_t entry;
+	uint64_t context; /* x0 at entry */
+};
+
+#define PARTITION_LINE_MAX 160
+
+struct partition {
+	const struct bh_partition_config *cfg;
+	unsigned id;
+	struct stage2 s2;
+	_Atomic unsigned state;
+	spinlock_t lock;
+	struct vcpu vcpus[CONFIG_MAX_CPUS];
+	unsigned vcpu_count;
+	unsigned starts; /* how many times it was started */
+	uint64_t boot_entry;
+	uint64_t boot_x0;
+	spinlock_t console_lock;
+	char line[PARTITION_LINE_MAX];
+	size_t line_len;
+};
+
+/* Reads and checks /bulkhead, builds every partition and starts them all. */
+void partitions_boot(const void *fdt, const struct dt_board *board);
+
+/* Lifecycle. `caller` is the vCPU asking (it stops itself by returning GUEST_STOP), or NULL. */
+int partition_start(struct partition *p);
+void partition_stop(struct partition *p, struct vcpu *caller, const char *why);
+void partition_restart(struct partition *p, struct vcpu *caller, const char *why);
+const char *partition_state_name(unsigned state);
+
+/* The vCPU pinned to the running CPU, or NULL. */
+struct vcpu *vcpu_current(void);
+
+/* Asks a vCPU to start at entry with x0 = context (PSCI CPU_ON). */
+void vcpu_request_start(struct vcpu *v, uint64_t entry, uint64_t context);
+
+/* Runs this CPU's vCPU if it has been asked to start; false if there was nothing to do. */
+bool vcpu_run_pending(void);
+
+/* Guest services, one owner per kind of exit. */
+enum guest_action vpsci_call(struct vcpu *v, uint64_t *x);
+enum guest_action hypercall(struct vcpu *v, uint64_t *x);
+
+#endif

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Partition lifecycle: create (stage-2 tables), load (zero memory, copy the
+ * images from their pristine boot-loader copies), start, stop, restart; and
+ * the per-CPU loop that runs the one vCPU pinned to each CPU.
+ *
+ * Concurrency: a partition's state changes under its lock. A vCPU is only
+ * ever run by its own CPU; other CPUs ask it to stop (stop_request + kick
+ * SGI) and wait until it reports VCPU_OFF.
+ */
+#include <arch/arch.h>
+#include <bulkhead/log.h>
+#include <bulkhead/partition.h>
+#include <bulkhead/printf.h>
+#include <bulkhead/smp.h>
+#include <bulkhead/string.h>
+
+/* Stage-2 tables for all partitions. Each needs 3-4 for RAM in blocks. */
+#define STAGE2_POOL_PAGES    (16 * CONFIG_MAX_PARTITIONS)
+#define VCPU_STOP_TIMEOUT_MS 1000
+
+static uint64_t stage2_pages[STAGE2_POOL_PAGES][STAGE2_TABLE_ENTRIES]
+	__attribute__((aligned(4096)));
+static struct stage2_pool stage2_pool = {stage2_pages, STAGE2_POOL_PAGES, 0};
+
+static struct bh_config config;
+static struct partition partitions[CONFIG_MAX_PARTITIONS];
+static unsigned partition_count;
+static struct vcpu *_Atomic vcpu_of_cpu[CONFIG_MAX_CPUS];
+
+const char *partition_state_name(unsigned state)
+{
+	switch (state) {
+	case PARTITION_RUNNING:
+		return "running";
+	case PARTITION_RESTARTING:
+		return "restarting";
+	default:
+		return "stopped";
+	}
+}
+
+struct vcpu *vcpu_current(void)
+{
+	return atomic_load(&vcpu_of_cpu[arch_cpu_index()]);
+}
+
+static int partition_create(struct partition *p, const struct bh_partition_config *cfg,
+			    unsigned pa_bits)
+{
+	p->cfg = cfg;
+	p->id = cfg->id;
+	atomic_store(&p->state, PARTITION_STOPPED);
+	int rc = stage2_init(&p->s2, &stage2_pool, stage2_ipa_bits(pa_bits));
+	for (unsigned i = 0; rc == BH_OK && i < cfg->mem_count; i++) {
+		rc = stage2_map(&p->s2, cfg->mem[i].ipa, cfg->mem[i].pa, cfg->mem[i].size,
+				STAGE2_RAM);
+	}
+	if (rc != BH_OK) {
+		log_error("partition %s: stage-2 tables: %s", cfg->name, bh_strerror(rc));
+		return rc;
+	}
+	p->vcpu_count = 0;
+	for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
+		if ((cfg->cpu_mask & (1UL << cpu)) == 0) {
+			continue;
+		}
+		struct vcpu *v = &p->vcpus[p->vcpu_count];
+		v->partition = p;
+		v->index = p->vcpu_count++;
+		v->pcpu = cpu;
+		atomic_store(&v->state, VCPU_OFF);
+		atomic_store(&vcpu_of_cpu[cpu], v);
+	}
+	return BH_OK;
+}
+
+/* Linux arm64 Image header fields (booting.rst). */
+#define IMAGE_MAGIC_OFFSET 56
+#define IMAGE_MAGIC	   0x644d5241U
+#define IMAGE_TEXT_OFFSET  8
+
+/* Zeroes the partition's memory and copies its images in; sets the boot entry. */
+static int partition_load(struct partition *p)
+{
+	const struct bh_partition_config *cfg = p->cfg;
+	bool have_entry = false;
+
+	for (unsigned i = 0; i < cfg->mem_count; i++) {
+		memset((void *)(uintptr_t)cfg->mem[i].pa, 0, cfg->mem[i].size);
+	}
+	p->boot_entry = cfg->mem[0].ipa;
+	p->boot_x0 = 0;
+	for (unsigned i = 0; i < cfg->image_count; i++) {
+		const struct bh_image *img = &cfg->images[i];
+		const uint8_t *src = (const uint8_t *)(uintptr_t)img->src_pa;
+		uint64_t load = img->load_ipa;
+		uint64_t entry = img->has_entry ? img->entry_ipa : load;
+		uint64_t pa;
+
+		if (img->format == BH_IMAGE_LINUX) {
+			uint32_t magic;
+			uint64_t text_offset;
+			memcpy(&magic, src + IMAGE_MAGIC_OFFSET, sizeof(magic));
+			memcpy(&text_offset, src + IMAGE_TEXT_OFFSET, sizeof(text_offset));
+			if (magic != IMAGE_MAGIC) {
+				log_error(
+					"partition %s: image %s is not an arm64 Linux Image (magic "
+					"0x%08x)",
+					cfg->name, img->name, magic);
+				return BH_EINVAL;
+			}
+			load += text_offset;
+			entry = load;
+		}
+		if (!bh_config_ipa_to_pa(cfg, load, img->size, &pa)) {
+			log_error(
+				"partition %s: image %s (0x%llx bytes at IPA 0x%llx) does not fit "
+				"its memory",
+				cfg->name, img->name, (unsigned long long)img->size,
+				(unsigned long long)load);
+			return BH_ERANGE;
+		}
+		memcpy((void *)(uintptr_t)pa, src, img->size);
+		if (!have_entry && (img->format == BH_IMAGE_LINUX || img->has_entry || i == 0)) {
+			p->boot_entry = entry;
+			have_entry = img->format == BH_IMAGE_LINUX || img->has_entry;
+		}
+	}
+	/* The guest starts with its caches off: everything must be in memory. */
+	for (unsigned i = 0; i < cfg->mem_count; i++) {
+		arch_guest_memory_sync(pa_init(cfg->mem[i].pa), cfg->mem[i].size);
+	}
+	return BH_OK;
+}
+
+void vcpu_request_start(struct vcpu *v, uint64_t entry, uint64_t context)
+{
+	v->entry = entry;
+	v->context = context;
+	atomic_store(&v->stop_request, false);
+	atomic_store(&v->state, VCPU_ON_PENDING);
+	arch_cpu_kick(v->pcpu);
+}
+
+int partition_start(struct partition *p)
+{
+	spin_lock(&p->lock);
+	if (atomic_load(&p->state) != PARTITION_STOPPED) {
+		spin_unlock(&p->lock);
+		return BH_EEXIST;
+	}
+	int rc = partition_load(p);
+	if (rc == BH_OK) {
+		p->starts++;
+		atomic_store(&p->state, PARTITION_RUNNING);
+		log_info("partition %s: starting vCPU 0 on CPU%u at IPA 0x%llx (start #%u)",
+			 p->cfg->name, p->vcpus[0].pcpu, (unsigned long long)p->boot_entry,
+			 p->starts);
+		vcpu_request_start(&p->vcpus[0], p->boot_entry, p->boot_x0);
+	}
+	spin_unlock(&p->lock);
+	return rc;
+}
+
+/* Asks every vCPU but `caller` to stop; call with the lock held. */
+static void request_stop_all(struct partition *p, const struct vcpu *caller)
+{
+	for (unsigned i = 0; i < p->vcpu_count; i++) {
+		struct vcpu *v = &p->vcpus[i];
+		if (v == caller) {
+			continue;
+		}
+		unsigned expected = VCPU_ON_PENDING;
+		/* A vCPU that has not started yet is simply cancelled. */
+		if (atomic_compare_exchange_strong(&v->state, &expected, VCPU_OFF)) {
+			continue;
+		}
+		if (atomic_load(&v->state) == VCPU_RUNNING) {
+			atomic_store(&v->stop_request, true);
+			arch_cpu_kick(v->pcpu);
+		}
+	}
+}
+
+static bool wait_all_off(struct partition *p, const struct vcpu *caller)
+{
+	uint64_t deadline = arch_counter() + arch_counter_freq() * VCPU_STOP_TIMEOUT_MS / 1000;
+	for (unsigned i = 0; i < p->vcpu_count; i++) {
+		const struct vcpu *v = &p->vcpus[i];
+		while (v != caller && atomic_load(&v->state) != VCPU_OFF) {
+			if (arch_counter() > deadline) {
+				log_error("partition %s: vCPU %u on CPU%u did not stop",
+					  p->cfg->name, v->index, v->pcpu);
+				return false;
+			}
+			arch_cpu_relax();
+		}
+	}
+	return true;
+}
+
+void partition_stop(struct partition *p, struct vcpu *caller, const char *why)
+{
+	spin_lock(&p->lock);
+	if (atomic_load(&p->state) != PARTITION_RUNNING) {
+		spin_unlock(&p->lock);
+		return;
+	}
+	atomic_store(&p->state, PARTITION_STOPPED);
+	request_stop_all(p, caller);
+	spin_unlock(&p->lock);
+	log_info("partition %s stopped: %s", p->cfg->name, why);
+}
+
+void partition_restart(struct partition *p, struct vcpu *caller, const char *why)
+{
+	spin_lock(&p->lock);
+	if (atomic_load(&p->state) != PARTITION_RUNNING) {
+		spin_unlock(&p->lock);
+		return; /* already stopping or restarting: the first request wins */
+	}
+	atomic_store(&p->state, PARTITION_RESTARTING);
+	request_stop_all(p, caller);
+	spin_unlock(&p->lock);
+
+	log_info("partition %s restarting: %s", p->cfg->name, why);
+	bool stopped = wait_all_off(p, caller);
+	spin_lock(&p->lock);
+	atomic_store(&p->state, PARTITION_STOPPED);
+	spin_unlock(&p->lock);
+	if (!stopped) {
+		log_error("partition %s: left stopped", p->cfg->name);
+		return;
+	}
+	if (caller != NULL) {
+		/*
+		 * The caller's CPU is still in EL2 finishing this call and will not
+		 * enter the guest again (the call returns GUEST_STOP): count it as
+		 * off, so that a CPU_ON for it, or the restart itself, is picked up.
+		 */
+		atomic_store(&caller->state, VCPU_OFF);
+	}
+	if (partition_start(p) != BH_OK) {
+		log_error("partition %s: could not be restarted; left stopped", p->cfg->name);
+	}
+}
+
+bool vcpu_run_pending(void)
+{
+	struct vcpu *v = vcpu_current();
+	unsigned expected = VCPU_ON_PENDING;
+
+	if (v == NULL || !atomic_compare_exchange_strong(&v->state, &expected, VCPU_RUNNING)) {
+		return false;
+	}
+	struct partition *p = v->partition;
+	struct arch_vcpu_boot boot = {
+		.s2 = &p->s2,
+		.vmid = p->id + 1,
+		.vmpidr = v->index,
+		.entry = v->entry,
+		.x0 = v->context,
+		.reset_el1 = true,
+	};
+	atomic_store(&v->stop_request, false);
+	arch_vcpu_run(&boot);
+
+	/* Stopped. If a restart already asked for this vCPU again, keep that. */
+	expected = VCPU_RUNNING;
+	atomic_compare_exchange_strong(&v->state, &expected, VCPU_OFF);
+	arch_send_event();
+	return true;
+}
+
+enum guest_action core_guest_exit(struct guest_exit *exit)
+{
+	struct vcpu *v = vcpu_current();
+	char why[160];
+
+	if (v == NULL) {
+		panic("guest exit on CPU%u, which runs no vCPU", arch_cpu_index());
+	}
+	if (panic_in_progress() || atomic_load(&v->stop_request)) {
+		return GUEST_STOP;
+	}
+	struct partition *p = v->partition;
+	switch (exit->kind) {
+	case GUEST_EXIT_KICK:
+		return GUEST_RESUME;
+	case GUEST_EXIT_HVC:
+		return hypercall(v, exit->x);
+	case GUEST_EXIT_SMC:
+		return vpsci_call(v, exit->x);
+	case GUEST_EXIT_ABORT:
+		log_error("partition %s: vCPU %u (CPU%u): stage-2 %s abort: %s IPA 0x%llx, which "
+			  "is not mapped for this partition",
+			  p->cfg->name, v->index, v->pcpu,
+			  exit->instruction ? "instruction" : "data",
+			  exit->instruction ? "fetch from"
+			  : exit->write	    ? "write to"
+					    : "read of",
+			  (unsigned long long)exit->ipa);
+		break;
+	case GUEST_EXIT_FAULT:
+	default:
+		log_error("partition %s: vCPU %u (CPU%u): fatal exception: %s", p->cfg->name,
+			  v->index, v->pcpu, exit->cause);
+		break;
+	}
+	log_error("partition %s:   PC 0x%llx  ESR 0x%llx (EC 0x%02llx %s)  FAR 0x%llx",
+		  p->cfg->name, (unsigned long long)exit->pc, (unsigned long long)exit->esr,
+		  (unsigned long long)(exit->esr >> 26) & 0x3f, exit->cause,
+		  (unsigned long long)exit->far);
+	bh_snprintf(why, sizeof(why), "fault in vCPU %u; other partitions keep running", v->index);
+	partition_stop(p, v, why);
+	return GUEST_STOP;
+}
+
+static void print_partition(const struct partition *p)
+{
+	const struct bh_partition_config *cfg = p->cfg;
+	char cpus[64];
+	size_t n = 0;
+
+	cpus[0] = '\0';
+	for (unsigned i = 0; i < p->vcpu_count && n < sizeof(cpus); i++) {
+		n += (size_t)bh_snprintf(cpus + n, sizeof(cpus) - n, "%sCPU%u", i ? "," : "",
+					 p->vcpus[i].pcpu);
+	}
+	log_info("partition %u: %s%s, %u vCPU(s) on %s", p->id, cfg->name,
+		 cfg->is_root ? " (root)" : "", p->vcpu_count, cpus);
+	for (unsigned i = 0; i < cfg->mem_count; i++) {
+		log_info("  memory IPA 0x%llx -> PA 0x%llx, %llu KiB",
+			 (unsigned long long)cfg->mem[i].ipa, (unsigned long long)cfg->mem[i].pa,
+			 (unsigned long long)(cfg->mem[i].size >> 10));
+	}
+	for (unsigned i = 0; i < cfg->image_count; i++) {
+		log_info("  image %s: %llu bytes from PA 0x%llx to IPA 0x%llx (%s)",
+			 cfg->images[i].name, (unsigned long long)cfg->images[i].size,
+			 (unsigned long long)cfg->images[i].src_pa,
+			 (unsigned long long)cfg->images[i].load_ipa,
+			 cfg->images[i].format == BH_IMAGE_LINUX ? "linux" : "raw");
+	}
+}
+
+void partitions_boot(const void *fdt, const struct dt_board *board)
+{
+	struct dt_error err = {{0}};
+	int rc = bh_config_parse(fdt, board, pa_addr(arch_image_start()), pa_addr(arch_image_end()),
+				 &config, &err);
+
+	if (rc == BH_ENOENT) {
+		log_info("no /bulkhead node in the device tree: no partitions to run");
+		return;
+	}
+	if (rc != BH_OK) {
+		log_error("configuration: %s", err.msg);
+		log_error("no partition started: fix the configuration (bhconfig check)");
+		return;
+	}
+	for (unsigned i = 0; i < config.partition_count; i++) {
+		for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
+			if ((config.partitions[i].cpu_mask & (1UL << cpu)) != 0 &&
+			    !smp_cpu_online(cpu)) {
+				log_error("configuration: %s: CPU%u is not online",
+					  config.partitions[i].path, cpu);
+				log_error("no partition started");
+				return;
+			}
+		}
+	}
+	for (unsigned i = 0; i < config.partition_count; i++) {
+		rc = partition_create(&partitions[i], &config.partitions[i], arch_pa_bits());
+		if (rc != BH_OK) {
+			log_error("no partition started");
+			for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
+				atomic_store(&vcpu_of_cpu[cpu], NULL);
+			}
+			return;
+		}
+	}
+	partition_count = config.partition_count;
+	log_info("%u partition(s), stage-2 tables: %u of %u pages", partition_count,
+		 stage2_pool.used, stage2_pool.count);
+	for (unsigned i = 0; i < partition_count; i++) {
+		print_partition(&partitions[i]);
+	}
+	for (unsigned i = 0; i < partition_count; i++) {
+		rc = partition_start(&partitions[i]);
+		if (rc != BH_OK) {
+			log_error("partition %s: not started: %s", partitions[i].cfg->name,
+				  bh_strerror(rc));
+		}
+	}
+}
+
+/* TEMPORARY until core/config.c lands: weak fallbacks so the tree links. */
+__attribute__((weak)) int bh_config_parse(const void *fdt, const struct dt_board *board,
+					  uint64_t hyp_start, uint64_t hyp_end,
+					  struct bh_config *cfg, struct dt_error *err)
+{
+	(void)fdt, (void)board, (void)hyp_start, (void)hyp_end, (void)cfg, (void)err;
+	return BH_ENOENT;
+}
+
+__attribute__((weak)) bool bh_config_ipa_to_pa(const struct bh_partition_config *p, uint64_t ipa,
+					       uint64_t size, uint64_t *pa)
+{
+	(void)p, (void)ipa, (void)size, (void)pa;
+	return false;
+}
