@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Entering a guest and leaving it for good. The guest's registers live in a
- * struct trap_frame on this CPU's EL2 stack: entering restores it and ERETs;
- * every trap saves it again at the same place (SP_EL2 is where the ERET left
- * it) through vectors.S. When core/ decides the vCPU must stop,
+ * struct trap_frame on this CPU's EL2 stack: entering copies the initial
+ * frame there, restores it and ERETs; every trap saves it again at the same
+ * place (SP_EL2 is where the ERET left it) through vectors.S. When core/ decides the vCPU must stop,
  * guest_exit_to_host() returns from guest_enter() like longjmp.
  */
 #include <arch/asm.h>
@@ -23,7 +23,19 @@ guest_enter:
 	stp	x29, x30, [x1, #80]
 	mov	x2, sp
 	str	x2, [x1, #HOST_SP]
-	mov	sp, x0
+	/*
+	 * The guest frame goes right below the caller's stack frame, where
+	 * every later trap will save it again (ERET leaves SP_EL2 at the
+	 * host SP saved above): trap handlers then run below it and never
+	 * touch the frames of arch_vcpu_run() and its callers.
+	 */
+	sub	sp, sp, #FRAME_SIZE
+	mov	x2, sp
+	mov	x3, #FRAME_SIZE
+1:	ldp	x4, x5, [x0], #16
+	stp	x4, x5, [x2], #16
+	subs	x3, x3, #16
+	b.ne	1b
 	b	trap_return
 
 /* void guest_exit_to_host(struct host_context *host): guest_enter returns 1 */
