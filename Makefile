@@ -232,6 +232,29 @@ LINT_SRCS := $(filter %.c,$(HYP_SRCS)) $(wildcard arch/arm64/include/arch/*.h co
 lint: $(CONFIG_H) $(VERSION_H) $(LIBFDT_A)
 	$(Q)scripts/lint.sh "$(CONFIG_H)" "$(B)/include" "$(LIBFDT_DIR)/usr/include" $(LINT_SRCS)
 
+# ---------------------------------------------------------------- guest SDK
+# Bare-metal EL1 programs for partitions (guest-sdk/README.md). `sdk` builds
+# newlib once (scripts/build-newlib.sh, cached in build/sdk/newlib) and the SDK
+# library; `guests` builds the examples and test guests into
+# build/guests/<name>/<name>.bin, each through its own small Makefile.
+GUEST_DIRS := $(patsubst %/Makefile,%,$(wildcard guest-sdk/examples/*/Makefile \
+	tests/guests/*/Makefile))
+GUEST_NAMES := $(notdir $(GUEST_DIRS))
+GUEST_TARGETS := $(addprefix guest-,$(GUEST_NAMES))
+
+sdk: | $(DEPS_STAMP)
+	$(Q)scripts/build-newlib.sh $(O)/sdk/newlib
+	$(Q)$(MAKE) --no-print-directory -f guest-sdk/sdk.mk BULKHEAD_SDK=guest-sdk \
+		BH_BUILD_DIR=$(CURDIR)/$(O)/sdk/lib sdk-lib
+
+.PHONY: sdk guests $(GUEST_TARGETS)
+guests: $(GUEST_TARGETS)
+
+# sdk.mk decides what is stale.
+$(GUEST_TARGETS): guest-%: sdk
+	$(Q)$(MAKE) --no-print-directory -C $(filter %/$*,$(GUEST_DIRS)) \
+		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/$*
+
 # ---------------------------------------------------------------- misc
 clean:
 	rm -rf $(B) $(HOST_B)

@@ -15,6 +15,7 @@ u-boot-qemu u-boot-tools
 libcmocka-dev pkg-config
 python3 python3-pytest python3-pexpect python3-kconfiglib
 dosfstools mtools e2fsprogs cpio
+newlib-source
 clang-format clang-tidy cppcheck
 "
 

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bulkhead guest SDK: the API of bare-metal programs that run at EL1 in a
+ * Bulkhead partition (guest-sdk/README.md). The C library is newlib: printf,
+ * malloc and friends work as usual on the boot CPU.
+ */
+#ifndef BULKHEAD_SDK_H
+#define BULKHEAD_SDK_H
+
+#include <bulkhead/abi.h>
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* vCPUs the SDK can run: one stack each, MPIDR Aff0 0..7. */
+#define BH_MAX_CPUS 8
+
+/* ------------------------------------------------------------ boot */
+
+/* x0 at entry: the device tree's (intermediate) physical address, or 0. */
+uintptr_t bh_device_tree(void);
+
+/*
+ * True when a hypervisor is there to answer hypercalls: EL2 exists
+ * (ID_AA64PFR0_EL1.EL2). False when the program runs natively at EL1, e.g. on
+ * qemu-system-aarch64 -M virt without virtualization=on, where HVC is an
+ * undefined instruction. Call bh_hvc_*() and bh_partition_*() only when true.
+ */
+bool bh_hypervisor_present(void);
+
+/* ------------------------------------------------------------ hypercalls */
+
+/* BH_HVC_ABI_VERSION of the hypervisor (major << 16 | minor). */
+uint32_t bh_hvc_version(void);
+
+struct bh_partition_info {
+	uint32_t partition_id;	    /* 0 is the root partition */
+	uint32_t vcpu_count;	    /* vCPUs are numbered 0..vcpu_count-1 */
+	uint32_t vcpu;		    /* the calling vCPU */
+	uint64_t physical_cpu_mask; /* bit n: the partition owns physical CPU n */
+};
+
+/* Both return BH_HVC_OK or a negative BH_HVC_* code. */
+int bh_partition_info(struct bh_partition_info *info);
+int bh_partition_name(char name[17]); /* up to 16 characters, NUL-terminated */
+
+/* ------------------------------------------------------------ PSCI */
+
+/* Return codes, as the PSCI specification (DEN 0022) numbers them. */
+#define BH_PSCI_SUCCESS		   0
+#define BH_PSCI_NOT_SUPPORTED	   (-1)
+#define BH_PSCI_INVALID_PARAMETERS (-2)
+#define BH_PSCI_DENIED		   (-3)
+#define BH_PSCI_ALREADY_ON	   (-4)
+#define BH_PSCI_ON_PENDING	   (-5)
+#define BH_PSCI_INTERNAL_FAILURE   (-6)
+#define BH_PSCI_NOT_PRESENT	   (-7)
+#define BH_PSCI_DISABLED	   (-8)
+#define BH_PSCI_INVALID_ADDRESS	   (-9)
+
+/* AFFINITY_INFO results */
+#define BH_PSCI_AFFINITY_ON	    0
+#define BH_PSCI_AFFINITY_OFF	    1
+#define BH_PSCI_AFFINITY_ON_PENDING 2
+
+#define BH_PSCI_FN_VERSION	 0x84000000U
+#define BH_PSCI_FN_CPU_OFF	 0x84000002U
+#define BH_PSCI_FN_CPU_ON	 0xc4000003U
+#define BH_PSCI_FN_AFFINITY_INFO 0xc4000004U
+#define BH_PSCI_FN_SYSTEM_OFF	 0x84000008U
+#define BH_PSCI_FN_SYSTEM_RESET	 0x84000009U
+#define BH_PSCI_FN_FEATURES	 0x8400000aU
+
+/*
+ * Raw PSCI calls through the conduit chosen at build time (BH_PSCI_CONDUIT:
+ * smc in a Bulkhead partition, hvc natively on QEMU). Each returns what PSCI
+ * returned in x0. In a partition, SYSTEM_OFF and SYSTEM_RESET act on the
+ * partition only.
+ */
+int32_t bh_psci_version(void); /* major << 16 | minor */
+int32_t bh_psci_cpu_on(uint64_t target_mpidr, uintptr_t entry_point, uint64_t context_id);
+int32_t bh_psci_cpu_off(void);
+int32_t bh_psci_affinity_info(uint64_t target_mpidr, uint32_t lowest_affinity_level);
+int32_t bh_psci_system_off(void);
+int32_t bh_psci_system_reset(void);
+int32_t bh_psci_features(uint32_t function_id);
+
+/* "SUCCESS", "INVALID_PARAMETERS"...; "unknown" for anything else. */
+const char *bh_psci_error_name(int32_t code);
+
+/* ------------------------------------------------------------ CPUs */
+
+/* This CPU's index: MPIDR_EL1 Aff0 (the vCPU index in a partition). */
+unsigned bh_cpu_id(void);
+
+/*
+ * Number of CPUs the program may start: the partition's vCPU count under
+ * Bulkhead; natively, the CPUs PSCI AFFINITY_INFO knows (MPIDR 0, 1...).
+ */
+unsigned bh_cpu_count(void);
+
+/*
+ * Start CPU `cpu` (MPIDR Aff0 = cpu) with PSCI CPU_ON; it turns on its MMU,
+ * switches to its own stack and calls fn(arg). When fn returns the CPU turns
+ * itself off (CPU_OFF) and may be started again. Returns the raw PSCI code
+ * (BH_PSCI_SUCCESS once the CPU has been asked to start, not when fn runs).
+ */
+int bh_cpu_start(unsigned cpu, void (*fn)(void *arg), void *arg);
+
+/* ------------------------------------------------------------ console and locks */
+
+typedef struct bh_spinlock {
+	atomic_uint locked;
+} bh_spinlock_t;
+
+#define BH_SPINLOCK_INIT \
+	{                \
+		0        \
+	}
+
+void bh_spin_lock(bh_spinlock_t *lock);
+void bh_spin_unlock(bh_spinlock_t *lock);
+
+/*
+ * printf that several CPUs may call at once: the whole line goes out
+ * unbroken. newlib's own stdio has no locks, so once a second CPU runs, every
+ * CPU prints with bh_printf (plain printf is fine while only one CPU runs).
+ */
+int bh_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Write bytes straight to the console backend (hypercall or PL011). */
+void bh_console_write(const char *text, size_t length);
+
+/* ------------------------------------------------------------ time */
+
+/* The virtual counter (CNTVCT_EL0) and its frequency in Hz (CNTFRQ_EL0). */
+uint64_t bh_counter(void);
+uint64_t bh_counter_frequency(void);
+
+/* Busy-wait on the virtual counter. */
+void bh_delay_us(uint64_t microseconds);
+
+#endif

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* Bulkhead hypercalls (docs/hypercalls.md): HVC #0, SMC Calling Convention. */
+#include "internal.h"
+
+#include <string.h>
+
+#define ID_AA64PFR0_EL2_SHIFT 8
+#define ID_AA64PFR0_EL2_MASK  0xfU
+
+struct bh_smccc_result bh_hvc_call(uint32_t function_id, uint64_t arg1, uint64_t arg2,
+				   uint64_t arg3, uint64_t arg4, uint64_t arg5)
+{
+	register uint64_t x0 __asm__("x0") = function_id;
+	register uint64_t x1 __asm__("x1") = arg1;
+	register uint64_t x2 __asm__("x2") = arg2;
+	register uint64_t x3 __asm__("x3") = arg3;
+	register uint64_t x4 __asm__("x4") = arg4;
+	register uint64_t x5 __asm__("x5") = arg5;
+
+	/* Results come back in x0-x7; x8-x17 may be clobbered (ABI 1.0). */
+	__asm__ volatile("hvc #0"
+			 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5)
+			 :
+			 : "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16",
+			   "x17", "memory");
+	return (struct bh_smccc_result){x0, x1, x2, x3, x4};
+}
+
+bool bh_hypervisor_present(void)
+{
+	uint64_t pfr0;
+
+	__asm__("mrs %0, id_aa64pfr0_el1" : "=r"(pfr0));
+	return ((pfr0 >> ID_AA64PFR0_EL2_SHIFT) & ID_AA64PFR0_EL2_MASK) != 0;
+}
+
+uint32_t bh_hvc_version(void)
+{
+	return (uint32_t)bh_hvc_call(BH_HVC_VERSION, 0, 0, 0, 0, 0).x0;
+}
+
+int bh_partition_info(struct bh_partition_info *info)
+{
+	struct bh_smccc_result result = bh_hvc_call(BH_HVC_PARTITION_INFO, 0, 0, 0, 0, 0);
+
+	if ((int64_t)result.x0 != BH_HVC_OK) {
+		return (int)(int64_t)result.x0;
+	}
+	info->partition_id = (uint32_t)result.x1;
+	info->vcpu_count = (uint32_t)result.x2;
+	info->vcpu = (uint32_t)result.x3;
+	info->physical_cpu_mask = result.x4;
+	return BH_HVC_OK;
+}
+
+int bh_partition_name(char name[17])
+{
+	struct bh_smccc_result result = bh_hvc_call(BH_HVC_PARTITION_NAME, 0, 0, 0, 0, 0);
+
+	if ((int64_t)result.x0 != BH_HVC_OK) {
+		name[0] = '\0';
+		return (int)(int64_t)result.x0;
+	}
+	/* Little endian: the first character is x1[7:0], as in memory on this CPU. */
+	memcpy(name, &result.x1, 8);
+	memcpy(name + 8, &result.x2, 8);
+	name[16] = '\0';
+	return BH_HVC_OK;
+}

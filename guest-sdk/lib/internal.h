@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest SDK internals shared by crt0.S and lib/: not part of the API. */
+#ifndef BULKHEAD_SDK_INTERNAL_H
+#define BULKHEAD_SDK_INTERNAL_H
+
+#include <bulkhead/sdk.h>
+
+#include <stdint.h>
+
+/* Registers saved by crt0.S's vectors, in this order (FRAME_SIZE there). */
+struct bh_exception_frame {
+	uint64_t x[31];
+	uint64_t sp;
+	uint64_t elr;
+	uint64_t spsr;
+	uint64_t esr;
+	uint64_t far;
+};
+
+/* Called from crt0.S. */
+void bh_boot_main(uintptr_t device_tree) __attribute__((noreturn));
+void bh_secondary_main(uint64_t cpu) __attribute__((noreturn));
+void bh_exception_report(const struct bh_exception_frame *frame, unsigned kind)
+	__attribute__((noreturn));
+void bh_secondary_entry(void); /* the CPU_ON entry point, in crt0.S */
+
+/* What an SMCCC call (HVC or SMC) returned in x0-x4. */
+struct bh_smccc_result {
+	uint64_t x0, x1, x2, x3, x4;
+};
+
+/* A Bulkhead hypercall: HVC #0 with the function id in w0 and x1-x5 (hypercall.c). */
+struct bh_smccc_result bh_hvc_call(uint32_t function_id, uint64_t arg1, uint64_t arg2,
+				   uint64_t arg3, uint64_t arg4, uint64_t arg5);
+
+/* The console backend chosen at build time (console_hvc.c or console_pl011.c): no locking. */
+void bh_console_backend_write(const char *text, size_t length);
+
+/* Stop this CPU for good: interrupts masked, WFI forever. */
+void bh_halt(void) __attribute__((noreturn));
+
+/*
+ * Power the partition off (PSCI SYSTEM_OFF); halts if that returns, e.g.
+ * with the wrong PSCI conduit.
+ */
+void bh_power_off(void) __attribute__((noreturn));
+
+/* Format value as 0x-prefixed hexadecimal into out[19]; returns out. */
+char *bh_format_hex(uint64_t value, char out[19]);
+
+/* Newlib hooks that newlib itself does not declare. */
+void _init(void);
+void _fini(void);
+void __libc_init_array(void);
+
+#endif
