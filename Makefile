@@ -189,6 +189,31 @@ rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(RPI4_DTB) boards/rpi4/con
 	@echo "$(RPI4_BOOT): copy these to the SD card's FAT boot partition, plus the Raspberry Pi"
 	@echo "firmware files start4.elf, fixup4.dat and overlays/disable-bt.dtbo (see docs/boot.md)"
 
+# ---------------------------------------------------------------- host tools
+# bhconfig (tools/bhconfig.c): checks and shows system device trees with the
+# hypervisor's own parser; built with the Kconfig maxima, so --max-partitions
+# can match any build. `host-tools` also checks and compiles the example
+# systems into build/host/partitions/ (boot one with QEMU's -dtb).
+BHCONFIG := $(HOST_B)/bhconfig
+BHCONFIG_SRCS := tools/bhconfig.c core/config.c core/dt.c core/lib/printf.c core/lib/errors.c
+PARTITION_DTBS := $(patsubst partitions/%.dts,$(HOST_B)/partitions/%.dtb,$(wildcard partitions/*.dts))
+
+$(BHCONFIG): $(BHCONFIG_SRCS) $(wildcard core/include/bulkhead/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(HOST_CC) -std=c11 -O2 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
+		-Icore/include -DCONFIG_MAX_CPUS=64 -DCONFIG_MAX_PARTITIONS=16 \
+		-DBH_BOARDS_DIR='"$(CURDIR)/boards"' -o $@ $(BHCONFIG_SRCS) -lfdt
+
+# On the RPi4, U-Boot's booti puts Bulkhead at 0x200000 (boards/rpi4/rpi4.dtsi).
+$(HOST_B)/partitions/rpi4-%.dtb: BHCONFIG_FLAGS = --hyp 0x200000:4M
+$(HOST_B)/partitions/%.dtb: partitions/%.dts $(BHCONFIG) $(wildcard partitions/*.dtsi boards/*/*.dtsi)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  DTB     $@")
+	$(Q)$(BHCONFIG) $(BHCONFIG_FLAGS) dtb $< -o $@ >/dev/null
+
+host-tools: $(BHCONFIG) $(PARTITION_DTBS)
+
 # ---------------------------------------------------------------- host tests
 HOST_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -Icore/include \
@@ -198,6 +223,9 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(HOST_B)/tests/%,$(wildcard tests/unit/
 $(HOST_B)/tests/test_printf: tests/unit/test_printf.c core/lib/printf.c | $(DEPS_STAMP)
 $(HOST_B)/tests/test_dt: tests/unit/test_dt.c core/dt.c core/lib/printf.c core/lib/errors.c | $(DEPS_STAMP)
 $(HOST_B)/tests/test_stage2: tests/unit/test_stage2.c arch/arm64/stage2.c | $(DEPS_STAMP)
+$(HOST_B)/tests/test_config: tests/unit/test_config.c core/config.c core/dt.c core/lib/printf.c \
+	core/lib/errors.c $(BHCONFIG) | $(DEPS_STAMP)
+$(HOST_B)/tests/test_config: HOST_CFLAGS += -DBH_SRC_DIR='"$(CURDIR)"' -DBH_BHCONFIG='"$(CURDIR)/$(BHCONFIG)"'
 $(HOST_B)/tests/test_stage2: HOST_CFLAGS += -Iarch/arm64/include
 $(HOST_B)/tests/%:
 	@mkdir -p $(@D)
@@ -220,6 +248,9 @@ unit-tests: $(UNIT_TESTS) $(TEST_DTBS)
 		echo "  UNIT    $$t"; BH_TEST_DTB_DIR=$(HOST_B)/dtb $$t || exit 1; done
 
 # ---------------------------------------------------------------- system tests
+# QEMU boots of build/qemu-virt/bulkhead.bin (tests/system, pytest + pexpect);
+# each test's console is saved in build/test-logs/<test>.log.
+# PYTEST_ARGS passes options, e.g. PYTEST_ARGS="-k uboot -v".
 PYTEST_ARGS ?=
 system-tests: bin-all | $(DEPS_STAMP)
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)

@@ -394,19 +394,3 @@ void partitions_boot(const void *fdt, const struct dt_board *board)
 		}
 	}
 }
-
-/* TEMPORARY until core/config.c lands: weak fallbacks so the tree links. */
-__attribute__((weak)) int bh_config_parse(const void *fdt, const struct dt_board *board,
-					  uint64_t hyp_start, uint64_t hyp_end,
-					  struct bh_config *cfg, struct dt_error *err)
-{
-	(void)fdt, (void)board, (void)hyp_start, (void)hyp_end, (void)cfg, (void)err;
-	return BH_ENOENT;
-}
-
-__attribute__((weak)) bool bh_config_ipa_to_pa(const struct bh_partition_config *p, uint64_t ipa,
-					       uint64_t size, uint64_t *pa)
-{
-	(void)p, (void)ipa, (void)size, (void)pa;
-	return false;
-}

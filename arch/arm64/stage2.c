@@ -159,9 +159,9 @@ uint64_t stage2_vtcr(const struct stage2 *s2, unsigned pa_bits)
 		}
 	}
 	uint64_t sl0 = s2->start_level == 0 ? 2 : 1;
-	return (1UL << 31) |		      /* RES1 */
-	       (ps << 16) |		      /* PS: physical address size */
-	       (0UL << 14) |		      /* TG0: 4 KiB */
+	return (1UL << 31) | /* RES1 */
+	       (ps << 16) |  /* PS: physical address size */
+	       /* TG0 = 0: 4 KiB granule */
 	       (3UL << 12) |		      /* SH0: inner shareable walks */
 	       (1UL << 10) | (1UL << 8) |     /* ORGN0, IRGN0: write-back, write-allocate */
 	       (sl0 << 6) |		      /* SL0: starting level */

@@ -45,9 +45,12 @@
 
 /* Callee-saved registers and SP of arch_vcpu_run(), for guest_exit_to_host(). */
 struct host_context {
-	uint64_t x19_x30[12];
-	uint64_t sp;
+	uint64_t x19_x30[12]; // cppcheck-suppress unusedStructMember
+	uint64_t sp;	      // cppcheck-suppress unusedStructMember
 };
+/* guest.S uses these offsets (HOST_X19, HOST_SP). */
+_Static_assert(offsetof(struct host_context, x19_x30) == 0, "guest.S HOST_X19");
+_Static_assert(offsetof(struct host_context, sp) == 96, "guest.S HOST_SP");
 
 int guest_enter(struct trap_frame *frame, struct host_context *host);
 _Noreturn void guest_exit_to_host(struct host_context *host);

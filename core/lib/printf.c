@@ -74,6 +74,8 @@ static void out_number(struct out *o, const struct spec *s, uint64_t value, bool
 	int n = 0;
 
 	while (value != 0) {
+		/* base is 8, 10 or 16; cppcheck 2.10 misreads the loop condition */
+		// cppcheck-suppress zerodivcond
 		tmp[n++] = digits[value % base];
 		value /= base;
 	}

@@ -14,14 +14,14 @@
 #define CONFIG_MAX_PARTITIONS 8
 #endif
 
-#define BH_MAX_PARTITIONS     CONFIG_MAX_PARTITIONS
-#define BH_MAX_MEM_REGIONS    8 /* per partition */
-#define BH_MAX_IMAGES         4 /* per partition */
-#define BH_NAME_MAX           16
-#define BH_BOOTARGS_MAX       256
+#define BH_MAX_PARTITIONS  CONFIG_MAX_PARTITIONS
+#define BH_MAX_MEM_REGIONS 8 /* per partition */
+#define BH_MAX_IMAGES	   4 /* per partition */
+#define BH_NAME_MAX	   16
+#define BH_BOOTARGS_MAX	   256
 
 enum bh_image_format {
-	BH_IMAGE_RAW,   /* flat binary, entered at `entry` (default: its load IPA) */
+	BH_IMAGE_RAW,	/* flat binary, entered at `entry` (default: its load IPA) */
 	BH_IMAGE_LINUX, /* arm64 Image: placed per its header, x0 = partition DTB */
 };
 
@@ -32,25 +32,31 @@ struct bh_mem_region {
 };
 
 struct bh_image {
-	char name[BH_NAME_MAX]; /* node name, e.g. "kernel" */
+	char name[BH_NAME_MAX]; /* node name without unit address, e.g. "kernel" */
 	enum bh_image_format format;
-	uint64_t src_pa;   /* where the boot loader put it: the pristine copy */
+	uint64_t src_pa; /* where the boot loader put it: the pristine copy */
 	uint64_t size;
-	uint64_t load_ipa; /* where it is copied in the partition */
-	uint64_t entry_ipa;
-	bool has_entry;
+	uint64_t load_ipa;  /* where it is copied in the partition */
+	uint64_t entry_ipa; /* raw: `entry`, or load_ipa without one; linux: load_ipa */
+	bool has_entry;	    /* the node has an `entry` property */
 };
 
 struct bh_partition_config {
 	char name[BH_NAME_MAX];
-	unsigned id;   /* index in bh_config.partitions, 0 is the root */
+	unsigned id; /* index in bh_config.partitions, 0 is the root */
 	bool is_root;
 	uint64_t cpu_mask; /* bit i: logical CPU i (board->cpus[i]) */
 	unsigned cpu_count;
 	struct bh_mem_region mem[BH_MAX_MEM_REGIONS];
 	unsigned mem_count;
 	struct bh_image images[BH_MAX_IMAGES];
-	unsigned image_count;
+	unsigned image_count; /* at least 1 */
+	/*
+	 * Index in images[] of the image the partition boots (docs/binding.md):
+	 * the one with format "linux" or an `entry` (at most one has either),
+	 * else the one named "kernel", else images[0].
+	 */
+	unsigned entry_image;
 	char bootargs[BH_BOOTARGS_MAX];
 	char path[64]; /* node path, for messages */
 };
@@ -66,12 +72,25 @@ struct bh_config {
  * Returns BH_OK, or BH_ENOENT when there is no /bulkhead node, or another
  * error with *err naming the node path and property.
  * The root partition is stored first (id 0); the others keep tree order.
+ * On error, *cfg holds nothing usable. CPUs are found by MPIDR in board->cpus,
+ * so the caller may reorder that list (boot CPU first) beforehand.
  */
 int bh_config_parse(const void *fdt, const struct dt_board *board, uint64_t hyp_start,
 		    uint64_t hyp_end, struct bh_config *cfg, struct dt_error *err);
 
-/* Translates an IPA range of partition p to a PA; false if not inside one region. */
+/*
+ * Translates an IPA range of partition p to a PA; false if the range is not
+ * inside one memory region. size 0 asks about the single address ipa.
+ */
 bool bh_config_ipa_to_pa(const struct bh_partition_config *p, uint64_t ipa, uint64_t size,
 			 uint64_t *pa);
+
+/*
+ * Range helpers the checks are built on (exported for the unit tests).
+ * A range is [base, base + size); an empty one overlaps nothing and lies
+ * within nothing. A range whose end passes 2^64 is treated as ending there.
+ */
+bool bh_range_overlaps(uint64_t a_base, uint64_t a_size, uint64_t b_base, uint64_t b_size);
+bool bh_range_within(uint64_t base, uint64_t size, uint64_t outer_base, uint64_t outer_size);
 
 #endif

@@ -1,0 +1,967 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The system configuration: partitions under /bulkhead (binding v1,
+ * docs/binding.md), read into struct bh_config and checked against the board
+ * (RAM, reserved memory, CPUs) and the hypervisor's own footprint.
+ *
+ * The hypervisor runs this at boot and the host tool bhconfig runs the very
+ * same code, so it allocates nothing and uses only the freestanding string
+ * functions. The first error found stops the parse; its message names the
+ * node path and the property, e.g.
+ *   /bulkhead/rt0: memory[1] (PA 0x48000000+0x100000) overlaps /bulkhead/root memory[0]
+ */
+#include <bulkhead/config.h>
+#include <bulkhead/printf.h>
+#include <libfdt.h>
+
+_Static_assert(DT_MAX_CPUS <= 64, "bh_partition_config.cpu_mask has 64 bits");
+
+#define SYSTEM_COMPATIBLE    "bulkhead,system-v1"
+#define PARTITION_COMPATIBLE "bulkhead,partition-v1"
+#define IMAGE_COMPATIBLE     "bulkhead,image-v1"
+#define MEM_GRANULE	     KiB(4)
+#define LINUX_ALIGN	     MiB(2) /* arm64 booting.rst: a 2 MiB aligned base */
+
+/* Properties each kind of node may have, besides phandle and linux,phandle. */
+static const char *const system_props[] = {"compatible", "#address-cells", "#size-cells"};
+static const char *const partition_props[] = {
+	"compatible", "root", "cpus", "memory", "bootargs", "#address-cells", "#size-cells",
+};
+static const char *const image_props[] = {"compatible", "reg", "load", "format", "entry"};
+
+struct parser {
+	const void *fdt;
+	const struct dt_board *board;
+	uint64_t hyp_start;
+	uint64_t hyp_end;
+	struct bh_config *cfg;
+	struct dt_error *err;
+	int system;  /* offset of /bulkhead */
+	int cpus;    /* offset of /cpus, or a negative libfdt error */
+	int cpus_ac; /* /cpus #address-cells: the cells of a CPU's MPIDR */
+	int ac;	     /* /bulkhead #address-cells: addresses in memory, reg, load, entry */
+	int sc;	     /* /bulkhead #size-cells: sizes in memory and reg */
+	int root;    /* index (tree order) of the root partition, -1 until found */
+	int partition_node[BH_MAX_PARTITIONS];
+	int image_node[BH_MAX_PARTITIONS][BH_MAX_IMAGES];
+};
+
+/* ---------------------------------------------------------------- ranges */
+
+/* Last byte of a non-empty range, saturated at the top of the address space. */
+static uint64_t range_last(uint64_t base, uint64_t size)
+{
+	return size - 1 > UINT64_MAX - base ? UINT64_MAX : base + (size - 1);
+}
+
+static bool range_wraps(uint64_t base, uint64_t size)
+{
+	return size != 0 && size - 1 > UINT64_MAX - base;
+}
+
+bool bh_range_overlaps(uint64_t a_base, uint64_t a_size, uint64_t b_base, uint64_t b_size)
+{
+	if (a_size == 0 || b_size == 0) {
+		return false;
+	}
+	return a_base <= range_last(b_base, b_size) && b_base <= range_last(a_base, a_size);
+}
+
+bool bh_range_within(uint64_t base, uint64_t size, uint64_t outer_base, uint64_t outer_size)
+{
+	if (size == 0 || outer_size == 0) {
+		return false;
+	}
+	return base >= outer_base && range_last(base, size) <= range_last(outer_base, outer_size);
+}
+
+bool bh_config_ipa_to_pa(const struct bh_partition_config *p, uint64_t ipa, uint64_t size,
+			 uint64_t *pa)
+{
+	if (range_wraps(ipa, size)) {
+		return false;
+	}
+	for (unsigned i = 0; i < p->mem_count; i++) {
+		const struct bh_mem_region *r = &p->mem[i];
+		if (bh_range_within(ipa, size != 0 ? size : 1, r->ipa, r->size)) {
+			*pa = r->pa + (ipa - r->ipa);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+static void node_path(const struct parser *p, int node, char *buf, size_t size)
+{
+	if (fdt_get_path(p->fdt, node, buf, (int)size) != 0) {
+		bh_snprintf(buf, size, "(node at offset %d)", node);
+	}
+}
+
+/* Sets the error message to "<path of node>: <fmt...>" and returns rc. */
+static int fail(struct parser *p, int node, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(struct parser *p, int node, int rc, const char *fmt, ...)
+{
+	char path[96];
+
+	node_path(p, node, path, sizeof(path));
+	int n = bh_snprintf(p->err->msg, sizeof(p->err->msg), "%s: ", path);
+	if (n >= 0 && (size_t)n < sizeof(p->err->msg)) {
+		va_list ap;
+		va_start(ap, fmt);
+		bh_vsnprintf(p->err->msg + n, sizeof(p->err->msg) - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* The board's RAM ranges as "0x40000000+0x40000000, ...", for messages. */
+static void describe_ram(const struct dt_board *board, char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < board->mem_count && n < size; i++) {
+		if (i == 2 && board->mem_count > 3) {
+			bh_snprintf(buf + n, size - n, ", ...");
+			return;
+		}
+		int w = bh_snprintf(buf + n, size - n, "%s0x%llx+0x%llx", i != 0 ? ", " : "",
+				    (unsigned long long)board->mem[i].base,
+				    (unsigned long long)board->mem[i].size);
+		if (w < 0) {
+			return;
+		}
+		n += (size_t)w;
+	}
+}
+
+/* ---------------------------------------------------------------- properties */
+
+static uint64_t read_cells(const fdt32_t *p, int cells)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < cells; i++) {
+		v = (v << 32) | fdt32_ld(&p[i]);
+	}
+	return v;
+}
+
+static bool in_list(const char *name, const char *const *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(name, list[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Every property of node must be in known (or be a phandle). */
+static int check_props(struct parser *p, int node, const char *const *known, size_t count,
+		       const char *what)
+{
+	int prop;
+	fdt_for_each_property_offset(prop, p->fdt, node)
+	{
+		const char *name = NULL;
+		if (fdt_getprop_by_offset(p->fdt, prop, &name, NULL) == NULL || name == NULL) {
+			return fail(p, node, BH_EINVAL, "unreadable property at offset %d", prop);
+		}
+		if (in_list(name, known, count) || strcmp(name, "phandle") == 0 ||
+		    strcmp(name, "linux,phandle") == 0) {
+			continue;
+		}
+		char list[96];
+		size_t n = 0;
+		list[0] = '\0';
+		for (size_t i = 0; i < count && n < sizeof(list); i++) {
+			int w = bh_snprintf(list + n, sizeof(list) - n, "%s%s", i != 0 ? ", " : "",
+					    known[i]);
+			n += w > 0 ? (size_t)w : 0;
+		}
+		return fail(p, node, BH_EINVAL, "unknown property '%s' (%s has: %s)", name, what,
+			    list);
+	}
+	return BH_OK;
+}
+
+/*
+ * A string property: *out points at it, its length without the NUL in *len.
+ * BH_ENOENT if absent; BH_EINVAL (message set) unless it is one string.
+ */
+static int get_string(struct parser *p, int node, const char *name, const char **out, size_t *len)
+{
+	int plen;
+	const char *s = fdt_getprop(p->fdt, node, name, &plen);
+	if (s == NULL) {
+		return BH_ENOENT;
+	}
+	if (plen < 1 || s[plen - 1] != '\0' || memchr(s, '\0', (size_t)plen - 1) != NULL) {
+		return fail(p, node, BH_EINVAL, "%s: not a single string", name);
+	}
+	*out = s;
+	*len = (size_t)plen - 1;
+	return BH_OK;
+}
+
+/* A property of exactly `cells` cells (1 or 2) holding one number. */
+static int get_number(struct parser *p, int node, const char *name, int cells, uint64_t *out)
+{
+	int len;
+	const fdt32_t *v = fdt_getprop(p->fdt, node, name, &len);
+	if (v == NULL) {
+		return BH_ENOENT;
+	}
+	if (len != cells * 4) {
+		return fail(p, node, BH_EINVAL, "%s: %d bytes, expected %d (#address-cells = <%d>)",
+			    name, len, cells * 4, cells);
+	}
+	*out = read_cells(v, cells);
+	return BH_OK;
+}
+
+/* The first string of compatible is `want`, or any later one is. */
+static int check_compatible(struct parser *p, int node, const char *want)
+{
+	int len;
+	const char *c = fdt_getprop(p->fdt, node, "compatible", &len);
+	if (c == NULL) {
+		return fail(p, node, BH_EINVAL, "missing 'compatible' (\"%s\")", want);
+	}
+	if (fdt_node_check_compatible(p->fdt, node, want) == 0) {
+		return BH_OK;
+	}
+	const char *nul = len > 0 ? memchr(c, '\0', (size_t)len) : NULL;
+	int shown = nul != NULL ? (int)(nul - c) : 0;
+	return fail(p, node, BH_EINVAL, "compatible is \"%.*s\", expected \"%s\"", shown, c, want);
+}
+
+/*
+ * A partition or image name: the node name up to '@', 1 to BH_NAME_MAX - 1
+ * characters from [a-z0-9_-]. The length goes to *len.
+ */
+static bool valid_name(const char *node_name, size_t *len)
+{
+	size_t n = 0;
+	while (node_name[n] != '\0' && node_name[n] != '@') {
+		char c = node_name[n];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+			return false;
+		}
+		n++;
+	}
+	*len = n;
+	return n >= 1 && n < BH_NAME_MAX;
+}
+
+/* Copies the name into out; *unit points at the unit address ("" if none). */
+static int check_name(struct parser *p, int node, char *out, const char **unit, const char *what)
+{
+	const char *name = fdt_get_name(p->fdt, node, NULL);
+	size_t len = 0;
+	if (name == NULL || !valid_name(name, &len)) {
+		return fail(p, node, BH_EINVAL,
+			    "bad %s name: it must be 1-%d characters from [a-z0-9_-]", what,
+			    BH_NAME_MAX - 1);
+	}
+	memcpy(out, name, len);
+	out[len] = '\0';
+	*unit = name[len] == '@' ? name + len + 1 : "";
+	return BH_OK;
+}
+
+/* #address-cells / #size-cells of node: 1 or 2, *cells = 0 if absent. */
+static int get_cells(struct parser *p, int node, const char *name, int *cells)
+{
+	int len;
+	const fdt32_t *v = fdt_getprop(p->fdt, node, name, &len);
+	*cells = 0;
+	if (v == NULL) {
+		return BH_OK;
+	}
+	uint32_t n = len == 4 ? fdt32_ld(v) : 0;
+	if (n < 1 || n > 2) {
+		return fail(p, node, BH_EINVAL, "%s: must be <1> or <2>", name);
+	}
+	*cells = (int)n;
+	return BH_OK;
+}
+
+/* ---------------------------------------------------------------- /bulkhead */
+
+static int parse_system_node(struct parser *p)
+{
+	int rc = check_compatible(p, p->system, SYSTEM_COMPATIBLE);
+	if (rc == BH_OK) {
+		rc = check_props(p, p->system, system_props, ARRAY_SIZE(system_props), "/bulkhead");
+	}
+	if (rc == BH_OK) {
+		rc = get_cells(p, p->system, "#address-cells", &p->ac);
+	}
+	if (rc == BH_OK) {
+		rc = get_cells(p, p->system, "#size-cells", &p->sc);
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	if (p->ac == 0 || p->sc == 0) {
+		return fail(p, p->system, BH_EINVAL, "missing '%s' (<1> or <2>; usually <2>)",
+			    p->ac == 0 ? "#address-cells" : "#size-cells");
+	}
+	p->cpus = fdt_path_offset(p->fdt, "/cpus");
+	p->cpus_ac = p->cpus >= 0 ? fdt_address_cells(p->fdt, p->cpus) : 1;
+	if (p->cpus_ac < 1 || p->cpus_ac > 2) {
+		p->cpus_ac = 1; /* dt_parse_board has refused such a tree already */
+	}
+	return BH_OK;
+}
+
+/* ---------------------------------------------------------------- partitions */
+
+static int parse_cpus(struct parser *p, int node, unsigned index)
+{
+	struct bh_partition_config *part = &p->cfg->partitions[index];
+	int len;
+	const fdt32_t *phandles = fdt_getprop(p->fdt, node, "cpus", &len);
+
+	if (phandles == NULL) {
+		return fail(p, node, BH_EINVAL, "missing 'cpus' (phandles of /cpus nodes)");
+	}
+	if (len == 0) {
+		return fail(p, node, BH_EINVAL, "cpus: empty (a partition needs a CPU)");
+	}
+	if (len % 4 != 0) {
+		return fail(p, node, BH_EINVAL, "cpus: %d bytes is not a list of phandles", len);
+	}
+	for (int i = 0; i < len / 4; i++) {
+		uint32_t phandle = fdt32_ld(&phandles[i]);
+		int cpu = phandle == 0 || phandle == ~0U
+				  ? -FDT_ERR_NOTFOUND
+				  : fdt_node_offset_by_phandle(p->fdt, phandle);
+		if (cpu < 0) {
+			return fail(p, node, BH_EINVAL, "cpus[%d]: phandle 0x%x matches no node", i,
+				    phandle);
+		}
+		char path[64];
+		node_path(p, cpu, path, sizeof(path));
+		int type_len, reg_len;
+		const char *type = fdt_getprop(p->fdt, cpu, "device_type", &type_len);
+		const fdt32_t *reg = fdt_getprop(p->fdt, cpu, "reg", &reg_len);
+		if (p->cpus < 0 || fdt_parent_offset(p->fdt, cpu) != p->cpus || type == NULL ||
+		    type_len != 4 || memcmp(type, "cpu", 4) != 0 || reg == NULL ||
+		    reg_len != p->cpus_ac * 4) {
+			return fail(p, node, BH_EINVAL,
+				    "cpus[%d]: %s is not a CPU (a /cpus node with device_type "
+				    "\"cpu\" and its MPIDR in 'reg')",
+				    i, path);
+		}
+		uint64_t mpidr = read_cells(reg, p->cpus_ac);
+		/* By MPIDR: the hypervisor has moved the boot CPU to index 0. */
+		int logical = dt_cpu_index(p->board, mpidr);
+		if (logical < 0) {
+			return fail(p, node, BH_EINVAL,
+				    "cpus[%d]: %s (MPIDR 0x%llx) is not a CPU the hypervisor runs "
+				    "(status \"fail\", or beyond CONFIG_MAX_CPUS)",
+				    i, path, (unsigned long long)mpidr);
+		}
+		uint64_t bit = 1ULL << (unsigned)logical;
+		if ((part->cpu_mask & bit) != 0) {
+			return fail(p, node, BH_EEXIST, "cpus[%d]: %s is listed twice", i, path);
+		}
+		for (unsigned j = 0; j < index; j++) {
+			if ((p->cfg->partitions[j].cpu_mask & bit) != 0) {
+				return fail(p, node, BH_EEXIST,
+					    "cpus[%d]: %s (MPIDR 0x%llx) is already in %s", i, path,
+					    (unsigned long long)mpidr, p->cfg->partitions[j].path);
+			}
+		}
+		part->cpu_mask |= bit;
+		part->cpu_count++;
+	}
+	return BH_OK;
+}
+
+/* [base, base+size) lies inside one RAM range of the board. */
+static bool in_ram(const struct dt_board *board, uint64_t base, uint64_t size)
+{
+	for (unsigned i = 0; i < board->mem_count; i++) {
+		if (bh_range_within(base, size, board->mem[i].base, board->mem[i].size)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int parse_memory(struct parser *p, int node, struct bh_partition_config *part)
+{
+	int len;
+	const fdt32_t *v = fdt_getprop(p->fdt, node, "memory", &len);
+	int entry = 2 * p->ac + p->sc;
+
+	if (v == NULL) {
+		return fail(p, node, BH_EINVAL, "missing 'memory' (<IPA PA size> triples)");
+	}
+	if (len == 0) {
+		return fail(p, node, BH_EINVAL, "memory: empty (a partition needs memory)");
+	}
+	if (len % (entry * 4) != 0) {
+		return fail(p, node, BH_EINVAL,
+			    "memory: %d bytes is not a list of <IPA PA size> triples (%d cells "
+			    "each)",
+			    len, entry);
+	}
+	int count = len / (entry * 4);
+	if (count > BH_MAX_MEM_REGIONS) {
+		return fail(p, node, BH_ENOMEM, "memory: %d regions, at most %d", count,
+			    BH_MAX_MEM_REGIONS);
+	}
+	for (int i = 0; i < count; i++) {
+		const fdt32_t *t = &v[(size_t)i * (size_t)entry];
+		uint64_t ipa = read_cells(t, p->ac);
+		uint64_t pa = read_cells(t + p->ac, p->ac);
+		uint64_t size = read_cells(t + (size_t)p->ac * 2, p->sc);
+
+		if (size == 0) {
+			return fail(p, node, BH_EINVAL, "memory[%d]: size is 0", i);
+		}
+		if (!IS_ALIGNED(ipa, MEM_GRANULE)) {
+			return fail(p, node, BH_EINVAL,
+				    "memory[%d]: IPA 0x%llx is not 4 KiB aligned", i,
+				    (unsigned long long)ipa);
+		}
+		if (!IS_ALIGNED(pa, MEM_GRANULE)) {
+			return fail(p, node, BH_EINVAL,
+				    "memory[%d]: PA 0x%llx is not 4 KiB aligned", i,
+				    (unsigned long long)pa);
+		}
+		if (!IS_ALIGNED(size, MEM_GRANULE)) {
+			return fail(p, node, BH_EINVAL,
+				    "memory[%d]: size 0x%llx is not a multiple of 4 KiB", i,
+				    (unsigned long long)size);
+		}
+		if (range_wraps(ipa, size) || range_wraps(pa, size)) {
+			return fail(
+				p, node, BH_ERANGE,
+				"memory[%d] (IPA 0x%llx, PA 0x%llx, size 0x%llx) wraps around the "
+				"address space",
+				i, (unsigned long long)ipa, (unsigned long long)pa,
+				(unsigned long long)size);
+		}
+		if (!in_ram(p->board, pa, size)) {
+			char ram[80];
+			describe_ram(p->board, ram, sizeof(ram));
+			return fail(p, node, BH_ERANGE,
+				    "memory[%d] (PA 0x%llx+0x%llx) is not inside one RAM range "
+				    "(RAM: %s)",
+				    i, (unsigned long long)pa, (unsigned long long)size, ram);
+		}
+		for (int j = 0; j < i; j++) {
+			const struct bh_mem_region *o = &part->mem[j];
+			if (bh_range_overlaps(ipa, size, o->ipa, o->size)) {
+				return fail(
+					p, node, BH_ERANGE,
+					"memory[%d] (IPA 0x%llx+0x%llx) overlaps memory[%d] (IPA "
+					"0x%llx+0x%llx)",
+					i, (unsigned long long)ipa, (unsigned long long)size, j,
+					(unsigned long long)o->ipa, (unsigned long long)o->size);
+			}
+		}
+		part->mem[i] = (struct bh_mem_region){ipa, pa, size};
+	}
+	part->mem_count = (unsigned)count;
+	return BH_OK;
+}
+
+static int parse_image(struct parser *p, int node, unsigned index, unsigned k)
+{
+	struct bh_partition_config *part = &p->cfg->partitions[index];
+	struct bh_image *img = &part->images[k];
+	const char *unit = "";
+	int rc = check_name(p, node, img->name, &unit, "image");
+
+	if (rc == BH_OK) {
+		rc = check_compatible(p, node, IMAGE_COMPATIBLE);
+	}
+	if (rc == BH_OK) {
+		rc = check_props(p, node, image_props, ARRAY_SIZE(image_props), "an image");
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	for (unsigned j = 0; j < k; j++) {
+		if (strcmp(part->images[j].name, img->name) == 0) {
+			return fail(p, node, BH_EEXIST, "image name '%s' is used twice in %s",
+				    img->name, part->path);
+		}
+	}
+
+	/* reg: where the boot loader put it. */
+	int len;
+	const fdt32_t *reg = fdt_getprop(p->fdt, node, "reg", &len);
+	if (reg == NULL) {
+		return fail(p, node, BH_EINVAL,
+			    "missing 'reg' (<PA size>: where the boot loader put the image)");
+	}
+	if (len != (p->ac + p->sc) * 4) {
+		return fail(p, node, BH_EINVAL, "reg: %d bytes, expected %d (one <PA size> pair)",
+			    len, (p->ac + p->sc) * 4);
+	}
+	img->src_pa = read_cells(reg, p->ac);
+	img->size = read_cells(reg + p->ac, p->sc);
+	if (img->size == 0) {
+		return fail(p, node, BH_EINVAL, "reg: size is 0");
+	}
+	if (range_wraps(img->src_pa, img->size)) {
+		return fail(p, node, BH_ERANGE,
+			    "reg (PA 0x%llx+0x%llx) wraps around the address space",
+			    (unsigned long long)img->src_pa, (unsigned long long)img->size);
+	}
+	if (unit[0] != '\0') {
+		char want[20];
+		bh_snprintf(want, sizeof(want), "%llx", (unsigned long long)img->src_pa);
+		if (strcmp(unit, want) != 0) {
+			return fail(p, node, BH_EINVAL,
+				    "unit address @%s does not match reg (PA 0x%llx: @%s)", unit,
+				    (unsigned long long)img->src_pa, want);
+		}
+	}
+	if (!in_ram(p->board, img->src_pa, img->size)) {
+		char ram[80];
+		describe_ram(p->board, ram, sizeof(ram));
+		return fail(p, node, BH_ERANGE,
+			    "reg (PA 0x%llx+0x%llx) is not inside one RAM range (RAM: %s)",
+			    (unsigned long long)img->src_pa, (unsigned long long)img->size, ram);
+	}
+
+	/* format */
+	const char *format = "raw";
+	size_t format_len = 3;
+	rc = get_string(p, node, "format", &format, &format_len);
+	if (rc == BH_EINVAL) {
+		return rc;
+	}
+	if (strcmp(format, "raw") == 0) {
+		img->format = BH_IMAGE_RAW;
+	} else if (strcmp(format, "linux") == 0) {
+		img->format = BH_IMAGE_LINUX;
+	} else {
+		return fail(p, node, BH_EINVAL, "format: \"%s\" is not \"raw\" or \"linux\"",
+			    format);
+	}
+
+	/* load: where it goes in the partition. */
+	rc = get_number(p, node, "load", p->ac, &img->load_ipa);
+	if (rc == BH_ENOENT) {
+		return fail(p, node, BH_EINVAL,
+			    "missing 'load' (the IPA the image is copied to in the partition)");
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	uint64_t unused_pa;
+	if (!bh_config_ipa_to_pa(part, img->load_ipa, img->size, &unused_pa)) {
+		return fail(p, node, BH_ERANGE,
+			    "load (IPA 0x%llx+0x%llx) is not inside one memory region of %s",
+			    (unsigned long long)img->load_ipa, (unsigned long long)img->size,
+			    part->path);
+	}
+	if (img->format == BH_IMAGE_LINUX && !IS_ALIGNED(img->load_ipa, LINUX_ALIGN)) {
+		return fail(p, node, BH_EINVAL,
+			    "load: IPA 0x%llx is not 2 MiB aligned (format \"linux\" needs it)",
+			    (unsigned long long)img->load_ipa);
+	}
+	for (unsigned j = 0; j < k; j++) {
+		const struct bh_image *o = &part->images[j];
+		if (bh_range_overlaps(img->load_ipa, img->size, o->load_ipa, o->size)) {
+			char other[96];
+			node_path(p, p->image_node[index][j], other, sizeof(other));
+			return fail(p, node, BH_ERANGE,
+				    "load (IPA 0x%llx+0x%llx) overlaps %s load (IPA 0x%llx+0x%llx)",
+				    (unsigned long long)img->load_ipa,
+				    (unsigned long long)img->size, other,
+				    (unsigned long long)o->load_ipa, (unsigned long long)o->size);
+		}
+	}
+
+	/* entry */
+	img->entry_ipa = img->load_ipa;
+	rc = get_number(p, node, "entry", p->ac, &img->entry_ipa);
+	if (rc == BH_ENOENT) {
+		return BH_OK;
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	img->has_entry = true;
+	if (img->format == BH_IMAGE_LINUX) {
+		return fail(p, node, BH_EINVAL,
+			    "entry: only raw images have one (a \"linux\" image is entered per "
+			    "its header)");
+	}
+	if (!bh_range_within(img->entry_ipa, 1, img->load_ipa, img->size)) {
+		return fail(p, node, BH_ERANGE,
+			    "entry 0x%llx is outside the image (IPA 0x%llx+0x%llx)",
+			    (unsigned long long)img->entry_ipa, (unsigned long long)img->load_ipa,
+			    (unsigned long long)img->size);
+	}
+	if (!IS_ALIGNED(img->entry_ipa, 4)) {
+		return fail(p, node, BH_EINVAL, "entry 0x%llx is not 4-byte aligned",
+			    (unsigned long long)img->entry_ipa);
+	}
+	return BH_OK;
+}
+
+/*
+ * The entry image: the one with format "linux" or an `entry` (at most one
+ * image has either), else the one named "kernel", else the first.
+ */
+static int choose_entry_image(struct parser *p, unsigned index)
+{
+	struct bh_partition_config *part = &p->cfg->partitions[index];
+	int chosen = -1;
+
+	for (unsigned k = 0; k < part->image_count; k++) {
+		const struct bh_image *img = &part->images[k];
+		if (img->format != BH_IMAGE_LINUX && !img->has_entry) {
+			continue;
+		}
+		if (chosen >= 0) {
+			char other[96];
+			node_path(p, p->image_node[index][chosen], other, sizeof(other));
+			return fail(p, p->image_node[index][k], BH_EEXIST,
+				    "%s: %s is the entry image already (only one image per "
+				    "partition may be \"linux\" or have 'entry')",
+				    img->format == BH_IMAGE_LINUX ? "format" : "entry", other);
+		}
+		chosen = (int)k;
+	}
+	for (unsigned k = 0; chosen < 0 && k < part->image_count; k++) {
+		if (strcmp(part->images[k].name, "kernel") == 0) {
+			chosen = (int)k;
+		}
+	}
+	part->entry_image = chosen < 0 ? 0 : (unsigned)chosen;
+	return BH_OK;
+}
+
+static int parse_partition_props(struct parser *p, int node, unsigned index)
+{
+	struct bh_partition_config *part = &p->cfg->partitions[index];
+	const char *unit = "";
+	int rc = check_name(p, node, part->name, &unit, "partition");
+
+	if (rc == BH_OK) {
+		rc = check_compatible(p, node, PARTITION_COMPATIBLE);
+	}
+	if (rc == BH_OK) {
+		rc = check_props(p, node, partition_props, ARRAY_SIZE(partition_props),
+				 "a partition");
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	if (unit[0] != '\0') {
+		return fail(p, node, BH_EINVAL, "a partition node has no unit address (@%s)", unit);
+	}
+	for (unsigned j = 0; j < index; j++) {
+		if (strcmp(p->cfg->partitions[j].name, part->name) == 0) {
+			return fail(p, node, BH_EEXIST, "partition name '%s' is used twice",
+				    part->name);
+		}
+	}
+	node_path(p, node, part->path, sizeof(part->path));
+
+	int ac, sc;
+	rc = get_cells(p, node, "#address-cells", &ac);
+	if (rc == BH_OK) {
+		rc = get_cells(p, node, "#size-cells", &sc);
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	if (ac != 0 && ac != p->ac) {
+		return fail(p, node, BH_EINVAL,
+			    "#address-cells = <%d> differs from /bulkhead's <%d> (it may only "
+			    "repeat it)",
+			    ac, p->ac);
+	}
+	if (sc != 0 && sc != p->sc) {
+		return fail(
+			p, node, BH_EINVAL,
+			"#size-cells = <%d> differs from /bulkhead's <%d> (it may only repeat it)",
+			sc, p->sc);
+	}
+
+	int len;
+	if (fdt_getprop(p->fdt, node, "root", &len) != NULL) {
+		if (len != 0) {
+			return fail(p, node, BH_EINVAL, "root: a boolean property takes no value");
+		}
+		if (p->root >= 0) {
+			return fail(p, node, BH_EEXIST,
+				    "root: %s is the root partition already (there is exactly one)",
+				    p->cfg->partitions[p->root].path);
+		}
+		p->root = (int)index;
+		part->is_root = true;
+	}
+
+	rc = parse_cpus(p, node, index);
+	if (rc == BH_OK) {
+		rc = parse_memory(p, node, part);
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+
+	const char *args = NULL;
+	size_t args_len = 0;
+	rc = get_string(p, node, "bootargs", &args, &args_len);
+	if (rc == BH_EINVAL) {
+		return rc;
+	}
+	if (rc == BH_OK && args != NULL) {
+		if (args_len >= BH_BOOTARGS_MAX) {
+			return fail(p, node, BH_EINVAL, "bootargs: %zu characters, at most %d",
+				    args_len, BH_BOOTARGS_MAX - 1);
+		}
+		memcpy(part->bootargs, args, args_len + 1);
+	}
+	return BH_OK;
+}
+
+static int parse_partition(struct parser *p, int node, unsigned index)
+{
+	struct bh_partition_config *part = &p->cfg->partitions[index];
+	int rc = parse_partition_props(p, node, index);
+	if (rc != BH_OK) {
+		return rc;
+	}
+	int child;
+	fdt_for_each_subnode(child, p->fdt, node)
+	{
+		if (part->image_count == BH_MAX_IMAGES) {
+			return fail(p, node, BH_ENOMEM,
+				    "more than %d images (at most %d per partition)", BH_MAX_IMAGES,
+				    BH_MAX_IMAGES);
+		}
+		p->image_node[index][part->image_count] = child;
+		rc = parse_image(p, child, index, part->image_count);
+		if (rc != BH_OK) {
+			return rc;
+		}
+		part->image_count++;
+	}
+	if (part->image_count == 0) {
+		return fail(p, node, BH_EINVAL,
+			    "no image (a partition needs at least one image node to run)");
+	}
+	return choose_entry_image(p, index);
+}
+
+/* ---------------------------------------------------------------- the whole system */
+
+/* The hypervisor and reserved memory: no partition memory or image may touch them. */
+static int check_fixed(struct parser *p, int node, const char *what, uint64_t pa, uint64_t size)
+{
+	if (p->hyp_end > p->hyp_start &&
+	    bh_range_overlaps(pa, size, p->hyp_start, p->hyp_end - p->hyp_start)) {
+		return fail(p, node, BH_ERANGE,
+			    "%s (PA 0x%llx+0x%llx) overlaps the hypervisor (PA 0x%llx+0x%llx)",
+			    what, (unsigned long long)pa, (unsigned long long)size,
+			    (unsigned long long)p->hyp_start,
+			    (unsigned long long)(p->hyp_end - p->hyp_start));
+	}
+	for (unsigned i = 0; i < p->board->reserved_count; i++) {
+		const struct dt_range *r = &p->board->reserved[i];
+		if (bh_range_overlaps(pa, size, r->base, r->size)) {
+			return fail(p, node, BH_ERANGE,
+				    "%s (PA 0x%llx+0x%llx) overlaps reserved memory (PA "
+				    "0x%llx+0x%llx)",
+				    what, (unsigned long long)pa, (unsigned long long)size,
+				    (unsigned long long)r->base, (unsigned long long)r->size);
+		}
+	}
+	return BH_OK;
+}
+
+static int check_memory_pa(struct parser *p, unsigned j, unsigned r)
+{
+	const struct bh_config *cfg = p->cfg;
+	const struct bh_mem_region *m = &cfg->partitions[j].mem[r];
+	int node = p->partition_node[j];
+	char what[24];
+
+	bh_snprintf(what, sizeof(what), "memory[%u]", r);
+	int rc = check_fixed(p, node, what, m->pa, m->size);
+	if (rc != BH_OK) {
+		return rc;
+	}
+	/* Every earlier region, in tree order. */
+	for (unsigned i = 0; i <= j; i++) {
+		const struct bh_partition_config *o = &cfg->partitions[i];
+		for (unsigned s = 0; s < (i == j ? r : o->mem_count); s++) {
+			if (bh_range_overlaps(m->pa, m->size, o->mem[s].pa, o->mem[s].size)) {
+				return fail(p, node, BH_ERANGE,
+					    "%s (PA 0x%llx+0x%llx) overlaps %s memory[%u]", what,
+					    (unsigned long long)m->pa, (unsigned long long)m->size,
+					    o->path, s);
+			}
+		}
+	}
+	/* Every image's boot-loader copy: it must survive for partition restarts. */
+	for (unsigned i = 0; i < cfg->partition_count; i++) {
+		const struct bh_partition_config *o = &cfg->partitions[i];
+		for (unsigned k = 0; k < o->image_count; k++) {
+			if (bh_range_overlaps(m->pa, m->size, o->images[k].src_pa,
+					      o->images[k].size)) {
+				char other[96];
+				node_path(p, p->image_node[i][k], other, sizeof(other));
+				return fail(p, node, BH_ERANGE,
+					    "%s (PA 0x%llx+0x%llx) overlaps the image %s (reg)",
+					    what, (unsigned long long)m->pa,
+					    (unsigned long long)m->size, other);
+			}
+		}
+	}
+	return BH_OK;
+}
+
+static int check_image_pa(struct parser *p, unsigned j, unsigned k)
+{
+	const struct bh_image *img = &p->cfg->partitions[j].images[k];
+	int node = p->image_node[j][k];
+	int rc = check_fixed(p, node, "reg", img->src_pa, img->size);
+	if (rc != BH_OK) {
+		return rc;
+	}
+	for (unsigned i = 0; i <= j; i++) {
+		const struct bh_partition_config *o = &p->cfg->partitions[i];
+		for (unsigned s = 0; s < (i == j ? k : o->image_count); s++) {
+			if (bh_range_overlaps(img->src_pa, img->size, o->images[s].src_pa,
+					      o->images[s].size)) {
+				char other[96];
+				node_path(p, p->image_node[i][s], other, sizeof(other));
+				return fail(p, node, BH_ERANGE,
+					    "reg (PA 0x%llx+0x%llx) overlaps %s reg",
+					    (unsigned long long)img->src_pa,
+					    (unsigned long long)img->size, other);
+			}
+		}
+	}
+	return BH_OK;
+}
+
+/* Physical memory: partitions' memory and images' copies, all disjoint. */
+static int check_physical(struct parser *p)
+{
+	const struct bh_config *cfg = p->cfg;
+	for (unsigned j = 0; j < cfg->partition_count; j++) {
+		for (unsigned r = 0; r < cfg->partitions[j].mem_count; r++) {
+			int rc = check_memory_pa(p, j, r);
+			if (rc != BH_OK) {
+				return rc;
+			}
+		}
+	}
+	for (unsigned j = 0; j < cfg->partition_count; j++) {
+		for (unsigned k = 0; k < cfg->partitions[j].image_count; k++) {
+			int rc = check_image_pa(p, j, k);
+			if (rc != BH_OK) {
+				return rc;
+			}
+		}
+	}
+	return BH_OK;
+}
+
+static void swap_bytes(void *a, void *b, size_t size)
+{
+	uint8_t *x = a;
+	uint8_t *y = b;
+	for (size_t i = 0; i < size; i++) {
+		uint8_t t = x[i];
+		x[i] = y[i];
+		y[i] = t;
+	}
+}
+
+/* The root moves to index 0; the others keep tree order. */
+static void put_root_first(struct bh_config *cfg, unsigned root)
+{
+	for (unsigned i = root; i > 0; i--) {
+		swap_bytes(&cfg->partitions[i], &cfg->partitions[i - 1],
+			   sizeof(cfg->partitions[i]));
+	}
+	for (unsigned i = 0; i < cfg->partition_count; i++) {
+		cfg->partitions[i].id = i;
+	}
+}
+
+int bh_config_parse(const void *fdt, const struct dt_board *board, uint64_t hyp_start,
+		    uint64_t hyp_end, struct bh_config *cfg, struct dt_error *err)
+{
+	struct parser p = {
+		.fdt = fdt,
+		.board = board,
+		.hyp_start = hyp_start,
+		.hyp_end = hyp_end,
+		.cfg = cfg,
+		.err = err,
+		.root = -1,
+	};
+
+	memset(cfg, 0, sizeof(*cfg));
+	err->msg[0] = '\0';
+	p.system = fdt_path_offset(fdt, "/bulkhead");
+	if (p.system == -FDT_ERR_NOTFOUND) {
+		bh_snprintf(err->msg, sizeof(err->msg), "/bulkhead: no such node (no partitions)");
+		return BH_ENOENT;
+	}
+	if (p.system < 0) {
+		bh_snprintf(err->msg, sizeof(err->msg), "/bulkhead: %s", fdt_strerror(p.system));
+		return BH_EINVAL;
+	}
+	int rc = parse_system_node(&p);
+	if (rc != BH_OK) {
+		return rc;
+	}
+
+	/* The limit first, so that it is reported whatever the partitions hold. */
+	int node;
+	unsigned count = 0;
+	fdt_for_each_subnode(node, fdt, p.system)
+	{
+		if (count++ == BH_MAX_PARTITIONS) {
+			return fail(&p, node, BH_ENOMEM,
+				    "more than %d partitions (CONFIG_MAX_PARTITIONS)",
+				    BH_MAX_PARTITIONS);
+		}
+	}
+	fdt_for_each_subnode(node, fdt, p.system)
+	{
+		p.partition_node[cfg->partition_count] = node;
+		rc = parse_partition(&p, node, cfg->partition_count);
+		if (rc != BH_OK) {
+			return rc;
+		}
+		cfg->partition_count++;
+	}
+	if (cfg->partition_count == 0) {
+		return fail(&p, p.system, BH_EINVAL, "no partition nodes");
+	}
+	if (p.root < 0) {
+		return fail(&p, p.system, BH_EINVAL,
+			    "no root partition (exactly one partition has the 'root' property)");
+	}
+	rc = check_physical(&p);
+	if (rc != BH_OK) {
+		return rc;
+	}
+	put_root_first(cfg, (unsigned)p.root);
+	return BH_OK;
+}

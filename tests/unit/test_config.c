@@ -1,0 +1,1063 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for core/config.c (the /bulkhead binding, docs/binding.md) and
+ * the host tool bhconfig.
+ *
+ * - The range helpers and bh_config_ipa_to_pa, directly.
+ * - The corpus: every .dts in tests/configs/good and partitions parses;
+ *   every one in tests/configs/bad fails with the message its
+ *   `// expect: <substring>` line gives. A `hyp: BASE:SIZE` line sets the
+ *   hypervisor footprint (default 0x40200000:4M, as bhconfig's).
+ * - Exact results for chosen systems: the example's partition map, root
+ *   ordering, the entry image rule, CPUs looked up by MPIDR after the
+ *   hypervisor moved the boot CPU to index 0, #address-cells = <1>.
+ * - Variants of one system patched with libfdt: alignment, adjacency and
+ *   overlap at the edges, duplicate names dtc cannot express.
+ * - The board .dtsi files give the same board as QEMU's and Debian's trees.
+ * - bhconfig check/show/dtb: exit status and output.
+ * Sources are compiled with dtc (-i boards) into a temporary directory.
+ */
+#define _DEFAULT_SOURCE /* mkdtemp, popen */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <bulkhead/config.h>
+#include <bulkhead/dt.h>
+#include <libfdt.h>
+
+#ifndef BH_SRC_DIR
+#define BH_SRC_DIR "."
+#endif
+#ifndef BH_BHCONFIG
+#define BH_BHCONFIG BH_SRC_DIR "/build/host/bhconfig"
+#endif
+
+#define DEFAULT_HYP_BASE 0x40200000ULL
+#define DEFAULT_HYP_SIZE MiB(4)
+
+static char tmpdir[] = "/tmp/bh-test-config-XXXXXX";
+
+/* A system tree and what the parsers made of it. */
+struct sys {
+	char *fdt;
+	size_t size;
+	struct dt_board board;
+	struct bh_config cfg;
+	struct dt_error err;
+	uint64_t hyp_base, hyp_size;
+	int rc;
+};
+
+#define assert_msg_has(msg, text)                                                                  \
+	do {                                                                                       \
+		if (strstr((msg), (text)) == NULL) {                                               \
+			print_error("message \"%s\"\n  does not contain \"%s\"\n", (msg), (text)); \
+			fail();                                                                    \
+		}                                                                                  \
+	} while (0)
+
+/* ---------------------------------------------------------------- helpers */
+
+static char *read_file(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		return NULL;
+	}
+	char *data = NULL;
+	if (fseek(f, 0, SEEK_END) == 0) {
+		long n = ftell(f);
+		if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+			data = malloc((size_t)n + 1);
+			if (data != NULL && fread(data, 1, (size_t)n, f) != (size_t)n) {
+				free(data);
+				data = NULL;
+			} else if (data != NULL) {
+				data[n] = '\0';
+				*size = (size_t)n;
+			}
+		}
+	}
+	fclose(f);
+	return data;
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Runs a shell command; its exit status, and stdout+stderr in out (malloc'd). */
+static int run(const char *cmd, char **out)
+{
+	char full[2048];
+	snprintf(full, sizeof(full), "%s 2>&1", cmd);
+	FILE *p = popen(full, "r");
+	assert_non_null(p);
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	assert_non_null(buf);
+	size_t got;
+	while ((got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
+		n += got;
+		if (cap - n - 1 == 0) {
+			cap *= 2;
+			char *bigger = realloc(buf, cap);
+			assert_non_null(bigger);
+			buf = bigger;
+		}
+	}
+	buf[n] = '\0';
+	int status = pclose(p);
+	*out = buf;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Compiles device-tree source as bhconfig does; the blob is malloc'd. */
+static char *compile(const char *dts, size_t *size)
+{
+	char cmd[1024], dtb[256], *out;
+	snprintf(dtb, sizeof(dtb), "%s/out.dtb", tmpdir);
+	snprintf(cmd, sizeof(cmd),
+		 "dtc -I dts -O dtb -W no-unit_address_vs_reg -W no-reg_format "
+		 "-W no-avoid_default_addr_size -W no-avoid_unnecessary_addr_size "
+		 "-i %s/boards -o %s %s",
+		 BH_SRC_DIR, dtb, dts);
+	int rc = run(cmd, &out);
+	if (rc != 0) {
+		print_error("%s: dtc failed:\n%s\n", dts, out);
+	}
+	free(out);
+	assert_int_equal(rc, 0);
+	char *blob = read_file(dtb, size);
+	assert_non_null(blob);
+	return blob;
+}
+
+/*
+ * The value of a `key: value` line in a source file's comments ("// key:"
+ * or " * key:"), copied into out; false if there is none.
+ */
+static bool directive(const char *path, const char *key, char *out, size_t size)
+{
+	size_t len;
+	char *text = read_file(path, &len);
+	assert_non_null(text);
+	size_t keylen = strlen(key);
+	bool found = false;
+	for (char *line = strtok(text, "\n"); line != NULL && !found; line = strtok(NULL, "\n")) {
+		while (*line == ' ' || *line == '\t' || *line == '/' || *line == '*') {
+			line++;
+		}
+		if (strncmp(line, key, keylen) == 0 && line[keylen] == ':' &&
+		    line[keylen + 1] == ' ') {
+			snprintf(out, size, "%s", line + keylen + 2);
+			found = true;
+		}
+	}
+	free(text);
+	return found;
+}
+
+static uint64_t number(const char *s, char **end)
+{
+	uint64_t v = strtoull(s, end, 0);
+	switch (**end) {
+	case 'K':
+		v <<= 10;
+		(*end)++;
+		break;
+	case 'M':
+		v <<= 20;
+		(*end)++;
+		break;
+	default:
+		break;
+	}
+	return v;
+}
+
+static void hyp_of(const char *path, uint64_t *base, uint64_t *size)
+{
+	char value[64];
+	*base = DEFAULT_HYP_BASE;
+	*size = DEFAULT_HYP_SIZE;
+	if (directive(path, "hyp", value, sizeof(value))) {
+		char *end;
+		*base = number(value, &end);
+		assert_int_equal(*end, ':');
+		*size = number(end + 1, &end);
+	}
+}
+
+static int parse(struct sys *s)
+{
+	s->rc = bh_config_parse(s->fdt, &s->board, s->hyp_base, s->hyp_base + s->hyp_size, &s->cfg,
+				&s->err);
+	return s->rc;
+}
+
+/* Compiles and parses a system file; the board must be fine. */
+static struct sys *load_system(const char *path)
+{
+	struct sys *s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	s->fdt = compile(path, &s->size);
+	if (dt_check_blob(s->fdt, s->size, &s->err) != BH_OK ||
+	    dt_parse_board(s->fdt, &s->board, &s->err) != BH_OK) {
+		print_error("%s: board: %s\n", path, s->err.msg);
+		fail();
+	}
+	hyp_of(path, &s->hyp_base, &s->hyp_size);
+	parse(s);
+	return s;
+}
+
+static void free_system(struct sys *s)
+{
+	free(s->fdt);
+	free(s);
+}
+
+/* A writable copy of s->fdt with room to grow, for patching. */
+static void make_writable(struct sys *s)
+{
+	size_t size = s->size + 4096;
+	char *copy = malloc(size);
+	assert_non_null(copy);
+	assert_int_equal(fdt_open_into(s->fdt, copy, (int)size), 0);
+	free(s->fdt);
+	s->fdt = copy;
+	s->size = size;
+}
+
+static void set_cells(struct sys *s, const char *path, const char *prop, const uint32_t *cells,
+		      size_t count)
+{
+	fdt32_t be[64];
+	assert_true(count <= 64);
+	for (size_t i = 0; i < count; i++) {
+		be[i] = cpu_to_fdt32(cells[i]);
+	}
+	int node = fdt_path_offset(s->fdt, path);
+	assert_true(node >= 0);
+	assert_int_equal(fdt_setprop(s->fdt, node, prop, be, (int)(count * 4)), 0);
+}
+
+#define CELLS(...) (const uint32_t[]){__VA_ARGS__}, sizeof((const uint32_t[]){__VA_ARGS__}) / 4
+
+/* The sorted .dts files of a directory under the source tree. */
+static int list_dts(const char *dir, struct dirent ***names)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", BH_SRC_DIR, dir);
+	int n = scandir(path, names, NULL, alphasort);
+	assert_true(n >= 0);
+	int kept = 0;
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen((*names)[i]->d_name);
+		if (len > 4 && strcmp((*names)[i]->d_name + len - 4, ".dts") == 0) {
+			(*names)[kept++] = (*names)[i];
+		} else {
+			free((*names)[i]);
+		}
+	}
+	return kept;
+}
+
+static void free_list(struct dirent **names, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(names[i]);
+	}
+	free(names);
+}
+
+static struct sys *load_src(const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", BH_SRC_DIR, rel);
+	return load_system(path);
+}
+
+static struct sys *load_ok(const char *rel)
+{
+	struct sys *s = load_src(rel);
+	if (s->rc != BH_OK) {
+		print_error("%s: %s\n", rel, s->err.msg);
+		fail();
+	}
+	return s;
+}
+
+/* Invariants of every accepted configuration. */
+static void check_invariants(const char *name, const struct sys *s)
+{
+	const struct bh_config *cfg = &s->cfg;
+	uint64_t cpus = 0;
+	assert_true(cfg->partition_count >= 1);
+	assert_string_equal(s->err.msg, "");
+	for (unsigned i = 0; i < cfg->partition_count; i++) {
+		const struct bh_partition_config *p = &cfg->partitions[i];
+		assert_int_equal(p->id, i);
+		assert_int_equal(p->is_root, i == 0);
+		assert_true(p->cpu_count >= 1);
+		assert_int_equal((unsigned)__builtin_popcountll(p->cpu_mask), p->cpu_count);
+		assert_int_equal(cpus & p->cpu_mask, 0);
+		cpus |= p->cpu_mask;
+		assert_true(p->mem_count >= 1);
+		assert_true(p->image_count >= 1);
+		assert_true(p->entry_image < p->image_count);
+		assert_true(strncmp(p->path, "/bulkhead/", 10) == 0);
+		assert_string_equal(p->path + 10, p->name);
+		for (unsigned k = 0; k < p->image_count; k++) {
+			uint64_t pa;
+			if (!bh_config_ipa_to_pa(p, p->images[k].load_ipa, p->images[k].size,
+						 &pa)) {
+				print_error("%s: %s image %u not in memory\n", name, p->name, k);
+				fail();
+			}
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- ranges */
+
+static void test_range_helpers(void **state)
+{
+	(void)state;
+	/* [0x1000, 0x2000) against neighbours and itself. */
+	assert_true(bh_range_overlaps(0x1000, 0x1000, 0x1000, 0x1000));
+	assert_true(bh_range_overlaps(0x1000, 0x1000, 0x1fff, 1));
+	assert_true(bh_range_overlaps(0x1fff, 1, 0x1000, 0x1000));
+	assert_true(bh_range_overlaps(0x1000, 0x1000, 0x0, 0x1001));
+	assert_true(bh_range_overlaps(0x1800, 0x10, 0x1000, 0x1000));	 /* inside */
+	assert_true(bh_range_overlaps(0x1000, 0x1000, 0x1800, 0x10));	 /* around */
+	assert_false(bh_range_overlaps(0x1000, 0x1000, 0x2000, 0x1000)); /* adjacent above */
+	assert_false(bh_range_overlaps(0x1000, 0x1000, 0x0, 0x1000));	 /* adjacent below */
+	/* Empty ranges overlap nothing, not even themselves. */
+	assert_false(bh_range_overlaps(0x1000, 0, 0x1000, 0x1000));
+	assert_false(bh_range_overlaps(0x1000, 0x1000, 0x1800, 0));
+	/* At the top of the address space, without overflow. */
+	assert_true(bh_range_overlaps(UINT64_MAX - 0xfff, 0x1000, UINT64_MAX, 1));
+	assert_true(
+		bh_range_overlaps(0xffffffffffff0000ULL, 0x10000, 0xfffffffffffff000ULL, 0x1000));
+	assert_false(bh_range_overlaps(0xffffffffffff0000ULL, 0x10000, 0, 0x1000));
+	assert_true(bh_range_overlaps(0, UINT64_MAX, UINT64_MAX - 1, 1));
+	/* A range past the top is cut at it: it does not wrap onto address 0. */
+	assert_false(bh_range_overlaps(UINT64_MAX - 0xfff, 0x2000, 0, 0x1000));
+	assert_true(bh_range_overlaps(UINT64_MAX - 0xfff, 0x2000, UINT64_MAX, 1));
+	assert_false(bh_range_within(UINT64_MAX - 0xfff, 0x2000, 0, 0x2000));
+
+	assert_true(bh_range_within(0x1000, 0x1000, 0x1000, 0x1000));
+	assert_true(bh_range_within(0x1800, 0x800, 0x1000, 0x1000));
+	assert_true(bh_range_within(0x1000, 1, 0x1000, 0x1000));
+	assert_false(bh_range_within(0x1800, 0x801, 0x1000, 0x1000)); /* one byte over */
+	assert_false(bh_range_within(0xfff, 0x10, 0x1000, 0x1000));   /* one byte under */
+	assert_false(bh_range_within(0x1000, 0, 0x1000, 0x1000));
+	assert_false(bh_range_within(0x1000, 0x10, 0x1000, 0));
+	assert_true(bh_range_within(UINT64_MAX, 1, 0xfffffffffffff000ULL, 0x1000));
+	assert_true(bh_range_within(0x40000000, 0x1000, 0, UINT64_MAX));
+}
+
+static void test_ipa_to_pa(void **state)
+{
+	(void)state;
+	struct bh_partition_config p = {
+		.mem = {{0x40000000, 0x81000000, 0x100000},
+			{0x40100000, 0x90000000, 0x100000}, /* IPA-contiguous, PA elsewhere */
+			{0x1000000000, 0x82000000, 0x1000}},
+		.mem_count = 3,
+	};
+	uint64_t pa = 0;
+	assert_true(bh_config_ipa_to_pa(&p, 0x40000000, 0x100000, &pa));
+	assert_int_equal(pa, 0x81000000);
+	assert_true(bh_config_ipa_to_pa(&p, 0x40080010, 0x10, &pa));
+	assert_int_equal(pa, 0x81080010);
+	assert_true(bh_config_ipa_to_pa(&p, 0x401fffff, 1, &pa));
+	assert_int_equal(pa, 0x900fffff);
+	assert_true(bh_config_ipa_to_pa(&p, 0x1000000ffc, 4, &pa));
+	assert_int_equal(pa, 0x82000ffc);
+	/* Size 0: the address alone. */
+	assert_true(bh_config_ipa_to_pa(&p, 0x40100000, 0, &pa));
+	assert_int_equal(pa, 0x90000000);
+	assert_false(bh_config_ipa_to_pa(&p, 0x40200000, 0, &pa));
+	/* Across two regions, even IPA-contiguous ones: no single PA range. */
+	assert_false(bh_config_ipa_to_pa(&p, 0x400ff000, 0x2000, &pa));
+	/* Outside, partly outside, wrapping. */
+	assert_false(bh_config_ipa_to_pa(&p, 0x3ffff000, 0x1000, &pa));
+	assert_false(bh_config_ipa_to_pa(&p, 0x3ffff000, 0x2000, &pa));
+	assert_false(bh_config_ipa_to_pa(&p, 0x1000000ffc, 8, &pa));
+	assert_false(bh_config_ipa_to_pa(&p, UINT64_MAX, 2, &pa));
+	p.mem_count = 0;
+	assert_false(bh_config_ipa_to_pa(&p, 0x40000000, 1, &pa));
+}
+
+/* ---------------------------------------------------------------- corpus */
+
+static void test_good_corpus(void **state)
+{
+	(void)state;
+	struct dirent **names;
+	int n = list_dts("tests/configs/good", &names);
+	assert_true(n >= 5);
+	for (int i = 0; i < n; i++) {
+		char rel[512];
+		snprintf(rel, sizeof(rel), "tests/configs/good/%s", names[i]->d_name);
+		struct sys *s = load_ok(rel);
+		check_invariants(rel, s);
+		free_system(s);
+	}
+	free_list(names, n);
+}
+
+static void test_bad_corpus(void **state)
+{
+	(void)state;
+	struct dirent **names;
+	int n = list_dts("tests/configs/bad", &names);
+	assert_true(n >= 25);
+	for (int i = 0; i < n; i++) {
+		char path[512], expect[512];
+		snprintf(path, sizeof(path), "%s/tests/configs/bad/%s", BH_SRC_DIR,
+			 names[i]->d_name);
+		if (!directive(path, "expect", expect, sizeof(expect))) {
+			print_error("%s: no '// expect: ' line\n", path);
+			fail();
+		}
+		struct sys *s = load_system(path);
+		if (s->rc == BH_OK) {
+			print_error("%s: accepted, expected \"%s\"\n", names[i]->d_name, expect);
+			fail();
+		}
+		if (strstr(s->err.msg, expect) == NULL) {
+			print_error("%s: got \"%s\"\n  expected \"%s\"\n", names[i]->d_name,
+				    s->err.msg, expect);
+			fail();
+		}
+		/* Never cut short by the 192-byte buffer. */
+		assert_true(strlen(s->err.msg) < sizeof(s->err.msg) - 1);
+		/* A failed parse never leaves half a configuration that looks usable. */
+		assert_true(s->rc == BH_EINVAL || s->rc == BH_ERANGE || s->rc == BH_EEXIST ||
+			    s->rc == BH_ENOMEM);
+		free_system(s);
+	}
+	free_list(names, n);
+}
+
+static void test_examples(void **state)
+{
+	(void)state;
+	struct dirent **names;
+	int n = list_dts("partitions", &names);
+	assert_true(n >= 3);
+	for (int i = 0; i < n; i++) {
+		char rel[512];
+		snprintf(rel, sizeof(rel), "partitions/%s", names[i]->d_name);
+		struct sys *s = load_ok(rel);
+		check_invariants(rel, s);
+		free_system(s);
+	}
+	free_list(names, n);
+}
+
+/* ---------------------------------------------------------------- exact results */
+
+static void check_hello(const struct bh_config *cfg, uint64_t pa0, uint64_t pa1, uint64_t pa2,
+			uint64_t img0)
+{
+	static const char *const names[] = {"root", "rt0", "rt1"};
+	static const uint64_t masks[] = {0x1, 0x2, 0xc};
+	static const uint64_t sizes[] = {MiB(64), MiB(16), MiB(16)};
+	const uint64_t pas[] = {pa0, pa1, pa2};
+
+	assert_int_equal(cfg->partition_count, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		const struct bh_partition_config *p = &cfg->partitions[i];
+		assert_string_equal(p->name, names[i]);
+		assert_int_equal(p->cpu_mask, masks[i]);
+		assert_int_equal(p->mem_count, 1);
+		assert_int_equal(p->mem[0].ipa, 0x40000000);
+		assert_int_equal(p->mem[0].pa, pas[i]);
+		assert_int_equal(p->mem[0].size, sizes[i]);
+		assert_int_equal(p->image_count, 1);
+		assert_int_equal(p->entry_image, 0);
+		assert_string_equal(p->images[0].name, "app");
+		assert_int_equal(p->images[0].format, BH_IMAGE_RAW);
+		assert_int_equal(p->images[0].src_pa, img0 + i * MiB(1));
+		assert_int_equal(p->images[0].size, MiB(1));
+		assert_int_equal(p->images[0].load_ipa, 0x40000000);
+		assert_int_equal(p->images[0].entry_ipa, 0x40000000);
+		assert_false(p->images[0].has_entry);
+		assert_string_equal(p->bootargs, "");
+	}
+	assert_true(cfg->partitions[0].is_root);
+	assert_int_equal(cfg->partitions[2].cpu_count, 2);
+}
+
+static void test_hello_examples(void **state)
+{
+	(void)state;
+	struct sys *s = load_ok("partitions/qemu-virt-hello.dts");
+	check_hello(&s->cfg, 0x41000000, 0x45000000, 0x46000000, 0x4c000000);
+	assert_string_equal(s->cfg.partitions[1].path, "/bulkhead/rt0");
+	free_system(s);
+	s = load_ok("partitions/qemu-virt-hello-gicv2.dts");
+	check_hello(&s->cfg, 0x41000000, 0x45000000, 0x46000000, 0x4c000000);
+	assert_int_equal(s->board.gic.version, 2);
+	free_system(s);
+	s = load_ok("partitions/rpi4-hello.dts");
+	check_hello(&s->cfg, 0x08000000, 0x0c000000, 0x0d000000, 0x04000000);
+	assert_int_equal(s->hyp_base, 0x200000);
+	free_system(s);
+}
+
+static void test_root_moves_first(void **state)
+{
+	(void)state;
+	struct sys *s = load_ok("tests/configs/good/root-last.dts");
+	const struct bh_config *cfg = &s->cfg;
+	assert_int_equal(cfg->partition_count, 3);
+	assert_string_equal(cfg->partitions[0].name, "z");
+	assert_string_equal(cfg->partitions[1].name, "b");
+	assert_string_equal(cfg->partitions[2].name, "a");
+	assert_int_equal(cfg->partitions[0].cpu_mask, 0x1);
+	assert_int_equal(cfg->partitions[1].cpu_mask, 0x8);
+	assert_int_equal(cfg->partitions[2].cpu_mask, 0x6);
+	assert_int_equal(cfg->partitions[0].mem[0].pa, 0x50200000);
+	assert_int_equal(cfg->partitions[1].images[0].src_pa, 0x4c000000);
+	assert_string_equal(cfg->partitions[2].path, "/bulkhead/a");
+	free_system(s);
+}
+
+static void test_entry_image_rule(void **state)
+{
+	(void)state;
+	/* "linux" wins over the first image and over a name. */
+	struct sys *s = load_ok("tests/configs/good/linux.dts");
+	const struct bh_partition_config *p = &s->cfg.partitions[0];
+	assert_int_equal(p->image_count, 3);
+	assert_int_equal(p->entry_image, 1);
+	assert_string_equal(p->images[1].name, "vmlinux");
+	assert_int_equal(p->images[1].format, BH_IMAGE_LINUX);
+	assert_false(p->images[1].has_entry);
+	assert_int_equal(p->images[1].entry_ipa, 0x40200000);
+	assert_int_equal(p->images[2].format, BH_IMAGE_RAW); /* format = "raw" spelt out */
+	assert_int_equal(p->mem_count, 2);
+	assert_int_equal(p->mem[0].ipa, 0);
+	assert_string_equal(p->bootargs, "console=hvc0 earlycon rdinit=/sbin/init");
+	free_system(s);
+
+	/* Then the image named "kernel". */
+	s = load_ok("tests/configs/good/kernel-named.dts");
+	p = &s->cfg.partitions[0];
+	assert_int_equal(p->entry_image, 1);
+	assert_string_equal(p->images[1].name, "kernel");
+	free_system(s);
+
+	/* An explicit entry. */
+	s = load_ok("tests/configs/good/base.dts");
+	p = &s->cfg.partitions[2];
+	assert_int_equal(p->entry_image, 0);
+	assert_true(p->images[0].has_entry);
+	assert_int_equal(p->images[0].entry_ipa, 0x40000000);
+	assert_false(s->cfg.partitions[1].images[0].has_entry);
+	assert_string_equal(s->cfg.partitions[0].bootargs, "console=hvc0");
+	free_system(s);
+
+	/* Else the first image (limits.dts has four, none special). */
+	s = load_ok("tests/configs/good/limits.dts");
+	p = &s->cfg.partitions[0];
+	assert_int_equal(p->image_count, BH_MAX_IMAGES);
+	assert_int_equal(p->mem_count, BH_MAX_MEM_REGIONS);
+	assert_int_equal(p->entry_image, 0);
+	assert_string_equal(p->name, "a-name-15-chars");
+	assert_string_equal(p->images[0].name, "image-15-chars_");
+	assert_int_equal(strlen(p->bootargs), BH_BOOTARGS_MAX - 1);
+	assert_int_equal(p->mem[7].ipa, 0x100000000ULL);
+	free_system(s);
+}
+
+static void test_one_cell_numbers(void **state)
+{
+	(void)state;
+	struct sys *s = load_ok("tests/configs/good/cells-1.dts");
+	const struct bh_partition_config *p = &s->cfg.partitions[0];
+	assert_int_equal(p->mem[0].ipa, 0x80000000);
+	assert_int_equal(p->mem[0].pa, 0x50000000);
+	assert_int_equal(p->mem[0].size, MiB(32));
+	assert_int_equal(p->images[0].src_pa, 0x4c000000);
+	assert_int_equal(p->images[0].size, 0x2000);
+	assert_int_equal(p->images[0].load_ipa, 0x80001000);
+	assert_int_equal(p->images[0].entry_ipa, 0x80001800);
+	assert_int_equal(p->cpu_mask, 0x3);
+	free_system(s);
+
+	/* Unit addresses are not part of the image name. */
+	s = load_ok("tests/configs/good/dtc-style.dts");
+	assert_string_equal(s->cfg.partitions[0].images[0].name, "app");
+	free_system(s);
+}
+
+/* The hypervisor puts the boot CPU first in board->cpus: CPUs go by MPIDR. */
+static void test_boot_cpu_reordered(void **state)
+{
+	(void)state;
+	struct sys *s = load_ok("tests/configs/good/base.dts");
+	struct dt_cpu boot = s->board.cpus[2];
+	s->board.cpus[2] = s->board.cpus[0];
+	s->board.cpus[0] = boot; /* logical order now: MPIDR 2, 1, 0, 3 */
+	assert_int_equal(parse(s), BH_OK);
+	assert_int_equal(s->cfg.partitions[0].cpu_mask, 1 << 2);	  /* root: MPIDR 0 */
+	assert_int_equal(s->cfg.partitions[1].cpu_mask, 1 << 1);	  /* rt0: MPIDR 1 */
+	assert_int_equal(s->cfg.partitions[2].cpu_mask, 1 << 0 | 1 << 3); /* rt1: 2, 3 */
+
+	/* A CPU the board does not list (beyond CONFIG_MAX_CPUS, say). */
+	s->board.cpu_count = 3;
+	assert_int_equal(parse(s), BH_EINVAL);
+	assert_msg_has(s->err.msg, "/bulkhead/rt1: cpus[1]: /cpus/cpu@3 (MPIDR 0x3) is not a CPU "
+				   "the hypervisor runs");
+	free_system(s);
+}
+
+static void test_no_bulkhead(void **state)
+{
+	(void)state;
+	char path[256];
+	snprintf(path, sizeof(path), "%s/board-only.dts", tmpdir);
+	write_text(path, "/dts-v1/;\n/include/ \"qemu-virt/qemu-virt-gicv3.dtsi\"\n");
+	struct sys *s = load_system(path);
+	assert_int_equal(s->rc, BH_ENOENT);
+	assert_msg_has(s->err.msg, "/bulkhead");
+	assert_int_equal(s->cfg.partition_count, 0);
+	free_system(s);
+}
+
+/* dtc merges nodes of the same name: duplicates need a patched blob. */
+static void test_duplicate_partition_name(void **state)
+{
+	(void)state;
+	struct sys *s = load_ok("tests/configs/good/base.dts");
+	make_writable(s);
+	int rt1 = fdt_path_offset(s->fdt, "/bulkhead/rt1");
+	assert_true(rt1 >= 0);
+	assert_int_equal(fdt_set_name(s->fdt, rt1, "rt0"), 0);
+	assert_int_equal(parse(s), BH_EEXIST);
+	assert_msg_has(s->err.msg, "/bulkhead/rt0: partition name 'rt0' is used twice");
+	free_system(s);
+}
+
+/* rt0's memory (base system) set to each value: the result and message. */
+static void test_memory_edges(void **state)
+{
+	(void)state;
+	static const struct {
+		uint32_t cells[12];
+		size_t count;
+		int rc;
+		const char *msg;
+	} cases[] = {
+		/* rt0's app needs IPA 0x40000000+1M, so regions there are at least 1 MiB. */
+		/* Right below the hypervisor (0x40200000) and right after it (0x40600000). */
+		{{0, 0x40000000, 0, 0x40100000, 0, 0x100000}, 6, BH_OK, ""},
+		{{0, 0x40000000, 0, 0x40600000, 0, 0x100000}, 6, BH_OK, ""},
+		{{0, 0x40000000, 0, 0x40100000, 0, 0x101000},
+		 6,
+		 BH_ERANGE,
+		 "/bulkhead/rt0: memory[0] (PA 0x40100000+0x101000) overlaps the hypervisor (PA "
+		 "0x40200000+0x400000)"},
+		{{0, 0x40000000, 0, 0x405ff000, 0, 0x100000},
+		 6,
+		 BH_ERANGE,
+		 "overlaps the hypervisor"},
+		/* Adjacent to root's memory (0x41000000-0x44ffffff), then one page into it. */
+		{{0, 0x40000000, 0, 0x40f00000, 0, 0x100000}, 6, BH_OK, ""},
+		{{0, 0x40000000, 0, 0x40f00000, 0, 0x101000},
+		 6,
+		 BH_ERANGE,
+		 "/bulkhead/rt0: memory[0] (PA 0x40f00000+0x101000) overlaps /bulkhead/root "
+		 "memory[0]"},
+		/* The last MiB of RAM, then one page more; one page below RAM. */
+		{{0, 0x40000000, 0, 0x7ff00000, 0, 0x100000}, 6, BH_OK, ""},
+		{{0, 0x40000000, 0, 0x7ff00000, 0, 0x101000},
+		 6,
+		 BH_ERANGE,
+		 "not inside one RAM range"},
+		{{0, 0x40000000, 0, 0x3ffff000, 0, 0x100000},
+		 6,
+		 BH_ERANGE,
+		 "not inside one RAM range"},
+		/* IPAs above 4 GiB, two regions back to back in IPA and in PA. */
+		{{0x100, 0, 0, 0x45000000, 0, 0x1000, 0x100, 0x1000, 0, 0x45001000, 0, 0x1000},
+		 12,
+		 BH_ERANGE,
+		 "load (IPA 0x40000000+0x100000) is not inside"},
+		{{0, 0x40000000, 0, 0x45000000, 0, 0x100000, 0x1, 0, 0, 0x45100000, 0, 0x1000},
+		 12,
+		 BH_OK,
+		 ""},
+		/* Every misalignment by one page fraction. */
+		{{0, 0x40000001, 0, 0x45000000, 0, 0x1000000},
+		 6,
+		 BH_EINVAL,
+		 "IPA 0x40000001 is not"},
+		{{0, 0x40000000, 0, 0x45000fff, 0, 0x1000000},
+		 6,
+		 BH_EINVAL,
+		 "PA 0x45000fff is not"},
+		{{0, 0x40000000, 0, 0x45000000, 0, 0xfff}, 6, BH_EINVAL, "size 0xfff is not"},
+		/* An IPA range reaching exactly 2^64 is fine; one page more wraps. */
+		{{0xffffffff, 0xfffff000, 0, 0x45000000, 0, 0x1000, 0, 0x40000000, 0, 0x45001000, 0,
+		  0x100000},
+		 12,
+		 BH_OK,
+		 ""},
+		{{0xffffffff, 0xfffff000, 0, 0x45000000, 0, 0x2000},
+		 6,
+		 BH_ERANGE,
+		 "wraps around the address space"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct sys *s = load_ok("tests/configs/good/base.dts");
+		make_writable(s);
+		set_cells(s, "/bulkhead/rt0", "memory", cases[i].cells, cases[i].count);
+		if (parse(s) != cases[i].rc || strstr(s->err.msg, cases[i].msg) == NULL) {
+			print_error("case %zu: rc %d \"%s\", expected %d \"%s\"\n", i, s->rc,
+				    s->err.msg, cases[i].rc, cases[i].msg);
+			fail();
+		}
+		free_system(s);
+	}
+}
+
+static void test_hyp_footprint(void **state)
+{
+	(void)state;
+	struct sys *s = load_ok("tests/configs/good/base.dts");
+	/* Empty or inverted: nothing to avoid. */
+	s->hyp_base = 0x41000000;
+	s->hyp_size = 0;
+	assert_int_equal(parse(s), BH_OK);
+	assert_int_equal(
+		bh_config_parse(s->fdt, &s->board, 0x42000000, 0x41000000, &s->cfg, &s->err),
+		BH_OK);
+	/* Over an image only. */
+	s->hyp_base = 0x4c0ff000;
+	s->hyp_size = 0x1000;
+	assert_int_equal(parse(s), BH_ERANGE);
+	assert_msg_has(s->err.msg, "/bulkhead/root/app: reg (PA 0x4c000000+0x100000) overlaps the "
+				   "hypervisor (PA 0x4c0ff000+0x1000)");
+	/* Partition memory is reported before images. */
+	s->hyp_base = 0x46fff000;
+	s->hyp_size = 0x5201000;
+	assert_int_equal(parse(s), BH_ERANGE);
+	assert_msg_has(s->err.msg, "/bulkhead/rt1: memory[0]");
+	/* Reserved ranges from the board count like the hypervisor. */
+	s->hyp_size = 0;
+	s->board.reserved[s->board.reserved_count++] = (struct dt_range){0x4c100800, 0x10};
+	assert_int_equal(parse(s), BH_ERANGE);
+	assert_msg_has(s->err.msg, "/bulkhead/rt0/app: reg (PA 0x4c100000+0x100000) overlaps "
+				   "reserved memory (PA 0x4c100800+0x10)");
+	free_system(s);
+}
+
+/* ---------------------------------------------------------------- boards */
+
+static char *load_test_dtb(const char *name, size_t *size)
+{
+	const char *dir = getenv("BH_TEST_DTB_DIR");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir != NULL ? dir : BH_SRC_DIR "/build/host/dtb",
+		 name);
+	char *blob = read_file(path, size);
+	if (blob == NULL) {
+		print_error("cannot read %s (set BH_TEST_DTB_DIR)\n", path);
+		fail();
+	}
+	return blob;
+}
+
+#define assert_same_range(a, b)                       \
+	do {                                          \
+		assert_int_equal((a).base, (b).base); \
+		assert_int_equal((a).size, (b).size); \
+	} while (0)
+
+static void check_same_board(const struct dt_board *a, const struct dt_board *b)
+{
+	assert_string_equal(a->model, b->model);
+	assert_int_equal(a->mem_count, b->mem_count);
+	for (unsigned i = 0; i < a->mem_count; i++) {
+		assert_same_range(a->mem[i], b->mem[i]);
+	}
+	assert_int_equal(a->reserved_count, b->reserved_count);
+	assert_int_equal(a->cpu_count, b->cpu_count);
+	for (unsigned i = 0; i < a->cpu_count; i++) {
+		assert_int_equal(a->cpus[i].mpidr, b->cpus[i].mpidr);
+		assert_int_equal(a->cpus[i].enable, b->cpus[i].enable);
+	}
+	assert_int_equal(a->psci, b->psci);
+	assert_int_equal(a->uart.kind, b->uart.kind);
+	assert_same_range(a->uart.reg, b->uart.reg);
+	assert_string_equal(a->uart.path, b->uart.path);
+	assert_int_equal(a->uart.from_stdout_path, b->uart.from_stdout_path);
+	assert_int_equal(a->gic.version, b->gic.version);
+	assert_string_equal(a->gic.compatible, b->gic.compatible);
+	assert_same_range(a->gic.dist, b->gic.dist);
+	assert_same_range(a->gic.redist, b->gic.redist);
+	assert_same_range(a->gic.cpu, b->gic.cpu);
+	assert_same_range(a->gic.hyp, b->gic.hyp);
+	assert_same_range(a->gic.vcpu, b->gic.vcpu);
+	assert_int_equal(a->gic.maint_irq, b->gic.maint_irq);
+}
+
+/* The board .dtsi files describe the same board as QEMU's own tree. */
+static void test_qemu_board_dtsi(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *dts, *dtb;
+	} pairs[] = {
+		{"tests/configs/good/base.dts", "qemu-virt-gicv3.dtb"},
+		{"tests/configs/good/gicv2.dts", "qemu-virt-gicv2.dtb"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
+		struct sys *s = load_ok(pairs[i].dts);
+		size_t size;
+		char *qemu = load_test_dtb(pairs[i].dtb, &size);
+		struct dt_board board;
+		struct dt_error err;
+		assert_int_equal(dt_parse_board(qemu, &board, &err), BH_OK);
+		check_same_board(&s->board, &board);
+		free(qemu);
+		free_system(s);
+	}
+}
+
+static void test_rpi4_board_dtsi(void **state)
+{
+	(void)state;
+	struct sys *s = load_ok("tests/configs/good/rpi4.dts");
+	const struct dt_board *b = &s->board;
+	assert_string_equal(b->model, "Raspberry Pi 4 Model B");
+	assert_int_equal(b->mem_count, 1);
+	assert_int_equal(b->mem[0].base, 0);
+	assert_int_equal(b->mem[0].size, 0x3b400000);
+	assert_int_equal(b->reserved_count, 1); /* TF-A's atf@0 */
+	assert_int_equal(b->reserved[0].base, 0);
+	assert_int_equal(b->reserved[0].size, 0x80000);
+	assert_int_equal(b->cpu_count, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(b->cpus[i].mpidr, i);
+		assert_int_equal(b->cpus[i].enable, DT_CPU_ENABLE_PSCI);
+	}
+	assert_int_equal(b->psci, DT_PSCI_SMC);
+	assert_true(b->uart.from_stdout_path);
+
+	/* UART and GIC where Debian's tree has them (its /memory filled in). */
+	size_t size;
+	char *debian = load_test_dtb("bcm2711-rpi-4-b.dtb", &size);
+	size_t room = size + 4096;
+	char *fdt = malloc(room);
+	assert_non_null(fdt);
+	assert_int_equal(fdt_open_into(debian, fdt, (int)room), 0);
+	fdt32_t reg[] = {cpu_to_fdt32(0), cpu_to_fdt32(0), cpu_to_fdt32(0x3b400000)};
+	assert_int_equal(
+		fdt_setprop(fdt, fdt_path_offset(fdt, "/memory@0"), "reg", reg, sizeof(reg)), 0);
+	struct dt_board d;
+	struct dt_error err;
+	assert_int_equal(dt_parse_board(fdt, &d, &err), BH_OK);
+	assert_string_equal(b->model, d.model);
+	assert_same_range(b->uart.reg, d.uart.reg);
+	assert_string_equal(b->uart.path, d.uart.path);
+	assert_int_equal(b->gic.version, d.gic.version);
+	assert_string_equal(b->gic.compatible, d.gic.compatible);
+	assert_same_range(b->gic.dist, d.gic.dist);
+	assert_same_range(b->gic.cpu, d.gic.cpu);
+	assert_same_range(b->gic.hyp, d.gic.hyp);
+	assert_same_range(b->gic.vcpu, d.gic.vcpu);
+	assert_int_equal(b->gic.maint_irq, d.gic.maint_irq);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(b->cpus[i].mpidr, d.cpus[i].mpidr);
+	}
+	free(fdt);
+	free(debian);
+	free_system(s);
+}
+
+/* ---------------------------------------------------------------- bhconfig */
+
+/* Runs bhconfig with args; checks the exit status and that output has each of want. */
+static char *bhconfig(int status, const char *args, const char *const *want, size_t nwant)
+{
+	char cmd[1024], *out;
+	snprintf(cmd, sizeof(cmd), "cd %s && %s %s", BH_SRC_DIR, BH_BHCONFIG, args);
+	int got = run(cmd, &out);
+	if (got != status) {
+		print_error("bhconfig %s: exit %d, expected %d; output:\n%s\n", args, got, status,
+			    out);
+		fail();
+	}
+	for (size_t i = 0; i < nwant; i++) {
+		assert_msg_has(out, want[i]);
+	}
+	return out;
+}
+
+#define BHCONFIG(status, args, ...)                                     \
+	free(bhconfig(status, args, (const char *const[]){__VA_ARGS__}, \
+		      sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))
+
+static void test_bhconfig_check(void **state)
+{
+	(void)state;
+	BHCONFIG(0, "check partitions/qemu-virt-hello.dts", "ok: 3 partitions\n");
+	BHCONFIG(0, "check tests/configs/good/minimal.dts", "ok: 1 partition\n");
+	BHCONFIG(0, "--hyp 0x200000:4M check partitions/rpi4-hello.dts", "ok: 3 partitions");
+	BHCONFIG(1, "check tests/configs/bad/memory-overlap-pa.dts",
+		 "error: /bulkhead/rt1: memory[0] (PA 0x45800000+0x1000000) overlaps "
+		 "/bulkhead/rt0 memory[0]\n");
+	BHCONFIG(1, "check tests/configs/bad/no-root.dts", "error: /bulkhead: no root partition");
+	/* Options. */
+	BHCONFIG(1, "--hyp 0x41000000:1M check partitions/qemu-virt-hello.dts",
+		 "/bulkhead/root: memory[0] (PA 0x41000000+0x4000000) overlaps the hypervisor (PA "
+		 "0x41000000+0x100000)");
+	BHCONFIG(1, "--reserve 0x45fff000:4K check partitions/qemu-virt-hello.dts",
+		 "/bulkhead/rt0: memory[0] (PA 0x45000000+0x1000000) overlaps reserved memory (PA "
+		 "0x45fff000+0x1000)");
+	BHCONFIG(1, "--max-partitions 2 check partitions/qemu-virt-hello.dts",
+		 "error: /bulkhead: 3 partitions, but the hypervisor is built for at most 2");
+	BHCONFIG(0, "--max-partitions 16 check tests/configs/good/root-last.dts", "ok: 3");
+	/* No /bulkhead: the hypervisor boots without partitions. */
+	char args[512];
+	snprintf(args, sizeof(args), "check %s/board-only.dts", tmpdir);
+	write_text(args + 6, "/dts-v1/;\n/include/ \"qemu-virt/qemu-virt-gicv2.dtsi\"\n");
+	BHCONFIG(0, args, "ok: no /bulkhead node");
+	/* Broken input. */
+	snprintf(args, sizeof(args), "check %s/syntax.dts", tmpdir);
+	write_text(args + 6, "/dts-v1/;\n/ { bulkhead { ; };\n");
+	BHCONFIG(1, args, "dtc failed");
+	BHCONFIG(1, "check /nonexistent.dts", "error: /nonexistent.dts:");
+	snprintf(args, sizeof(args), "check %s/empty.dtb", tmpdir);
+	write_text(args + 6, "");
+	BHCONFIG(1, args, "dtc failed");
+	/* Usage. */
+	BHCONFIG(2, "", "usage: bhconfig");
+	BHCONFIG(2, "frobnicate partitions/qemu-virt-hello.dts", "usage:");
+	BHCONFIG(2, "--bogus 1 check x.dts", "unknown option --bogus");
+	BHCONFIG(2, "--hyp 0x40200000 check x.dts", "--hyp 0x40200000: expected BASE:SIZE");
+	BHCONFIG(2, "--max-partitions 0 check x.dts", "--max-partitions 0: expected 1 to 16");
+	BHCONFIG(2, "dtb partitions/qemu-virt-hello.dts", "-o goes with the dtb command");
+	BHCONFIG(0, "--help", "usage:");
+}
+
+static void test_bhconfig_show(void **state)
+{
+	(void)state;
+	BHCONFIG(
+		0, "show partitions/qemu-virt-hello.dts",
+		"partitions/qemu-virt-hello.dts: 3 partitions on linux,dummy-virt\n",
+		"  RAM         0x0040000000-0x007fffffff  1 GiB\n",
+		"  hypervisor  0x0040200000-0x00405fffff  4 MiB",
+		"ID  PARTITION       ROOT  CPUS (MPIDR)                   MEMORY     BOOTARGS\n",
+		"0   root            yes   CPU0 (0x0)                     64 MiB     -\n",
+		"1   rt0             -     CPU1 (0x1)                     16 MiB     -\n",
+		"2   rt1             -     CPU2 (0x2), CPU3 (0x3)         16 MiB     -\n",
+		"root            memory[0]  0x0040000000-0x0043ffffff -> 0x0041000000-0x0044ffffff "
+		"64 MiB\n",
+		"rt1             memory[0]  0x0040000000-0x0040ffffff -> 0x0046000000-0x0046ffffff "
+		"16 MiB\n",
+		"rt0             app             raw    0x004c100000-0x004c1fffff -> "
+		"0x0040000000-0x00400fffff 1 MiB        0x40000000\n");
+	BHCONFIG(
+		0, "show tests/configs/good/linux.dts",
+		"0   root            yes   CPU0 (0x0), CPU1 (0x1), CPU2 (0x2), CPU3 (0x3) 257 MiB",
+		"console=hvc0 earlycon rdinit=/sbin/init\n",
+		"root            memory[1]  0x0040000000-0x004fffffff -> 0x0060000000-0x006fffffff "
+		"256 MiB\n",
+		"root            initrd          raw    0x0054000000-0x00547fffff -> "
+		"0x0048000000-0x00487fffff 8 MiB        -\n",
+		"root            vmlinux         linux  0x0050000000-0x0051ffffff -> "
+		"0x0040200000-0x00421fffff 32 MiB       per Image header\n");
+	BHCONFIG(0, "show tests/configs/good/limits.dts",
+		 "a-name-15-chars c               raw    0x004c002000-0x004c00200f -> "
+		 "0x0100000ff0-0x0100000fff 16 bytes     -\n");
+	BHCONFIG(0, "--hyp 0x200000:4M show partitions/rpi4-hello.dts",
+		 "  reserved    0x0000000000-0x000007ffff  512 KiB\n");
+	BHCONFIG(1, "show tests/configs/bad/cpus-shared.dts", "is already in /bulkhead/rt0");
+}
+
+static void test_bhconfig_dtb(void **state)
+{
+	(void)state;
+	char args[512], out[256];
+	snprintf(out, sizeof(out), "%s/hello.dtb", tmpdir);
+	snprintf(args, sizeof(args), "dtb partitions/qemu-virt-hello.dts -o %s", out);
+	BHCONFIG(0, args, "ok: 3 partitions");
+	size_t size;
+	char *blob = read_file(out, &size);
+	assert_non_null(blob);
+	struct dt_error err;
+	assert_int_equal(dt_check_blob(blob, size, &err), BH_OK);
+	assert_int_equal(fdt_totalsize(blob), size);
+	free(blob);
+	/* The compiled tree is checked as a .dtb too. */
+	snprintf(args, sizeof(args), "show %s", out);
+	BHCONFIG(0, args, "2   rt1             -     CPU2 (0x2), CPU3 (0x3)");
+	/* Nothing is written for a bad system. */
+	snprintf(out, sizeof(out), "%s/bad.dtb", tmpdir);
+	snprintf(args, sizeof(args), "dtb tests/configs/bad/two-roots.dts -o %s", out);
+	BHCONFIG(1, args, "root: /bulkhead/root is the root partition already");
+	assert_int_equal(access(out, F_OK), -1);
+}
+
+int main(void)
+{
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_range_helpers),
+		cmocka_unit_test(test_ipa_to_pa),
+		cmocka_unit_test(test_good_corpus),
+		cmocka_unit_test(test_bad_corpus),
+		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_hello_examples),
+		cmocka_unit_test(test_root_moves_first),
+		cmocka_unit_test(test_entry_image_rule),
+		cmocka_unit_test(test_one_cell_numbers),
+		cmocka_unit_test(test_boot_cpu_reordered),
+		cmocka_unit_test(test_no_bulkhead),
+		cmocka_unit_test(test_duplicate_partition_name),
+		cmocka_unit_test(test_memory_edges),
+		cmocka_unit_test(test_hyp_footprint),
+		cmocka_unit_test(test_qemu_board_dtsi),
+		cmocka_unit_test(test_rpi4_board_dtsi),
+		cmocka_unit_test(test_bhconfig_check),
+		cmocka_unit_test(test_bhconfig_show),
+		cmocka_unit_test(test_bhconfig_dtb),
+	};
+	int failed = cmocka_run_group_tests_name("config", tests, NULL, NULL);
+	char cmd[512], *out;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (run(cmd, &out) != 0) {
+		fprintf(stderr, "%s", out);
+	}
+	free(out);
+	return failed;
+}

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bhconfig: checks and shows a Bulkhead system device tree on the host, with
+ * the hypervisor's own parser (core/config.c) and board reader (core/dt.c).
+ *
+ *   bhconfig [options] check FILE     "ok: N partitions", or the error; exit 0 or 1
+ *   bhconfig [options] show FILE      the partition map as tables
+ *   bhconfig [options] dtb FILE -o OUT  check, then write the compiled tree to OUT
+ *
+ * FILE is a .dtb, or device-tree source compiled with dtc (-i BOARDS_DIR, so
+ * `/include/ "qemu-virt/qemu-virt-gicv3.dtsi"` works from anywhere).
+ * Options:
+ *   --hyp BASE:SIZE        the hypervisor's footprint (default 0x40200000:4M, QEMU -kernel)
+ *   --reserve BASE:SIZE    also treat this range as reserved (repeatable; e.g. the DTB)
+ *   --max-partitions N     CONFIG_MAX_PARTITIONS of the hypervisor build (default 4)
+ *   -i DIR                 another include directory for dtc (repeatable)
+ * Numbers take 0x and a K, M or G suffix. Exit status: 0 fine, 1 the file is
+ * not a valid system, 2 usage.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bulkhead/config.h>
+#include <bulkhead/dt.h>
+#include <libfdt.h>
+
+#ifndef BH_BOARDS_DIR
+#define BH_BOARDS_DIR "boards"
+#endif
+#define DEFAULT_HYP_BASE       0x40200000ULL
+#define DEFAULT_HYP_SIZE       MiB(4)
+#define DEFAULT_MAX_PARTITIONS 4 /* Kconfig's default for CONFIG_MAX_PARTITIONS */
+#define MAX_INCLUDES	       16
+#define MAX_FILE_SIZE	       (16u << 20)
+
+/* dtc checks that the binding trips on purpose (docs/binding.md, "dtc"). */
+static const char *const dtc_quiet[] = {
+	"-W", "no-unit_address_vs_reg",	    "-W", "no-reg_format",
+	"-W", "no-avoid_default_addr_size", "-W", "no-avoid_unnecessary_addr_size",
+};
+
+struct options {
+	uint64_t hyp_base;
+	uint64_t hyp_size;
+	struct dt_range reserve[DT_MAX_RESERVED];
+	unsigned reserve_count;
+	unsigned max_partitions;
+	const char *includes[MAX_INCLUDES];
+	unsigned include_count;
+	const char *output;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bhconfig [options] check FILE\n"
+		"       bhconfig [options] show FILE\n"
+		"       bhconfig [options] dtb FILE -o OUT.dtb\n"
+		"FILE: a .dtb, or device-tree source (compiled with dtc)\n"
+		"options:\n"
+		"  --hyp BASE:SIZE       hypervisor footprint (default 0x40200000:4M, QEMU "
+		"-kernel;\n"
+		"                        the hypervisor re-checks with its real one at boot)\n"
+		"  --reserve BASE:SIZE   treat a range as reserved too (repeatable)\n"
+		"  --max-partitions N    the hypervisor's CONFIG_MAX_PARTITIONS (default %d)\n"
+		"  -i DIR                include directory for dtc (repeatable; %s is always "
+		"searched)\n"
+		"  -o OUT                output of the dtb command\n",
+		DEFAULT_MAX_PARTITIONS, BH_BOARDS_DIR);
+}
+
+static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* "0x1000", "4M", "2G": false if not a number. */
+static bool parse_number(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno != 0 || end == s || s[0] == '-') {
+		return false;
+	}
+	unsigned shift = 0;
+	switch (*end) {
+	case 'K':
+	case 'k':
+		shift = 10;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		break;
+	case '\0':
+		break;
+	default:
+		return false;
+	}
+	if (shift != 0 && (end[1] != '\0' || v > (UINT64_MAX >> shift))) {
+		return false;
+	}
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
+static bool parse_range(const char *s, uint64_t *base, uint64_t *size)
+{
+	char buf[64];
+	const char *colon = strchr(s, ':');
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(buf)) {
+		return false;
+	}
+	memcpy(buf, s, (size_t)(colon - s));
+	buf[colon - s] = '\0';
+	return parse_number(buf, base) && parse_number(colon + 1, size) && *size != 0 &&
+	       *size <= UINT64_MAX - *base; /* the end must be a number too */
+}
+
+/* ---------------------------------------------------------------- loading */
+
+static char *read_all(int fd, size_t *size)
+{
+	size_t cap = 64 * 1024, n = 0;
+	char *buf = malloc(cap);
+	while (buf != NULL) {
+		if (n == cap) {
+			if (cap >= MAX_FILE_SIZE) {
+				free(buf);
+				errno = EFBIG;
+				return NULL;
+			}
+			char *bigger = realloc(buf, cap * 2);
+			if (bigger == NULL) {
+				break;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		ssize_t got = read(fd, buf + n, cap - n);
+		if (got == 0) {
+			*size = n;
+			return buf;
+		}
+		if (got < 0 && errno != EINTR) {
+			break;
+		}
+		n += got > 0 ? (size_t)got : 0;
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Compiles source with dtc; the blob in malloc'd memory, or NULL (dtc said why). */
+static char *run_dtc(const char *path, const struct options *opt, size_t *size)
+{
+	const char *argv[64];
+	size_t n = 0;
+	const char *dtc = getenv("DTC") != NULL ? getenv("DTC") : "dtc";
+
+	argv[n++] = dtc;
+	argv[n++] = "-I";
+	argv[n++] = "dts";
+	argv[n++] = "-O";
+	argv[n++] = "dtb";
+	for (size_t i = 0; i < sizeof(dtc_quiet) / sizeof(dtc_quiet[0]); i++) {
+		argv[n++] = dtc_quiet[i];
+	}
+	for (unsigned i = 0; i < opt->include_count; i++) {
+		argv[n++] = "-i";
+		argv[n++] = opt->includes[i];
+	}
+	argv[n++] = "-i";
+	argv[n++] = BH_BOARDS_DIR;
+	argv[n++] = "-o";
+	argv[n++] = "-";
+	argv[n++] = path;
+	argv[n] = NULL;
+
+	int fds[2];
+	if (pipe(fds) != 0) {
+		error("pipe: %s", strerror(errno));
+		return NULL;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		error("fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execvp(dtc, (char *const *)argv);
+		fprintf(stderr, "error: cannot run %s: %s\n", dtc, strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	char *blob = read_all(fds[0], size);
+	close(fds[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			error("waitpid: %s", strerror(errno));
+			free(blob);
+			return NULL;
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 127) {
+			error("%s: dtc failed", path);
+		}
+		free(blob);
+		return NULL;
+	}
+	if (blob == NULL) {
+		error("%s: reading dtc's output: %s", path, strerror(errno));
+	}
+	return blob;
+}
+
+/* The file as a blob: read as is if it is one, else compiled. */
+static char *load(const char *path, const struct options *opt, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		error("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *data = read_all(fileno(f), size);
+	fclose(f);
+	if (data == NULL) {
+		error("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (*size >= 4 && fdt_magic(data) == FDT_MAGIC) {
+		return data;
+	}
+	free(data);
+	return run_dtc(path, opt, size);
+}
+
+/* ---------------------------------------------------------------- output */
+
+/* "64 MiB", "1 GiB", "68 KiB", "68768 bytes" */
+static const char *human_size(uint64_t size, char *buf, size_t len)
+{
+	static const struct {
+		unsigned shift;
+		const char *unit;
+	} units[] = {{30, "GiB"}, {20, "MiB"}, {10, "KiB"}};
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		uint64_t unit = 1ULL << units[i].shift;
+		if (size >= unit && size % unit == 0) {
+			snprintf(buf, len, "%llu %s", (unsigned long long)(size >> units[i].shift),
+				 units[i].unit);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llu bytes", (unsigned long long)size);
+	return buf;
+}
+
+static const char *span(uint64_t base, uint64_t size, char *buf, size_t len)
+{
+	snprintf(buf, len, "0x%010llx-0x%010llx", (unsigned long long)base,
+		 (unsigned long long)(base + size - 1));
+	return buf;
+}
+
+static void show(const char *path, const struct dt_board *board, const struct options *opt,
+		 const struct bh_config *cfg)
+{
+	char a[40], b[40], s[32];
+
+	printf("%s: %u partition%s on %s\n", path, cfg->partition_count,
+	       cfg->partition_count == 1 ? "" : "s", board->model);
+	for (unsigned i = 0; i < board->mem_count; i++) {
+		printf("  RAM         %s  %s\n",
+		       span(board->mem[i].base, board->mem[i].size, a, 40),
+		       human_size(board->mem[i].size, s, sizeof(s)));
+	}
+	for (unsigned i = 0; i < board->reserved_count; i++) {
+		printf("  reserved    %s  %s\n",
+		       span(board->reserved[i].base, board->reserved[i].size, a, 40),
+		       human_size(board->reserved[i].size, s, sizeof(s)));
+	}
+	printf("  hypervisor  %s  %s (--hyp; checked again at boot with the real one)\n",
+	       span(opt->hyp_base, opt->hyp_size, a, 40), human_size(opt->hyp_size, s, sizeof(s)));
+
+	printf("\n%-3s %-15s %-5s %-30s %-10s %s\n", "ID", "PARTITION", "ROOT", "CPUS (MPIDR)",
+	       "MEMORY", "BOOTARGS");
+	for (unsigned i = 0; i < cfg->partition_count; i++) {
+		const struct bh_partition_config *p = &cfg->partitions[i];
+		char cpus[256];
+		size_t n = 0;
+		cpus[0] = '\0';
+		for (unsigned c = 0; c < board->cpu_count && n < sizeof(cpus); c++) {
+			if ((p->cpu_mask & (1ULL << c)) != 0) {
+				int w = snprintf(cpus + n, sizeof(cpus) - n, "%sCPU%u (0x%llx)",
+						 n != 0 ? ", " : "", c,
+						 (unsigned long long)board->cpus[c].mpidr);
+				n += w > 0 ? (size_t)w : 0;
+			}
+		}
+		uint64_t total = 0;
+		for (unsigned r = 0; r < p->mem_count; r++) {
+			total += p->mem[r].size;
+		}
+		printf("%-3u %-15s %-5s %-30s %-10s %s\n", p->id, p->name, p->is_root ? "yes" : "-",
+		       cpus, human_size(total, s, sizeof(s)),
+		       p->bootargs[0] != '\0' ? p->bootargs : "-");
+	}
+
+	printf("\n%-15s %-10s %-25s    %-25s %s\n", "PARTITION", "REGION", "IPA", "PA", "SIZE");
+	for (unsigned i = 0; i < cfg->partition_count; i++) {
+		const struct bh_partition_config *p = &cfg->partitions[i];
+		for (unsigned r = 0; r < p->mem_count; r++) {
+			char region[24];
+			snprintf(region, sizeof(region), "memory[%u]", r);
+			printf("%-15s %-10s %-25s -> %-25s %s\n", p->name, region,
+			       span(p->mem[r].ipa, p->mem[r].size, a, 40),
+			       span(p->mem[r].pa, p->mem[r].size, b, 40),
+			       human_size(p->mem[r].size, s, sizeof(s)));
+		}
+	}
+
+	printf("\n%-15s %-15s %-6s %-25s    %-25s %-12s %s\n", "PARTITION", "IMAGE", "FORMAT",
+	       "SOURCE PA", "LOAD IPA", "SIZE", "ENTRY");
+	for (unsigned i = 0; i < cfg->partition_count; i++) {
+		const struct bh_partition_config *p = &cfg->partitions[i];
+		for (unsigned k = 0; k < p->image_count; k++) {
+			const struct bh_image *img = &p->images[k];
+			char entry[40];
+			if (k != p->entry_image) {
+				snprintf(entry, sizeof(entry), "-");
+			} else if (img->format == BH_IMAGE_LINUX) {
+				snprintf(entry, sizeof(entry), "per Image header");
+			} else {
+				snprintf(entry, sizeof(entry), "0x%llx",
+					 (unsigned long long)img->entry_ipa);
+			}
+			printf("%-15s %-15s %-6s %-25s -> %-25s %-12s %s\n", p->name, img->name,
+			       img->format == BH_IMAGE_LINUX ? "linux" : "raw",
+			       span(img->src_pa, img->size, a, 40),
+			       span(img->load_ipa, img->size, b, 40),
+			       human_size(img->size, s, sizeof(s)), entry);
+		}
+	}
+}
+
+static bool write_file(const char *path, const void *data, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	if (f == NULL) {
+		error("%s: %s", path, strerror(errno));
+		return false;
+	}
+	bool ok = fwrite(data, 1, size, f) == size;
+	ok = fclose(f) == 0 && ok;
+	if (!ok) {
+		error("%s: write failed", path);
+		remove(path);
+	}
+	return ok;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int run(const char *cmd, const char *path, const struct options *opt)
+{
+	size_t size = 0;
+	char *fdt = load(path, opt, &size);
+	if (fdt == NULL) {
+		return 1;
+	}
+	static struct dt_board board;
+	static struct bh_config cfg;
+	struct dt_error err = {{0}};
+	int status = 1;
+
+	if (dt_check_blob(fdt, size, &err) != BH_OK || dt_parse_board(fdt, &board, &err) != BH_OK) {
+		error("%s: board: %s", path, err.msg);
+		goto out;
+	}
+	for (unsigned i = 0; i < opt->reserve_count; i++) {
+		if (board.reserved_count == DT_MAX_RESERVED) {
+			error("more than %d reserved ranges", DT_MAX_RESERVED);
+			goto out;
+		}
+		board.reserved[board.reserved_count++] = opt->reserve[i];
+	}
+	int rc = bh_config_parse(fdt, &board, opt->hyp_base, opt->hyp_base + opt->hyp_size, &cfg,
+				 &err);
+	if (rc == BH_ENOENT) {
+		printf("ok: no /bulkhead node: the hypervisor boots without partitions\n");
+		status = 0;
+		goto write;
+	}
+	if (rc != BH_OK) {
+		error("%s", err.msg);
+		goto out;
+	}
+	if (cfg.partition_count > opt->max_partitions) {
+		error("/bulkhead: %u partitions, but the hypervisor is built for at most %u "
+		      "(CONFIG_MAX_PARTITIONS; --max-partitions N)",
+		      cfg.partition_count, opt->max_partitions);
+		goto out;
+	}
+	status = 0;
+	if (strcmp(cmd, "show") == 0) {
+		show(path, &board, opt, &cfg);
+	} else {
+		printf("ok: %u partition%s\n", cfg.partition_count,
+		       cfg.partition_count == 1 ? "" : "s");
+	}
+write:
+	if (strcmp(cmd, "dtb") == 0 && !write_file(opt->output, fdt, fdt_totalsize(fdt))) {
+		status = 1;
+	}
+out:
+	free(fdt);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = {
+		.hyp_base = DEFAULT_HYP_BASE,
+		.hyp_size = DEFAULT_HYP_SIZE,
+		.max_partitions = DEFAULT_MAX_PARTITIONS,
+	};
+	const char *words[2];
+	unsigned nwords = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t n;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (a[0] != '-' || a[1] == '\0') {
+			if (nwords == 2) {
+				usage(stderr);
+				return 2;
+			}
+			words[nwords++] = a;
+			continue;
+		}
+		if (v == NULL) {
+			error("%s needs a value", a);
+			return 2;
+		}
+		i++;
+		if (strcmp(a, "--hyp") == 0) {
+			if (!parse_range(v, &opt.hyp_base, &opt.hyp_size)) {
+				error("--hyp %s: expected BASE:SIZE, e.g. 0x40200000:4M", v);
+				return 2;
+			}
+		} else if (strcmp(a, "--reserve") == 0) {
+			struct dt_range r;
+			if (!parse_range(v, &r.base, &r.size)) {
+				error("--reserve %s: expected BASE:SIZE", v);
+				return 2;
+			}
+			if (opt.reserve_count == DT_MAX_RESERVED) {
+				error("--reserve: at most %d", DT_MAX_RESERVED);
+				return 2;
+			}
+			opt.reserve[opt.reserve_count++] = r;
+		} else if (strcmp(a, "--max-partitions") == 0) {
+			if (!parse_number(v, &n) || n < 1 || n > BH_MAX_PARTITIONS) {
+				error("--max-partitions %s: expected 1 to %d", v,
+				      BH_MAX_PARTITIONS);
+				return 2;
+			}
+			opt.max_partitions = (unsigned)n;
+		} else if (strcmp(a, "-i") == 0) {
+			if (opt.include_count == MAX_INCLUDES) {
+				error("-i: at most %d", MAX_INCLUDES);
+				return 2;
+			}
+			opt.includes[opt.include_count++] = v;
+		} else if (strcmp(a, "-o") == 0) {
+			opt.output = v;
+		} else {
+			error("unknown option %s", a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (nwords != 2 || (strcmp(words[0], "check") != 0 && strcmp(words[0], "show") != 0 &&
+			    strcmp(words[0], "dtb") != 0)) {
+		usage(stderr);
+		return 2;
+	}
+	if ((strcmp(words[0], "dtb") == 0) != (opt.output != NULL)) {
+		error("-o goes with the dtb command, which needs it");
+		return 2;
+	}
+	return run(words[0], words[1], &opt);
+}
