@@ -252,7 +252,7 @@ unit-tests: $(UNIT_TESTS) $(TEST_DTBS)
 # each test's console is saved in build/test-logs/<test>.log.
 # PYTEST_ARGS passes options, e.g. PYTEST_ARGS="-k uboot -v".
 PYTEST_ARGS ?=
-system-tests: bin-all | $(DEPS_STAMP)
+system-tests: bin-all guests host-tools | $(DEPS_STAMP)
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
 check: bin-all unit-tests lint system-tests
@@ -285,6 +285,14 @@ guests: $(GUEST_TARGETS)
 $(GUEST_TARGETS): guest-%: sdk
 	$(Q)$(MAKE) --no-print-directory -C $(filter %/$*,$(GUEST_DIRS)) \
 		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/$*
+
+# misbehave linked at 0x47000000, for a partition whose IPAs equal its PAs:
+# it can then aim at the hypervisor's and other partitions' physical addresses.
+.PHONY: guest-misbehave-idmap
+guests: guest-misbehave-idmap
+guest-misbehave-idmap: sdk
+	$(Q)$(MAKE) --no-print-directory -C tests/guests/misbehave BH_GUEST_BASE=0x47000000 \
+		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/misbehave-idmap
 
 # ---------------------------------------------------------------- misc
 clean:

@@ -32,9 +32,11 @@ static void console_put(struct partition *p, const uint8_t *bytes, size_t n)
 	spin_unlock(&p->console_lock);
 }
 
-enum guest_action hypercall(struct vcpu *v, uint64_t *x)
+enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 {
 	struct partition *p = v->partition;
+	uint64_t *x = exit->x;
+	char what[64];
 	uint32_t fn = (uint32_t)x[0];
 
 	switch (fn) {
@@ -68,11 +70,23 @@ enum guest_action hypercall(struct vcpu *v, uint64_t *x)
 		x[0] = BH_HVC_OK;
 		return GUEST_RESUME;
 	}
+	case BH_HVC_BOOTARGS: {
+		const char *args = p->cfg->bootargs;
+		size_t len = strnlen(args, sizeof(p->cfg->bootargs));
+		uint8_t chunk[BH_HVC_BOOTARGS_CHUNK] = {0};
+		if (x[1] > len) {
+			x[0] = (uint64_t)(int64_t)BH_HVC_INVALID;
+			return GUEST_RESUME;
+		}
+		size_t n = len - (size_t)x[1];
+		memcpy(chunk, args + x[1], n < sizeof(chunk) ? n : sizeof(chunk));
+		x[0] = len;
+		memcpy(&x[1], chunk, sizeof(chunk)); /* x1-x4 */
+		return GUEST_RESUME;
+	}
 	default:
 		break;
 	}
-	log_error("partition %s: vCPU %u (CPU%u) made an unknown hypercall 0x%08x", p->cfg->name,
-		  v->index, v->pcpu, fn);
-	partition_stop(p, v, "unknown hypercall; other partitions keep running");
-	return GUEST_STOP;
+	bh_snprintf(what, sizeof(what), "unknown hypercall 0x%08x", fn);
+	return vcpu_fault(v, exit, what);
 }

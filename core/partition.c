@@ -273,41 +273,12 @@ bool vcpu_run_pending(void)
 	return true;
 }
 
-enum guest_action core_guest_exit(struct guest_exit *exit)
+enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, const char *what)
 {
-	struct vcpu *v = vcpu_current();
-	char why[160];
-
-	if (v == NULL) {
-		panic("guest exit on CPU%u, which runs no vCPU", arch_cpu_index());
-	}
-	if (panic_in_progress() || atomic_load(&v->stop_request)) {
-		return GUEST_STOP;
-	}
 	struct partition *p = v->partition;
-	switch (exit->kind) {
-	case GUEST_EXIT_KICK:
-		return GUEST_RESUME;
-	case GUEST_EXIT_HVC:
-		return hypercall(v, exit->x);
-	case GUEST_EXIT_SMC:
-		return vpsci_call(v, exit->x);
-	case GUEST_EXIT_ABORT:
-		log_error("partition %s: vCPU %u (CPU%u): stage-2 %s abort: %s IPA 0x%llx, which "
-			  "is not mapped for this partition",
-			  p->cfg->name, v->index, v->pcpu,
-			  exit->instruction ? "instruction" : "data",
-			  exit->instruction ? "fetch from"
-			  : exit->write	    ? "write to"
-					    : "read of",
-			  (unsigned long long)exit->ipa);
-		break;
-	case GUEST_EXIT_FAULT:
-	default:
-		log_error("partition %s: vCPU %u (CPU%u): fatal exception: %s", p->cfg->name,
-			  v->index, v->pcpu, exit->cause);
-		break;
-	}
+	char why[96];
+
+	log_error("partition %s: vCPU %u (CPU%u): %s", p->cfg->name, v->index, v->pcpu, what);
 	log_error("partition %s:   PC 0x%llx  ESR 0x%llx (EC 0x%02llx %s)  FAR 0x%llx",
 		  p->cfg->name, (unsigned long long)exit->pc, (unsigned long long)exit->esr,
 		  (unsigned long long)(exit->esr >> 26) & 0x3f, exit->cause,
@@ -315,6 +286,41 @@ enum guest_action core_guest_exit(struct guest_exit *exit)
 	bh_snprintf(why, sizeof(why), "fault in vCPU %u; other partitions keep running", v->index);
 	partition_stop(p, v, why);
 	return GUEST_STOP;
+}
+
+enum guest_action core_guest_exit(struct guest_exit *exit)
+{
+	struct vcpu *v = vcpu_current();
+	char what[128];
+
+	if (v == NULL) {
+		panic("guest exit on CPU%u, which runs no vCPU", arch_cpu_index());
+	}
+	if (panic_in_progress() || atomic_load(&v->stop_request)) {
+		return GUEST_STOP;
+	}
+	switch (exit->kind) {
+	case GUEST_EXIT_KICK:
+		return GUEST_RESUME;
+	case GUEST_EXIT_HVC:
+		return hypercall(v, exit);
+	case GUEST_EXIT_SMC:
+		return vpsci_call(v, exit->x);
+	case GUEST_EXIT_ABORT:
+		bh_snprintf(
+			what, sizeof(what),
+			"stage-2 %s abort: %s IPA 0x%llx, which is not mapped for this partition",
+			exit->instruction ? "instruction" : "data",
+			exit->instruction ? "fetch from"
+			: exit->write	  ? "write to"
+					  : "read of",
+			(unsigned long long)exit->ipa);
+		return vcpu_fault(v, exit, what);
+	case GUEST_EXIT_FAULT:
+	default:
+		bh_snprintf(what, sizeof(what), "fatal exception: %s", exit->cause);
+		return vcpu_fault(v, exit, what);
+	}
 }
 
 static void print_partition(const struct partition *p)

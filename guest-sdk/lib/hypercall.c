@@ -67,3 +67,59 @@ int bh_partition_name(char name[17])
 	name[16] = '\0';
 	return BH_HVC_OK;
 }
+
+int bh_bootargs(char *buf, size_t size)
+{
+	size_t done = 0;
+	int64_t length;
+
+	if (size == 0) {
+		return BH_HVC_INVALID;
+	}
+	do {
+		struct bh_smccc_result result = bh_hvc_call(BH_HVC_BOOTARGS, done, 0, 0, 0, 0);
+		uint64_t chunk[4] = {result.x1, result.x2, result.x3, result.x4};
+		size_t n;
+
+		length = (int64_t)result.x0;
+		if (length < 0) {
+			buf[0] = '\0';
+			return (int)length;
+		}
+		n = (size_t)length - done;
+		n = n < sizeof(chunk) ? n : sizeof(chunk);
+		n = n < size - 1 - done ? n : size - 1 - done;
+		memcpy(buf + done, chunk, n);
+		done += n;
+	} while (done < (size_t)length && done < size - 1);
+	buf[done] = '\0';
+	return (int)length;
+}
+
+bool bh_bootarg(const char *key, char *value, size_t size)
+{
+	char args[256];
+	size_t key_len = strlen(key);
+	const char *p = args;
+
+	if (bh_bootargs(args, sizeof(args)) < 0) {
+		return false;
+	}
+	while (*p != '\0') {
+		size_t word = strcspn(p, " ");
+		if (word >= key_len && strncmp(p, key, key_len) == 0 &&
+		    (word == key_len || p[key_len] == '=')) {
+			const char *v = word == key_len ? p + word : p + key_len + 1;
+			size_t n = (size_t)(p + word - v);
+			if (size > 0) {
+				n = n < size - 1 ? n : size - 1;
+				memcpy(value, v, n);
+				value[n] = '\0';
+			}
+			return true;
+		}
+		p += word;
+		p += strspn(p, " ");
+	}
+	return false;
+}

@@ -210,6 +210,15 @@ class Qemu:
         """Waits for the first of several exact strings; returns its index."""
         return self._wait(list(markers), " or ".join(map(repr, markers)), timeout, exact=True)
 
+    def expect_all(self, markers, timeout=None):
+        """Waits until every exact string in `markers` has appeared, in any order
+        (partitions print side by side). Markers seen before the call count."""
+        while True:
+            missing = [m for m in markers if m not in self.output]
+            if not missing:
+                return
+            self.expect_any(missing, timeout)
+
     def expect_regex(self, pattern, timeout=None):
         """Waits for the regular expression `pattern`; returns the match object."""
         self._wait([pattern], f"/{pattern}/", timeout, exact=False)

@@ -73,6 +73,9 @@ bool vcpu_run_pending(void);
 
 /* Guest services, one owner per kind of exit. */
 enum guest_action vpsci_call(struct vcpu *v, uint64_t *x);
-enum guest_action hypercall(struct vcpu *v, uint64_t *x);
+enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit);
+
+/* Reports a guest-caused fatal event (`what`, PC, ESR, FAR) and stops the partition. */
+enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, const char *what);
 
 #endif

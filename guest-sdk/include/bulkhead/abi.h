@@ -31,6 +31,15 @@
 #define BH_HVC_CONSOLE_WRITE     BH_HVC_FN(3)
 #define BH_HVC_CONSOLE_WRITE_MAX 32
 
+/*
+ * x1 = byte offset into the partition's `bootargs` (binding.md)
+ * -> x0 = length of the whole string (without NUL) or BH_HVC_INVALID if the
+ *    offset is past it; x1-x4 = the 32 bytes from the offset, NUL-padded,
+ *    little endian (first byte in x1[7:0]).
+ */
+#define BH_HVC_BOOTARGS       BH_HVC_FN(4)
+#define BH_HVC_BOOTARGS_CHUNK 32
+
 /* Return codes (x0), SMCCC style: negative numbers are errors. */
 #define BH_HVC_OK            0
 #define BH_HVC_NOT_SUPPORTED (-1)

@@ -46,6 +46,19 @@ struct bh_partition_info {
 int bh_partition_info(struct bh_partition_info *info);
 int bh_partition_name(char name[17]); /* up to 16 characters, NUL-terminated */
 
+/*
+ * The partition's `bootargs` from the system device tree, NUL-terminated in
+ * buf (cut to size - 1). Returns the full length, or a negative BH_HVC_* code.
+ */
+int bh_bootargs(char *buf, size_t size);
+
+/*
+ * Looks up `key` in the bootargs, which are words separated by spaces:
+ * `key=value` copies value (cut to size - 1), a bare `key` gives "". Returns
+ * true if the key is there. The first match wins.
+ */
+bool bh_bootarg(const char *key, char *value, size_t size);
+
 /* ------------------------------------------------------------ PSCI */
 
 /* Return codes, as the PSCI specification (DEN 0022) numbers them. */

@@ -1,0 +1,128 @@
+"""Partitioned systems for the QEMU system tests.
+
+A test describes its partitions in Python (`Partition`); `build_system()`
+writes the system device tree (the QEMU board .dtsi from boards/ plus a
+/bulkhead node, binding v1, docs/binding.md), compiles it with the host tool
+bhconfig, which runs the hypervisor's own checks, and returns the QEMU
+arguments that boot it: -dtb and one -device loader per image.
+
+Memory plan on QEMU virt with 1 GiB (RAM 0x40000000-0x7fffffff):
+  0x40200000  Bulkhead (QEMU -kernel)
+  0x41000000  partition memory, handed out in declaration order (or `pa=`)
+  0x48000000  the device tree (QEMU puts the -dtb blob there)
+  0x4c000000  the images, each in its own 1 MiB-aligned slot
+Every partition sees its memory at IPA 0x40000000 unless `ipa=` says otherwise.
+"""
+
+import os
+import subprocess
+
+import pytest
+
+import harness
+
+MEM_START = 0x41000000
+DTB_ADDR = 0x48000000
+DTB_RESERVE = 0x200000
+IMAGE_START = 0x4C000000
+MiB = 1 << 20
+GUEST_IPA = 0x40000000
+
+
+def guest_bin(name):
+    """build/guests/<name>/<program>.bin; `name` may be a variant dir (misbehave-idmap)."""
+    folder = os.path.join(harness.BUILD, "guests", name)
+    program = name.split("-")[0]
+    path = os.path.join(folder, program + ".bin")
+    if not os.path.isfile(path):
+        pytest.fail(f"{path} does not exist: run the tests with `make system-tests`")
+    return path
+
+
+def bhconfig():
+    path = os.path.join(harness.BUILD, "host", "bhconfig")
+    if not os.path.isfile(path):
+        pytest.fail(f"{path} does not exist: run the tests with `make system-tests`")
+    return path
+
+
+class Partition:
+    """One partition of a test system: a guest program on some CPUs."""
+
+    def __init__(self, name, guest, cpus, root=False, mem=16 * MiB, pa=None, ipa=GUEST_IPA,
+                 bootargs=None):
+        self.name = name
+        self.guest = guest
+        self.cpus = list(cpus)
+        self.root = root
+        self.mem = mem
+        self.pa = pa
+        self.ipa = ipa
+        self.bootargs = bootargs
+
+
+def _cells(value):
+    return f"0x{value >> 32:x} 0x{value & 0xffffffff:x}"
+
+
+def system_dts(partitions, gic=3, images=None):
+    """The system device tree source; `images` maps partition name -> (PA, size)."""
+    lines = ["/dts-v1/;", f'/include/ "qemu-virt/qemu-virt-gicv{gic}.dtsi"', "", "/ {",
+             "\tbulkhead {", '\t\tcompatible = "bulkhead,system-v1";',
+             "\t\t#address-cells = <2>;", "\t\t#size-cells = <2>;"]
+    for p in partitions:
+        lines += ["", f"\t\t{p.name} {{", '\t\t\tcompatible = "bulkhead,partition-v1";']
+        if p.root:
+            lines.append("\t\t\troot;")
+        lines.append("\t\t\tcpus = <" + " ".join(f"&cpu{c}" for c in p.cpus) + ">;")
+        lines.append(f"\t\t\tmemory = <{_cells(p.ipa)} {_cells(p.pa)} {_cells(p.mem)}>;")
+        if p.bootargs is not None:
+            lines.append(f'\t\t\tbootargs = "{p.bootargs}";')
+        image_pa, image_size = images[p.name]
+        lines += ["", "\t\t\tapp {", '\t\t\t\tcompatible = "bulkhead,image-v1";',
+                  f"\t\t\t\treg = <{_cells(image_pa)} {_cells(image_size)}>;",
+                  f"\t\t\t\tload = <{_cells(p.ipa)}>;", "\t\t\t};", "\t\t};"]
+    lines += ["\t};", "};", ""]
+    return "\n".join(lines)
+
+
+def build_system(tmp_path, partitions, gic=3, check=True, name="system"):
+    """Writes, checks and compiles a system; returns the extra QEMU arguments.
+
+    check=False compiles with plain dtc instead of bhconfig, for trees the
+    hypervisor itself must refuse.
+    """
+    next_pa = MEM_START
+    for p in partitions:
+        if p.pa is None:
+            p.pa = next_pa
+            next_pa += p.mem
+    images = {}
+    loaders = []
+    slot = IMAGE_START
+    for p in partitions:
+        path = guest_bin(p.guest)
+        size = os.path.getsize(path)
+        images[p.name] = (slot, size)
+        loaders += ["-device", f"loader,file={path},addr=0x{slot:x},force-raw=on"]
+        slot += (size + MiB - 1) // MiB * MiB
+
+    dts = os.path.join(str(tmp_path), name + ".dts")
+    dtb = os.path.join(str(tmp_path), name + ".dtb")
+    with open(dts, "w", encoding="utf-8") as f:
+        f.write(system_dts(partitions, gic, images))
+    boards = os.path.join(harness.REPO, "boards")
+    if check:
+        harness.run([bhconfig(), "--reserve", f"0x{DTB_ADDR:x}:0x{DTB_RESERVE:x}", "dtb", dts,
+                     "-o", dtb])
+    else:
+        harness.run([harness.find_tool("dtc"), "-q", "-i", boards, "-I", "dts", "-O", "dtb",
+                     "-o", dtb, dts])
+    return ["-dtb", dtb] + loaders
+
+
+def bhconfig_check(path, *options):
+    """Runs `bhconfig check`; returns (exit status, output)."""
+    res = subprocess.run([bhconfig(), *options, "check", path], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, timeout=60, check=False)
+    return res.returncode, res.stdout
