@@ -21,6 +21,8 @@ _Static_assert(DT_MAX_CPUS <= 64, "bh_partition_config.cpu_mask has 64 bits");
 #define IMAGE_COMPATIBLE     "bulkhead,image-v1"
 #define MEM_GRANULE	     KiB(4)
 #define LINUX_ALIGN	     MiB(2) /* arm64 booting.rst: a 2 MiB aligned base */
+#define DTB_ALIGN	     8	    /* booting.rst: the device tree is 8-byte aligned */
+#define DTB_MAX_SIZE	     MiB(2) /* booting.rst: and at most 2 MiB */
 
 /* Properties each kind of node may have, besides phandle and linux,phandle. */
 static const char *const system_props[] = {"compatible", "#address-cells", "#size-cells"};
@@ -89,6 +91,18 @@ bool bh_config_ipa_to_pa(const struct bh_partition_config *p, uint64_t ipa, uint
 		}
 	}
 	return false;
+}
+
+const char *bh_image_format_name(enum bh_image_format format)
+{
+	switch (format) {
+	case BH_IMAGE_LINUX:
+		return "linux";
+	case BH_IMAGE_DTB:
+		return "dtb";
+	default:
+		return "raw";
+	}
 }
 
 /* ---------------------------------------------------------------- messages */
@@ -548,9 +562,27 @@ static int parse_image(struct parser *p, int node, unsigned index, unsigned k)
 		img->format = BH_IMAGE_RAW;
 	} else if (strcmp(format, "linux") == 0) {
 		img->format = BH_IMAGE_LINUX;
+	} else if (strcmp(format, "dtb") == 0) {
+		img->format = BH_IMAGE_DTB;
+		if (part->has_dtb) {
+			char other[96];
+			node_path(p, p->image_node[index][part->dtb_image], other, sizeof(other));
+			return fail(p, node, BH_EEXIST,
+				    "format: %s is the partition's device tree already (at most "
+				    "one \"dtb\" image)",
+				    other);
+		}
+		if (img->size > DTB_MAX_SIZE) {
+			return fail(p, node, BH_EINVAL,
+				    "reg: size 0x%llx is over 2 MiB, too big for a device tree "
+				    "(format \"dtb\")",
+				    (unsigned long long)img->size);
+		}
+		part->has_dtb = true;
+		part->dtb_image = k;
 	} else {
-		return fail(p, node, BH_EINVAL, "format: \"%s\" is not \"raw\" or \"linux\"",
-			    format);
+		return fail(p, node, BH_EINVAL,
+			    "format: \"%s\" is not \"raw\", \"linux\" or \"dtb\"", format);
 	}
 
 	/* load: where it goes in the partition. */
@@ -572,6 +604,11 @@ static int parse_image(struct parser *p, int node, unsigned index, unsigned k)
 	if (img->format == BH_IMAGE_LINUX && !IS_ALIGNED(img->load_ipa, LINUX_ALIGN)) {
 		return fail(p, node, BH_EINVAL,
 			    "load: IPA 0x%llx is not 2 MiB aligned (format \"linux\" needs it)",
+			    (unsigned long long)img->load_ipa);
+	}
+	if (img->format == BH_IMAGE_DTB && !IS_ALIGNED(img->load_ipa, DTB_ALIGN)) {
+		return fail(p, node, BH_EINVAL,
+			    "load: IPA 0x%llx is not 8-byte aligned (format \"dtb\" needs it)",
 			    (unsigned long long)img->load_ipa);
 	}
 	for (unsigned j = 0; j < k; j++) {
@@ -602,6 +639,10 @@ static int parse_image(struct parser *p, int node, unsigned index, unsigned k)
 			    "entry: only raw images have one (a \"linux\" image is entered per "
 			    "its header)");
 	}
+	if (img->format == BH_IMAGE_DTB) {
+		return fail(p, node, BH_EINVAL,
+			    "entry: only raw images have one (a \"dtb\" image is data)");
+	}
 	if (!bh_range_within(img->entry_ipa, 1, img->load_ipa, img->size)) {
 		return fail(p, node, BH_ERANGE,
 			    "entry 0x%llx is outside the image (IPA 0x%llx+0x%llx)",
@@ -617,7 +658,8 @@ static int parse_image(struct parser *p, int node, unsigned index, unsigned k)
 
 /*
  * The entry image: the one with format "linux" or an `entry` (at most one
- * image has either), else the one named "kernel", else the first.
+ * image has either), else the one named "kernel", else the first; never the
+ * device tree.
  */
 static int choose_entry_image(struct parser *p, unsigned index)
 {
@@ -640,11 +682,21 @@ static int choose_entry_image(struct parser *p, unsigned index)
 		chosen = (int)k;
 	}
 	for (unsigned k = 0; chosen < 0 && k < part->image_count; k++) {
-		if (strcmp(part->images[k].name, "kernel") == 0) {
+		if (strcmp(part->images[k].name, "kernel") == 0 &&
+		    part->images[k].format != BH_IMAGE_DTB) {
 			chosen = (int)k;
 		}
 	}
-	part->entry_image = chosen < 0 ? 0 : (unsigned)chosen;
+	for (unsigned k = 0; chosen < 0 && k < part->image_count; k++) {
+		if (part->images[k].format != BH_IMAGE_DTB) {
+			chosen = (int)k;
+		}
+	}
+	if (chosen < 0) {
+		return fail(p, p->partition_node[index], BH_EINVAL,
+			    "no image to run (the only image is the device tree)");
+	}
+	part->entry_image = (unsigned)chosen;
 	return BH_OK;
 }
 

@@ -80,38 +80,73 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 #define IMAGE_MAGIC	   0x644d5241U
 #define IMAGE_TEXT_OFFSET  8
 
-/* Zeroes the partition's memory and copies its images in; sets the boot entry. */
+/* The flattened device tree header (Devicetree Specification 5.2): big endian. */
+#define FDT_MAGIC 0xd00dfeedU
+
+static uint32_t load_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Checks an image against what its format promises, now that the boot
+ * loader has put it in memory; the parser could only check the addresses.
+ * Sets *load to where its bytes go.
+ */
+static int check_image(const struct bh_partition_config *cfg, const struct bh_image *img,
+		       uint64_t *load)
+{
+	const uint8_t *src = (const uint8_t *)(uintptr_t)img->src_pa;
+
+	*load = img->load_ipa;
+	if (img->format == BH_IMAGE_LINUX) {
+		uint32_t magic;
+		uint64_t text_offset;
+		if (img->size < IMAGE_MAGIC_OFFSET + sizeof(magic)) {
+			log_error("partition %s: image %s: %llu bytes is too small for an arm64 "
+				  "Linux Image",
+				  cfg->name, img->name, (unsigned long long)img->size);
+			return BH_EINVAL;
+		}
+		memcpy(&magic, src + IMAGE_MAGIC_OFFSET, sizeof(magic));
+		memcpy(&text_offset, src + IMAGE_TEXT_OFFSET, sizeof(text_offset));
+		if (magic != IMAGE_MAGIC) {
+			log_error("partition %s: image %s is not an arm64 Linux Image (magic "
+				  "0x%08x)",
+				  cfg->name, img->name, magic);
+			return BH_EINVAL;
+		}
+		*load += text_offset;
+	} else if (img->format == BH_IMAGE_DTB) {
+		uint32_t magic = img->size >= 8 ? load_be32(src) : 0;
+		uint32_t total = img->size >= 8 ? load_be32(src + 4) : 0;
+		if (magic != FDT_MAGIC || total > img->size) {
+			log_error("partition %s: image %s is not a device tree that fits its %llu "
+				  "bytes (magic 0x%08x, totalsize %u)",
+				  cfg->name, img->name, (unsigned long long)img->size, magic,
+				  total);
+			return BH_EINVAL;
+		}
+	}
+	return BH_OK;
+}
+
+/* Zeroes the partition's memory and copies its images in; sets the boot entry and x0. */
 static int partition_load(struct partition *p)
 {
 	const struct bh_partition_config *cfg = p->cfg;
-	bool have_entry = false;
 
 	for (unsigned i = 0; i < cfg->mem_count; i++) {
 		memset((void *)(uintptr_t)cfg->mem[i].pa, 0, cfg->mem[i].size);
 	}
-	p->boot_entry = cfg->mem[0].ipa;
-	p->boot_x0 = 0;
 	for (unsigned i = 0; i < cfg->image_count; i++) {
 		const struct bh_image *img = &cfg->images[i];
-		const uint8_t *src = (const uint8_t *)(uintptr_t)img->src_pa;
-		uint64_t load = img->load_ipa;
-		uint64_t entry = img->has_entry ? img->entry_ipa : load;
+		uint64_t load;
 		uint64_t pa;
 
-		if (img->format == BH_IMAGE_LINUX) {
-			uint32_t magic;
-			uint64_t text_offset;
-			memcpy(&magic, src + IMAGE_MAGIC_OFFSET, sizeof(magic));
-			memcpy(&text_offset, src + IMAGE_TEXT_OFFSET, sizeof(text_offset));
-			if (magic != IMAGE_MAGIC) {
-				log_error(
-					"partition %s: image %s is not an arm64 Linux Image (magic "
-					"0x%08x)",
-					cfg->name, img->name, magic);
-				return BH_EINVAL;
-			}
-			load += text_offset;
-			entry = load;
+		int rc = check_image(cfg, img, &load);
+		if (rc != BH_OK) {
+			return rc;
 		}
 		if (!bh_config_ipa_to_pa(cfg, load, img->size, &pa)) {
 			log_error(
@@ -121,12 +156,13 @@ static int partition_load(struct partition *p)
 				(unsigned long long)load);
 			return BH_ERANGE;
 		}
-		memcpy((void *)(uintptr_t)pa, src, img->size);
-		if (!have_entry && (img->format == BH_IMAGE_LINUX || img->has_entry || i == 0)) {
-			p->boot_entry = entry;
-			have_entry = img->format == BH_IMAGE_LINUX || img->has_entry;
+		memcpy((void *)(uintptr_t)pa, (const void *)(uintptr_t)img->src_pa, img->size);
+		if (i == cfg->entry_image) {
+			/* A Linux Image is entered at its first byte (booting.rst). */
+			p->boot_entry = img->format == BH_IMAGE_LINUX ? load : img->entry_ipa;
 		}
 	}
+	p->boot_x0 = cfg->has_dtb ? cfg->images[cfg->dtb_image].load_ipa : 0;
 	/* The guest starts with its caches off: everything must be in memory. */
 	for (unsigned i = 0; i < cfg->mem_count; i++) {
 		arch_guest_memory_sync(pa_init(cfg->mem[i].pa), cfg->mem[i].size);
@@ -346,7 +382,7 @@ static void print_partition(const struct partition *p)
 			 cfg->images[i].name, (unsigned long long)cfg->images[i].size,
 			 (unsigned long long)cfg->images[i].src_pa,
 			 (unsigned long long)cfg->images[i].load_ipa,
-			 cfg->images[i].format == BH_IMAGE_LINUX ? "linux" : "raw");
+			 bh_image_format_name(cfg->images[i].format));
 	}
 }
 

@@ -352,7 +352,9 @@ static void show(const char *path, const struct dt_board *board, const struct op
 		for (unsigned k = 0; k < p->image_count; k++) {
 			const struct bh_image *img = &p->images[k];
 			char entry[40];
-			if (k != p->entry_image) {
+			if (p->has_dtb && k == p->dtb_image) {
+				snprintf(entry, sizeof(entry), "(x0 at entry)");
+			} else if (k != p->entry_image) {
 				snprintf(entry, sizeof(entry), "-");
 			} else if (img->format == BH_IMAGE_LINUX) {
 				snprintf(entry, sizeof(entry), "per Image header");
@@ -361,7 +363,7 @@ static void show(const char *path, const struct dt_board *board, const struct op
 					 (unsigned long long)img->entry_ipa);
 			}
 			printf("%-15s %-15s %-6s %-25s -> %-25s %-12s %s\n", p->name, img->name,
-			       img->format == BH_IMAGE_LINUX ? "linux" : "raw",
+			       bh_image_format_name(img->format),
 			       span(img->src_pa, img->size, a, 40),
 			       span(img->load_ipa, img->size, b, 40),
 			       human_size(img->size, s, sizeof(s)), entry);

@@ -50,7 +50,9 @@ class Partition:
     """One partition of a test system: a guest program on some CPUs."""
 
     def __init__(self, name, guest, cpus, root=False, mem=16 * MiB, pa=None, ipa=GUEST_IPA,
-                 bootargs=None):
+                 bootargs=None, dtb=None):
+        """`dtb`: a file loaded as the partition's device tree (format "dtb") in
+        its last MiB; the guest finds its IPA in x0."""
         self.name = name
         self.guest = guest
         self.cpus = list(cpus)
@@ -59,6 +61,14 @@ class Partition:
         self.pa = pa
         self.ipa = ipa
         self.bootargs = bootargs
+        self.dtb = dtb
+
+    def images(self):
+        """(node name, host file, load IPA, format) of each image."""
+        out = [("app", guest_bin(self.guest), self.ipa, "raw")]
+        if self.dtb is not None:
+            out.append(("dtb", self.dtb, self.ipa + self.mem - MiB, "dtb"))
+        return out
 
 
 def _cells(value):
@@ -66,7 +76,7 @@ def _cells(value):
 
 
 def system_dts(partitions, gic=3, images=None):
-    """The system device tree source; `images` maps partition name -> (PA, size)."""
+    """The system device tree source; `images` maps (partition, image) -> (PA, size)."""
     lines = ["/dts-v1/;", f'/include/ "qemu-virt/qemu-virt-gicv{gic}.dtsi"', "", "/ {",
              "\tbulkhead {", '\t\tcompatible = "bulkhead,system-v1";',
              "\t\t#address-cells = <2>;", "\t\t#size-cells = <2>;"]
@@ -78,10 +88,13 @@ def system_dts(partitions, gic=3, images=None):
         lines.append(f"\t\t\tmemory = <{_cells(p.ipa)} {_cells(p.pa)} {_cells(p.mem)}>;")
         if p.bootargs is not None:
             lines.append(f'\t\t\tbootargs = "{p.bootargs}";')
-        image_pa, image_size = images[p.name]
-        lines += ["", "\t\t\tapp {", '\t\t\t\tcompatible = "bulkhead,image-v1";',
-                  f"\t\t\t\treg = <{_cells(image_pa)} {_cells(image_size)}>;",
-                  f"\t\t\t\tload = <{_cells(p.ipa)}>;", "\t\t\t};", "\t\t};"]
+        for node, _path, load, fmt in p.images():
+            image_pa, image_size = images[(p.name, node)]
+            lines += ["", f"\t\t\t{node} {{", '\t\t\t\tcompatible = "bulkhead,image-v1";',
+                      f'\t\t\t\tformat = "{fmt}";',
+                      f"\t\t\t\treg = <{_cells(image_pa)} {_cells(image_size)}>;",
+                      f"\t\t\t\tload = <{_cells(load)}>;", "\t\t\t};"]
+        lines.append("\t\t};")
     lines += ["\t};", "};", ""]
     return "\n".join(lines)
 
@@ -101,11 +114,11 @@ def build_system(tmp_path, partitions, gic=3, check=True, name="system"):
     loaders = []
     slot = IMAGE_START
     for p in partitions:
-        path = guest_bin(p.guest)
-        size = os.path.getsize(path)
-        images[p.name] = (slot, size)
-        loaders += ["-device", f"loader,file={path},addr=0x{slot:x},force-raw=on"]
-        slot += (size + MiB - 1) // MiB * MiB
+        for node, path, _load, _fmt in p.images():
+            size = os.path.getsize(path)
+            images[(p.name, node)] = (slot, size)
+            loaders += ["-device", f"loader,file={path},addr=0x{slot:x},force-raw=on"]
+            slot += (size + MiB - 1) // MiB * MiB
 
     dts = os.path.join(str(tmp_path), name + ".dts")
     dtb = os.path.join(str(tmp_path), name + ".dtb")

@@ -200,6 +200,36 @@ def test_system_off_stops_one_child(qemu, tmp_path):
     assert vm.count("[rt0] ticker rt0 ") == after
 
 
+def test_partition_device_tree_in_x0(qemu, tmp_path):
+    """A child given a device tree image (format "dtb") finds it in x0 at its
+    load IPA, copied intact; the others, without one, get x0 = 0."""
+    dts = tmp_path / "child.dts"
+    dts.write_text('/dts-v1/;\n/ { model = "bulkhead test child"; #address-cells = <2>; '
+                   '#size-cells = <2>; };\n')
+    dtb = str(tmp_path / "child.dtb")
+    harness.run([harness.find_tool("dtc"), "-q", "-I", "dts", "-O", "dtb", "-o", dtb, str(dts)])
+    size = os.path.getsize(dtb)
+    vm = boot_system(qemu, tmp_path, [Partition("root", "hello", [0], root=True),
+                                      Partition("rt0", "hello", [1], dtb=dtb)])
+    vm.expect_all([f"[rt0] hello: device tree at 0x40f00000: magic 0xd00dfeed, {size} bytes",
+                   "[root] hello: done", "[rt0] hello: done"])
+    assert "[root] hello: device tree" not in vm.output
+
+
+def test_bad_device_tree_image_not_started(qemu, tmp_path):
+    """A "dtb" image that is no device tree (checked once it is in memory)
+    keeps that partition from starting, with the reason; the others run."""
+    bogus = tmp_path / "bogus.dtb"
+    bogus.write_bytes(b"not a device tree\n" * 4)
+    vm = boot_system(qemu, tmp_path, [Partition("root", "ticker", [0], root=True),
+                                      Partition("rt0", "ticker", [1], dtb=str(bogus))])
+    vm.expect("[hv] error: partition rt0: image dtb is not a device tree that fits its 72 "
+              "bytes (magic 0x6e6f7420, totalsize 1629512805)")
+    vm.expect("[hv] error: partition rt0: not started: invalid input")
+    expect_keeps_ticking(vm, "root")
+    assert "ticker rt0" not in vm.output
+
+
 def test_config_error_starts_no_partition(qemu, tmp_path):
     """A configuration only the running hypervisor can refuse (a partition's
     memory over the device tree QEMU placed at 0x48000000) is reported with

@@ -578,6 +578,17 @@ static void test_entry_image_rule(void **state)
 	assert_string_equal(s->cfg.partitions[0].bootargs, "console=hvc0");
 	free_system(s);
 
+	/* A device tree image is never the entry image, even when first. */
+	s = load_ok("tests/configs/good/dtb.dts");
+	p = &s->cfg.partitions[1];
+	assert_int_equal(p->image_count, 2);
+	assert_true(p->has_dtb);
+	assert_int_equal(p->dtb_image, 0);
+	assert_int_equal(p->images[0].format, BH_IMAGE_DTB);
+	assert_int_equal(p->entry_image, 1);
+	assert_false(s->cfg.partitions[0].has_dtb);
+	free_system(s);
+
 	/* Else the first image (limits.dts has four, none special). */
 	s = load_ok("tests/configs/good/limits.dts");
 	p = &s->cfg.partitions[0];

@@ -23,6 +23,7 @@
 enum bh_image_format {
 	BH_IMAGE_RAW,	/* flat binary, entered at `entry` (default: its load IPA) */
 	BH_IMAGE_LINUX, /* arm64 Image: placed per its header, x0 = partition DTB */
+	BH_IMAGE_DTB,	/* the partition's device tree: its load IPA is x0 at entry */
 };
 
 struct bh_mem_region {
@@ -57,6 +58,8 @@ struct bh_partition_config {
 	 * else the one named "kernel", else images[0].
 	 */
 	unsigned entry_image;
+	bool has_dtb;	    /* an image has format "dtb" (at most one does) */
+	unsigned dtb_image; /* its index in images[], if has_dtb */
 	char bootargs[BH_BOOTARGS_MAX];
 	char path[64]; /* node path, for messages */
 };
@@ -84,6 +87,9 @@ int bh_config_parse(const void *fdt, const struct dt_board *board, uint64_t hyp_
  */
 bool bh_config_ipa_to_pa(const struct bh_partition_config *p, uint64_t ipa, uint64_t size,
 			 uint64_t *pa);
+
+/* "raw", "linux" or "dtb": the binding's name of a format. */
+const char *bh_image_format_name(enum bh_image_format format);
 
 /*
  * Range helpers the checks are built on (exported for the unit tests).

@@ -69,7 +69,11 @@ int main(void)
 	free(block);
 
 	if (bh_device_tree() != 0) {
-		printf("hello: device tree at 0x%lx\n", (unsigned long)bh_device_tree());
+		/* The header is big endian (Devicetree Specification 5.2). */
+		const volatile uint32_t *fdt = (const volatile uint32_t *)bh_device_tree();
+		printf("hello: device tree at 0x%lx: magic 0x%08lx, %lu bytes\n",
+		       (unsigned long)bh_device_tree(), (unsigned long)__builtin_bswap32(fdt[0]),
+		       (unsigned long)__builtin_bswap32(fdt[1]));
 	}
 	printf("hello: done\n");
 	return 0;
