@@ -3,6 +3,7 @@
 #   make                      build build/qemu-virt/bulkhead.{bin,elf}
 #   make BOARD=rpi4           the same for the Raspberry Pi 4
 #   make run                  build and boot the default system in QEMU
+#   make run-bare             boot the hypervisor alone (no partitions)
 #   make check                every test (host unit tests + QEMU system tests)
 #   make <board>_defconfig    reset build/<board>/.config from boards/<board>/defconfig
 #   make menuconfig           edit build/$(BOARD)/.config
@@ -158,9 +159,27 @@ QEMU_MACHINE := virt,virtualization=on,gic-version=$(QEMU_GIC)
 QEMU_ARGS := -M $(QEMU_MACHINE) -cpu cortex-a72 -smp $(QEMU_SMP) -m $(QEMU_MEM) \
 	-nographic -nic none
 
-run: $(B)/bulkhead.bin
+# The default system: partitions/qemu-virt-hello.dts, three partitions running
+# the SDK's hello (its .dts says where each image goes). `make run-bare`
+# boots the hypervisor alone, with QEMU's own device tree.
+HELLO_BIN := $(O)/guests/hello/hello.bin
+RUN_DTB := $(HOST_B)/partitions/qemu-virt-hello$(if $(filter 2,$(QEMU_GIC)),-gicv2).dtb
+RUN_IMAGES := $(foreach a,0x4c000000 0x4c100000 0x4c200000,-device loader,file=$(HELLO_BIN),addr=$(a),force-raw=on)
+
+.PHONY: run-bare
+run: $(B)/bulkhead.bin host-tools guest-hello
 ifneq ($(BOARD),qemu-virt)
 	$(error make run boots QEMU's virt machine: use BOARD=qemu-virt)
+endif
+ifneq ($(QEMU_SMP),4)
+	$(error the default system uses 4 CPUs: run it with QEMU_SMP=4, or use make run-bare)
+endif
+	@echo "Booting Bulkhead with $(notdir $(RUN_DTB)) in QEMU (quit: Ctrl-A X)"
+	$(QEMU) $(QEMU_ARGS) -kernel $< -dtb $(RUN_DTB) $(RUN_IMAGES) $(if $(BOOTARGS),-append "$(BOOTARGS)")
+
+run-bare: $(B)/bulkhead.bin
+ifneq ($(BOARD),qemu-virt)
+	$(error make run-bare boots QEMU's virt machine: use BOARD=qemu-virt)
 endif
 	@echo "Booting Bulkhead in QEMU (quit: Ctrl-A X)"
 	$(QEMU) $(QEMU_ARGS) -kernel $< $(if $(BOOTARGS),-append "$(BOOTARGS)")
@@ -302,5 +321,5 @@ distclean:
 	rm -rf $(O)
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "boards: $(BOARDS)"
