@@ -18,6 +18,7 @@
 #define DTB_MAX_SIZE (2UL << 20)
 
 static struct dt_board board;
+static struct gic_info gic_info;
 
 static _Noreturn void refuse(const char *what, const char *detail)
 {
@@ -78,7 +79,7 @@ static void map_memory(void)
 static void probe_gic(char *out, size_t size)
 {
 	const struct dt_gic *gic = &board.gic;
-	struct gic_info info;
+	struct gic_info *info = &gic_info;
 
 	if (gic->version == 0) {
 		bh_snprintf(out, size, "none found in the device tree");
@@ -89,9 +90,9 @@ static void probe_gic(char *out, size_t size)
 		bh_snprintf(out, size, "v%u, cannot map GICD: %s", gic->version, bh_strerror(rc));
 		return;
 	}
-	if (arch_gic_probe(gic->version, pa_init(gic->dist.base), &info) != BH_OK) {
+	if (arch_gic_probe(gic->version, pa_init(gic->dist.base), info) != BH_OK) {
 		log_warn("GIC: device tree says v%u (%s) but the distributor reports ArchRev %u",
-			 gic->version, gic->compatible, info.arch_rev);
+			 gic->version, gic->compatible, info->arch_rev);
 	}
 	struct gic_desc desc = {
 		.version = gic->version,
@@ -99,9 +100,13 @@ static void probe_gic(char *out, size_t size)
 		.redist = pa_init(gic->redist.base),
 		.redist_size = gic->redist.size,
 		.cpu = pa_init(gic->cpu.base),
+		.hyp = pa_init(gic->hyp.base),
 	};
 	const struct dt_range *cpuif = gic->version == 3 ? &gic->redist : &gic->cpu;
 	rc = arch_map_device(pa_init(cpuif->base), cpuif->size);
+	if (rc == BH_OK && gic->version == 2) {
+		rc = gic->hyp.size != 0 ? arch_map_device(desc.hyp, gic->hyp.size) : BH_ENOENT;
+	}
 	if (rc == BH_OK) {
 		rc = arch_gic_init(&desc);
 	}
@@ -115,14 +120,14 @@ static void probe_gic(char *out, size_t size)
 	if (gic->version == 3) {
 		bh_snprintf(out, size, "v3 (%s) GICD 0x%llx GICR 0x%llx, %u interrupt lines",
 			    gic->compatible, (unsigned long long)gic->dist.base,
-			    (unsigned long long)gic->redist.base, info.lines);
+			    (unsigned long long)gic->redist.base, info->lines);
 	} else {
 		bh_snprintf(out, size,
 			    "v2 (%s) GICD 0x%llx GICC 0x%llx GICH 0x%llx GICV 0x%llx, %u interrupt "
 			    "lines",
 			    gic->compatible, (unsigned long long)gic->dist.base,
 			    (unsigned long long)gic->cpu.base, (unsigned long long)gic->hyp.base,
-			    (unsigned long long)gic->vcpu.base, info.lines);
+			    (unsigned long long)gic->vcpu.base, info->lines);
 	}
 }
 
@@ -236,7 +241,7 @@ _Noreturn void bulkhead_main(paddr_t dtb)
 	log_info("%u of %u CPUs online", online, board.cpu_count);
 
 	run_boot_actions();
-	partitions_boot(fdt, &board);
+	partitions_boot(fdt, &board, gic_info.lines);
 	log_info("boot complete");
 	smp_idle();
 }

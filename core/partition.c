@@ -45,9 +45,16 @@ struct vcpu *vcpu_current(void)
 	return atomic_load(&vcpu_of_cpu[arch_cpu_index()]);
 }
 
+/* GICv2: the guest's GICC page pair is the physical GICV (IHI 0048B 5.5). */
+#define GICV2_CPUIF_SIZE 0x2000
+
 static int partition_create(struct partition *p, const struct bh_partition_config *cfg,
-			    unsigned pa_bits)
+			    const struct dt_board *board, unsigned gic_lines)
 {
+	unsigned pcpus[VGIC_MAX_VCPUS];
+	const struct dt_gic *gic = &board->gic;
+	unsigned pa_bits = arch_pa_bits();
+
 	p->cfg = cfg;
 	p->id = cfg->id;
 	atomic_store(&p->state, PARTITION_STOPPED);
@@ -56,9 +63,18 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 		rc = stage2_map(&p->s2, cfg->mem[i].ipa, cfg->mem[i].pa, cfg->mem[i].size,
 				STAGE2_RAM);
 	}
+	if (rc == BH_OK && gic->version == 2) {
+		rc = stage2_map(&p->s2, gic->cpu.base, gic->vcpu.base, GICV2_CPUIF_SIZE,
+				STAGE2_DEVICE);
+	}
 	if (rc != BH_OK) {
 		log_error("partition %s: stage-2 tables: %s", cfg->name, bh_strerror(rc));
 		return rc;
+	}
+	if (cfg->cpu_count > VGIC_MAX_VCPUS) {
+		log_error("partition %s: %u CPUs, but a virtual GIC serves at most %u", cfg->name,
+			  cfg->cpu_count, VGIC_MAX_VCPUS);
+		return BH_ENOMEM;
 	}
 	p->vcpu_count = 0;
 	for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
@@ -71,7 +87,11 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 		v->pcpu = cpu;
 		atomic_store(&v->state, VCPU_OFF);
 		atomic_store(&vcpu_of_cpu[cpu], v);
+		pcpus[v->index] = cpu;
 	}
+	/* The guest finds its GIC where the board has it (docs/partitions.md). */
+	vgic_init(&p->vgic, cfg->name, gic->version, gic_lines, p->vcpu_count, pcpus,
+		  gic->dist.base, gic->redist.base, gic->redist.size);
 	return BH_OK;
 }
 
@@ -188,6 +208,8 @@ int partition_start(struct partition *p)
 	}
 	int rc = partition_load(p);
 	if (rc == BH_OK) {
+		vgic_reset(&p->vgic);
+		p->cntvoff = arch_counter();
 		p->starts++;
 		atomic_store(&p->state, PARTITION_RUNNING);
 		log_info("partition %s: starting vCPU 0 on CPU%u at IPA 0x%llx (start #%u)",
@@ -297,9 +319,12 @@ bool vcpu_run_pending(void)
 		.vmpidr = v->index,
 		.entry = v->entry,
 		.x0 = v->context,
+		.cntvoff = p->cntvoff,
 		.reset_el1 = true,
 	};
 	atomic_store(&v->stop_request, false);
+	/* A kick to itself: the first exit hands over anything already pending. */
+	arch_cpu_kick(v->pcpu);
 	arch_vcpu_run(&boot);
 
 	/* Stopped. If a restart already asked for this vCPU again, keep that. */
@@ -324,25 +349,59 @@ enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, cons
 	return GUEST_STOP;
 }
 
-enum guest_action core_guest_exit(struct guest_exit *exit)
+/* A load or store to an emulated device (the virtual GIC); false if none is there. */
+static bool emulate_mmio(struct vcpu *v, struct guest_exit *exit)
 {
-	struct vcpu *v = vcpu_current();
+	uint64_t value = 0;
+	unsigned bits = 8 * exit->access_size;
+	uint64_t mask = bits == 64 ? ~0UL : (1UL << bits) - 1;
+
+	if (!exit->syndrome_valid) {
+		return false;
+	}
+	if (exit->write && exit->reg != 31) {
+		value = exit->x[exit->reg] & mask;
+	}
+	if (!vgic_mmio(&v->partition->vgic, v->index, exit->ipa, exit->access_size, exit->write,
+		       &value)) {
+		return false;
+	}
+	if (!exit->write && exit->reg != 31) {
+		value &= mask;
+		if (exit->sign_extend && bits < 64 && (value & (1UL << (bits - 1))) != 0) {
+			value |= ~mask;
+		}
+		exit->x[exit->reg] = exit->reg64 ? value : value & 0xffffffffUL;
+	}
+	exit->step = true;
+	return true;
+}
+
+static enum guest_action handle_exit(struct vcpu *v, struct guest_exit *exit)
+{
+	struct partition *p = v->partition;
 	char what[128];
 
-	if (v == NULL) {
-		panic("guest exit on CPU%u, which runs no vCPU", arch_cpu_index());
-	}
-	if (panic_in_progress() || atomic_load(&v->stop_request)) {
-		return GUEST_STOP;
-	}
 	switch (exit->kind) {
 	case GUEST_EXIT_KICK:
+		return GUEST_RESUME;
+	case GUEST_EXIT_IRQ:
+		if (!vgic_hw_irq(&p->vgic, v->index, exit->intid)) {
+			arch_guest_irq_done(exit->intid); /* nobody's: complete it here */
+		}
+		return GUEST_RESUME;
+	case GUEST_EXIT_SGI:
+		vgic_sgi1r(&p->vgic, v->index, exit->value);
+		exit->step = true;
 		return GUEST_RESUME;
 	case GUEST_EXIT_HVC:
 		return hypercall(v, exit);
 	case GUEST_EXIT_SMC:
 		return vpsci_call(v, exit->x);
 	case GUEST_EXIT_ABORT:
+		if (emulate_mmio(v, exit)) {
+			return GUEST_RESUME;
+		}
 		bh_snprintf(
 			what, sizeof(what),
 			"stage-2 %s abort: %s IPA 0x%llx, which is not mapped for this partition",
@@ -357,6 +416,23 @@ enum guest_action core_guest_exit(struct guest_exit *exit)
 		bh_snprintf(what, sizeof(what), "fatal exception: %s", exit->cause);
 		return vcpu_fault(v, exit, what);
 	}
+}
+
+enum guest_action core_guest_exit(struct guest_exit *exit)
+{
+	struct vcpu *v = vcpu_current();
+
+	if (v == NULL) {
+		panic("guest exit on CPU%u, which runs no vCPU", arch_cpu_index());
+	}
+	if (panic_in_progress() || atomic_load(&v->stop_request)) {
+		return GUEST_STOP;
+	}
+	enum guest_action action = handle_exit(v, exit);
+	if (action == GUEST_RESUME) {
+		vgic_flush(&v->partition->vgic, v->index);
+	}
+	return action;
 }
 
 static void print_partition(const struct partition *p)
@@ -386,7 +462,7 @@ static void print_partition(const struct partition *p)
 	}
 }
 
-void partitions_boot(const void *fdt, const struct dt_board *board)
+void partitions_boot(const void *fdt, const struct dt_board *board, unsigned gic_lines)
 {
 	struct dt_error err = {{0}};
 	int rc = bh_config_parse(fdt, board, pa_addr(arch_image_start()), pa_addr(arch_image_end()),
@@ -413,7 +489,7 @@ void partitions_boot(const void *fdt, const struct dt_board *board)
 		}
 	}
 	for (unsigned i = 0; i < config.partition_count; i++) {
-		rc = partition_create(&partitions[i], &config.partitions[i], arch_pa_bits());
+		rc = partition_create(&partitions[i], &config.partitions[i], board, gic_lines);
 		if (rc != BH_OK) {
 			log_error("no partition started");
 			for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {

@@ -8,13 +8,18 @@
 #include <arch/gic.h>
 #include <arch/percpu.h>
 #include <arch/sysreg.h>
+#include <arch/vgic.h>
 #include <bulkhead/log.h>
+
 
 #define GICD_CTLR	 0x0000
 #define GICD_TYPER	 0x0004
 #define GICD_SGIR	 0x0f00 /* v2 */
 #define GICD_ITARGETSR	 0x0800 /* v2 */
 #define GICD_ISENABLER	 0x0100
+#define GICD_ICENABLER	 0x0180
+#define GICD_ICACTIVER	 0x0380
+#define GICD_IROUTER	 0x6000 /* v3, + 8 * INTID */
 #define GICD_IPRIORITYR	 0x0400
 #define GICV2_ICPIDR2	 0x0fe8
 #define GICV3_GICD_PIDR2 0xffe8
@@ -31,10 +36,17 @@
 #define GICR_SGI_BASE	  0x10000
 #define GICR_IGROUPR0	  0x0080
 
-#define GICC_CTLR 0x0000
-#define GICC_PMR  0x0004
-#define GICC_IAR  0x000c
-#define GICC_EOIR 0x0010
+#define GICC_CTLR	  0x0000
+#define GICC_PMR	  0x0004
+#define GICC_IAR	  0x000c
+#define GICC_EOIR	  0x0010
+#define GICC_DIR	  0x1000
+#define GICC_CTLR_EOIMODE (1U << 9) /* EOI drops priority only; DIR deactivates */
+
+/* PPIs the hypervisor takes on every CPU: maintenance, and the timers it forwards. */
+#define HYP_PPIS \
+	((1U << GIC_PPI_MAINTENANCE) | (1U << GIC_PPI_VIRT_TIMER) | (1U << GIC_PPI_PHYS_TIMER))
+#define HYP_PRIORITY 0xa0
 
 #define SPIN_LIMIT 1000000
 
@@ -108,7 +120,17 @@ int arch_gic_init(const struct gic_desc *desc)
 	} else {
 		return BH_ENOTSUP;
 	}
+	arch_vgic_init(gic.version, gic.hyp);
 	return BH_OK;
+}
+
+static void set_priorities(uintptr_t ipriorityr, uint32_t mask, uint8_t priority)
+{
+	for (unsigned i = 0; i < 32; i++) {
+		if ((mask & (1U << i)) != 0) {
+			mmio_write8(ipriorityr + i, priority);
+		}
+	}
 }
 
 static int init_cpu_v3(unsigned cpu)
@@ -140,15 +162,17 @@ static int init_cpu_v3(unsigned cpu)
 		return BH_ETIMEOUT;
 	}
 	uintptr_t sgi = rd + GICR_SGI_BASE;
-	mmio_write32(sgi + GICR_IGROUPR0, mmio_read32(sgi + GICR_IGROUPR0) | (1U << GIC_SGI_KICK));
+	uint32_t mine = (1U << GIC_SGI_KICK) | HYP_PPIS;
+	mmio_write32(sgi + GICR_IGROUPR0, mmio_read32(sgi + GICR_IGROUPR0) | mine);
 	mmio_write8(sgi + GICD_IPRIORITYR + GIC_SGI_KICK, 0x80);
-	mmio_write32(sgi + GICD_ISENABLER, 1U << GIC_SGI_KICK);
+	set_priorities(sgi + GICD_IPRIORITYR, HYP_PPIS, HYP_PRIORITY);
+	mmio_write32(sgi + GICD_ISENABLER, mine);
 
 	/* System register interface at EL2, and allowed for EL1 (ICC_SRE_EL2.Enable). */
 	write_sysreg(S3_4_C12_C9_5, 0x9); /* ICC_SRE_EL2: SRE | Enable */
 	isb();
 	write_sysreg(S3_0_C4_C6_0, 0xff); /* ICC_PMR_EL1: let every priority through */
-	write_sysreg(S3_0_C12_C12_4, 0);  /* ICC_CTLR_EL1: EOI drops and deactivates */
+	write_sysreg(S3_0_C12_C12_4, 2);  /* ICC_CTLR_EL1.EOImode: EOI only drops priority */
 	write_sysreg(S3_0_C12_C12_7, 1);  /* ICC_IGRPEN1_EL1 */
 	isb();
 	return BH_OK;
@@ -162,9 +186,10 @@ static int init_cpu_v2(unsigned cpu)
 	/* Reading the SGI targets gives this CPU's own interface bit. */
 	v2_target_of_cpu[cpu] = (uint8_t)(mmio_read32(dist + GICD_ITARGETSR) & 0xff);
 	mmio_write8(dist + GICD_IPRIORITYR + GIC_SGI_KICK, 0x80);
-	mmio_write32(dist + GICD_ISENABLER, 1U << GIC_SGI_KICK);
+	set_priorities(dist + GICD_IPRIORITYR, HYP_PPIS, HYP_PRIORITY);
+	mmio_write32(dist + GICD_ISENABLER, (1U << GIC_SGI_KICK) | HYP_PPIS);
 	mmio_write32(cpuif + GICC_PMR, 0xff);
-	mmio_write32(cpuif + GICC_CTLR, 0x3);
+	mmio_write32(cpuif + GICC_CTLR, 0x3 | GICC_CTLR_EOIMODE);
 	return v2_target_of_cpu[cpu] != 0 ? BH_OK : BH_EIO;
 }
 
@@ -199,21 +224,61 @@ void arch_gic_send_kick(unsigned cpu)
 	}
 }
 
-unsigned arch_gic_ack(void)
+uint32_t arch_gic_ack(void)
 {
+	uint32_t iar;
 	if (gic.version == 3) {
-		uint64_t iar = read_sysreg(S3_0_C12_C12_0); /* ICC_IAR1_EL1 */
-		unsigned intid = (unsigned)(iar & 0xffffff);
-		if (intid < 1020) {
-			write_sysreg(S3_0_C12_C12_1, iar); /* ICC_EOIR1_EL1 */
+		iar = (uint32_t)read_sysreg(S3_0_C12_C12_0); /* ICC_IAR1_EL1 */
+		if ((iar & 0xffffff) < 1020) {
+			write_sysreg(S3_0_C12_C12_1, iar); /* ICC_EOIR1_EL1: priority drop */
 		}
-		return intid;
+		return iar;
 	}
 	uintptr_t cpuif = (uintptr_t)pa_addr(gic.cpu);
-	uint32_t iar = mmio_read32(cpuif + GICC_IAR);
-	unsigned intid = iar & 0x3ff;
-	if (intid < 1020) {
+	iar = mmio_read32(cpuif + GICC_IAR);
+	if ((iar & 0x3ff) < 1020) {
 		mmio_write32(cpuif + GICC_EOIR, iar);
 	}
-	return intid;
+	return iar;
+}
+
+void arch_gic_deactivate(uint32_t iar)
+{
+	if (gic.version == 3) {
+		write_sysreg(S3_0_C12_C11_1, iar); /* ICC_DIR_EL1 */
+		isb();
+	} else {
+		mmio_write32((uintptr_t)pa_addr(gic.cpu) + GICC_DIR, iar);
+	}
+}
+
+void arch_gic_ppi_clear(uint32_t mask)
+{
+	uintptr_t frame = gic.version == 3 ? redist_of_cpu[arch_cpu_index()] + GICR_SGI_BASE
+					   : (uintptr_t)pa_addr(gic.dist); /* banked per CPU */
+	mmio_write32(frame + GICD_ICACTIVER, mask & HYP_PPIS);
+}
+
+void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable)
+{
+	uintptr_t dist = (uintptr_t)pa_addr(gic.dist);
+	uint32_t bit = 1U << (intid % 32);
+
+	if (intid < 32 || pcpu >= CONFIG_MAX_CPUS) {
+		return;
+	}
+	mmio_write32(dist + GICD_ICENABLER + 4UL * (intid / 32), bit);
+	mmio_write8(dist + GICD_IPRIORITYR + intid, HYP_PRIORITY);
+	if (gic.version == 3) {
+		uint64_t mpidr = arch_percpu[pcpu].mpidr;
+		*(volatile uint64_t *)(dist + GICD_IROUTER + 8UL * intid) =
+			(mpidr & 0xffffff) | ((mpidr >> 32) & 0xff) << 32;
+	} else {
+		mmio_write8(dist + GICD_ITARGETSR + intid, v2_target_of_cpu[pcpu]);
+	}
+	if (enable) {
+		mmio_write32(dist + GICD_ISENABLER + 4UL * (intid / 32), bit);
+	} else {
+		mmio_write32(dist + GICD_ICACTIVER + 4UL * (intid / 32), bit);
+	}
 }

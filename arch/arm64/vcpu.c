@@ -22,7 +22,9 @@
 #include <arch/stage2.h>
 #include <arch/sysreg.h>
 #include <arch/traps.h>
+#include <arch/vgic.h>
 #include <bulkhead/log.h>
+
 
 #define HCR_VM	   (1UL << 0)
 #define HCR_SWIO   (1UL << 1)
@@ -96,17 +98,26 @@ void arch_vcpu_run(const struct arch_vcpu_boot *boot)
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
 	write_sysreg(vmpidr_el2, boot->vmpidr | (1UL << 31));
 	write_sysreg(cnthctl_el2, CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
-	write_sysreg(cntvoff_el2, 0);
+	write_sysreg(cntvoff_el2, boot->cntvoff);
 	write_sysreg(vtcr_el2, stage2_vtcr(boot->s2, arch_pa_bits()));
 	write_sysreg(vttbr_el2, ((uint64_t)boot->vmid << 48) | (uintptr_t)boot->s2->root);
 	write_sysreg(hcr_el2, HCR_GUEST);
 	isb();
 	/* Nothing this VMID cached in an earlier life of the partition may survive. */
 	__asm__ volatile("tlbi vmalls12e1\n\tdsb nsh\n\tic iallu\n\tdsb nsh\n\tisb" ::: "memory");
+	arch_vgic_cpu_reset(true);
 
 	guest_enter(&frame, &host_contexts[cpu]);
 
-	/* Back from guest_exit_to_host(): the vCPU is stopped. */
+	/*
+	 * Back from guest_exit_to_host(): the vCPU is stopped. Its timers are
+	 * silenced and their physical interrupts completed, so nothing of this
+	 * life reaches the next one.
+	 */
+	write_sysreg(cntv_ctl_el0, 0);
+	write_sysreg(cntp_ctl_el0, 0);
+	arch_vgic_cpu_reset(false);
+	arch_gic_ppi_clear((1U << GIC_PPI_VIRT_TIMER) | (1U << GIC_PPI_PHYS_TIMER));
 	write_sysreg(hcr_el2, HCR_RW);
 	write_sysreg(vttbr_el2, 0);
 	isb();
@@ -116,6 +127,11 @@ void arch_cpu_kick(unsigned cpu)
 {
 	arch_gic_send_kick(cpu);
 	arch_send_event();
+}
+
+void arch_guest_irq_done(unsigned intid)
+{
+	arch_gic_deactivate(intid);
 }
 
 void arch_guest_memory_sync(paddr_t base, uint64_t size)
@@ -130,6 +146,55 @@ static uint64_t fault_ipa(uint64_t far)
 {
 	uint64_t hpfar = read_sysreg(hpfar_el2);
 	return ((hpfar >> 4) & 0xfffffffffUL) << 12 | (far & 0xfff);
+}
+
+/*
+ * Data abort syndrome (Arm ARM D17.2.40, ESR_EL2 ISS for EC 0x24): with
+ * ISV set it describes the access well enough to emulate it.
+ */
+#define ESR_ISV	  (1UL << 24)
+#define ESR_SSE	  (1UL << 21)
+#define ESR_SF	  (1UL << 15)
+#define ESR_S1PTW (1UL << 7)
+#define ESR_WNR	  (1UL << 6)
+
+static void decode_abort(struct guest_exit *exit, uint64_t esr, uint64_t far)
+{
+	exit->kind = GUEST_EXIT_ABORT;
+	exit->instruction = ((esr >> 26) & 0x3f) == 0x20;
+	exit->write = !exit->instruction && (esr & ESR_WNR) != 0;
+	exit->ipa = fault_ipa(far);
+	exit->syndrome_valid = !exit->instruction && (esr & ESR_ISV) != 0 && (esr & ESR_S1PTW) == 0;
+	exit->access_size = 1U << ((esr >> 22) & 3);
+	exit->reg = (unsigned)(esr >> 16) & 0x1f;
+	exit->sign_extend = (esr & ESR_SSE) != 0;
+	exit->reg64 = (esr & ESR_SF) != 0;
+}
+
+/*
+ * EC 0x18: a trapped MSR/MRS (ISS: Op0 [21:20], Op2 [19:17], Op1 [16:14],
+ * CRn [13:10], Rt [9:5], CRm [4:1], Direction [0], 1 = read). With
+ * HCR_EL2.IMO set, EL1 writes to the SGI registers come here.
+ */
+#define SYSREG(op0, op1, crn, crm, op2) \
+	((op0) << 20 | (op2) << 17 | (op1) << 14 | (crn) << 10 | (crm) << 1)
+#define SYSREG_MASK	   SYSREG(3U, 7U, 15U, 15U, 7U)
+#define ICC_SGI1R_EL1_ISS  SYSREG(3U, 0U, 12U, 11U, 5U)
+#define ICC_ASGI1R_EL1_ISS SYSREG(3U, 0U, 12U, 11U, 6U)
+#define ICC_SGI0R_EL1_ISS  SYSREG(3U, 0U, 12U, 11U, 7U)
+
+static void decode_sysreg(struct guest_exit *exit, const struct trap_frame *f)
+{
+	uint32_t iss = (uint32_t)f->esr & 0x1ffffff;
+	uint32_t which = iss & SYSREG_MASK;
+	unsigned rt = (iss >> 5) & 0x1f;
+	bool read = (iss & 1) != 0;
+
+	if (!read && (which == ICC_SGI1R_EL1_ISS || which == ICC_ASGI1R_EL1_ISS ||
+		      which == ICC_SGI0R_EL1_ISS)) {
+		exit->kind = GUEST_EXIT_SGI;
+		exit->value = rt == 31 ? 0 : f->x[rt];
+	}
 }
 
 /* A trap from EL1/EL0 (vector kinds 8-15). */
@@ -148,30 +213,42 @@ void arch_guest_trap(struct trap_frame *f, uint64_t kind)
 	if (kind == 10) {
 		return; /* FIQ: none is configured; nothing to do */
 	}
-	if (kind == 9) { /* IRQ: only the kick SGI is enabled */
-		unsigned intid = arch_gic_ack();
-		if (intid == GIC_INTID_SPURIOUS) {
-			return;
+	if (kind == 9) {
+		uint32_t iar = arch_gic_ack();
+		unsigned intid = GIC_IAR_INTID(iar);
+		if (intid >= 1020) {
+			return; /* spurious */
 		}
-		exit.kind = GUEST_EXIT_KICK;
-		exit.cause = "kick";
+		if (intid == GIC_SGI_KICK || intid == GIC_PPI_MAINTENANCE) {
+			/* Only a reason to look at requests and list registers. */
+			arch_gic_deactivate(iar);
+			exit.kind = GUEST_EXIT_KICK;
+			exit.cause = "kick";
+		} else {
+			exit.kind = GUEST_EXIT_IRQ;
+			exit.intid = intid;
+			exit.cause = "interrupt";
+		}
 	} else if (kind == 8 && ec == 0x16) {
 		exit.kind = GUEST_EXIT_HVC;
 	} else if (kind == 8 && ec == 0x17) {
 		f->elr += 4; /* a trapped SMC returns to itself (HCR_EL2.TSC) */
 		exit.kind = GUEST_EXIT_SMC;
 	} else if (kind == 8 && (ec == 0x24 || ec == 0x20)) {
-		exit.kind = GUEST_EXIT_ABORT;
-		exit.instruction = ec == 0x20;
-		exit.write = !exit.instruction && (f->esr & (1UL << 6)) != 0;
-		exit.ipa = fault_ipa(f->far);
+		decode_abort(&exit, f->esr, f->far);
+	} else if (kind == 8 && ec == 0x18) {
+		decode_sysreg(&exit, f);
 	} else if (kind == 11 || kind == 15) {
 		exit.cause = "SError";
 	} else if (kind >= 12) {
 		exit.cause = "AArch32 exception (not supported)";
 	}
 
-	if (core_guest_exit(&exit) == GUEST_STOP) {
+	enum guest_action action = core_guest_exit(&exit);
+	if (action == GUEST_STOP) {
 		guest_exit_to_host(&host_contexts[arch_cpu_index()]);
+	}
+	if (exit.step) {
+		f->elr += 4; /* the emulated instruction (IL = 1: always 32-bit in AArch64) */
 	}
 }

@@ -10,6 +10,7 @@
 #include <arch/stage2.h>
 #include <bulkhead/config.h>
 #include <bulkhead/lock.h>
+#include <bulkhead/vgic.h>
 
 enum partition_state {
 	PARTITION_STOPPED,
@@ -48,13 +49,15 @@ struct partition {
 	unsigned starts; /* how many times it was started */
 	uint64_t boot_entry;
 	uint64_t boot_x0;
+	uint64_t cntvoff; /* physical count at the start: its virtual counter starts at 0 */
+	struct vgic vgic;
 	spinlock_t console_lock;
 	char line[PARTITION_LINE_MAX];
 	size_t line_len;
 };
 
 /* Reads and checks /bulkhead, builds every partition and starts them all. */
-void partitions_boot(const void *fdt, const struct dt_board *board);
+void partitions_boot(const void *fdt, const struct dt_board *board, unsigned gic_lines);
 
 /* Lifecycle. `caller` is the vCPU asking (it stops itself by returning GUEST_STOP), or NULL. */
 int partition_start(struct partition *p);

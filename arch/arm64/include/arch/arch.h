@@ -70,7 +70,8 @@ struct arch_vcpu_boot {
 	uint64_t vmpidr; /* the MPIDR the guest reads (its vCPU index) */
 	uint64_t entry;	 /* IPA */
 	uint64_t x0;
-	bool reset_el1; /* a fresh partition start, not a PSCI CPU_ON */
+	uint64_t cntvoff; /* CNTVOFF_EL2: the partition's virtual counter starts at 0 */
+	bool reset_el1;	  /* a fresh partition start, not a PSCI CPU_ON */
 };
 
 /*
@@ -90,20 +91,34 @@ enum guest_exit_kind {
 	GUEST_EXIT_SMC,	  /* SMC (PSCI, SMCCC): already stepped over */
 	GUEST_EXIT_ABORT, /* stage-2 data or instruction abort */
 	GUEST_EXIT_KICK,  /* another CPU asked this one to look at its requests */
+	GUEST_EXIT_IRQ,	  /* a physical interrupt (intid), priority dropped, still active */
+	GUEST_EXIT_SGI,	  /* GICv3: the guest wrote an SGI register (value) */
 	GUEST_EXIT_FAULT, /* anything else the guest caused: fatal for it */
 };
 
 struct guest_exit {
 	enum guest_exit_kind kind;
-	uint64_t *x;	   /* guest x0-x30, results are written back */
-	uint64_t pc;	   /* ELR_EL2 */
-	uint64_t esr;	   /* ESR_EL2 */
-	uint64_t far;	   /* FAR_EL2 (aborts) */
-	uint64_t ipa;	   /* faulting IPA (aborts), from HPFAR_EL2 */
-	bool write;	   /* aborts: the access was a write */
-	bool instruction;  /* aborts: instruction fetch */
+	uint64_t *x;	  /* guest x0-x30, results are written back */
+	uint64_t pc;	  /* ELR_EL2 */
+	uint64_t esr;	  /* ESR_EL2 */
+	uint64_t far;	  /* FAR_EL2 (aborts) */
+	uint64_t ipa;	  /* faulting IPA (aborts), from HPFAR_EL2 */
+	bool write;	  /* aborts: the access was a write */
+	bool instruction; /* aborts: instruction fetch */
+	/* Data aborts with a valid syndrome (ISV): enough to emulate the access. */
+	bool syndrome_valid;
+	unsigned access_size; /* bytes: 1, 2, 4 or 8 */
+	unsigned reg;	      /* x0-x30, 31 = xzr */
+	bool sign_extend;
+	bool reg64;	   /* a load sign-extends to 64 bits, not 32 */
+	unsigned intid;	   /* GUEST_EXIT_IRQ */
+	uint64_t value;	   /* GUEST_EXIT_SGI: the value written */
 	const char *cause; /* decoded exception class, for reports */
+	bool step;	   /* set by core: the instruction was emulated, skip it */
 };
+
+/* Deactivates a physical interrupt acknowledged for a guest exit (not forwarded). */
+void arch_guest_irq_done(unsigned intid);
 
 enum guest_action {
 	GUEST_RESUME,

@@ -9,8 +9,12 @@
 
 #include <bulkhead/types.h>
 
-#define GIC_SGI_KICK	   8
-#define GIC_INTID_SPURIOUS 1023
+#define GIC_SGI_KICK	    8
+#define GIC_PPI_MAINTENANCE 25 /* SBSA; both boards' GIC nodes agree */
+#define GIC_PPI_VIRT_TIMER  27
+#define GIC_PPI_PHYS_TIMER  30
+#define GIC_INTID_SPURIOUS  1023
+#define GIC_IAR_INTID(iar)  ((iar)&0x3ffU)
 
 struct gic_info {
 	unsigned lines;	   /* interrupt IDs the distributor implements */
@@ -23,6 +27,7 @@ struct gic_desc {
 	paddr_t redist; /* v3 */
 	uint64_t redist_size;
 	paddr_t cpu; /* v2 GICC */
+	paddr_t hyp; /* v2 GICH */
 };
 
 /*
@@ -40,7 +45,15 @@ int arch_gic_init_cpu(void);
 /* Sends the kick SGI to logical CPU `cpu`. */
 void arch_gic_send_kick(unsigned cpu);
 
-/* Acknowledges and completes the highest pending interrupt; returns its INTID. */
-unsigned arch_gic_ack(void);
+/*
+ * Acknowledges the highest pending interrupt and drops its priority; it stays
+ * active until arch_gic_deactivate(), or until the guest deactivates it
+ * through a HW list register. Returns the IAR value (GIC_IAR_INTID()).
+ */
+uint32_t arch_gic_ack(void);
+void arch_gic_deactivate(uint32_t iar);
+
+/* Clears the active state of this CPU's hypervisor PPIs in mask (a vCPU stopped). */
+void arch_gic_ppi_clear(uint32_t mask);
 
 #endif

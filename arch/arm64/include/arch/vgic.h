@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The list registers of the running CPU's virtual CPU interface, as core/vgic.c
+ * uses them: GICv3 ICH_LR<n>_EL2 (IHI 0069, 12.4.6) or GICv2 GICH_LR<n>
+ * (IHI 0048B, 5.3.11). Everything here acts on the calling CPU only.
+ */
+#ifndef ARCH_VGIC_H
+#define ARCH_VGIC_H
+
+#include <bulkhead/types.h>
+
+#define ARCH_VGIC_MAX_LRS 16
+
+enum vgic_lr_state {
+	LR_INVALID = 0,
+	LR_PENDING = 1,
+	LR_ACTIVE = 2,
+	LR_PENDING_ACTIVE = 3,
+};
+
+struct vgic_lr {
+	unsigned intid;
+	unsigned source; /* GICv2 SGIs: the sending vCPU */
+	uint8_t priority;
+	bool group1;
+	bool hw; /* the physical interrupt with the same INTID is deactivated with it */
+	enum vgic_lr_state state;
+};
+
+/* How many list registers this CPU has (ICH_VTR_EL2.ListRegs + 1). */
+unsigned arch_vgic_lr_count(void);
+
+void arch_vgic_lr_write(unsigned lr, const struct vgic_lr *value);
+enum vgic_lr_state arch_vgic_lr_state(unsigned lr);
+
+/* The underflow maintenance interrupt (at most one list register still valid). */
+void arch_vgic_underflow_irq(bool on);
+
+/* Used inside arch/arm64: set-up at boot (gic.c), reset around a vCPU's life (vcpu.c). */
+void arch_vgic_init(unsigned gic_version, paddr_t gich_base);
+void arch_vgic_cpu_reset(bool enable);
+
+/* Physical SPI routing: the line goes to logical CPU pcpu, enabled or not. */
+void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable);
+
+#endif

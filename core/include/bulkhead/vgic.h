@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtual GIC of one partition: the distributor (and on GICv3 the
+ * redistributors of its vCPUs) emulated by trapping the guest's MMIO, and
+ * the list registers that deliver its interrupts to the vCPUs' virtual CPU
+ * interfaces. Plain C over a small arch interface (arch/vgic.h), so the host
+ * unit tests run it with a fake one.
+ *
+ * Interrupts a partition owns:
+ *   - SGIs and PPIs (0-31) of each of its vCPUs; the timer PPIs arrive from
+ *     the physical GIC on the vCPU's own CPU and are injected with the HW bit,
+ *     so the guest's deactivation completes the physical interrupt;
+ *   - the SPIs the configuration gives it: passthrough device lines (HW) or
+ *     purely virtual ones the hypervisor raises (consoles, VMBus doorbells).
+ * Every other SPI reads as zero and ignores writes; the first such access is
+ * logged.
+ */
+#ifndef BULKHEAD_VGIC_H
+#define BULKHEAD_VGIC_H
+
+#include <arch/vgic.h>
+#include <bulkhead/lock.h>
+#include <bulkhead/types.h>
+
+#define VGIC_PRIVATE	 32   /* SGIs 0-15, PPIs 16-31 */
+#define VGIC_MAX_INTID	 1020 /* 1020-1023 are special */
+#define VGIC_MAX_SPIS	 (VGIC_MAX_INTID - VGIC_PRIVATE)
+#define VGIC_MAX_VCPUS	 8 /* GICv2 CPU targets are 8 bits */
+#define VGIC_LR_NONE	 0xffffU
+#define VGIC_GICD_SIZE	 0x10000U
+#define VGIC_GICR_STRIDE 0x20000U /* RD_base + SGI_base */
+
+/* Timer PPIs (SBSA; both boards' /timer nodes agree): injected with the HW bit. */
+#define VGIC_PPI_VIRT_TIMER 27
+#define VGIC_PPI_PHYS_TIMER 30
+
+/* virq.flags */
+#define VIRQ_ENABLED (1U << 0)
+#define VIRQ_PENDING (1U << 1) /* pending, not yet in a list register */
+#define VIRQ_EDGE    (1U << 2)
+#define VIRQ_GROUP1  (1U << 3)
+#define VIRQ_HW	     (1U << 4) /* backed by the same physical INTID */
+#define VIRQ_OWNED   (1U << 5)
+#define VIRQ_IN_LR   (1U << 6)
+
+struct virq {
+	uint8_t priority;
+	uint8_t flags;
+	uint8_t target;	 /* GICv3: vCPU index (IROUTER Aff0); GICv2: ITARGETSR mask */
+	uint8_t sources; /* GICv2 SGIs: mask of the vCPUs that sent it */
+};
+
+struct vgic_vcpu {
+	struct virq private[VGIC_PRIVATE];
+	uint16_t lr_intid[ARCH_VGIC_MAX_LRS]; /* VGIC_LR_NONE when free */
+	bool waker_sleep;		      /* GICR_WAKER.ProcessorSleep */
+	unsigned pcpu;			      /* the physical CPU it runs on */
+};
+
+struct vgic {
+	unsigned version; /* 2 or 3 */
+	unsigned lines;	  /* INTIDs implemented: 32 * (ITLinesNumber + 1), at most 1020 */
+	unsigned vcpu_count;
+	uint64_t gicd_ipa; /* distributor */
+	uint64_t gicr_ipa; /* v3: redistributor region */
+	uint64_t gicr_size;
+	uint32_t ctlr; /* GICD_CTLR enable bits */
+	spinlock_t lock;
+	bool warned;	  /* an access to an interrupt it does not own was logged */
+	const char *name; /* for log messages */
+	struct vgic_vcpu vcpu[VGIC_MAX_VCPUS];
+	struct virq spi[VGIC_MAX_SPIS];
+	uint32_t spi_pending[VGIC_MAX_INTID / 32 + 1]; /* bit per INTID, for a quick scan */
+};
+
+/*
+ * Sets up the model for a partition (all interrupts idle, SPIs not owned).
+ * lines is the physical distributor's; pcpus[i] is the CPU of vCPU i.
+ */
+void vgic_init(struct vgic *vg, const char *name, unsigned version, unsigned lines,
+	       unsigned vcpu_count, const unsigned *pcpus, uint64_t gicd_ipa, uint64_t gicr_ipa,
+	       uint64_t gicr_size);
+
+/* Gives the partition SPI intid, backed by the physical line (hw) or virtual. */
+int vgic_own_spi(struct vgic *vg, unsigned intid, bool hw);
+
+/* Back to the reset state (partition start): ownership stays. */
+void vgic_reset(struct vgic *vg);
+
+/*
+ * A trapped access to the distributor or a redistributor. Returns false if
+ * ipa is in neither (not ours to answer). Reads fill *value.
+ */
+bool vgic_mmio(struct vgic *vg, unsigned vcpu, uint64_t ipa, unsigned size, bool write,
+	       uint64_t *value);
+
+/* GICv3: the guest wrote ICC_SGI1R_EL1 (trapped through HCR_EL2.IMO). */
+void vgic_sgi1r(struct vgic *vg, unsigned vcpu, uint64_t value);
+
+/* Makes a virtual interrupt pending (any CPU): an SGI/PPI of vCPU `vcpu`, or an SPI. */
+void vgic_raise(struct vgic *vg, unsigned vcpu, unsigned intid);
+
+/* The physical interrupt intid arrived for vCPU `vcpu` (on its CPU): inject it. */
+bool vgic_hw_irq(struct vgic *vg, unsigned vcpu, unsigned intid);
+
+/*
+ * On vCPU `vcpu`'s own CPU, before it returns to the guest: retires the list
+ * registers the guest has finished with and fills them with the pending
+ * interrupts, highest priority first; asks for a maintenance interrupt when
+ * more are pending than fit.
+ */
+void vgic_flush(struct vgic *vg, unsigned vcpu);
+
+#endif

@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Virtual GIC distributor and redistributors (trap and emulate), and list
+ * register management. Register maps: GICv3 IHI 0069 12.9 (GICD), 12.10-12.11
+ * (GICR); GICv2 IHI 0048B 4.3 (GICD). The guest sees one security state
+ * (GICv3: GICD_CTLR.DS = 1), no LPIs and no ITS.
+ *
+ * Ownership: the SGIs and PPIs of a partition's own vCPUs, and the SPIs the
+ * configuration gave it. Anything else reads as zero and ignores writes.
+ *
+ * Locking: vg->lock guards the model. List registers are only touched by the
+ * vCPU's own CPU (vgic_flush); other CPUs make an interrupt pending and kick.
+ */
+#include <arch/arch.h>
+#include <bulkhead/log.h>
+#include <bulkhead/vgic.h>
+
+#define GICD_CTLR	0x0000
+#define GICD_TYPER	0x0004
+#define GICD_IIDR	0x0008
+#define GICD_IGROUPR	0x0080
+#define GICD_ISENABLER	0x0100
+#define GICD_ICENABLER	0x0180
+#define GICD_ISPENDR	0x0200
+#define GICD_ICPENDR	0x0280
+#define GICD_ISACTIVER	0x0300
+#define GICD_ICACTIVER	0x0380
+#define GICD_IPRIORITYR 0x0400
+#define GICD_ITARGETSR	0x0800
+#define GICD_ICFGR	0x0c00
+#define GICD_SGIR	0x0f00 /* v2 */
+#define GICD_CPENDSGIR	0x0f10 /* v2 */
+#define GICD_SPENDSGIR	0x0f20 /* v2 */
+#define GICD_IROUTER	0x6000 /* v3: + 8 * INTID, INTID >= 32 */
+#define GICV2_ICPIDR2	0x0fe8
+#define GICV3_PIDR2	0xffe8
+
+#define GICR_CTLR     0x0000
+#define GICR_IIDR     0x0004
+#define GICR_TYPER    0x0008
+#define GICR_WAKER    0x0014
+#define GICR_SGI_BASE 0x10000
+
+#define CTLR_ENABLE_GRP0 (1U << 0)
+#define CTLR_ENABLE_GRP1 (1U << 1)
+#define CTLR_V3_ARE	 (1U << 4)   /* RAO/WI: affinity routing only */
+#define CTLR_V3_DS	 (1U << 6)   /* RAO/WI: one security state */
+#define TYPER_V3_IDBITS	 (9U << 19)  /* 10-bit INTIDs */
+#define TYPER_V3_NO1N	 (1U << 25)  /* no 1-of-N SPI delivery */
+#define IIDR_VALUE	 0x0000043bU /* implementer code as the Arm GICs report it */
+#define PIDR2_V2	 0x2bU	     /* ArchRev [7:4] = 2 */
+#define PIDR2_V3	 0x3bU	     /* ArchRev [7:4] = 3 */
+#define WAKER_SLEEP	 (1U << 1)
+#define WAKER_ASLEEP	 (1U << 2)
+#define PRIORITY_MASK	 0xf8U	     /* 5 priority bits, as the list registers carry */
+#define SGI_CFG		 0xaaaaaaaaU /* SGIs are edge-triggered, read-only */
+
+enum bit_reg {
+	REG_GROUP,
+	REG_SET_ENABLE,
+	REG_CLEAR_ENABLE,
+	REG_SET_PEND,
+	REG_CLEAR_PEND,
+	REG_SET_ACTIVE,
+	REG_CLEAR_ACTIVE
+};
+
+/* ---------------------------------------------------------------- model */
+
+static struct virq *virq_of(struct vgic *vg, unsigned vcpu, unsigned intid)
+{
+	if (intid < VGIC_PRIVATE) {
+		return vcpu < vg->vcpu_count ? &vg->vcpu[vcpu].private[intid] : NULL;
+	}
+	if (intid >= vg->lines) {
+		return NULL;
+	}
+	struct virq *q = &vg->spi[intid - VGIC_PRIVATE];
+	return (q->flags & VIRQ_OWNED) != 0 ? q : NULL;
+}
+
+/* The vCPU an SPI is delivered to: GICv3 route, or the lowest GICv2 target. */
+static unsigned spi_target(const struct vgic *vg, const struct virq *q)
+{
+	if (vg->version == 3) {
+		return q->target;
+	}
+	for (unsigned i = 0; i < vg->vcpu_count; i++) {
+		if ((q->target & (1U << i)) != 0) {
+			return i;
+		}
+	}
+	return VGIC_MAX_VCPUS; /* no target: stays pending */
+}
+
+static void note_foreign(struct vgic *vg, unsigned intid, const char *what)
+{
+	if (!vg->warned) {
+		vg->warned = true;
+		log_warn("partition %s: %s interrupt %u, which it does not own: ignored (reported "
+			 "once)",
+			 vg->name, what, intid);
+	}
+}
+
+/* Marks intid pending (lock held); returns the vCPU that must look at it. */
+static unsigned make_pending(struct vgic *vg, unsigned vcpu, unsigned intid, struct virq *q)
+{
+	q->flags |= VIRQ_PENDING;
+	if (intid < VGIC_PRIVATE) {
+		return vcpu;
+	}
+	vg->spi_pending[intid / 32] |= 1U << (intid % 32);
+	return spi_target(vg, q);
+}
+
+static void kick(struct vgic *vg, unsigned vcpu)
+{
+	if (vcpu < vg->vcpu_count && vg->vcpu[vcpu].pcpu != arch_cpu_index()) {
+		arch_cpu_kick(vg->vcpu[vcpu].pcpu);
+	}
+}
+
+static void reset_virq(struct virq *q, uint8_t keep, uint8_t flags, uint8_t target)
+{
+	q->flags = (uint8_t)((q->flags & keep) | flags);
+	q->priority = 0;
+	q->target = target;
+	q->sources = 0;
+}
+
+void vgic_reset(struct vgic *vg)
+{
+	spin_lock(&vg->lock);
+	vg->ctlr = 0;
+	for (unsigned v = 0; v < vg->vcpu_count; v++) {
+		struct vgic_vcpu *c = &vg->vcpu[v];
+		for (unsigned i = 0; i < VGIC_PRIVATE; i++) {
+			/* SGIs: edge, enabled (GICv2 makes them always on); PPIs level, off. */
+			reset_virq(&c->private[i], 0, i < 16 ? VIRQ_EDGE | VIRQ_ENABLED : 0, 0);
+		}
+		c->private[VGIC_PPI_VIRT_TIMER].flags |= VIRQ_HW;
+		c->private[VGIC_PPI_PHYS_TIMER].flags |= VIRQ_HW;
+		for (unsigned i = 0; i < ARCH_VGIC_MAX_LRS; i++) {
+			c->lr_intid[i] = VGIC_LR_NONE;
+		}
+		c->waker_sleep = true;
+	}
+	for (unsigned i = 0; i < VGIC_MAX_SPIS; i++) {
+		/* Delivered to vCPU 0 until the guest routes them. */
+		reset_virq(&vg->spi[i], VIRQ_OWNED | VIRQ_HW, 0, vg->version == 3 ? 0 : 1);
+	}
+	for (unsigned i = 0; i < sizeof(vg->spi_pending) / sizeof(vg->spi_pending[0]); i++) {
+		vg->spi_pending[i] = 0;
+	}
+	spin_unlock(&vg->lock);
+}
+
+void vgic_init(struct vgic *vg, const char *name, unsigned version, unsigned lines,
+	       unsigned vcpu_count, const unsigned *pcpus, uint64_t gicd_ipa, uint64_t gicr_ipa,
+	       uint64_t gicr_size)
+{
+	vg->name = name;
+	vg->version = version;
+	vg->lines = lines > VGIC_MAX_INTID ? VGIC_MAX_INTID : lines;
+	vg->vcpu_count = vcpu_count > VGIC_MAX_VCPUS ? VGIC_MAX_VCPUS : vcpu_count;
+	vg->gicd_ipa = gicd_ipa;
+	vg->gicr_ipa = gicr_ipa;
+	vg->gicr_size = version == 3 ? gicr_size : 0;
+	vg->warned = false;
+	atomic_store(&vg->lock.locked, false);
+	for (unsigned v = 0; v < vg->vcpu_count; v++) {
+		vg->vcpu[v].pcpu = pcpus[v];
+	}
+	for (unsigned i = 0; i < VGIC_MAX_SPIS; i++) {
+		vg->spi[i].flags = 0;
+	}
+	vgic_reset(vg);
+}
+
+int vgic_own_spi(struct vgic *vg, unsigned intid, bool hw)
+{
+	if (intid < VGIC_PRIVATE || intid >= vg->lines) {
+		return BH_ERANGE;
+	}
+	struct virq *q = &vg->spi[intid - VGIC_PRIVATE];
+	if ((q->flags & VIRQ_OWNED) != 0) {
+		return BH_EEXIST;
+	}
+	q->flags = (uint8_t)(VIRQ_OWNED | (hw ? VIRQ_HW : 0));
+	return BH_OK;
+}
+
+void vgic_raise(struct vgic *vg, unsigned vcpu, unsigned intid)
+{
+	spin_lock(&vg->lock);
+	struct virq *q = virq_of(vg, vcpu, intid);
+	unsigned target = q != NULL ? make_pending(vg, vcpu, intid, q) : VGIC_MAX_VCPUS;
+	spin_unlock(&vg->lock);
+	kick(vg, target);
+}
+
+bool vgic_hw_irq(struct vgic *vg, unsigned vcpu, unsigned intid)
+{
+	spin_lock(&vg->lock);
+	struct virq *q = virq_of(vg, vcpu, intid);
+	bool ours = q != NULL && (q->flags & VIRQ_HW) != 0;
+	unsigned target = ours ? make_pending(vg, vcpu, intid, q) : VGIC_MAX_VCPUS;
+	spin_unlock(&vg->lock);
+	kick(vg, target);
+	return ours;
+}
+
+/* ---------------------------------------------------------------- SGIs */
+
+static void send_sgi(struct vgic *vg, unsigned from, unsigned intid, uint32_t targets)
+{
+	for (unsigned t = 0; t < vg->vcpu_count; t++) {
+		if ((targets & (1U << t)) == 0) {
+			continue;
+		}
+		spin_lock(&vg->lock);
+		struct virq *q = &vg->vcpu[t].private[intid];
+		q->sources |= (uint8_t)(1U << from);
+		make_pending(vg, t, intid, q);
+		spin_unlock(&vg->lock);
+		kick(vg, t);
+	}
+}
+
+static uint32_t all_but(const struct vgic *vg, unsigned self)
+{
+	return ((1U << vg->vcpu_count) - 1) & ~(1U << self);
+}
+
+void vgic_sgi1r(struct vgic *vg, unsigned vcpu, uint64_t value)
+{
+	unsigned intid = (unsigned)(value >> 24) & 0xf;
+	uint64_t affinity = value & 0x00ff00ff00ff0000UL; /* Aff3, Aff2, Aff1 */
+	uint64_t range = (value >> 44) & 0xf;		  /* RS */
+
+	if ((value & (1UL << 40)) != 0) { /* IRM: everyone but the sender */
+		send_sgi(vg, vcpu, intid, all_but(vg, vcpu));
+	} else if (affinity == 0 && range == 0) {
+		/* Our vCPUs are Aff0 0..n-1: nothing else can be named. */
+		send_sgi(vg, vcpu, intid, (uint32_t)(value & 0xffff));
+	}
+}
+
+/* ---------------------------------------------------------------- registers */
+
+/* A 1-bit-per-interrupt register covering INTIDs first..first+31. */
+static uint32_t bit_reg_access(struct vgic *vg, unsigned vcpu, unsigned first, enum bit_reg reg,
+			       bool write, uint32_t value)
+{
+	uint32_t result = 0;
+	unsigned kicks = 0;
+
+	for (unsigned b = 0; b < 32; b++) {
+		unsigned intid = first + b;
+		bool bit = (value & (1U << b)) != 0;
+		struct virq *q = virq_of(vg, vcpu, intid);
+		if (q == NULL) {
+			if (write && bit && (reg == REG_SET_ENABLE || reg == REG_SET_PEND)) {
+				note_foreign(vg, intid,
+					     reg == REG_SET_ENABLE ? "enable of" : "pend of");
+			}
+			continue;
+		}
+		if (!write) {
+			uint8_t f = q->flags;
+			bool set = reg == REG_GROUP ? (f & VIRQ_GROUP1) != 0
+				   : reg == REG_SET_ENABLE || reg == REG_CLEAR_ENABLE
+					   ? (f & VIRQ_ENABLED) != 0
+				   : reg == REG_SET_PEND || reg == REG_CLEAR_PEND
+					   ? (f & VIRQ_PENDING) != 0
+					   : (f & VIRQ_IN_LR) != 0;
+			result |= set ? 1U << b : 0;
+			continue;
+		}
+		switch (reg) {
+		case REG_GROUP:
+			q->flags =
+				(uint8_t)(bit ? q->flags | VIRQ_GROUP1 : q->flags & ~VIRQ_GROUP1);
+			break;
+		case REG_SET_ENABLE:
+			if (bit) {
+				q->flags |= VIRQ_ENABLED;
+				kicks |= (q->flags & VIRQ_PENDING) != 0;
+			}
+			break;
+		case REG_CLEAR_ENABLE:
+			q->flags = (uint8_t)(bit ? q->flags & ~VIRQ_ENABLED : q->flags);
+			break;
+		case REG_SET_PEND:
+			/* A HW interrupt is pended by its device, not by software. */
+			if (bit && (q->flags & VIRQ_HW) == 0) {
+				if (intid < 16) {
+					q->sources |= (uint8_t)(1U << vcpu);
+				}
+				make_pending(vg, vcpu, intid, q);
+				kicks = 1;
+			}
+			break;
+		case REG_CLEAR_PEND:
+			if (bit && (q->flags & VIRQ_HW) == 0) {
+				q->flags = (uint8_t)(q->flags & ~VIRQ_PENDING);
+				q->sources = 0;
+			}
+			break;
+		default:
+			break; /* active state lives in the list registers: writes ignored */
+		}
+	}
+	if (kicks != 0) {
+		/* A newly deliverable interrupt: every vCPU re-checks on its next exit. */
+		for (unsigned v = 0; v < vg->vcpu_count; v++) {
+			kick(vg, v);
+		}
+	}
+	return result;
+}
+
+static enum bit_reg bit_reg_of(uint64_t offset)
+{
+	return (enum bit_reg)((offset - GICD_IGROUPR) / 0x80);
+}
+
+/* GICD_IPRIORITYR / GICR_IPRIORITYR: one byte per interrupt. */
+static uint64_t priority_access(struct vgic *vg, unsigned vcpu, unsigned intid, unsigned size,
+				bool write, uint64_t value)
+{
+	uint64_t result = 0;
+	for (unsigned i = 0; i < size; i++) {
+		struct virq *q = virq_of(vg, vcpu, intid + i);
+		if (q == NULL) {
+			continue;
+		}
+		if (write) {
+			q->priority = (uint8_t)((value >> (8 * i)) & PRIORITY_MASK);
+		} else {
+			result |= (uint64_t)q->priority << (8 * i);
+		}
+	}
+	return result;
+}
+
+/* GICv2 GICD_ITARGETSR: one byte per interrupt, a mask of vCPUs. */
+static uint64_t targets_access(struct vgic *vg, unsigned vcpu, unsigned intid, unsigned size,
+			       bool write, uint64_t value)
+{
+	uint64_t result = 0;
+	for (unsigned i = 0; i < size; i++) {
+		struct virq *q = virq_of(vg, vcpu, intid + i);
+		if (q == NULL) {
+			continue;
+		}
+		if (intid + i < VGIC_PRIVATE) {
+			result |= (uint64_t)(1U << vcpu) << (8 * i); /* read-only: this vCPU */
+		} else if (write) {
+			q->target = (uint8_t)((value >> (8 * i)) & ((1U << vg->vcpu_count) - 1));
+			if ((q->flags & VIRQ_HW) != 0 && spi_target(vg, q) < vg->vcpu_count) {
+				arch_gic_spi_setup(intid + i, vg->vcpu[spi_target(vg, q)].pcpu,
+						   true);
+			}
+		} else {
+			result |= (uint64_t)q->target << (8 * i);
+		}
+	}
+	return result;
+}
+
+/* GICD_ICFGR / GICR_ICFGR: two bits per interrupt, bit 1 of each pair = edge. */
+static uint32_t config_access(struct vgic *vg, unsigned vcpu, unsigned first, bool write,
+			      uint32_t value)
+{
+	uint32_t result = 0;
+	if (first == 0) {
+		return SGI_CFG;
+	}
+	for (unsigned i = 0; i < 16; i++) {
+		struct virq *q = virq_of(vg, vcpu, first + i);
+		if (q == NULL) {
+			continue;
+		}
+		if (write) {
+			bool edge = (value & (2U << (2 * i))) != 0;
+			q->flags = (uint8_t)(edge ? q->flags | VIRQ_EDGE : q->flags & ~VIRQ_EDGE);
+		} else if ((q->flags & VIRQ_EDGE) != 0) {
+			result |= 2U << (2 * i);
+		}
+	}
+	return result;
+}
+
+/*
+ * The block every GIC frame shares (0x080-0xcff): groups, enables, pending,
+ * active, priorities, (v2) targets, configuration. INTIDs below
+ * `private_limit` belong to vCPU `vcpu`; the caller has checked the size.
+ */
+static bool common_access(struct vgic *vg, unsigned vcpu, uint64_t off, unsigned size, bool write,
+			  uint64_t *value, unsigned first_intid, unsigned last_intid)
+{
+	unsigned intid;
+	if (off >= GICD_IGROUPR && off < GICD_IPRIORITYR) {
+		intid = (unsigned)((off % 0x80) * 8);
+		if (size != 4 || intid < first_intid || intid > last_intid) {
+			return false;
+		}
+		*value = bit_reg_access(vg, vcpu, intid, bit_reg_of(off), write, (uint32_t)*value);
+		return true;
+	}
+	if (off >= GICD_IPRIORITYR && off < GICD_ITARGETSR) {
+		intid = (unsigned)(off - GICD_IPRIORITYR);
+		if (size == 8 || intid < first_intid || intid > last_intid) {
+			return false;
+		}
+		*value = priority_access(vg, vcpu, intid, size, write, *value);
+		return true;
+	}
+	if (off >= GICD_ITARGETSR && off < GICD_ICFGR) {
+		intid = (unsigned)(off - GICD_ITARGETSR);
+		if (vg->version != 2 || size == 8 || intid > last_intid) {
+			return false;
+		}
+		*value = targets_access(vg, vcpu, intid, size, write, *value);
+		return true;
+	}
+	if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
+		intid = (unsigned)((off - GICD_ICFGR) * 4);
+		if (size != 4 || intid < first_intid || intid > last_intid) {
+			return false;
+		}
+		*value = config_access(vg, vcpu, intid, write, (uint32_t)*value);
+		return true;
+	}
+	return false;
+}
+
+static void v2_sgir(struct vgic *vg, unsigned vcpu, uint32_t value)
+{
+	unsigned intid = value & 0xf;
+	switch ((value >> 24) & 3) {
+	case 0:
+		send_sgi(vg, vcpu, intid, (value >> 16) & 0xff);
+		break;
+	case 1:
+		send_sgi(vg, vcpu, intid, all_but(vg, vcpu));
+		break;
+	case 2:
+		send_sgi(vg, vcpu, intid, 1U << vcpu);
+		break;
+	default:
+		break;
+	}
+}
+
+/* GICv2 GICD_SPENDSGIR / GICD_CPENDSGIR: a byte of source vCPUs per SGI. */
+static uint64_t v2_sgi_pend_access(struct vgic *vg, unsigned vcpu, uint64_t off, unsigned size,
+				   bool write, uint64_t value)
+{
+	unsigned sgi = (unsigned)(off & 0xf);
+	bool set = off >= GICD_SPENDSGIR;
+	uint64_t result = 0;
+	for (unsigned i = 0; i < size && sgi + i < 16; i++) {
+		struct virq *q = &vg->vcpu[vcpu].private[sgi + i];
+		uint8_t bits = (uint8_t)((value >> (8 * i)) & ((1U << vg->vcpu_count) - 1));
+		if (!write) {
+			result |= (uint64_t)q->sources << (8 * i);
+		} else if (set && bits != 0) {
+			q->sources |= bits;
+			make_pending(vg, vcpu, sgi + i, q);
+		} else if (!set) {
+			q->sources = (uint8_t)(q->sources & ~bits);
+			if (q->sources == 0) {
+				q->flags = (uint8_t)(q->flags & ~VIRQ_PENDING);
+			}
+		}
+	}
+	return result;
+}
+
+static uint64_t gicd_typer(const struct vgic *vg)
+{
+	uint32_t lines = vg->lines / 32 - 1;
+	if (vg->version == 3) {
+		return lines | TYPER_V3_IDBITS | TYPER_V3_NO1N;
+	}
+	return lines | (vg->vcpu_count - 1) << 5;
+}
+
+static uint64_t irouter_access(struct vgic *vg, unsigned intid, uint64_t off, unsigned size,
+			       bool write, uint64_t value)
+{
+	struct virq *q = virq_of(vg, 0, intid);
+	bool high = size == 4 && (off & 4) != 0; /* Aff3 half */
+	if (q == NULL || (!write && high)) {
+		return 0;
+	}
+	if (!write) {
+		return q->target; /* Aff0 = the vCPU index, IRM = 0 */
+	}
+	/* Only a bare Aff0 names one of our vCPUs; anything else (or IRM) means vCPU 0. */
+	uint64_t aff0 = value & 0xff;
+	q->target = (uint8_t)(!high && (value & ~0xffUL) == 0 && aff0 < vg->vcpu_count ? aff0 : 0);
+	if ((q->flags & VIRQ_HW) != 0) {
+		arch_gic_spi_setup(intid, vg->vcpu[q->target].pcpu, true);
+	}
+	return 0;
+}
+
+static uint64_t gicd_access(struct vgic *vg, unsigned vcpu, uint64_t off, unsigned size, bool write,
+			    uint64_t value)
+{
+	bool v3 = vg->version == 3;
+	unsigned first = v3 ? VGIC_PRIVATE : 0;
+
+	if (common_access(vg, vcpu, off, size, write, &value, first, vg->lines - 1)) {
+		return value;
+	}
+	if (v3 && off >= GICD_IROUTER + 8 * VGIC_PRIVATE && off < GICD_IROUTER + 8 * vg->lines &&
+	    (size == 8 || size == 4)) {
+		return irouter_access(vg, (unsigned)((off - GICD_IROUTER) / 8), off, size, write,
+				      value);
+	}
+	if (size != 4) {
+		return 0;
+	}
+	switch (off) {
+	case GICD_CTLR:
+		if (write) {
+			vg->ctlr = (uint32_t)value & (CTLR_ENABLE_GRP0 | CTLR_ENABLE_GRP1);
+			for (unsigned v = 0; v < vg->vcpu_count; v++) {
+				kick(vg, v);
+			}
+		}
+		return vg->ctlr | (v3 ? CTLR_V3_ARE | CTLR_V3_DS : 0);
+	case GICD_TYPER:
+		return gicd_typer(vg);
+	case GICD_IIDR:
+		return IIDR_VALUE;
+	case GICD_SGIR:
+		if (!v3 && write) {
+			v2_sgir(vg, vcpu, (uint32_t)value);
+		}
+		return 0;
+	case GICV2_ICPIDR2:
+		return v3 ? 0 : PIDR2_V2;
+	case GICV3_PIDR2:
+		return v3 ? PIDR2_V3 : 0;
+	default:
+		break;
+	}
+	if (!v3 && off >= GICD_CPENDSGIR && off < GICD_SPENDSGIR + 0x10) {
+		return v2_sgi_pend_access(vg, vcpu, off, size, write, value);
+	}
+	return 0; /* reserved or not implemented: RAZ/WI */
+}
+
+static uint64_t gicr_access(struct vgic *vg, unsigned frame, uint64_t off, unsigned size,
+			    bool write, uint64_t value)
+{
+	struct vgic_vcpu *c = &vg->vcpu[frame];
+
+	if (off >= GICR_SGI_BASE) {
+		off -= GICR_SGI_BASE;
+		if (common_access(vg, frame, off, size, write, &value, 0, VGIC_PRIVATE - 1)) {
+			return value;
+		}
+		return 0;
+	}
+	if (off == GICR_TYPER || off == GICR_TYPER + 4) {
+		uint64_t typer = (uint64_t)frame << 32 | (uint64_t)frame << 8 |
+				 (frame + 1 == vg->vcpu_count ? 1U << 4 : 0); /* Last */
+		return size == 8 ? typer : (off == GICR_TYPER ? typer & 0xffffffff : typer >> 32);
+	}
+	if (size != 4) {
+		return 0;
+	}
+	switch (off) {
+	case GICR_IIDR:
+		return IIDR_VALUE;
+	case GICR_WAKER:
+		if (write) {
+			c->waker_sleep = (value & WAKER_SLEEP) != 0;
+		}
+		return c->waker_sleep ? WAKER_SLEEP | WAKER_ASLEEP : 0;
+	case GICV3_PIDR2:
+		return PIDR2_V3;
+	case GICR_CTLR:
+	default:
+		return 0;
+	}
+}
+
+bool vgic_mmio(struct vgic *vg, unsigned vcpu, uint64_t ipa, unsigned size, bool write,
+	       uint64_t *value)
+{
+	bool gicd = ipa >= vg->gicd_ipa && ipa - vg->gicd_ipa < VGIC_GICD_SIZE;
+	bool gicr = vg->gicr_size != 0 && ipa >= vg->gicr_ipa && ipa - vg->gicr_ipa < vg->gicr_size;
+	uint64_t in = write ? *value : 0;
+	uint64_t out = 0;
+
+	if (!gicd && !gicr) {
+		return false;
+	}
+	if ((size != 1 && size != 2 && size != 4 && size != 8) || (ipa & (size - 1)) != 0) {
+		*value = 0; /* unaligned or odd-sized: RAZ/WI */
+		return true;
+	}
+	spin_lock(&vg->lock);
+	if (gicd) {
+		out = gicd_access(vg, vcpu, ipa - vg->gicd_ipa, size, write, in);
+	} else {
+		uint64_t rel = ipa - vg->gicr_ipa;
+		unsigned frame = (unsigned)(rel / VGIC_GICR_STRIDE);
+		if (frame < vg->vcpu_count) {
+			out = gicr_access(vg, frame, rel % VGIC_GICR_STRIDE, size, write, in);
+		}
+	}
+	spin_unlock(&vg->lock);
+	if (!write) {
+		*value = out;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------- list registers */
+
+static bool deliverable(const struct vgic *vg, const struct virq *q)
+{
+	uint32_t group_on = (q->flags & VIRQ_GROUP1) != 0 ? CTLR_ENABLE_GRP1 : CTLR_ENABLE_GRP0;
+	return (q->flags & (VIRQ_PENDING | VIRQ_ENABLED | VIRQ_IN_LR)) ==
+		       (VIRQ_PENDING | VIRQ_ENABLED) &&
+	       (vg->ctlr & group_on) != 0;
+}
+
+/* The highest-priority deliverable interrupt for vCPU v, or NULL. */
+static struct virq *best_pending(struct vgic *vg, unsigned v, unsigned *intid)
+{
+	struct virq *best = NULL;
+	for (unsigned i = 0; i < VGIC_PRIVATE; i++) {
+		struct virq *q = &vg->vcpu[v].private[i];
+		if (deliverable(vg, q) && (best == NULL || q->priority < best->priority)) {
+			best = q;
+			*intid = i;
+		}
+	}
+	for (unsigned w = 1; w < sizeof(vg->spi_pending) / sizeof(vg->spi_pending[0]); w++) {
+		for (uint32_t bits = vg->spi_pending[w]; bits != 0; bits &= bits - 1) {
+			unsigned id = w * 32 + (unsigned)__builtin_ctz(bits);
+			struct virq *q = &vg->spi[id - VGIC_PRIVATE];
+			if (spi_target(vg, q) == v && deliverable(vg, q) &&
+			    (best == NULL || q->priority < best->priority)) {
+				best = q;
+				*intid = id;
+			}
+		}
+	}
+	return best;
+}
+
+static struct virq *lr_virq(struct vgic *vg, unsigned v, unsigned intid)
+{
+	return intid < VGIC_PRIVATE ? &vg->vcpu[v].private[intid] : &vg->spi[intid - VGIC_PRIVATE];
+}
+
+void vgic_flush(struct vgic *vg, unsigned v)
+{
+	struct vgic_vcpu *c = &vg->vcpu[v];
+	unsigned lrs = MIN(arch_vgic_lr_count(), ARCH_VGIC_MAX_LRS);
+	bool overflow = false;
+
+	if (v >= vg->vcpu_count) {
+		return;
+	}
+	spin_lock(&vg->lock);
+	/* cppcheck 2.10 takes lr_count for its static initial value 0 here and below */
+	// cppcheck-suppress knownConditionTrueFalse
+	for (unsigned i = 0; i < lrs; i++) {
+		unsigned intid = c->lr_intid[i];
+		if (intid == VGIC_LR_NONE) {
+			continue;
+		}
+		struct virq *q = lr_virq(vg, v, intid);
+		enum vgic_lr_state state = arch_vgic_lr_state(i);
+		if (state == LR_INVALID) {
+			q->flags =
+				(uint8_t)(q->flags & ~VIRQ_IN_LR); /* the guest is done with it */
+			c->lr_intid[i] = VGIC_LR_NONE;
+		} else if (state == LR_ACTIVE &&
+			   (q->flags & (VIRQ_PENDING | VIRQ_HW)) == VIRQ_PENDING && intid >= 16) {
+			/* Pending again while the guest handles it: pending and active. */
+			struct vgic_lr lr = {intid,	  0,
+					     q->priority, (q->flags & VIRQ_GROUP1) != 0,
+					     false,	  LR_PENDING_ACTIVE};
+			arch_vgic_lr_write(i, &lr);
+			q->flags = (uint8_t)(q->flags & ~VIRQ_PENDING);
+		}
+	}
+	// cppcheck-suppress knownConditionTrueFalse
+	for (unsigned i = 0; i < lrs; i++) {
+		if (c->lr_intid[i] != VGIC_LR_NONE) {
+			continue;
+		}
+		unsigned intid = 0;
+		struct virq *q = best_pending(vg, v, &intid);
+		if (q == NULL) {
+			break;
+		}
+		struct vgic_lr lr = {intid,
+				     0,
+				     q->priority,
+				     (q->flags & VIRQ_GROUP1) != 0,
+				     (q->flags & VIRQ_HW) != 0,
+				     LR_PENDING};
+		if (intid < 16) {
+			/* One source per list register (GICv2 tells the guest who sent it). */
+			lr.source = q->sources != 0 ? (unsigned)__builtin_ctz(q->sources) : v;
+			q->sources = (uint8_t)(q->sources & ~(1U << lr.source));
+		}
+		arch_vgic_lr_write(i, &lr);
+		c->lr_intid[i] = (uint16_t)intid;
+		q->flags |= VIRQ_IN_LR;
+		if (intid >= 16 || q->sources == 0) {
+			q->flags = (uint8_t)(q->flags & ~VIRQ_PENDING);
+		}
+		if (intid >= VGIC_PRIVATE) {
+			vg->spi_pending[intid / 32] &= ~(1U << (intid % 32));
+		}
+	}
+	unsigned dummy = 0;
+	overflow = best_pending(vg, v, &dummy) != NULL;
+	spin_unlock(&vg->lock);
+	arch_vgic_underflow_irq(overflow);
+}
