@@ -11,7 +11,6 @@
 #include <arch/vgic.h>
 #include <bulkhead/log.h>
 
-
 #define GICD_CTLR	 0x0000
 #define GICD_TYPER	 0x0004
 #define GICD_SGIR	 0x0f00 /* v2 */

@@ -25,7 +25,6 @@
 #include <arch/vgic.h>
 #include <bulkhead/log.h>
 
-
 #define HCR_VM	   (1UL << 0)
 #define HCR_SWIO   (1UL << 1)
 #define HCR_FMO	   (1UL << 3)
