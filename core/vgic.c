@@ -213,17 +213,16 @@ bool vgic_hw_irq(struct vgic *vg, unsigned vcpu, unsigned intid)
 
 /* ---------------------------------------------------------------- SGIs */
 
+/* Lock held (the kick only sends a physical SGI). */
 static void send_sgi(struct vgic *vg, unsigned from, unsigned intid, uint32_t targets)
 {
 	for (unsigned t = 0; t < vg->vcpu_count; t++) {
 		if ((targets & (1U << t)) == 0) {
 			continue;
 		}
-		spin_lock(&vg->lock);
 		struct virq *q = &vg->vcpu[t].private[intid];
 		q->sources |= (uint8_t)(1U << from);
 		make_pending(vg, t, intid, q);
-		spin_unlock(&vg->lock);
 		kick(vg, t);
 	}
 }
@@ -239,12 +238,14 @@ void vgic_sgi1r(struct vgic *vg, unsigned vcpu, uint64_t value)
 	uint64_t affinity = value & 0x00ff00ff00ff0000UL; /* Aff3, Aff2, Aff1 */
 	uint64_t range = (value >> 44) & 0xf;		  /* RS */
 
+	spin_lock(&vg->lock);
 	if ((value & (1UL << 40)) != 0) { /* IRM: everyone but the sender */
 		send_sgi(vg, vcpu, intid, all_but(vg, vcpu));
 	} else if (affinity == 0 && range == 0) {
 		/* Our vCPUs are Aff0 0..n-1: nothing else can be named. */
 		send_sgi(vg, vcpu, intid, (uint32_t)(value & 0xffff));
 	}
+	spin_unlock(&vg->lock);
 }
 
 /* ---------------------------------------------------------------- registers */
@@ -665,6 +666,49 @@ static struct virq *lr_virq(struct vgic *vg, unsigned v, unsigned intid)
 	return intid < VGIC_PRIVATE ? &vg->vcpu[v].private[intid] : &vg->spi[intid - VGIC_PRIVATE];
 }
 
+static void lr_write(struct vgic_vcpu *c, unsigned i, unsigned intid, const struct virq *q,
+		     enum vgic_lr_state state, bool eoi_irq)
+{
+	struct vgic_lr lr = {
+		.intid = intid,
+		.source = c->lr_source[i],
+		.priority = q->priority,
+		.group1 = (q->flags & VIRQ_GROUP1) != 0,
+		.hw = (q->flags & VIRQ_HW) != 0,
+		.eoi_irq = eoi_irq,
+		.state = state,
+	};
+	arch_vgic_lr_write(i, &lr);
+}
+
+/*
+ * An interrupt pending again while its list register still holds it: add
+ * the pending state to that register (pending and active), or when that
+ * cannot say it (a GICv2 SGI from another source) ask for a maintenance
+ * interrupt when the guest is done, to queue it then.
+ */
+static void repend_in_lr(struct vgic *vg, struct vgic_vcpu *c, unsigned i, unsigned intid,
+			 struct virq *q, enum vgic_lr_state state)
+{
+	bool v2_sgi = vg->version == 2 && intid < 16;
+	uint8_t same = (uint8_t)(1U << c->lr_source[i]);
+
+	if (v2_sgi && (q->sources & same) == 0) {
+		lr_write(c, i, intid, q, state, true);
+		return;
+	}
+	if (state == LR_ACTIVE) {
+		lr_write(c, i, intid, q, LR_PENDING_ACTIVE, false);
+	}
+	/* Already pending: a second edge before the first was taken merges with it. */
+	q->sources = v2_sgi ? (uint8_t)(q->sources & ~same) : 0;
+	if (!v2_sgi || q->sources == 0) {
+		q->flags = (uint8_t)(q->flags & ~VIRQ_PENDING);
+	} else {
+		lr_write(c, i, intid, q, state == LR_ACTIVE ? LR_PENDING_ACTIVE : state, true);
+	}
+}
+
 void vgic_flush(struct vgic *vg, unsigned v)
 {
 	struct vgic_vcpu *c = &vg->vcpu[v];
@@ -685,17 +729,14 @@ void vgic_flush(struct vgic *vg, unsigned v)
 		struct virq *q = lr_virq(vg, v, intid);
 		enum vgic_lr_state state = arch_vgic_lr_state(i);
 		if (state == LR_INVALID) {
-			q->flags =
-				(uint8_t)(q->flags & ~VIRQ_IN_LR); /* the guest is done with it */
+			/* The guest is done with it; clearing the register also clears its EOI
+			 * request. */
+			static const struct vgic_lr empty = {0};
+			arch_vgic_lr_write(i, &empty);
+			q->flags = (uint8_t)(q->flags & ~VIRQ_IN_LR);
 			c->lr_intid[i] = VGIC_LR_NONE;
-		} else if (state == LR_ACTIVE &&
-			   (q->flags & (VIRQ_PENDING | VIRQ_HW)) == VIRQ_PENDING && intid >= 16) {
-			/* Pending again while the guest handles it: pending and active. */
-			struct vgic_lr lr = {intid,	  0,
-					     q->priority, (q->flags & VIRQ_GROUP1) != 0,
-					     false,	  LR_PENDING_ACTIVE};
-			arch_vgic_lr_write(i, &lr);
-			q->flags = (uint8_t)(q->flags & ~VIRQ_PENDING);
+		} else if ((q->flags & (VIRQ_PENDING | VIRQ_HW)) == VIRQ_PENDING) {
+			repend_in_lr(vg, c, i, intid, q, state);
 		}
 	}
 	// cppcheck-suppress knownConditionTrueFalse
@@ -708,22 +749,21 @@ void vgic_flush(struct vgic *vg, unsigned v)
 		if (q == NULL) {
 			break;
 		}
-		struct vgic_lr lr = {intid,
-				     0,
-				     q->priority,
-				     (q->flags & VIRQ_GROUP1) != 0,
-				     (q->flags & VIRQ_HW) != 0,
-				     LR_PENDING};
-		if (intid < 16) {
+		c->lr_source[i] = 0;
+		if (intid < 16 && vg->version == 2) {
 			/* One source per list register (GICv2 tells the guest who sent it). */
-			lr.source = q->sources != 0 ? (unsigned)__builtin_ctz(q->sources) : v;
-			q->sources = (uint8_t)(q->sources & ~(1U << lr.source));
+			c->lr_source[i] =
+				(uint8_t)(q->sources != 0 ? __builtin_ctz(q->sources) : (int)v);
+			q->sources = (uint8_t)(q->sources & ~(1U << c->lr_source[i]));
 		}
-		arch_vgic_lr_write(i, &lr);
+		/* GICv2: other senders of this SGI wait for this one to be done. */
+		bool more = intid < 16 && vg->version == 2 && q->sources != 0;
+		lr_write(c, i, intid, q, LR_PENDING, more);
 		c->lr_intid[i] = (uint16_t)intid;
 		q->flags |= VIRQ_IN_LR;
-		if (intid >= 16 || q->sources == 0) {
+		if (!more) {
 			q->flags = (uint8_t)(q->flags & ~VIRQ_PENDING);
+			q->sources = 0;
 		}
 		if (intid >= VGIC_PRIVATE) {
 			vg->spi_pending[intid / 32] &= ~(1U << (intid % 32));

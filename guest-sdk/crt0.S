@@ -154,10 +154,19 @@ halt:
 	.ltorg
 
 /*
- * Every EL1 exception is unexpected in SDK v0 (interrupts stay masked): save
- * the registers and let bh_exception_report() (lib/exception.c) say what
+ * IRQs taken at EL1 (bh_irq_local_enable()) go to bh_irq_dispatch()
+ * (lib/irq.c) with the caller-saved general and FP/SIMD registers saved, and
+ * return to where they struck. Every other exception is unexpected: save the
+ * registers and let bh_exception_report() (lib/exception.c) say what
  * happened, then stop.
  */
+#define IRQ_FRAME (13 * 16 + 24 * 16)	/* x0-x18, x29, x30, ELR, SPSR, FPSR, FPCR; q0-q7, q16-q31 */
+
+.macro irq_vector
+	.balign	0x80
+	b	irq_entry
+.endm
+
 .macro vector kind
 	.balign	0x80
 	sub	sp, sp, #FRAME_SIZE
@@ -174,7 +183,7 @@ bh_vectors:
 	vector	2	/* FIQ */
 	vector	3	/* SError */
 	vector	4	/* current EL, SP_ELx: synchronous */
-	vector	5
+	irq_vector	/* 5: IRQ */
 	vector	6
 	vector	7
 	vector	8	/* lower EL, AArch64 */
@@ -185,6 +194,72 @@ bh_vectors:
 	vector	13
 	vector	14
 	vector	15
+
+irq_entry:
+	sub	sp, sp, #IRQ_FRAME
+	stp	x0, x1, [sp, #16 * 0]
+	stp	x2, x3, [sp, #16 * 1]
+	stp	x4, x5, [sp, #16 * 2]
+	stp	x6, x7, [sp, #16 * 3]
+	stp	x8, x9, [sp, #16 * 4]
+	stp	x10, x11, [sp, #16 * 5]
+	stp	x12, x13, [sp, #16 * 6]
+	stp	x14, x15, [sp, #16 * 7]
+	stp	x16, x17, [sp, #16 * 8]
+	stp	x18, x29, [sp, #16 * 9]
+	mrs	x0, elr_el1
+	mrs	x1, spsr_el1
+	stp	x30, x0, [sp, #16 * 10]
+	mrs	x2, fpsr
+	mrs	x3, fpcr
+	stp	x1, x2, [sp, #16 * 11]
+	str	x3, [sp, #16 * 12]
+	add	x0, sp, #16 * 12 + 16
+	stp	q0, q1, [x0, #32 * 0]
+	stp	q2, q3, [x0, #32 * 1]
+	stp	q4, q5, [x0, #32 * 2]
+	stp	q6, q7, [x0, #32 * 3]
+	stp	q16, q17, [x0, #32 * 4]
+	stp	q18, q19, [x0, #32 * 5]
+	stp	q20, q21, [x0, #32 * 6]
+	stp	q22, q23, [x0, #32 * 7]
+	stp	q24, q25, [x0, #32 * 8]
+	stp	q26, q27, [x0, #32 * 9]
+	stp	q28, q29, [x0, #32 * 10]
+	stp	q30, q31, [x0, #32 * 11]
+	bl	bh_irq_dispatch
+	add	x0, sp, #16 * 12 + 16
+	ldp	q0, q1, [x0, #32 * 0]
+	ldp	q2, q3, [x0, #32 * 1]
+	ldp	q4, q5, [x0, #32 * 2]
+	ldp	q6, q7, [x0, #32 * 3]
+	ldp	q16, q17, [x0, #32 * 4]
+	ldp	q18, q19, [x0, #32 * 5]
+	ldp	q20, q21, [x0, #32 * 6]
+	ldp	q22, q23, [x0, #32 * 7]
+	ldp	q24, q25, [x0, #32 * 8]
+	ldp	q26, q27, [x0, #32 * 9]
+	ldp	q28, q29, [x0, #32 * 10]
+	ldp	q30, q31, [x0, #32 * 11]
+	ldr	x3, [sp, #16 * 12]
+	ldp	x1, x2, [sp, #16 * 11]
+	msr	fpcr, x3
+	msr	fpsr, x2
+	msr	spsr_el1, x1
+	ldp	x30, x0, [sp, #16 * 10]
+	msr	elr_el1, x0
+	ldp	x18, x29, [sp, #16 * 9]
+	ldp	x16, x17, [sp, #16 * 8]
+	ldp	x14, x15, [sp, #16 * 7]
+	ldp	x12, x13, [sp, #16 * 6]
+	ldp	x10, x11, [sp, #16 * 5]
+	ldp	x8, x9, [sp, #16 * 4]
+	ldp	x6, x7, [sp, #16 * 3]
+	ldp	x4, x5, [sp, #16 * 2]
+	ldp	x2, x3, [sp, #16 * 1]
+	ldp	x0, x1, [sp, #16 * 0]
+	add	sp, sp, #IRQ_FRAME
+	eret
 
 exception_common:
 	stp	x2, x3, [sp, #16 * 1]

@@ -17,6 +17,9 @@
 #   BH_NATIVE=1        shorthand for running on QEMU without the hypervisor: pl011,
 #                      hvc, BH_GUEST_BASE=0x40080000 (where QEMU's -kernel puts it)
 #   BH_PL011_BASE      UART address for BH_CONSOLE=pl011 (default 0x09000000)
+#   BH_GIC_DIST_BASE, BH_GIC_REDIST_BASE, BH_GIC_CPU_BASE
+#                      GICD, GICv3 GICR, GICv2 GICC (default: QEMU virt's 0x08000000,
+#                      0x080a0000, 0x08010000, where Bulkhead's virtual GIC is too)
 #   BH_GUEST_BASE      link and load address (default 0x40000000, a partition's RAM)
 #   BH_GUEST_MEM_SIZE  memory the program owns from BH_GUEST_BASE (default 16 MiB)
 #   BH_STACK_SIZE      stack of each of the 8 CPUs (default 64 KiB)
@@ -48,6 +51,9 @@ endif
 BH_CONSOLE ?= hvc
 BH_PSCI_CONDUIT ?= smc
 BH_PL011_BASE ?= 0x09000000
+BH_GIC_DIST_BASE ?= 0x08000000
+BH_GIC_REDIST_BASE ?= 0x080a0000
+BH_GIC_CPU_BASE ?= 0x08010000
 BH_GUEST_BASE ?= 0x40000000
 BH_GUEST_MEM_SIZE ?= 0x1000000
 BH_STACK_SIZE ?= 0x10000
@@ -98,7 +104,8 @@ BH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -march=armv8-a -mno-outline-a
 	-fno-asynchronous-unwind-tables -MMD -MP
 BH_SDK_CFLAGS := -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wconversion \
 	-Wno-sign-conversion -DBH_PSCI_CONDUIT_HVC=$(if $(filter hvc,$(BH_PSCI_CONDUIT)),1,0) \
-	-DBH_PL011_BASE=$(BH_PL011_BASE)
+	-DBH_PL011_BASE=$(BH_PL011_BASE) -DBH_GIC_DIST_BASE=$(BH_GIC_DIST_BASE) \
+	-DBH_GIC_REDIST_BASE=$(BH_GIC_REDIST_BASE) -DBH_GIC_CPU_BASE=$(BH_GIC_CPU_BASE)
 BH_ASFLAGS := -march=armv8-a -MMD -MP
 BH_PROGRAM_DEFINES := $(foreach option,$(PROGRAM_OPTIONS),$(if $($(option)),-D$(option)=$($(option))))
 # The --defsym options come before -T: the script keeps its defaults only for
@@ -113,7 +120,7 @@ BH_LDLIBS := -Wl,--start-group $(BH_NEWLIB_TARGET)/lib/libc.a $(BH_NEWLIB_TARGET
 
 # ---------------------------------------------------------------- the SDK library
 BH_SDK_SRCS := $(BULKHEAD_SDK)/crt0.S $(addprefix $(BULKHEAD_SDK)/lib/,start.c hypercall.c \
-	psci.c cpu.c console.c console_$(BH_CONSOLE).c time.c syscalls.c exception.c)
+	psci.c cpu.c console.c console_$(BH_CONSOLE).c time.c syscalls.c exception.c irq.c)
 # A program keeps its copy of the library (built with its settings) in sdk/.
 BH_SDK_OUT := $(BH_BUILD_DIR)$(if $(PROGRAM),/sdk)
 BH_SDK_OBJS := $(patsubst $(BULKHEAD_SDK)/%,$(BH_SDK_OUT)/%.o,$(BH_SDK_SRCS))

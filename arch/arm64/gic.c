@@ -33,7 +33,7 @@
 #define GICR_WAKER_SLEEP  (1U << 1)
 #define GICR_WAKER_ASLEEP (1U << 2)
 #define GICR_SGI_BASE	  0x10000
-#define GICR_IGROUPR0	  0x0080
+#define GICR_IGROUPR0	  0x0080 /* same offset as GICD_IGROUPR<n> */
 
 #define GICC_CTLR	  0x0000
 #define GICC_PMR	  0x0004
@@ -186,9 +186,21 @@ static int init_cpu_v2(unsigned cpu)
 	v2_target_of_cpu[cpu] = (uint8_t)(mmio_read32(dist + GICD_ITARGETSR) & 0xff);
 	mmio_write8(dist + GICD_IPRIORITYR + GIC_SGI_KICK, 0x80);
 	set_priorities(dist + GICD_IPRIORITYR, HYP_PPIS, HYP_PRIORITY);
+	/*
+	 * Group 1, as on GICv3: a guest's deactivation through a HW list
+	 * register only reaches group 1 interrupts (QEMU 7.2 ignores it for
+	 * group 0). Without the Security Extensions both groups signal IRQ; with
+	 * them (RPi4) this register is the firmware's and the write is ignored.
+	 */
+	mmio_write32(dist + GICR_IGROUPR0, mmio_read32(dist + GICR_IGROUPR0) | HYP_PPIS);
 	mmio_write32(dist + GICD_ISENABLER, (1U << GIC_SGI_KICK) | HYP_PPIS);
 	mmio_write32(cpuif + GICC_PMR, 0xff);
-	mmio_write32(cpuif + GICC_CTLR, 0x3 | GICC_CTLR_EOIMODE);
+	/*
+	 * EnableGrp0, EnableGrp1, AckCtl (without the Security Extensions a
+	 * group 1 interrupt is only acknowledged with it), EOImode. With the
+	 * extensions (NS view, RPi4) bit 0 enables group 1 and bits 1-2 are ignored.
+	 */
+	mmio_write32(cpuif + GICC_CTLR, 0x7 | GICC_CTLR_EOIMODE);
 	return v2_target_of_cpu[cpu] != 0 ? BH_OK : BH_EIO;
 }
 
@@ -268,6 +280,8 @@ void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable)
 	}
 	mmio_write32(dist + GICD_ICENABLER + 4UL * (intid / 32), bit);
 	mmio_write8(dist + GICD_IPRIORITYR + intid, HYP_PRIORITY);
+	mmio_write32(dist + GICR_IGROUPR0 + 4UL * (intid / 32),
+		     mmio_read32(dist + GICR_IGROUPR0 + 4UL * (intid / 32)) | bit); /* as PPIs */
 	if (gic.version == 3) {
 		uint64_t mpidr = arch_percpu[pcpu].mpidr;
 		*(volatile uint64_t *)(dist + GICD_IROUTER + 8UL * intid) =

@@ -3,11 +3,11 @@
  * The virtual CPU interface of the running CPU: list registers, the
  * maintenance interrupt, and reset between partition lives.
  *   GICv3: ICH_* system registers (IHI 0069, 12.4): ICH_LR<n>_EL2 holds
- *          vINTID [31:0], pINTID [44:32], Priority [55:48], Group [60],
- *          HW [61], State [63:62].
+ *          vINTID [31:0], pINTID [44:32] (HW) or EOI [41], Priority [55:48],
+ *          Group [60], HW [61], State [63:62].
  *   GICv2: GICH_* registers (IHI 0048B, 5.3): GICH_LR<n> holds VirtualID [9:0],
- *          PhysicalID [19:10] (HW) or CPUID [12:10] (SGIs), Priority [27:23],
- *          State [29:28], Grp1 [30], HW [31].
+ *          PhysicalID [19:10] (HW) or CPUID [12:10] (SGIs) and EOI [19],
+ *          Priority [27:23], State [29:28], Grp1 [30], HW [31].
  */
 #include <arch/gic.h>
 #include <arch/sysreg.h>
@@ -24,7 +24,21 @@
 
 static unsigned version;
 static uintptr_t gich;
-static unsigned lr_count;
+static unsigned lr_count;  /* the CPU's list registers */
+static unsigned lr_usable; /* those core/vgic.c may use */
+
+/*
+ * GICv2: QEMU 7.2 deactivates the physical interrupt when the guest
+ * deactivates a HW list register, but does not re-evaluate the physical CPU
+ * interface; a level interrupt still asserted then (a timer re-armed in the
+ * past) is never signalled again. To get an exit right after such a
+ * deactivation, the last list register holds a permanent active dummy
+ * (INTID 1023, which no guest completes) and the underflow interrupt is on
+ * while a HW register is in use: when the guest is done with it, only the
+ * dummy is left valid, which raises the maintenance interrupt. It costs one
+ * exit per forwarded interrupt, on GICv2 only.
+ */
+#define GICH_LR_DUMMY (2U << 28 | 1023U)
 
 static volatile uint32_t *gich_reg(unsigned off)
 {
@@ -77,11 +91,12 @@ void arch_vgic_init(unsigned gic_version, paddr_t gich_base)
 	if (lr_count > ARCH_VGIC_MAX_LRS) {
 		lr_count = ARCH_VGIC_MAX_LRS;
 	}
+	lr_usable = version == 2 && lr_count > 1 ? lr_count - 1 : lr_count;
 }
 
 unsigned arch_vgic_lr_count(void)
 {
-	return lr_count;
+	return lr_usable;
 }
 
 void arch_vgic_lr_write(unsigned lr, const struct vgic_lr *v)
@@ -91,6 +106,7 @@ void arch_vgic_lr_write(unsigned lr, const struct vgic_lr *v)
 			(uint64_t)v->state << 62 | (uint64_t)v->priority << 48 | (uint64_t)v->intid;
 		value |= v->group1 ? 1UL << 60 : 0;
 		value |= v->hw ? 1UL << 61 | (uint64_t)v->intid << 32 : 0;
+		value |= !v->hw && v->eoi_irq ? 1UL << 41 : 0;
 		v3_lr_access(lr, true, &value);
 		return;
 	}
@@ -99,8 +115,9 @@ void arch_vgic_lr_write(unsigned lr, const struct vgic_lr *v)
 	value |= v->group1 ? 1U << 30 : 0;
 	if (v->hw) {
 		value |= 1U << 31 | (v->intid & 0x3ff) << 10;
-	} else if (v->intid < 16) {
-		value |= (v->source & 7) << 10;
+	} else {
+		value |= v->intid < 16 ? (v->source & 7) << 10 : 0;
+		value |= v->eoi_irq ? 1U << 19 : 0;
 	}
 	*gich_reg(GICH_LR(lr)) = value;
 }
@@ -119,9 +136,16 @@ void arch_vgic_underflow_irq(bool on)
 {
 	if (version == 3) {
 		write_sysreg(S3_4_C12_C11_0, ICH_HCR_EN | (on ? ICH_HCR_UIE : 0));
-	} else if (gich != 0) {
-		*gich_reg(GICH_HCR) = (uint32_t)(ICH_HCR_EN | (on ? ICH_HCR_UIE : 0));
+		return;
 	}
+	if (gich == 0) {
+		return;
+	}
+	for (unsigned i = 0; i < lr_usable && !on && lr_usable < lr_count; i++) {
+		uint32_t lr = *gich_reg(GICH_LR(i));
+		on = (lr & (1U << 31)) != 0 && (lr & (3U << 28)) != 0; /* a valid HW entry */
+	}
+	*gich_reg(GICH_HCR) = (uint32_t)(ICH_HCR_EN | (on ? ICH_HCR_UIE : 0));
 }
 
 void arch_vgic_cpu_reset(bool enable)
@@ -142,6 +166,9 @@ void arch_vgic_cpu_reset(bool enable)
 		write_sysreg(S3_4_C12_C11_0, enable ? ICH_HCR_EN : 0);
 		isb();
 	} else if (gich != 0) {
+		if (lr_usable < lr_count) {
+			*gich_reg(GICH_LR(lr_usable)) = enable ? GICH_LR_DUMMY : 0;
+		}
 		*gich_reg(GICH_APR) = 0;
 		*gich_reg(GICH_VMCR) = 0;
 		*gich_reg(GICH_HCR) = enable ? (uint32_t)ICH_HCR_EN : 0;

@@ -48,6 +48,9 @@ void bh_power_off(void) __attribute__((noreturn));
 /* Format value as 0x-prefixed hexadecimal into out[19]; returns out. */
 char *bh_format_hex(uint64_t value, char out[19]);
 
+/* crt0.S's IRQ vector calls this (lib/irq.c). */
+void bh_irq_dispatch(void);
+
 /* Newlib hooks that newlib itself does not declare. */
 void _init(void);
 void _fini(void);

@@ -146,6 +146,52 @@ int bh_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
 /* Write bytes straight to the console backend (hypercall or PL011). */
 void bh_console_write(const char *text, size_t length);
 
+/* ------------------------------------------------------------ interrupts */
+
+/* INTIDs the SDK dispatches (SGIs, PPIs and the first SPIs). */
+#define BH_IRQ_MAX	   256
+#define BH_IRQ_VIRT_TIMER  27 /* the EL1 virtual timer's PPI */
+
+typedef void (*bh_irq_handler_t)(unsigned intid, void *arg);
+
+/*
+ * Finds the GIC (GICv3 or GICv2, at BH_GIC_DIST_BASE...), turns on the
+ * distributor once and this CPU's interface. Returns 3 or 2, -1 if no GIC
+ * answers. Secondary CPUs call bh_irq_cpu_init().
+ */
+int bh_irq_init(void);
+void bh_irq_cpu_init(void);
+
+/* Handlers run with interrupts masked, on the CPU that took the interrupt. */
+void bh_irq_register(unsigned intid, bh_irq_handler_t fn, void *arg);
+
+/* Enable/disable intid at the GIC: SGIs/PPIs for this CPU, SPIs routed to this CPU. */
+void bh_irq_enable(unsigned intid);
+void bh_irq_disable(unsigned intid);
+
+/* PSTATE.I: let this CPU take interrupts, or not. */
+void bh_irq_local_enable(void);
+void bh_irq_local_disable(void);
+
+/* Sends SGI sgi (0-15) to CPU cpu (MPIDR Aff0). Returns 0, or -1 for a bad argument. */
+int bh_sgi_send(unsigned cpu, unsigned sgi);
+
+/* Where the SDK expects the GIC: distributor, GICv3 redistributors (BH_GIC_* in sdk.mk). */
+uintptr_t bh_gic_dist(void);
+uintptr_t bh_gic_redist(void);
+
+/* How many times intid has been taken (any CPU). */
+unsigned long bh_irq_count(unsigned intid);
+
+/*
+ * The virtual timer (CNTV): fire BH_IRQ_VIRT_TIMER in `ticks` counter ticks,
+ * or when the virtual counter reaches `counter`; stop it. A handler re-arms it
+ * or stops it, or the interrupt (level-triggered) fires again at once.
+ */
+void bh_vtimer_set(uint64_t ticks);
+void bh_vtimer_set_deadline(uint64_t counter);
+void bh_vtimer_stop(void);
+
 /* ------------------------------------------------------------ time */
 
 /* The virtual counter (CNTVCT_EL0) and its frequency in Hz (CNTFRQ_EL0). */

@@ -23,7 +23,8 @@ struct vgic_lr {
 	unsigned source; /* GICv2 SGIs: the sending vCPU */
 	uint8_t priority;
 	bool group1;
-	bool hw; /* the physical interrupt with the same INTID is deactivated with it */
+	bool hw;      /* the physical interrupt with the same INTID is deactivated with it */
+	bool eoi_irq; /* not hw: a maintenance interrupt when the guest deactivates it */
 	enum vgic_lr_state state;
 };
 

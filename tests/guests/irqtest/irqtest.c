@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Interrupt tests, chosen by the partition's bootargs:
+ *
+ *   test=timer hz=N seconds=S   take virtual timer interrupts at N Hz for S
+ *                               seconds (re-armed from the handler), print
+ *                               "irqtest: timer <count> interrupts in S s
+ *                               at N Hz", then keep ticking: "irqtest: tick <n>"
+ *                               every second, forever
+ *   test=sgi rounds=N           vCPU 0 and vCPU 1 bounce SGIs N times:
+ *                               "irqtest: sgi <N> round trips"
+ *   test=foreign                try to disable every interrupt it can name
+ *                               but does not own (all SPIs, all possible
+ *                               redistributor frames), then check its own
+ *                               timer still works: "irqtest: foreign done"
+ *
+ * Natively (no bootargs) it runs the timer test at 100 Hz for 1 s.
+ */
+#include <bulkhead/sdk.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SGI_PING 1
+#define SGI_PONG 2
+
+static uint64_t period;
+static uint64_t next_deadline;
+static atomic_ulong ticks;
+static atomic_ulong pings;
+static atomic_ulong pongs;
+
+static unsigned long arg_number(const char *key, unsigned long fallback)
+{
+	char value[24];
+
+	if (bh_hypervisor_present() && bh_bootarg(key, value, sizeof(value))) {
+		return strtoul(value, NULL, 0);
+	}
+	return fallback;
+}
+
+static void timer_handler(unsigned intid, void *arg)
+{
+	(void)intid;
+	(void)arg;
+	atomic_fetch_add(&ticks, 1);
+	next_deadline += period;
+	bh_vtimer_set_deadline(next_deadline);
+}
+
+static void start_timer(unsigned long hz)
+{
+	period = bh_counter_frequency() / hz;
+	bh_irq_register(BH_IRQ_VIRT_TIMER, timer_handler, NULL);
+	bh_irq_enable(BH_IRQ_VIRT_TIMER);
+	next_deadline = bh_counter() + period;
+	bh_vtimer_set_deadline(next_deadline);
+	bh_irq_local_enable();
+}
+
+static void wait_until(uint64_t counter)
+{
+	while ((int64_t)(bh_counter() - counter) < 0) {
+		__asm__ volatile("wfi");
+	}
+}
+
+__attribute__((noreturn)) static void test_timer(void)
+{
+	unsigned long hz = arg_number("hz", 100);
+	unsigned long seconds = arg_number("seconds", 1);
+	uint64_t start;
+
+	start_timer(hz);
+	start = bh_counter();
+	wait_until(start + seconds * bh_counter_frequency());
+	bh_printf("irqtest: timer %lu interrupts in %lu s at %lu Hz\n", atomic_load(&ticks),
+		  seconds, hz);
+	for (unsigned long n = 1;; n++) {
+		wait_until(start + (seconds + n) * bh_counter_frequency());
+		bh_printf("irqtest: tick %lu (%lu interrupts)\n", n, atomic_load(&ticks));
+	}
+}
+
+static void ping_handler(unsigned intid, void *arg)
+{
+	(void)intid;
+	(void)arg;
+	atomic_fetch_add(&pings, 1);
+	bh_sgi_send(0, SGI_PONG);
+}
+
+static void pong_handler(unsigned intid, void *arg)
+{
+	(void)intid;
+	(void)arg;
+	atomic_fetch_add(&pongs, 1);
+}
+
+static void sgi_secondary(void *arg)
+{
+	(void)arg;
+	bh_irq_cpu_init();
+	bh_irq_enable(SGI_PING);
+	bh_irq_local_enable();
+	for (;;) {
+		__asm__ volatile("wfi");
+	}
+}
+
+static int test_sgi(void)
+{
+	unsigned long rounds = arg_number("rounds", 1000);
+	uint64_t deadline;
+
+	bh_irq_register(SGI_PING, ping_handler, NULL);
+	bh_irq_register(SGI_PONG, pong_handler, NULL);
+	bh_irq_enable(SGI_PONG);
+	bh_irq_local_enable();
+	if (bh_cpu_start(1, sgi_secondary, NULL) != BH_PSCI_SUCCESS) {
+		bh_printf("irqtest: sgi: cannot start vCPU 1\n");
+		return 1;
+	}
+	bh_delay_us(10000);
+	deadline = bh_counter() + 10 * bh_counter_frequency();
+	for (unsigned long i = 0; i < rounds; i++) {
+		bh_sgi_send(1, SGI_PING);
+		while (atomic_load(&pongs) <= i && bh_counter() < deadline) {
+		}
+	}
+	bh_printf("irqtest: sgi %lu round trips (%lu pings seen by vCPU 1)\n", atomic_load(&pongs),
+		  atomic_load(&pings));
+	return atomic_load(&pongs) == rounds ? 0 : 1;
+}
+
+static int test_foreign(void)
+{
+	volatile uint32_t *dist = (volatile uint32_t *)bh_gic_dist();
+	unsigned version = (unsigned)bh_irq_init();
+
+	/* GICD_ICENABLER and ICPENDR for every SPI, IGROUPR cleared. */
+	for (unsigned i = 1; i < 32; i++) {
+		dist[(0x180 + 4 * i) / 4] = 0xffffffffU;
+		dist[(0x280 + 4 * i) / 4] = 0xffffffffU;
+	}
+	if (version == 3) {
+		/* Redistributor frames of 8 CPUs: ours, then those of CPUs that are not. */
+		for (unsigned cpu = 1; cpu < 8; cpu++) {
+			volatile uint32_t *sgi =
+				(volatile uint32_t *)(bh_gic_redist() + 0x20000UL * cpu + 0x10000);
+			sgi[0x180 / 4] = 0xffffffffU;
+		}
+	}
+	bh_printf("irqtest: foreign writes done; ISENABLER1 reads 0x%08lx\n",
+		  (unsigned long)dist[0x104 / 4]);
+	test_timer();
+}
+
+int main(void)
+{
+	char test[16] = "timer";
+
+	if (bh_irq_init() < 0) {
+		bh_printf("irqtest: no GIC found\n");
+		return 1;
+	}
+	if (bh_hypervisor_present()) {
+		bh_bootarg("test", test, sizeof(test));
+	}
+	if (strcmp(test, "timer") == 0) {
+		test_timer();
+	}
+	if (strcmp(test, "sgi") == 0) {
+		return test_sgi();
+	}
+	if (strcmp(test, "foreign") == 0) {
+		return test_foreign();
+	}
+	bh_printf("irqtest: unknown test '%s'\n", test);
+	return 1;
+}
