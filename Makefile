@@ -245,7 +245,8 @@ $(HOST_B)/tests/test_stage2: tests/unit/test_stage2.c arch/arm64/stage2.c | $(DE
 $(HOST_B)/tests/test_config: tests/unit/test_config.c core/config.c core/dt.c core/lib/printf.c \
 	core/lib/errors.c $(BHCONFIG) | $(DEPS_STAMP)
 $(HOST_B)/tests/test_config: HOST_CFLAGS += -DBH_SRC_DIR='"$(CURDIR)"' -DBH_BHCONFIG='"$(CURDIR)/$(BHCONFIG)"'
-$(HOST_B)/tests/test_stage2: HOST_CFLAGS += -Iarch/arm64/include
+$(HOST_B)/tests/test_vgic: tests/unit/test_vgic.c core/vgic.c | $(DEPS_STAMP)
+$(HOST_B)/tests/test_stage2 $(HOST_B)/tests/test_vgic: HOST_CFLAGS += -Iarch/arm64/include
 $(HOST_B)/tests/%:
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")

@@ -524,6 +524,9 @@ static uint64_t gicd_access(struct vgic *vg, unsigned vcpu, uint64_t off, unsign
 		return irouter_access(vg, (unsigned)((off - GICD_IROUTER) / 8), off, size, write,
 				      value);
 	}
+	if (!v3 && off >= GICD_CPENDSGIR && off < GICD_SPENDSGIR + 0x10 && size != 8) {
+		return v2_sgi_pend_access(vg, vcpu, off, size, write, value);
+	}
 	if (size != 4) {
 		return 0;
 	}
@@ -551,9 +554,6 @@ static uint64_t gicd_access(struct vgic *vg, unsigned vcpu, uint64_t off, unsign
 		return v3 ? PIDR2_V3 : 0;
 	default:
 		break;
-	}
-	if (!v3 && off >= GICD_CPENDSGIR && off < GICD_SPENDSGIR + 0x10) {
-		return v2_sgi_pend_access(vg, vcpu, off, size, write, value);
 	}
 	return 0; /* reserved or not implemented: RAZ/WI */
 }

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host tests for the virtual GIC (core/vgic.c): register decode for the GICv3
+ * and GICv2 distributors and the GICv3 redistributors, ownership filtering,
+ * SGI routing, and list-register management, over a fake arch interface that
+ * records what the hypervisor would do to the hardware.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arch/arch.h>
+#include <bulkhead/log.h>
+#include <bulkhead/vgic.h>
+
+#define GICD 0x08000000UL
+#define GICR 0x080a0000UL
+
+/* ---------------------------------------------------------------- fake arch */
+
+static struct vgic_lr lrs[ARCH_VGIC_MAX_LRS];
+static unsigned lr_total = 4;
+static bool underflow;
+static unsigned this_cpu;
+static unsigned kicks[8];
+static unsigned spi_setups;
+static unsigned last_spi_cpu;
+static unsigned warnings;
+
+unsigned arch_vgic_lr_count(void)
+{
+	return lr_total;
+}
+
+void arch_vgic_lr_write(unsigned lr, const struct vgic_lr *value)
+{
+	lrs[lr] = *value;
+}
+
+enum vgic_lr_state arch_vgic_lr_state(unsigned lr)
+{
+	return lrs[lr].state;
+}
+
+void arch_vgic_underflow_irq(bool on)
+{
+	underflow = on;
+}
+
+void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable)
+{
+	(void)intid;
+	(void)enable;
+	spi_setups++;
+	last_spi_cpu = pcpu;
+}
+
+unsigned arch_cpu_index(void)
+{
+	return this_cpu;
+}
+
+void arch_cpu_kick(unsigned cpu)
+{
+	kicks[cpu]++;
+}
+
+void log_line(int level, const char *fmt, ...)
+{
+	(void)fmt;
+	if (level == LOG_WARN) {
+		warnings++;
+	}
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static struct vgic vg;
+
+/* A partition with vCPUs on CPUs 1 and 2 (vCPU 0 runs on CPU 1). */
+static void setup(unsigned version)
+{
+	static const unsigned pcpus[] = {1, 2};
+	memset(lrs, 0, sizeof(lrs));
+	memset(kicks, 0, sizeof(kicks));
+	lr_total = 4;
+	underflow = false;
+	this_cpu = 1;
+	spi_setups = 0;
+	warnings = 0;
+	vgic_init(&vg, "test", version, 256, 2, pcpus, GICD, GICR, 0x80000);
+}
+
+static uint64_t rd(unsigned vcpu, uint64_t ipa, unsigned size)
+{
+	uint64_t v = 0xdeadbeef;
+	assert_true(vgic_mmio(&vg, vcpu, ipa, size, false, &v));
+	return v;
+}
+
+static void wr(unsigned vcpu, uint64_t ipa, unsigned size, uint64_t value)
+{
+	assert_true(vgic_mmio(&vg, vcpu, ipa, size, true, &value));
+}
+
+/* Enables distributor groups, and intid for vCPU vcpu (GICR on v3 for private ones). */
+static void enable(unsigned vcpu, unsigned intid)
+{
+	wr(vcpu, GICD + 0x0, 4, 3);
+	if (vg.version == 3 && intid < 32) {
+		wr(vcpu, GICR + 0x20000UL * vcpu + 0x10000 + 0x100, 4, 1U << intid);
+	} else {
+		wr(vcpu, GICD + 0x100 + 4 * (intid / 32), 4, 1U << (intid % 32));
+	}
+}
+
+static int lr_holding(unsigned intid)
+{
+	for (unsigned i = 0; i < lr_total; i++) {
+		if (lrs[i].state != LR_INVALID && lrs[i].intid == intid) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_v3_identification(void **state)
+{
+	(void)state;
+	setup(3);
+	assert_int_equal(rd(0, GICD + 0xffe8, 4) & 0xf0, 0x30);	     /* PIDR2.ArchRev 3 */
+	assert_int_equal(rd(0, GICD + 0x4, 4) & 0x1f, 256 / 32 - 1); /* ITLinesNumber */
+	assert_int_equal((rd(0, GICD + 0x4, 4) >> 19) & 0x1f, 9);    /* IDbits */
+	assert_int_equal(rd(0, GICD + 0x0, 4) & 0x50, 0x50);	     /* ARE, DS: RAO */
+	wr(0, GICD + 0x0, 4, 0x2);
+	assert_int_equal(rd(0, GICD + 0x0, 4), 0x52);
+
+	/* Redistributors: one frame per vCPU, the last one says so. */
+	uint64_t typer0 = rd(0, GICR + 0x8, 8);
+	uint64_t typer1 = rd(0, GICR + 0x20000 + 0x8, 8);
+	assert_int_equal(typer0 >> 32, 0);
+	assert_int_equal(typer1 >> 32, 1);
+	assert_int_equal(typer0 & 0x10, 0);
+	assert_int_equal(typer1 & 0x10, 0x10);
+	assert_int_equal(rd(0, GICR + 0x20000 + 0xc, 4), 1); /* upper half: Aff0 = 1 */
+	assert_int_equal(rd(0, GICR + 0xffe8, 4) & 0xf0, 0x30);
+	/* Frames of CPUs the partition does not have: nothing there. */
+	assert_int_equal(rd(0, GICR + 0x40000 + 0x8, 8), 0);
+	assert_int_equal(rd(0, GICR + 0x40000 + 0xffe8, 4), 0);
+
+	/* GICR_WAKER: asleep until woken. */
+	assert_int_equal(rd(1, GICR + 0x20000 + 0x14, 4), 6);
+	wr(1, GICR + 0x20000 + 0x14, 4, 0);
+	assert_int_equal(rd(1, GICR + 0x20000 + 0x14, 4), 0);
+
+	/* Not ours at all: outside both regions. */
+	uint64_t v = 0;
+	assert_false(vgic_mmio(&vg, 0, GICD + 0x10000, 4, false, &v));
+	assert_false(vgic_mmio(&vg, 0, GICR + 0x80000, 4, false, &v));
+}
+
+static void test_v2_identification(void **state)
+{
+	(void)state;
+	setup(2);
+	assert_int_equal(rd(0, GICD + 0xfe8, 4) & 0xf0, 0x20);
+	assert_int_equal(rd(0, GICD + 0xffe8, 4), 0);
+	assert_int_equal((rd(0, GICD + 0x4, 4) >> 5) & 7, 1); /* CPUNumber: 2 vCPUs */
+	/* ITARGETSR of private interrupts: the reading vCPU's own bit. */
+	assert_int_equal(rd(0, GICD + 0x800, 4), 0x01010101);
+	assert_int_equal(rd(1, GICD + 0x81c, 4), 0x02020202);
+	/* GICv2 has no redistributors. */
+	uint64_t v = 0;
+	assert_false(vgic_mmio(&vg, 0, GICR, 4, false, &v));
+}
+
+static void test_ownership_filter(void **state)
+{
+	(void)state;
+	setup(3);
+	assert_int_equal(vgic_own_spi(&vg, 40, false), BH_OK);
+	assert_int_equal(vgic_own_spi(&vg, 40, false), BH_EEXIST);
+	assert_int_equal(vgic_own_spi(&vg, 20, false), BH_ERANGE);
+	assert_int_equal(vgic_own_spi(&vg, 300, false), BH_ERANGE);
+
+	/* Enabling SPIs 32-63: only 40 takes, the others are reported once. */
+	wr(0, GICD + 0x104, 4, 0xffffffff);
+	assert_int_equal(rd(0, GICD + 0x104, 4), 1U << 8);
+	assert_int_equal(warnings, 1);
+	wr(0, GICD + 0x104, 4, 0xffffffff);
+	assert_int_equal(warnings, 1);
+	/* Priorities and routes of foreign SPIs read as zero and ignore writes. */
+	wr(0, GICD + 0x400 + 41, 1, 0xa0);
+	assert_int_equal(rd(0, GICD + 0x400 + 41, 1), 0);
+	wr(0, GICD + 0x400 + 40, 1, 0xa7);
+	assert_int_equal(rd(0, GICD + 0x400 + 40, 1), 0xa0); /* 5 priority bits */
+	wr(0, GICD + 0x6000 + 8 * 41, 8, 1);
+	assert_int_equal(rd(0, GICD + 0x6000 + 8 * 41, 8), 0);
+	/* Raising a foreign SPI does nothing. */
+	vgic_raise(&vg, 0, 41);
+	vgic_flush(&vg, 0);
+	assert_int_equal(lr_holding(41), -1);
+	/* With ARE, the distributor's SGI/PPI registers are RAZ/WI. */
+	wr(0, GICD + 0x100, 4, 0xffffffff);
+	assert_int_equal(rd(0, GICD + 0x100, 4), 0);
+}
+
+static void test_spi_routing(void **state)
+{
+	(void)state;
+	setup(3);
+	assert_int_equal(vgic_own_spi(&vg, 50, true), BH_OK);
+	wr(0, GICD + 0x6000 + 8 * 50, 8, 1); /* to vCPU 1 */
+	assert_int_equal(rd(0, GICD + 0x6000 + 8 * 50, 8), 1);
+	assert_int_equal(spi_setups, 1);
+	assert_int_equal(last_spi_cpu, 2);	    /* the physical line follows, to vCPU 1's CPU */
+	wr(0, GICD + 0x6000 + 8 * 50, 8, 1UL << 8); /* Aff1 = 1: no such vCPU -> vCPU 0 */
+	assert_int_equal(rd(0, GICD + 0x6000 + 8 * 50, 8), 0);
+	wr(0, GICD + 0x6000 + 8 * 50, 8, 7); /* Aff0 = 7: not ours -> vCPU 0 */
+	assert_int_equal(rd(0, GICD + 0x6000 + 8 * 50, 8), 0);
+
+	setup(2);
+	assert_int_equal(vgic_own_spi(&vg, 50, false), BH_OK);
+	wr(0, GICD + 0x800 + 50, 1, 0xff); /* only existing vCPUs stick */
+	assert_int_equal(rd(0, GICD + 0x800 + 50, 1), 0x3);
+}
+
+static void test_sgi1r_scope(void **state)
+{
+	(void)state;
+	setup(3);
+	enable(1, 5);
+	memset(kicks, 0, sizeof(kicks));
+	/* vCPU 0 (CPU 1) sends SGI 5 to vCPU 1: pending there, CPU 2 kicked. */
+	vgic_sgi1r(&vg, 0, 5UL << 24 | 0x2);
+	assert_int_equal(kicks[2], 1);
+	this_cpu = 2;
+	vgic_flush(&vg, 1);
+	int i = lr_holding(5);
+	assert_true(i >= 0);
+	assert_int_equal(lrs[i].state, LR_PENDING);
+	assert_false(lrs[i].hw);
+
+	/* Aff1 != 0 or a target beyond the partition: nobody. */
+	memset(kicks, 0, sizeof(kicks));
+	vgic_sgi1r(&vg, 0, 6UL << 24 | 1UL << 16 | 0x2);
+	vgic_sgi1r(&vg, 0, 6UL << 24 | 0xfffc);
+	assert_int_equal(kicks[2] + kicks[3], 0);
+	/* IRM: everybody but the sender. */
+	vgic_sgi1r(&vg, 1, 7UL << 24 | 1UL << 40);
+	assert_int_equal(kicks[1], 1);
+}
+
+static void test_v2_sgir(void **state)
+{
+	(void)state;
+	setup(2);
+	wr(0, GICD + 0x0, 4, 1);
+	/* Target list 0x02 from vCPU 0: vCPU 1, source 0. */
+	wr(0, GICD + 0xf00, 4, 0x020003);
+	this_cpu = 2;
+	vgic_flush(&vg, 1);
+	int i = lr_holding(3);
+	assert_true(i >= 0);
+	assert_int_equal(lrs[i].source, 0);
+	/* "Self only" from vCPU 1: its own, source 1, while 3 is still in a list register. */
+	wr(1, GICD + 0xf00, 4, 2U << 24 | 4);
+	vgic_flush(&vg, 1);
+	assert_true(lr_holding(4) >= 0);
+	assert_int_equal(lrs[lr_holding(4)].source, 1);
+	/* SPENDSGIR shows pending sources; CPENDSGIR clears them. */
+	wr(1, GICD + 0xf20, 1, 0x1);
+	assert_int_equal(rd(1, GICD + 0xf20, 1), 0x1);
+	wr(1, GICD + 0xf10, 1, 0x1);
+	assert_int_equal(rd(1, GICD + 0xf20, 1), 0);
+}
+
+static void test_priority_order_and_overflow(void **state)
+{
+	(void)state;
+	setup(3);
+	lr_total = 2;
+	unsigned ids[] = {40, 41, 42};
+	uint8_t prios[] = {0x80, 0x20, 0x40};
+	for (unsigned k = 0; k < 3; k++) {
+		assert_int_equal(vgic_own_spi(&vg, ids[k], false), BH_OK);
+		enable(0, ids[k]);
+		wr(0, GICD + 0x400 + ids[k], 1, prios[k]);
+		vgic_raise(&vg, 0, ids[k]);
+	}
+	vgic_flush(&vg, 0);
+	/* The two most urgent go first; the third waits, with underflow on. */
+	assert_true(lr_holding(41) >= 0);
+	assert_true(lr_holding(42) >= 0);
+	assert_int_equal(lr_holding(40), -1);
+	assert_true(underflow);
+	/* The guest finishes 41: its register is retired and 40 takes it. */
+	lrs[lr_holding(41)].state = LR_INVALID;
+	vgic_flush(&vg, 0);
+	assert_true(lr_holding(40) >= 0);
+	assert_false(underflow);
+}
+
+static void test_repend_while_active(void **state)
+{
+	(void)state;
+	setup(3);
+	assert_int_equal(vgic_own_spi(&vg, 45, false), BH_OK);
+	enable(0, 45);
+	vgic_raise(&vg, 0, 45);
+	vgic_flush(&vg, 0);
+	int i = lr_holding(45);
+	assert_true(i >= 0);
+	lrs[i].state = LR_ACTIVE; /* the guest took it */
+	vgic_raise(&vg, 0, 45);
+	vgic_flush(&vg, 0);
+	assert_int_equal(lrs[i].state, LR_PENDING_ACTIVE);
+	assert_int_equal(lr_holding(45), i); /* never in two registers */
+	assert_false(underflow);
+
+	/* GICv2: an SGI from another sender while one is active asks for an EOI exit. */
+	setup(2);
+	wr(0, GICD + 0x0, 4, 1);
+	wr(1, GICD + 0xf00, 4, 0x010002); /* vCPU 1 -> vCPU 0, SGI 2 */
+	vgic_flush(&vg, 0);
+	i = lr_holding(2);
+	lrs[i].state = LR_ACTIVE;
+	wr(0, GICD + 0xf00, 4, 2U << 24 | 2); /* vCPU 0 -> itself */
+	vgic_flush(&vg, 0);
+	assert_true(lrs[i].eoi_irq);
+	lrs[i].state = LR_INVALID;
+	vgic_flush(&vg, 0);
+	i = lr_holding(2);
+	assert_true(i >= 0);
+	assert_int_equal(lrs[i].source, 0);
+}
+
+static void test_hw_timer_and_gating(void **state)
+{
+	(void)state;
+	setup(3);
+	/* The virtual timer PPI is forwarded with the HW bit... */
+	assert_true(vgic_hw_irq(&vg, 0, 27));
+	/* ...but held while the guest has it disabled or its group off. */
+	vgic_flush(&vg, 0);
+	assert_int_equal(lr_holding(27), -1);
+	wr(0, GICR + 0x10000 + 0x080, 4, 1U << 27); /* group 1 */
+	wr(0, GICR + 0x10000 + 0x100, 4, 1U << 27);
+	vgic_flush(&vg, 0);
+	assert_int_equal(lr_holding(27), -1); /* GICD_CTLR.EnableGrp1 still off */
+	wr(0, GICD + 0x0, 4, 2);
+	vgic_flush(&vg, 0);
+	int i = lr_holding(27);
+	assert_true(i >= 0);
+	assert_true(lrs[i].hw);
+	assert_true(lrs[i].group1);
+	/* Software cannot pend a HW interrupt; an unowned SPI is not forwarded. */
+	lrs[i].state = LR_INVALID;
+	vgic_flush(&vg, 0);
+	wr(0, GICR + 0x10000 + 0x200, 4, 1U << 27);
+	vgic_flush(&vg, 0);
+	assert_int_equal(lr_holding(27), -1);
+	assert_false(vgic_hw_irq(&vg, 0, 60));
+	/* A partition restart forgets everything pending and enabled. */
+	assert_true(vgic_hw_irq(&vg, 0, 27));
+	vgic_reset(&vg);
+	wr(0, GICD + 0x0, 4, 2);
+	vgic_flush(&vg, 0);
+	assert_int_equal(lr_holding(27), -1);
+}
+
+static void test_bad_accesses(void **state)
+{
+	(void)state;
+	setup(3);
+	uint64_t v = 0x1234;
+	/* Unaligned and odd-sized accesses read as zero and do nothing. */
+	assert_true(vgic_mmio(&vg, 0, GICD + 0x101, 4, false, &v));
+	assert_int_equal(v, 0);
+	v = 0xffffffff;
+	assert_true(vgic_mmio(&vg, 0, GICD + 0x104, 3, true, &v));
+	assert_true(vgic_mmio(&vg, 0, GICD + 0x104, 8, true, &v));
+	assert_int_equal(rd(0, GICD + 0x104, 4), 0);
+	/* A vCPU index past the partition cannot reach anything. */
+	vgic_raise(&vg, 5, 3);
+	vgic_flush(&vg, 5);
+	assert_int_equal(lr_holding(3), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_v3_identification),
+		cmocka_unit_test(test_v2_identification),
+		cmocka_unit_test(test_ownership_filter),
+		cmocka_unit_test(test_spi_routing),
+		cmocka_unit_test(test_sgi1r_scope),
+		cmocka_unit_test(test_v2_sgir),
+		cmocka_unit_test(test_priority_order_and_overflow),
+		cmocka_unit_test(test_repend_while_active),
+		cmocka_unit_test(test_hw_timer_and_gating),
+		cmocka_unit_test(test_bad_accesses),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
