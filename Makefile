@@ -8,6 +8,7 @@
 #   make <board>_defconfig    reset build/<board>/.config from boards/<board>/defconfig
 #   make menuconfig           edit build/$(BOARD)/.config
 #   make lint                 clang-format, cppcheck and clang-tidy on the hypervisor
+#   make bench                benchmarks (virtual timer latency, native vs partition)
 #   make help                 all targets
 #
 # V=1 shows full commands. Missing Debian packages are installed on first
@@ -278,6 +279,16 @@ system-tests: bin-all guests host-tools | $(DEPS_STAMP)
 check: bin-all unit-tests lint system-tests
 	@echo "make check: all tests passed"
 
+# ---------------------------------------------------------------- benchmarks
+# Numbers, not pass/fail (tests/bench/). Deterministic under QEMU -icount.
+.PHONY: bench guest-irqtest-latency-native
+guest-irqtest-latency-native: sdk
+	$(Q)$(MAKE) --no-print-directory -C tests/guests/irqtest BH_NATIVE=1 IRQTEST_LATENCY=1 \
+		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/irqtest-latency-native
+
+bench: bin-all guests host-tools guest-irqtest-latency-native | $(DEPS_STAMP)
+	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/timer_latency.py
+
 # ---------------------------------------------------------------- lint
 LINT_SRCS := $(filter %.c,$(HYP_SRCS)) $(wildcard arch/arm64/include/arch/*.h core/include/bulkhead/*.h)
 lint: $(CONFIG_H) $(VERSION_H) $(LIBFDT_A)
@@ -322,5 +333,5 @@ distclean:
 	rm -rf $(O)
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "boards: $(BOARDS)"

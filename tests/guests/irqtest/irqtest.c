@@ -9,18 +9,26 @@
  *                               every second, forever
  *   test=sgi rounds=N           vCPU 0 and vCPU 1 bounce SGIs N times:
  *                               "irqtest: sgi <N> round trips"
+ *   test=latency samples=N      N virtual timer interrupts, 1 ms apart: how many
+ *                               counter ticks from the deadline to the handler
+ *                               (min, average, max), for make bench
  *   test=foreign                try to disable every interrupt it can name
  *                               but does not own (all SPIs, all possible
  *                               redistributor frames), then check its own
  *                               timer still works: "irqtest: foreign done"
  *
- * Natively (no bootargs) it runs the timer test at 100 Hz for 1 s.
+ * Natively (no bootargs) it runs the timer test at 100 Hz for 1 s, or the
+ * latency test when built with IRQTEST_LATENCY=1.
  */
 #include <bulkhead/sdk.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef IRQTEST_LATENCY
+#define IRQTEST_LATENCY 0
+#endif
 
 #define SGI_PING 1
 #define SGI_PONG 2
@@ -82,6 +90,47 @@ __attribute__((noreturn)) static void test_timer(void)
 		wait_until(start + (seconds + n) * bh_counter_frequency());
 		bh_printf("irqtest: tick %lu (%lu interrupts)\n", n, atomic_load(&ticks));
 	}
+}
+
+static uint64_t latency_deadline;
+static uint64_t latency_min = UINT64_MAX;
+static uint64_t latency_max;
+static uint64_t latency_sum;
+static atomic_ulong latency_samples;
+
+static void latency_handler(unsigned intid, void *arg)
+{
+	uint64_t now = bh_counter();
+	uint64_t delay = now - latency_deadline;
+
+	(void)intid;
+	(void)arg;
+	latency_min = delay < latency_min ? delay : latency_min;
+	latency_max = delay > latency_max ? delay : latency_max;
+	latency_sum += delay;
+	atomic_fetch_add(&latency_samples, 1);
+	bh_vtimer_stop();
+}
+
+static int test_latency(void)
+{
+	unsigned long samples = arg_number("samples", 1000);
+	uint64_t gap = bh_counter_frequency() / 1000;
+
+	bh_irq_register(BH_IRQ_VIRT_TIMER, latency_handler, NULL);
+	bh_irq_enable(BH_IRQ_VIRT_TIMER);
+	bh_irq_local_enable();
+	for (unsigned long i = 0; i < samples; i++) {
+		latency_deadline = bh_counter() + gap;
+		bh_vtimer_set_deadline(latency_deadline);
+		while (atomic_load(&latency_samples) <= i) {
+			__asm__ volatile("wfi");
+		}
+	}
+	bh_printf("irqtest: latency samples=%lu min=%llu avg=%llu max=%llu ticks\n", samples,
+		  (unsigned long long)latency_min, (unsigned long long)(latency_sum / samples),
+		  (unsigned long long)latency_max);
+	return 0;
 }
 
 static void ping_handler(unsigned intid, void *arg)
@@ -162,6 +211,9 @@ int main(void)
 {
 	char test[16] = "timer";
 
+	if (IRQTEST_LATENCY) {
+		strcpy(test, "latency");
+	}
 	if (bh_irq_init() < 0) {
 		bh_printf("irqtest: no GIC found\n");
 		return 1;
@@ -171,6 +223,9 @@ int main(void)
 	}
 	if (strcmp(test, "timer") == 0) {
 		test_timer();
+	}
+	if (strcmp(test, "latency") == 0) {
+		return test_latency();
 	}
 	if (strcmp(test, "sgi") == 0) {
 		return test_sgi();
