@@ -27,7 +27,8 @@ _Static_assert(DT_MAX_CPUS <= 64, "bh_partition_config.cpu_mask has 64 bits");
 /* Properties each kind of node may have, besides phandle and linux,phandle. */
 static const char *const system_props[] = {"compatible", "#address-cells", "#size-cells"};
 static const char *const partition_props[] = {
-	"compatible", "root", "cpus", "memory", "bootargs", "#address-cells", "#size-cells",
+	"compatible", "root",		"cpus",	       "memory",
+	"bootargs",   "#address-cells", "#size-cells", "devices",
 };
 static const char *const image_props[] = {"compatible", "reg", "load", "format", "entry"};
 
@@ -91,6 +92,16 @@ bool bh_config_ipa_to_pa(const struct bh_partition_config *p, uint64_t ipa, uint
 		}
 	}
 	return false;
+}
+
+void bh_device_irq_list(const struct bh_device *d, char *buf, size_t size)
+{
+	size_t used = 0;
+	bh_snprintf(buf, size, "none");
+	for (unsigned k = 0; k < d->spi_count && used < size; k++) {
+		used += (size_t)bh_snprintf(buf + used, size - used, "%s%u", k ? "," : "",
+					    d->spi[k]);
+	}
 }
 
 const char *bh_image_format_name(enum bh_image_format format)
@@ -700,6 +711,313 @@ static int choose_entry_image(struct parser *p, unsigned index)
 	return BH_OK;
 }
 
+/* ---------------------------------------------------------------- devices */
+
+static uint64_t page_base(const struct dt_range *r)
+{
+	return r->base & ~(uint64_t)(MEM_GRANULE - 1);
+}
+
+/* The pages a register range touches: stage 2 maps whole pages. */
+static uint64_t page_span(const struct dt_range *r)
+{
+	uint64_t end = (r->base + r->size + MEM_GRANULE - 1) & ~(uint64_t)(MEM_GRANULE - 1);
+	return end - page_base(r);
+}
+
+static bool ranges_touch(const struct dt_range *a, const struct dt_range *b)
+{
+	return bh_range_overlaps(page_base(a), page_span(a), page_base(b), page_span(b));
+}
+
+/* The interrupt parent of a node (its own or inherited), or a negative libfdt error. */
+static int interrupt_parent(const void *fdt, int node)
+{
+	for (int n = node; n >= 0; n = fdt_parent_offset(fdt, n)) {
+		int len;
+		const fdt32_t *ip = fdt_getprop(fdt, n, "interrupt-parent", &len);
+		if (ip != NULL && len == 4) {
+			return fdt_node_offset_by_phandle(fdt, fdt32_ld(ip));
+		}
+	}
+	return -FDT_ERR_NOTFOUND;
+}
+
+/* The board's GIC, or a node below it (GICv3 ITS): never a partition's. */
+static bool in_gic(const struct parser *p, int node)
+{
+	for (int n = node; n >= 0; n = fdt_parent_offset(p->fdt, n)) {
+		struct dt_range r;
+		struct dt_error e;
+		if (fdt_getprop(p->fdt, n, "interrupt-controller", NULL) != NULL &&
+		    dt_node_reg(p->fdt, n, 0, &r, &e) == BH_OK &&
+		    r.base == p->board->gic.dist.base) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Why a node cannot be given to a partition at all, or NULL. */
+static const char *not_a_device(const struct parser *p, int node, const char *path)
+{
+	static const char *const system_nodes[] = {"/cpus",   "/memory",   "/reserved-memory",
+						   "/chosen", "/bulkhead", "/psci"};
+	for (size_t i = 0; i < ARRAY_SIZE(system_nodes); i++) {
+		size_t n = strlen(system_nodes[i]);
+		if (strncmp(path, system_nodes[i], n) == 0 &&
+		    (path[n] == '\0' || path[n] == '/' || path[n] == '@')) {
+			return "is not a device (it describes the system)";
+		}
+	}
+	if (in_gic(p, node)) {
+		return "is the interrupt controller, which the hypervisor virtualizes";
+	}
+	if (p->board->uart.kind != DT_UART_NONE && strcmp(path, p->board->uart.path) == 0) {
+		return "is the hypervisor's console UART";
+	}
+	return NULL;
+}
+
+/* Reads a device's registers and SPIs into *d; a message names `what` on error. */
+static int read_device(struct parser *p, int owner, int dev, const char *what, const char *path,
+		       struct bh_device *d)
+{
+	struct dt_error e;
+	d->node = dev;
+	d->reg_count = 0;
+	d->spi_count = 0;
+	for (int i = 0;; i++) {
+		struct dt_range r;
+		int rc = dt_node_reg(p->fdt, dev, i, &r, &e);
+		if (rc == BH_ENOENT && i > 0) {
+			break;
+		}
+		if (rc == BH_ENOENT) {
+			return fail(p, owner, BH_EINVAL, "%s: %s has no 'reg' (nothing to map)",
+				    what, path);
+		}
+		if (rc != BH_OK) {
+			return fail(p, owner, rc, "%s: %s", what, e.msg);
+		}
+		if (i == BH_MAX_DEVICE_REGS) {
+			return fail(p, owner, BH_ENOMEM, "%s: %s has more than %d 'reg' entries",
+				    what, path, BH_MAX_DEVICE_REGS);
+		}
+		if (r.size == 0) {
+			continue;
+		}
+		for (unsigned m = 0; m < p->board->mem_count; m++) {
+			if (bh_range_overlaps(r.base, r.size, p->board->mem[m].base,
+					      p->board->mem[m].size)) {
+				return fail(p, owner, BH_ERANGE,
+					    "%s: %s (PA 0x%llx+0x%llx) is RAM, not a device "
+					    "(give RAM with 'memory')",
+					    what, path, (unsigned long long)r.base,
+					    (unsigned long long)r.size);
+			}
+		}
+		d->reg[d->reg_count++] = r;
+	}
+
+	int len;
+	const fdt32_t *irqs = fdt_getprop(p->fdt, dev, "interrupts", &len);
+	if (irqs == NULL) {
+		return BH_OK;
+	}
+	int parent = interrupt_parent(p->fdt, dev);
+	if (parent < 0 || !in_gic(p, parent)) {
+		return fail(p, owner, BH_EINVAL,
+			    "%s: %s has interrupts, but not from the GIC (only GIC SPIs can be "
+			    "given to a partition)",
+			    what, path);
+	}
+	if (len % 12 != 0) {
+		return fail(p, owner, BH_EINVAL,
+			    "%s: %s interrupts: %d bytes is not a list of <type number flags>",
+			    what, path, len);
+	}
+	for (int i = 0; i < len / 12; i++) {
+		uint32_t type = fdt32_ld(&irqs[(size_t)3 * (size_t)i]);
+		uint32_t number = fdt32_ld(&irqs[(size_t)3 * (size_t)i + 1]);
+		if (type != 0) {
+			return fail(p, owner, BH_EINVAL,
+				    "%s: %s interrupts[%d] is a PPI (only SPIs can be given to a "
+				    "partition)",
+				    what, path, i);
+		}
+		if (number + 32 >= 1020) {
+			return fail(p, owner, BH_ERANGE,
+				    "%s: %s interrupts[%d]: SPI %u does not exist", what, path, i,
+				    number);
+		}
+		if (d->spi_count == BH_MAX_DEVICE_SPIS) {
+			return fail(p, owner, BH_ENOMEM, "%s: %s has more than %d interrupts", what,
+				    path, BH_MAX_DEVICE_SPIS);
+		}
+		d->spi[d->spi_count++] = (uint16_t)(number + 32);
+	}
+	return BH_OK;
+}
+
+/*
+ * Whether d conflicts with what partitions 0..count-1 (and `self`, up to
+ * its device_count) already have: the same node, a shared page or an SPI.
+ * Fills `why` with the message tail.
+ */
+static bool device_conflict(const struct parser *p, const struct bh_device *d, unsigned count,
+			    const struct bh_partition_config *self, char *why, size_t size)
+{
+	char other[96];
+	/* Devices sit at IPA = PA: not where the partition has its memory. */
+	for (unsigned a = 0; a < d->reg_count; a++) {
+		for (unsigned m = 0; m < self->mem_count; m++) {
+			if (bh_range_overlaps(page_base(&d->reg[a]), page_span(&d->reg[a]),
+					      self->mem[m].ipa, self->mem[m].size)) {
+				bh_snprintf(
+					why, size,
+					"(PA 0x%llx, mapped at the same IPA) overlaps memory[%u] "
+					"of %s",
+					(unsigned long long)d->reg[a].base, m, self->path);
+				return true;
+			}
+		}
+	}
+	for (unsigned j = 0; j <= count; j++) {
+		const struct bh_partition_config *o = j < count ? &p->cfg->partitions[j] : self;
+		if (j < count && o == self) {
+			continue;
+		}
+		for (unsigned k = 0; k < o->device_count; k++) {
+			const struct bh_device *e = &o->devices[k];
+			node_path(p, e->node, other, sizeof(other));
+			if (e->node == d->node) {
+				bh_snprintf(why, size, "is already in %s", o->path);
+				return true;
+			}
+			for (unsigned a = 0; a < d->reg_count; a++) {
+				for (unsigned b = 0; b < e->reg_count; b++) {
+					if (ranges_touch(&d->reg[a], &e->reg[b])) {
+						bh_snprintf(
+							why, size,
+							"shares the page at PA 0x%llx with %s of "
+							"%s",
+							(unsigned long long)page_base(&d->reg[a]),
+							other, o->path);
+						return true;
+					}
+				}
+			}
+			for (unsigned a = 0; a < d->spi_count; a++) {
+				for (unsigned b = 0; b < e->spi_count; b++) {
+					if (d->spi[a] == e->spi[b]) {
+						bh_snprintf(
+							why, size,
+							"has interrupt %u, which %s of %s has too",
+							d->spi[a], other, o->path);
+						return true;
+					}
+				}
+			}
+		}
+	}
+	return false;
+}
+
+/* `devices = <&node ...>`: board devices given to this partition. */
+static int parse_devices(struct parser *p, int node, unsigned index)
+{
+	struct bh_partition_config *part = &p->cfg->partitions[index];
+	int len;
+	const fdt32_t *phandles = fdt_getprop(p->fdt, node, "devices", &len);
+
+	if (phandles == NULL) {
+		return BH_OK;
+	}
+	part->devices_listed = true;
+	if (len % 4 != 0) {
+		return fail(p, node, BH_EINVAL, "devices: %d bytes is not a list of phandles", len);
+	}
+	for (int i = 0; i < len / 4; i++) {
+		char what[24];
+		char path[96];
+		char why[160];
+		uint32_t phandle = fdt32_ld(&phandles[i]);
+		int dev = phandle == 0 || phandle == ~0U
+				  ? -FDT_ERR_NOTFOUND
+				  : fdt_node_offset_by_phandle(p->fdt, phandle);
+		bh_snprintf(what, sizeof(what), "devices[%d]", i);
+		if (dev < 0) {
+			return fail(p, node, BH_EINVAL, "%s: phandle 0x%x matches no node", what,
+				    phandle);
+		}
+		node_path(p, dev, path, sizeof(path));
+		const char *bad = not_a_device(p, dev, path);
+		if (bad != NULL) {
+			return fail(p, node, BH_EINVAL, "%s: %s %s", what, path, bad);
+		}
+		if (part->device_count == BH_MAX_DEVICES) {
+			return fail(p, node, BH_ENOMEM, "devices: more than %d", BH_MAX_DEVICES);
+		}
+		struct bh_device *d = &part->devices[part->device_count];
+		int rc = read_device(p, node, dev, what, path, d);
+		if (rc != BH_OK) {
+			return rc;
+		}
+		if (device_conflict(p, d, index, part, why, sizeof(why))) {
+			return fail(p, node, BH_EEXIST, "%s: %s %s", what, path, why);
+		}
+		part->device_count++;
+	}
+	return BH_OK;
+}
+
+/*
+ * A root partition without `devices` gets every board device no child has:
+ * each available node with `reg` on the root bus or a simple-bus, outside
+ * RAM, except the system nodes, the GIC and the hypervisor's console.
+ */
+static int claim_the_rest(struct parser *p, unsigned root)
+{
+	struct bh_partition_config *part = &p->cfg->partitions[root];
+	int node = 0; /* the root node: its children are at depth 1 */
+	int depth = 0;
+
+	while ((node = fdt_next_node(p->fdt, node, &depth)) >= 0 && depth > 0) {
+		char path[96];
+		char why[160];
+		int parent = fdt_parent_offset(p->fdt, node);
+		if (fdt_getprop(p->fdt, node, "reg", NULL) == NULL ||
+		    (depth > 1 && fdt_node_check_compatible(p->fdt, parent, "simple-bus") != 0)) {
+			continue;
+		}
+		const char *status = fdt_getprop(p->fdt, node, "status", NULL);
+		node_path(p, node, path, sizeof(path));
+		if ((status != NULL && strcmp(status, "okay") != 0 && strcmp(status, "ok") != 0) ||
+		    not_a_device(p, node, path) != NULL) {
+			continue;
+		}
+		struct bh_device d;
+		if (read_device(p, p->partition_node[root], node, "devices", path, &d) != BH_OK) {
+			/* Not something we can map (RAM, odd interrupts...): not a device to take.
+			 */
+			p->err->msg[0] = '\0';
+			continue;
+		}
+		if (device_conflict(p, &d, p->cfg->partition_count, part, why, sizeof(why))) {
+			continue; /* a child's, or sharing its pages */
+		}
+		if (part->device_count == BH_MAX_DEVICES) {
+			return fail(p, p->partition_node[root], BH_ENOMEM,
+				    "takes every device no child has, more than %d (from %s on): "
+				    "list its devices with 'devices'",
+				    BH_MAX_DEVICES, path);
+		}
+		part->devices[part->device_count++] = d;
+	}
+	return BH_OK;
+}
+
 static int parse_partition_props(struct parser *p, int node, unsigned index)
 {
 	struct bh_partition_config *part = &p->cfg->partitions[index];
@@ -765,6 +1083,9 @@ static int parse_partition_props(struct parser *p, int node, unsigned index)
 	rc = parse_cpus(p, node, index);
 	if (rc == BH_OK) {
 		rc = parse_memory(p, node, part);
+	}
+	if (rc == BH_OK) {
+		rc = parse_devices(p, node, index);
 	}
 	if (rc != BH_OK) {
 		return rc;
@@ -1009,6 +1330,12 @@ int bh_config_parse(const void *fdt, const struct dt_board *board, uint64_t hyp_
 	if (p.root < 0) {
 		return fail(&p, p.system, BH_EINVAL,
 			    "no root partition (exactly one partition has the 'root' property)");
+	}
+	if (!cfg->partitions[p.root].devices_listed) {
+		rc = claim_the_rest(&p, (unsigned)p.root);
+		if (rc != BH_OK) {
+			return rc;
+		}
 	}
 	rc = check_physical(&p);
 	if (rc != BH_OK) {

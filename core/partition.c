@@ -14,6 +14,7 @@
 #include <bulkhead/printf.h>
 #include <bulkhead/smp.h>
 #include <bulkhead/string.h>
+#include <libfdt.h>
 
 /* Stage-2 tables for all partitions. Each needs 3-4 for RAM in blocks. */
 #define STAGE2_POOL_PAGES    (16 * CONFIG_MAX_PARTITIONS)
@@ -67,6 +68,16 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 		rc = stage2_map(&p->s2, gic->cpu.base, gic->vcpu.base, GICV2_CPUIF_SIZE,
 				STAGE2_DEVICE);
 	}
+	/* Passthrough devices, at IPA = PA, whole pages (the parser checked they are ours). */
+	for (unsigned i = 0; rc == BH_OK && i < cfg->device_count; i++) {
+		const struct bh_device *d = &cfg->devices[i];
+		for (unsigned r = 0; rc == BH_OK && r < d->reg_count; r++) {
+			uint64_t base = d->reg[r].base & ~(PAGE_SIZE - 1);
+			uint64_t end = (d->reg[r].base + d->reg[r].size + PAGE_SIZE - 1) &
+				       ~(PAGE_SIZE - 1);
+			rc = stage2_map(&p->s2, base, base, end - base, STAGE2_DEVICE);
+		}
+	}
 	if (rc != BH_OK) {
 		log_error("partition %s: stage-2 tables: %s", cfg->name, bh_strerror(rc));
 		return rc;
@@ -92,6 +103,16 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 	/* The guest finds its GIC where the board has it (docs/partitions.md). */
 	vgic_init(&p->vgic, cfg->name, gic->version, gic_lines, p->vcpu_count, pcpus,
 		  gic->dist.base, gic->redist.base, gic->redist.size);
+	for (unsigned i = 0; i < cfg->device_count; i++) {
+		for (unsigned k = 0; k < cfg->devices[i].spi_count; k++) {
+			rc = vgic_own_spi(&p->vgic, cfg->devices[i].spi[k], true);
+			if (rc != BH_OK) {
+				log_error("partition %s: interrupt %u: %s", cfg->name,
+					  cfg->devices[i].spi[k], bh_strerror(rc));
+				return rc;
+			}
+		}
+	}
 	return BH_OK;
 }
 
@@ -99,9 +120,6 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 #define IMAGE_MAGIC_OFFSET 56
 #define IMAGE_MAGIC	   0x644d5241U
 #define IMAGE_TEXT_OFFSET  8
-
-/* The flattened device tree header (Devicetree Specification 5.2): big endian. */
-#define FDT_MAGIC 0xd00dfeedU
 
 static uint32_t load_be32(const uint8_t *p)
 {
@@ -190,6 +208,21 @@ static int partition_load(struct partition *p)
 	return BH_OK;
 }
 
+/*
+ * The physical lines of the partition's passthrough devices: on (routed to
+ * vCPU 0's CPU until the guest routes them) while it runs; off and
+ * deactivated when it stops, so nothing of one life leaks into the next.
+ */
+static void device_irqs(const struct partition *p, bool on)
+{
+	const struct bh_partition_config *cfg = p->cfg;
+	for (unsigned i = 0; i < cfg->device_count; i++) {
+		for (unsigned k = 0; k < cfg->devices[i].spi_count; k++) {
+			arch_gic_spi_setup(cfg->devices[i].spi[k], p->vcpus[0].pcpu, on);
+		}
+	}
+}
+
 void vcpu_request_start(struct vcpu *v, uint64_t entry, uint64_t context)
 {
 	v->entry = entry;
@@ -209,6 +242,7 @@ int partition_start(struct partition *p)
 	int rc = partition_load(p);
 	if (rc == BH_OK) {
 		vgic_reset(&p->vgic);
+		device_irqs(p, true);
 		p->cntvoff = arch_counter();
 		p->starts++;
 		atomic_store(&p->state, PARTITION_RUNNING);
@@ -267,6 +301,7 @@ void partition_stop(struct partition *p, struct vcpu *caller, const char *why)
 	}
 	atomic_store(&p->state, PARTITION_STOPPED);
 	request_stop_all(p, caller);
+	device_irqs(p, false);
 	spin_unlock(&p->lock);
 	log_info("partition %s stopped: %s", p->cfg->name, why);
 }
@@ -280,6 +315,7 @@ void partition_restart(struct partition *p, struct vcpu *caller, const char *why
 	}
 	atomic_store(&p->state, PARTITION_RESTARTING);
 	request_stop_all(p, caller);
+	device_irqs(p, false);
 	spin_unlock(&p->lock);
 
 	log_info("partition %s restarting: %s", p->cfg->name, why);
@@ -435,7 +471,7 @@ enum guest_action core_guest_exit(struct guest_exit *exit)
 	return action;
 }
 
-static void print_partition(const struct partition *p)
+static void print_partition(const void *fdt, const struct partition *p)
 {
 	const struct bh_partition_config *cfg = p->cfg;
 	char cpus[64];
@@ -452,6 +488,18 @@ static void print_partition(const struct partition *p)
 		log_info("  memory IPA 0x%llx -> PA 0x%llx, %llu KiB",
 			 (unsigned long long)cfg->mem[i].ipa, (unsigned long long)cfg->mem[i].pa,
 			 (unsigned long long)(cfg->mem[i].size >> 10));
+	}
+	for (unsigned i = 0; i < cfg->device_count; i++) {
+		const struct bh_device *d = &cfg->devices[i];
+		char path[64];
+		char irqs[48];
+		bh_device_irq_list(d, irqs, sizeof(irqs));
+		if (fdt_get_path(fdt, d->node, path, sizeof(path)) != 0) {
+			bh_snprintf(path, sizeof(path), "?");
+		}
+		log_info("  device %s: PA 0x%llx+0x%llx%s, interrupts %s", path,
+			 (unsigned long long)d->reg[0].base, (unsigned long long)d->reg[0].size,
+			 d->reg_count > 1 ? " and more" : "", irqs);
 	}
 	for (unsigned i = 0; i < cfg->image_count; i++) {
 		log_info("  image %s: %llu bytes from PA 0x%llx to IPA 0x%llx (%s)",
@@ -502,7 +550,7 @@ void partitions_boot(const void *fdt, const struct dt_board *board, unsigned gic
 	log_info("%u partition(s), stage-2 tables: %u of %u pages", partition_count,
 		 stage2_pool.used, stage2_pool.count);
 	for (unsigned i = 0; i < partition_count; i++) {
-		print_partition(&partitions[i]);
+		print_partition(fdt, &partitions[i]);
 	}
 	for (unsigned i = 0; i < partition_count; i++) {
 		rc = partition_start(&partitions[i]);

@@ -288,6 +288,34 @@ static const char *span(uint64_t base, uint64_t size, char *buf, size_t len)
 	return buf;
 }
 
+static void show_devices(const void *fdt, const struct bh_config *cfg)
+{
+	char a[40], node[96];
+
+	printf("\n%-15s %-34s %-25s %s\n", "PARTITION", "DEVICE", "PA (mapped at the same IPA)",
+	       "INTERRUPTS");
+	for (unsigned i = 0; i < cfg->partition_count; i++) {
+		const struct bh_partition_config *p = &cfg->partitions[i];
+		for (unsigned k = 0; k < p->device_count; k++) {
+			const struct bh_device *d = &p->devices[k];
+			char irqs[64];
+			bh_device_irq_list(d, irqs, sizeof(irqs));
+			if (fdt_get_path(fdt, d->node, node, sizeof(node)) != 0) {
+				snprintf(node, sizeof(node), "?");
+			}
+			for (unsigned r = 0; r < d->reg_count; r++) {
+				printf("%-15s %-34s %-25s %s\n", r == 0 ? p->name : "",
+				       r == 0 ? node : "",
+				       span(d->reg[r].base, d->reg[r].size, a, 40),
+				       r == 0 ? irqs : "");
+			}
+		}
+		if (p->device_count == 0) {
+			printf("%-15s %-34s\n", p->name, "(none)");
+		}
+	}
+}
+
 static void show(const char *path, const struct dt_board *board, const struct options *opt,
 		 const struct bh_config *cfg)
 {
@@ -432,6 +460,7 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 	status = 0;
 	if (strcmp(cmd, "show") == 0) {
 		show(path, &board, opt, &cfg);
+		show_devices(fdt, &cfg);
 	} else {
 		printf("ok: %u partition%s\n", cfg.partition_count,
 		       cfg.partition_count == 1 ? "" : "s");

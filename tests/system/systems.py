@@ -50,9 +50,10 @@ class Partition:
     """One partition of a test system: a guest program on some CPUs."""
 
     def __init__(self, name, guest, cpus, root=False, mem=16 * MiB, pa=None, ipa=GUEST_IPA,
-                 bootargs=None, dtb=None):
+                 bootargs=None, dtb=None, devices=None):
         """`dtb`: a file loaded as the partition's device tree (format "dtb") in
-        its last MiB; the guest finds its IPA in x0."""
+        its last MiB; the guest finds its IPA in x0. `devices`: labels of board
+        nodes to give it (`devices = <&rtc>`)."""
         self.name = name
         self.guest = guest
         self.cpus = list(cpus)
@@ -62,6 +63,7 @@ class Partition:
         self.ipa = ipa
         self.bootargs = bootargs
         self.dtb = dtb
+        self.devices = devices
 
     def images(self):
         """(node name, host file, load IPA, format) of each image."""
@@ -88,6 +90,8 @@ def system_dts(partitions, gic=3, images=None):
         lines.append(f"\t\t\tmemory = <{_cells(p.ipa)} {_cells(p.pa)} {_cells(p.mem)}>;")
         if p.bootargs is not None:
             lines.append(f'\t\t\tbootargs = "{p.bootargs}";')
+        if p.devices is not None:
+            lines.append("\t\t\tdevices = <" + " ".join(f"&{d}" for d in p.devices) + ">;")
         for node, _path, load, fmt in p.images():
             image_pa, image_size = images[(p.name, node)]
             lines += ["", f"\t\t\t{node} {{", '\t\t\t\tcompatible = "bulkhead,image-v1";',

@@ -55,3 +55,27 @@ def test_foreign_interrupts_untouchable(qemu, tmp_path, gic):
     assert 380 <= int(m.group(1)) <= 420
     assert re.search(r"\[bad\] irqtest: timer (\d+) interrupts in 1 s at 100 Hz", vm.output)
     assert "[hv] error:" not in vm.output
+
+
+@GICS
+def test_passthrough_rtc(qemu, tmp_path, gic):
+    """A child given the PL031 RTC (devices = <&rtc>) maps it at its physical
+    address and takes its interrupt (SPI 34) through the HW list register
+    path: three one-second match alarms. The root, which takes every device
+    no child has, gets the GPIO controller but not the RTC; a second child
+    that reads the RTC is stopped by a stage-2 fault."""
+    bad = Partition("bad", "misbehave-idmap", [2], pa=0x47000000, ipa=0x47000000,
+                    bootargs="do=read addr=0x9010000 delay_ms=200")
+    vm = boot_system(qemu, tmp_path, [
+        Partition("root", "ticker", [0], root=True),
+        Partition("rt0", "irqtest", [1], bootargs="test=rtc alarms=3", devices=["rtc"]),
+        bad], gic=gic)
+    vm.expect_all(["[hv]   device /pl031@9010000: PA 0x9010000+0x1000, interrupts 34",
+                   "[hv]   device /pl061@9030000: PA 0x9030000+0x1000, interrupts 39"])
+    lines = vm.lines()
+    assert lines.index("[hv]   device /pl031@9010000: PA 0x9010000+0x1000, interrupts 34") > \
+        lines.index("[hv] partition 1: rt0, 1 vCPU(s) on CPU1")
+    vm.expect("[hv] error: partition bad: vCPU 0 (CPU2): stage-2 data abort: read of IPA "
+              "0x9010000, which is not mapped for this partition")
+    vm.expect("[rt0] irqtest: rtc 3 alarms", timeout=30)
+    assert "misbehave: survived" not in vm.output

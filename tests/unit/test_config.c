@@ -602,6 +602,44 @@ static void test_entry_image_rule(void **state)
 	free_system(s);
 }
 
+static const char *device_path(const struct sys *s, const struct bh_device *d)
+{
+	static char path[96];
+	assert_int_equal(fdt_get_path(s->fdt, d->node, path, sizeof(path)), 0);
+	return path;
+}
+
+static void test_devices(void **state)
+{
+	(void)state;
+	struct sys *s = load_ok("tests/configs/good/devices.dts");
+	const struct bh_partition_config *root = &s->cfg.partitions[0];
+	const struct bh_partition_config *rt0 = &s->cfg.partitions[1];
+
+	/* rt0 has what it asked for: the RTC's page and SPI 2 (INTID 34). */
+	assert_int_equal(rt0->device_count, 1);
+	assert_string_equal(device_path(s, &rt0->devices[0]), "/pl031@9010000");
+	assert_int_equal(rt0->devices[0].reg_count, 1);
+	assert_int_equal(rt0->devices[0].reg[0].base, 0x09010000);
+	assert_int_equal(rt0->devices[0].reg[0].size, 0x1000);
+	assert_int_equal(rt0->devices[0].spi_count, 1);
+	assert_int_equal(rt0->devices[0].spi[0], 34);
+	/* The root the rest: the GPIO controller; never the console, the GIC or the RTC. */
+	assert_true(root->is_root);
+	assert_false(root->devices_listed);
+	assert_int_equal(root->device_count, 1);
+	assert_string_equal(device_path(s, &root->devices[0]), "/pl061@9030000");
+	assert_int_equal(root->devices[0].spi[0], 39);
+	assert_int_equal(s->cfg.partitions[2].device_count, 0);
+	free_system(s);
+
+	/* A root with a `devices` list gets only that. */
+	s = load_ok("tests/configs/good/devices-root-listed.dts");
+	assert_true(s->cfg.partitions[0].devices_listed);
+	assert_int_equal(s->cfg.partitions[0].device_count, 0);
+	free_system(s);
+}
+
 static void test_one_cell_numbers(void **state)
 {
 	(void)state;
@@ -1052,6 +1090,7 @@ int main(void)
 		cmocka_unit_test(test_root_moves_first),
 		cmocka_unit_test(test_entry_image_rule),
 		cmocka_unit_test(test_one_cell_numbers),
+		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_boot_cpu_reordered),
 		cmocka_unit_test(test_no_bulkhead),
 		cmocka_unit_test(test_duplicate_partition_name),

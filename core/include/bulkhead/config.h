@@ -19,6 +19,9 @@
 #define BH_MAX_IMAGES	   4 /* per partition */
 #define BH_NAME_MAX	   16
 #define BH_BOOTARGS_MAX	   256
+#define BH_MAX_DEVICES	   64 /* per partition */
+#define BH_MAX_DEVICE_REGS 2
+#define BH_MAX_DEVICE_SPIS 8
 
 enum bh_image_format {
 	BH_IMAGE_RAW,	/* flat binary, entered at `entry` (default: its load IPA) */
@@ -42,6 +45,15 @@ struct bh_image {
 	bool has_entry;	    /* the node has an `entry` property */
 };
 
+/* A board device given to a partition: its MMIO pages and SPIs (docs/binding.md). */
+struct bh_device {
+	int node;				 /* offset of the board's node in the system tree */
+	struct dt_range reg[BH_MAX_DEVICE_REGS]; /* PA, mapped at the same IPA */
+	unsigned reg_count;
+	uint16_t spi[BH_MAX_DEVICE_SPIS]; /* GIC INTIDs */
+	unsigned spi_count;
+};
+
 struct bh_partition_config {
 	char name[BH_NAME_MAX];
 	unsigned id; /* index in bh_config.partitions, 0 is the root */
@@ -62,6 +74,9 @@ struct bh_partition_config {
 	unsigned dtb_image; /* its index in images[], if has_dtb */
 	char bootargs[BH_BOOTARGS_MAX];
 	char path[64]; /* node path, for messages */
+	struct bh_device devices[BH_MAX_DEVICES];
+	unsigned device_count;
+	bool devices_listed; /* the root has a `devices` property (else it takes the rest) */
 };
 
 struct bh_config {
@@ -87,6 +102,9 @@ int bh_config_parse(const void *fdt, const struct dt_board *board, uint64_t hyp_
  */
 bool bh_config_ipa_to_pa(const struct bh_partition_config *p, uint64_t ipa, uint64_t size,
 			 uint64_t *pa);
+
+/* A device's interrupts as "34,35" ("none" without any), for messages and tables. */
+void bh_device_irq_list(const struct bh_device *d, char *buf, size_t size);
 
 /* "raw", "linux" or "dtb": the binding's name of a format. */
 const char *bh_image_format_name(enum bh_image_format format);

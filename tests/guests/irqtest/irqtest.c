@@ -12,6 +12,9 @@
  *   test=latency samples=N      N virtual timer interrupts, 1 ms apart: how many
  *                               counter ticks from the deadline to the handler
  *                               (min, average, max), for make bench
+ *   test=rtc alarms=N           the PL031 RTC at 0x09010000 (a passthrough
+ *                               device): N match interrupts a second apart
+ *                               (SPI 34): "irqtest: rtc <N> alarms"
  *   test=foreign                try to disable every interrupt it can name
  *                               but does not own (all SPIs, all possible
  *                               redistributor frames), then check its own
@@ -133,6 +136,47 @@ static int test_latency(void)
 	return 0;
 }
 
+#define RTC_BASE  0x09010000UL
+#define RTC_SPI	  34
+#define RTCDR	  0x00
+#define RTCMR	  0x04
+#define RTCIMSC	  0x10
+#define RTCICR	  0x1c
+
+static atomic_ulong alarms;
+
+static volatile uint32_t *rtc_reg(unsigned off)
+{
+	return (volatile uint32_t *)(RTC_BASE + off);
+}
+
+static void rtc_handler(unsigned intid, void *arg)
+{
+	(void)intid;
+	(void)arg;
+	*rtc_reg(RTCICR) = 1;
+	atomic_fetch_add(&alarms, 1);
+	*rtc_reg(RTCMR) = *rtc_reg(RTCDR) + 1;
+}
+
+static int test_rtc(void)
+{
+	unsigned long wanted = arg_number("alarms", 3);
+
+	bh_irq_register(RTC_SPI, rtc_handler, NULL);
+	bh_irq_enable(RTC_SPI);
+	bh_irq_local_enable();
+	*rtc_reg(RTCICR) = 1;
+	*rtc_reg(RTCMR) = *rtc_reg(RTCDR) + 1;
+	*rtc_reg(RTCIMSC) = 1;
+	bh_printf("irqtest: rtc armed at %lu\n", (unsigned long)*rtc_reg(RTCDR));
+	while (atomic_load(&alarms) < wanted) {
+		__asm__ volatile("wfi");
+	}
+	bh_printf("irqtest: rtc %lu alarms\n", atomic_load(&alarms));
+	return 0;
+}
+
 static void ping_handler(unsigned intid, void *arg)
 {
 	(void)intid;
@@ -223,6 +267,9 @@ int main(void)
 	}
 	if (strcmp(test, "timer") == 0) {
 		test_timer();
+	}
+	if (strcmp(test, "rtc") == 0) {
+		return test_rtc();
 	}
 	if (strcmp(test, "latency") == 0) {
 		return test_latency();
