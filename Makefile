@@ -320,10 +320,16 @@ $(GUEST_TARGETS): guest-%: sdk
 # misbehave linked at 0x47000000, for a partition whose IPAs equal its PAs:
 # it can then aim at the hypervisor's and other partitions' physical addresses.
 .PHONY: guest-misbehave-idmap
-guests: guest-misbehave-idmap
+guests: guest-misbehave-idmap guest-console-pl011
 guest-misbehave-idmap: sdk
 	$(Q)$(MAKE) --no-print-directory -C tests/guests/misbehave BH_GUEST_BASE=0x47000000 \
 		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/misbehave-idmap
+
+# The console test guest on a PL011 (a partition's vuart) instead of hypercalls.
+.PHONY: guest-console-pl011
+guest-console-pl011: sdk
+	$(Q)$(MAKE) --no-print-directory -C tests/guests/console BH_CONSOLE=pl011 \
+		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/console-pl011
 
 # ---------------------------------------------------------------- misc
 clean:

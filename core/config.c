@@ -27,8 +27,8 @@ _Static_assert(DT_MAX_CPUS <= 64, "bh_partition_config.cpu_mask has 64 bits");
 /* Properties each kind of node may have, besides phandle and linux,phandle. */
 static const char *const system_props[] = {"compatible", "#address-cells", "#size-cells"};
 static const char *const partition_props[] = {
-	"compatible", "root",		"cpus",	       "memory",
-	"bootargs",   "#address-cells", "#size-cells", "devices",
+	"compatible",	  "root",	 "cpus",    "memory", "bootargs",
+	"#address-cells", "#size-cells", "devices", "vuart",  "vuart-interrupt",
 };
 static const char *const image_props[] = {"compatible", "reg", "load", "format", "entry"};
 
@@ -883,6 +883,13 @@ static bool device_conflict(const struct parser *p, const struct bh_device *d, u
 			}
 		}
 	}
+	for (unsigned a = 0; a < d->reg_count && self->has_vuart; a++) {
+		if (bh_range_overlaps(page_base(&d->reg[a]), page_span(&d->reg[a]), self->vuart_ipa,
+				      MEM_GRANULE)) {
+			bh_snprintf(why, size, "is where the vuart of %s is", self->path);
+			return true;
+		}
+	}
 	for (unsigned j = 0; j <= count; j++) {
 		const struct bh_partition_config *o = j < count ? &p->cfg->partitions[j] : self;
 		if (j < count && o == self) {
@@ -969,6 +976,84 @@ static int parse_devices(struct parser *p, int node, unsigned index)
 		}
 		part->device_count++;
 	}
+	return BH_OK;
+}
+
+#define VUART_SIZE MEM_GRANULE
+#define VUART_SPI  1 /* SPI 1 (INTID 33): the PL011's on QEMU virt */
+
+static bool overlaps_vgic(const struct dt_gic *gic, uint64_t ipa, uint64_t size)
+{
+	return bh_range_overlaps(ipa, size, gic->dist.base, 0x10000) ||
+	       (gic->version == 3 &&
+		bh_range_overlaps(ipa, size, gic->redist.base, gic->redist.size)) ||
+	       (gic->version == 2 && bh_range_overlaps(ipa, size, gic->cpu.base, 0x2000));
+}
+
+/* `vuart = <IPA>` and `vuart-interrupt = <SPI>`: an emulated PL011 for the partition. */
+static int parse_vuart(struct parser *p, int node, struct bh_partition_config *part)
+{
+	uint64_t ipa = 0;
+	int len;
+	const fdt32_t *irq = fdt_getprop(p->fdt, node, "vuart-interrupt", &len);
+	int rc = get_number(p, node, "vuart", p->ac, &ipa);
+
+	if (rc == BH_ENOENT) {
+		return irq == NULL ? BH_OK
+				   : fail(p, node, BH_EINVAL, "vuart-interrupt: without 'vuart'");
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	if (!IS_ALIGNED(ipa, MEM_GRANULE)) {
+		return fail(p, node, BH_EINVAL, "vuart: IPA 0x%llx is not 4 KiB aligned",
+			    (unsigned long long)ipa);
+	}
+	for (unsigned m = 0; m < part->mem_count; m++) {
+		if (bh_range_overlaps(ipa, VUART_SIZE, part->mem[m].ipa, part->mem[m].size)) {
+			return fail(p, node, BH_ERANGE, "vuart (IPA 0x%llx) is in memory[%u]",
+				    (unsigned long long)ipa, m);
+		}
+	}
+	if (overlaps_vgic(&p->board->gic, ipa, VUART_SIZE)) {
+		return fail(p, node, BH_ERANGE, "vuart (IPA 0x%llx) is where the virtual GIC is",
+			    (unsigned long long)ipa);
+	}
+	uint32_t spi = VUART_SPI;
+	if (irq != NULL) {
+		if (len != 4) {
+			return fail(p, node, BH_EINVAL,
+				    "vuart-interrupt: %d bytes, expected one cell (an SPI number)",
+				    len);
+		}
+		spi = fdt32_ld(irq);
+		if (spi + 32 >= 1020) {
+			return fail(p, node, BH_ERANGE, "vuart-interrupt: SPI %u does not exist",
+				    spi);
+		}
+	}
+	for (unsigned k = 0; k < part->device_count; k++) {
+		const struct bh_device *d = &part->devices[k];
+		char path[96];
+		node_path(p, d->node, path, sizeof(path));
+		for (unsigned r = 0; r < d->reg_count; r++) {
+			if (bh_range_overlaps(ipa, VUART_SIZE, page_base(&d->reg[r]),
+					      page_span(&d->reg[r]))) {
+				return fail(p, node, BH_ERANGE,
+					    "vuart (IPA 0x%llx) is where device %s is",
+					    (unsigned long long)ipa, path);
+			}
+		}
+		for (unsigned q = 0; q < d->spi_count; q++) {
+			if (d->spi[q] == spi + 32) {
+				return fail(p, node, BH_EEXIST,
+					    "vuart-interrupt: SPI %u is device %s's", spi, path);
+			}
+		}
+	}
+	part->has_vuart = true;
+	part->vuart_ipa = ipa;
+	part->vuart_irq = spi + 32;
 	return BH_OK;
 }
 
@@ -1086,6 +1171,9 @@ static int parse_partition_props(struct parser *p, int node, unsigned index)
 	}
 	if (rc == BH_OK) {
 		rc = parse_devices(p, node, index);
+	}
+	if (rc == BH_OK) {
+		rc = parse_vuart(p, node, part);
 	}
 	if (rc != BH_OK) {
 		return rc;

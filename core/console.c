@@ -31,3 +31,15 @@ void console_write(const char *s, size_t n)
 		pl011_putc(console_addr, s[i]);
 	}
 }
+
+int console_getc(void)
+{
+	return console_kind == CONSOLE_PL011 ? pl011_getc(console_addr) : -1;
+}
+
+void console_rx_irq(bool on)
+{
+	if (console_kind == CONSOLE_PL011) {
+		pl011_rx_irq(console_addr, on);
+	}
+}

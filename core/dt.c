@@ -423,6 +423,11 @@ static int parse_uart(const void *fdt, struct dt_board *board, struct dt_error *
 	if (fdt_get_path(fdt, node, board->uart.path, (int)sizeof(board->uart.path)) != 0) {
 		board->uart.path[0] = '\0';
 	}
+	/* GIC binding: <type number flags>, type 0 = SPI (INTID 32 + number). */
+	int len;
+	const fdt32_t *irq = fdt_getprop(fdt, node, "interrupts", &len);
+	board->uart.irq =
+		irq != NULL && len >= 12 && fdt32_ld(&irq[0]) == 0 ? 32 + fdt32_ld(&irq[1]) : 0;
 	return BH_OK;
 }
 

@@ -9,29 +9,6 @@
 #include <bulkhead/printf.h>
 #include <bulkhead/string.h>
 
-/* Appends guest console output; prints whole lines tagged with the partition name. */
-static void console_put(struct partition *p, const uint8_t *bytes, size_t n)
-{
-	spin_lock(&p->console_lock);
-	for (size_t i = 0; i < n; i++) {
-		char c = (char)bytes[i];
-		if (c == '\r') {
-			continue;
-		}
-		if (c != '\n' && c != '\t' && (c < 0x20 || c > 0x7e)) {
-			c = '?'; /* keep control sequences off the shared console */
-		}
-		if (c != '\n') {
-			p->line[p->line_len++] = c;
-		}
-		if (c == '\n' || p->line_len == sizeof(p->line) - 1) {
-			log_tagged_line(p->cfg->name, p->line, p->line_len);
-			p->line_len = 0;
-		}
-	}
-	spin_unlock(&p->console_lock);
-}
-
 enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 {
 	struct partition *p = v->partition;
@@ -66,8 +43,14 @@ enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 		}
 		uint8_t bytes[BH_HVC_CONSOLE_WRITE_MAX];
 		memcpy(bytes, &x[2], sizeof(bytes)); /* x2-x5, little endian */
-		console_put(p, bytes, (size_t)len);
+		vconsole_write(p, bytes, (size_t)len);
 		x[0] = BH_HVC_OK;
+		return GUEST_RESUME;
+	}
+	case BH_HVC_CONSOLE_READ: {
+		uint8_t bytes[BH_HVC_CONSOLE_READ_MAX] = {0};
+		x[0] = vconsole_read(p, bytes, sizeof(bytes));
+		memcpy(&x[1], bytes, sizeof(bytes)); /* x1-x4 */
 		return GUEST_RESUME;
 	}
 	case BH_HVC_BOOTARGS: {

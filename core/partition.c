@@ -103,6 +103,14 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 	/* The guest finds its GIC where the board has it (docs/partitions.md). */
 	vgic_init(&p->vgic, cfg->name, gic->version, gic_lines, p->vcpu_count, pcpus,
 		  gic->dist.base, gic->redist.base, gic->redist.size);
+	if (cfg->has_vuart) {
+		rc = vgic_own_spi(&p->vgic, cfg->vuart_irq, false);
+		if (rc != BH_OK) {
+			log_error("partition %s: vuart interrupt %u: %s", cfg->name, cfg->vuart_irq,
+				  bh_strerror(rc));
+			return rc;
+		}
+	}
 	for (unsigned i = 0; i < cfg->device_count; i++) {
 		for (unsigned k = 0; k < cfg->devices[i].spi_count; k++) {
 			rc = vgic_own_spi(&p->vgic, cfg->devices[i].spi[k], true);
@@ -242,6 +250,7 @@ int partition_start(struct partition *p)
 	int rc = partition_load(p);
 	if (rc == BH_OK) {
 		vgic_reset(&p->vgic);
+		vconsole_reset(p);
 		device_irqs(p, true);
 		p->cntvoff = arch_counter();
 		p->starts++;
@@ -399,7 +408,8 @@ static bool emulate_mmio(struct vcpu *v, struct guest_exit *exit)
 		value = exit->x[exit->reg] & mask;
 	}
 	if (!vgic_mmio(&v->partition->vgic, v->index, exit->ipa, exit->access_size, exit->write,
-		       &value)) {
+		       &value) &&
+	    !vuart_mmio(v->partition, exit->ipa, exit->access_size, exit->write, &value)) {
 		return false;
 	}
 	if (!exit->write && exit->reg != 31) {
@@ -422,7 +432,7 @@ static enum guest_action handle_exit(struct vcpu *v, struct guest_exit *exit)
 	case GUEST_EXIT_KICK:
 		return GUEST_RESUME;
 	case GUEST_EXIT_IRQ:
-		if (!vgic_hw_irq(&p->vgic, v->index, exit->intid)) {
+		if (!vconsole_irq(exit->intid) && !vgic_hw_irq(&p->vgic, v->index, exit->intid)) {
 			arch_guest_irq_done(exit->intid); /* nobody's: complete it here */
 		}
 		return GUEST_RESUME;
@@ -501,6 +511,10 @@ static void print_partition(const void *fdt, const struct partition *p)
 			 (unsigned long long)d->reg[0].base, (unsigned long long)d->reg[0].size,
 			 d->reg_count > 1 ? " and more" : "", irqs);
 	}
+	if (cfg->has_vuart) {
+		log_info("  vuart (PL011) at IPA 0x%llx, interrupt %u",
+			 (unsigned long long)cfg->vuart_ipa, cfg->vuart_irq);
+	}
 	for (unsigned i = 0; i < cfg->image_count; i++) {
 		log_info("  image %s: %llu bytes from PA 0x%llx to IPA 0x%llx (%s)",
 			 cfg->images[i].name, (unsigned long long)cfg->images[i].size,
@@ -552,6 +566,7 @@ void partitions_boot(const void *fdt, const struct dt_board *board, unsigned gic
 	for (unsigned i = 0; i < partition_count; i++) {
 		print_partition(fdt, &partitions[i]);
 	}
+	vconsole_start(partitions, partition_count, partitions[0].vcpus[0].pcpu, board->uart.irq);
 	for (unsigned i = 0; i < partition_count; i++) {
 		rc = partition_start(&partitions[i]);
 		if (rc != BH_OK) {

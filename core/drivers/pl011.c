@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * PL011 transmit (Arm PrimeCell UART (PL011) TRM, DDI 0183, 3.3). The boot
- * firmware has set the baud rate (its clock is board specific); we only make
- * sure the UART and its transmitter are enabled.
+ * PL011 transmit and receive (Arm PrimeCell UART (PL011) TRM, DDI 0183, 3.3).
+ * The boot firmware has set the baud rate (its clock is board specific); we
+ * only make sure the UART, its transmitter and receiver are enabled.
  */
 #include <bulkhead/pl011.h>
 
 #define UARTDR	  0x00
 #define UARTFR	  0x18
 #define UARTCR	  0x30
+#define UARTIMSC  0x38
+#define UARTICR	  0x44
+#define FR_RXFE	  (1U << 4)
 #define FR_TXFF	  (1U << 5)
+#define INT_RX	  (1U << 4)
+#define INT_RT	  (1U << 6)
 #define CR_UARTEN (1U << 0)
 #define CR_TXE	  (1U << 8)
 #define CR_RXE	  (1U << 9)
@@ -43,4 +48,18 @@ void pl011_putc(uintptr_t base, char c)
 		}
 	}
 	reg_write(base, UARTDR, (uint8_t)c);
+}
+
+int pl011_getc(uintptr_t base)
+{
+	if ((reg_read(base, UARTFR) & FR_RXFE) != 0) {
+		return -1;
+	}
+	return (int)(reg_read(base, UARTDR) & 0xff);
+}
+
+void pl011_rx_irq(uintptr_t base, bool on)
+{
+	reg_write(base, UARTICR, INT_RX | INT_RT);
+	reg_write(base, UARTIMSC, on ? INT_RX | INT_RT : 0);
 }

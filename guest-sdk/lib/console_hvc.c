@@ -22,3 +22,14 @@ void bh_console_backend_write(const char *text, size_t length)
 		length -= chunk;
 	}
 }
+
+size_t bh_console_backend_read(char *buffer, size_t length)
+{
+	struct bh_smccc_result result = bh_hvc_call(BH_HVC_CONSOLE_READ, 0, 0, 0, 0, 0);
+	uint64_t words[4] = {result.x1, result.x2, result.x3, result.x4};
+	size_t n = result.x0 < length ? (size_t)result.x0 : length;
+
+	/* Bytes past `length` are lost: read with a buffer of 32 or more (stdio does). */
+	memcpy(buffer, words, n);
+	return n;
+}

@@ -11,6 +11,7 @@
 
 #define PL011_DR      0x00
 #define PL011_FR      0x18
+#define PL011_FR_RXFE (1U << 4)
 #define PL011_FR_TXFF (1U << 5)
 
 /* A stuck UART must not hang the program: give up on a character after this many polls. */
@@ -40,4 +41,13 @@ void bh_console_backend_write(const char *text, size_t length)
 		}
 		pl011_put(text[i]);
 	}
+}
+
+size_t bh_console_backend_read(char *buffer, size_t length)
+{
+	size_t n = 0;
+	while (n < length && (*pl011_register(PL011_FR) & PL011_FR_RXFE) == 0) {
+		buffer[n++] = (char)(*pl011_register(PL011_DR) & 0xff);
+	}
+	return n;
 }

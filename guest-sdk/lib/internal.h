@@ -36,6 +36,9 @@ struct bh_smccc_result bh_hvc_call(uint32_t function_id, uint64_t arg1, uint64_t
 /* The console backend chosen at build time (console_hvc.c or console_pl011.c): no locking. */
 void bh_console_backend_write(const char *text, size_t length);
 
+/* What has been typed, up to length bytes, without waiting (console_*.c). */
+size_t bh_console_backend_read(char *buffer, size_t length);
+
 /* Stop this CPU for good: interrupts masked, WFI forever. */
 void bh_halt(void) __attribute__((noreturn));
 

@@ -48,15 +48,19 @@ int _write(int fd, const void *buffer, size_t length)
 }
 
 /* There is no input: stdin is at end of file. */
+/* Console input blocks until something is typed (polled every millisecond). */
 int _read(int fd, void *buffer, size_t length)
 {
-	(void)buffer;
-	(void)length;
+	size_t n;
+
 	if (!is_console(fd)) {
 		errno = EBADF;
 		return -1;
 	}
-	return 0;
+	while ((n = bh_console_backend_read(buffer, length)) == 0) {
+		bh_delay_us(1000);
+	}
+	return (int)n;
 }
 
 int _close(int fd)

@@ -50,10 +50,10 @@ class Partition:
     """One partition of a test system: a guest program on some CPUs."""
 
     def __init__(self, name, guest, cpus, root=False, mem=16 * MiB, pa=None, ipa=GUEST_IPA,
-                 bootargs=None, dtb=None, devices=None):
+                 bootargs=None, dtb=None, devices=None, vuart=None):
         """`dtb`: a file loaded as the partition's device tree (format "dtb") in
         its last MiB; the guest finds its IPA in x0. `devices`: labels of board
-        nodes to give it (`devices = <&rtc>`)."""
+        nodes to give it (`devices = <&rtc>`). `vuart`: IPA of an emulated PL011."""
         self.name = name
         self.guest = guest
         self.cpus = list(cpus)
@@ -64,6 +64,7 @@ class Partition:
         self.bootargs = bootargs
         self.dtb = dtb
         self.devices = devices
+        self.vuart = vuart
 
     def images(self):
         """(node name, host file, load IPA, format) of each image."""
@@ -90,6 +91,8 @@ def system_dts(partitions, gic=3, images=None):
         lines.append(f"\t\t\tmemory = <{_cells(p.ipa)} {_cells(p.pa)} {_cells(p.mem)}>;")
         if p.bootargs is not None:
             lines.append(f'\t\t\tbootargs = "{p.bootargs}";')
+        if p.vuart is not None:
+            lines.append(f"\t\t\tvuart = <{_cells(p.vuart)}>;")
         if p.devices is not None:
             lines.append("\t\t\tdevices = <" + " ".join(f"&{d}" for d in p.devices) + ">;")
         for node, _path, load, fmt in p.images():

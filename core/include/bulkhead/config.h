@@ -73,7 +73,10 @@ struct bh_partition_config {
 	bool has_dtb;	    /* an image has format "dtb" (at most one does) */
 	unsigned dtb_image; /* its index in images[], if has_dtb */
 	char bootargs[BH_BOOTARGS_MAX];
-	char path[64]; /* node path, for messages */
+	char path[64];	    /* node path, for messages */
+	bool has_vuart;	    /* an emulated PL011 (`vuart`) */
+	uint64_t vuart_ipa; /* its 4 KiB page */
+	unsigned vuart_irq; /* its interrupt: a virtual SPI (INTID) */
 	struct bh_device devices[BH_MAX_DEVICES];
 	unsigned device_count;
 	bool devices_listed; /* the root has a `devices` property (else it takes the rest) */

@@ -17,4 +17,10 @@ paddr_t console_base(void);
 /* Writes n bytes; "\n" becomes "\r\n". Caller serializes. */
 void console_write(const char *s, size_t n);
 
+/* The next byte typed on the console, or -1. */
+int console_getc(void);
+
+/* The console's receive interrupt on or off. */
+void console_rx_irq(bool on);
+
 #endif

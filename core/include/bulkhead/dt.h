@@ -49,6 +49,7 @@ struct dt_uart {
 	struct dt_range reg;
 	char path[96];
 	bool from_stdout_path; /* false: picked as the first PL011 */
+	unsigned irq;	       /* GIC INTID of its interrupt (an SPI), 0 if none */
 };
 
 struct dt_gic {

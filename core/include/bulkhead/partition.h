@@ -10,6 +10,7 @@
 #include <arch/stage2.h>
 #include <bulkhead/config.h>
 #include <bulkhead/lock.h>
+#include <bulkhead/vconsole.h>
 #include <bulkhead/vgic.h>
 
 enum partition_state {
@@ -36,8 +37,6 @@ struct vcpu {
 	uint64_t context; /* x0 at entry */
 };
 
-#define PARTITION_LINE_MAX 160
-
 struct partition {
 	const struct bh_partition_config *cfg;
 	unsigned id;
@@ -51,9 +50,7 @@ struct partition {
 	uint64_t boot_x0;
 	uint64_t cntvoff; /* physical count at the start: its virtual counter starts at 0 */
 	struct vgic vgic;
-	spinlock_t console_lock;
-	char line[PARTITION_LINE_MAX];
-	size_t line_len;
+	struct vconsole console;
 };
 
 /* Reads and checks /bulkhead, builds every partition and starts them all. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Arm PrimeCell UART (PL011) driver, polled, transmit side. */
+/* Arm PrimeCell UART (PL011) driver: polled transmit, receive with an interrupt. */
 #ifndef BULKHEAD_PL011_H
 #define BULKHEAD_PL011_H
 
@@ -7,5 +7,11 @@
 
 void pl011_init(uintptr_t base);
 void pl011_putc(uintptr_t base, char c);
+
+/* The next received byte, or -1 if none is waiting. */
+int pl011_getc(uintptr_t base);
+
+/* Receive (and receive-timeout) interrupt on or off; clears them either way. */
+void pl011_rx_irq(uintptr_t base, bool on);
 
 #endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Partition consoles (docs/consoles.md): what partitions print goes to the
+ * physical console one whole line at a time, tagged "[name] "; what is typed
+ * there goes to one partition at a time (the escape Ctrl-] switches). A
+ * partition reaches its console through hypercalls or an emulated PL011.
+ */
+#ifndef BULKHEAD_VCONSOLE_H
+#define BULKHEAD_VCONSOLE_H
+
+#include <bulkhead/lock.h>
+#include <bulkhead/types.h>
+
+#define VCONSOLE_LINE_MAX  160
+#define VCONSOLE_INPUT_MAX 64
+#define VCONSOLE_ESCAPE	   0x1d /* Ctrl-] */
+
+struct partition;
+
+/* The emulated PL011's registers (the rest follow from the console state). */
+struct vuart {
+	uint32_t cr, lcr_h, ibrd, fbrd, ifls, imsc, ilpr;
+};
+
+struct vconsole {
+	spinlock_t lock;
+	char line[VCONSOLE_LINE_MAX];
+	size_t line_len;
+	uint8_t input[VCONSOLE_INPUT_MAX]; /* ring: typed, not read yet */
+	unsigned in_head, in_count;
+	unsigned in_dropped;
+	uint64_t window_start; /* output budget: lines per window, the rest dropped */
+	unsigned window_lines;
+	unsigned long dropped; /* bytes dropped in this flood, reported when it ends */
+	struct vuart uart;
+};
+
+/*
+ * After the partitions exist: console input on, its interrupt (uart_irq, 0
+ * if the device tree names none) routed to CPU pcpu; the focus on the root.
+ */
+void vconsole_start(struct partition *partitions, unsigned count, unsigned pcpu, unsigned uart_irq);
+
+/* A partition prints n bytes. */
+void vconsole_write(struct partition *p, const uint8_t *bytes, size_t n);
+
+/* Takes up to max typed bytes for the partition; returns how many. */
+size_t vconsole_read(struct partition *p, uint8_t *buf, size_t max);
+
+/* The physical console's interrupt: reads what was typed and delivers it. */
+bool vconsole_irq(unsigned intid);
+
+/* The partition restarts: its console forgets input and half lines. */
+void vconsole_reset(struct partition *p);
+
+/* A trapped access to the partition's emulated PL011; false if ipa is not it. */
+bool vuart_mmio(struct partition *p, uint64_t ipa, unsigned size, bool write, uint64_t *value);
+
+#endif

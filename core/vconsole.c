@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Partition consoles on the one physical UART.
+ *
+ * Output: each partition's bytes are collected into lines and printed whole,
+ * "[name] text", under the log lock, so lines never interleave mid-line. A
+ * partition may print VCONSOLE_LINES_PER_WINDOW lines per 100 ms; beyond that
+ * its lines are dropped and counted, and the count is reported when the
+ * flood ends: one partition cannot take the console from the others.
+ *
+ * Input: the UART's receive interrupt goes to one CPU (the root's); what is
+ * typed goes to the partition that has the focus. Ctrl-] followed by a digit
+ * gives the focus to that partition id, "n" to the next one, Ctrl-] again
+ * sends a Ctrl-] itself; anything else lists the partitions.
+ *
+ * The emulated PL011 (DDI 0183): enough for Linux's amba-pl011 driver and
+ * earlycon. Transmit never fills (bytes go straight to the line buffer);
+ * receive is the console's input ring; its interrupt is a virtual SPI,
+ * raised whenever the masked status is set after a change.
+ */
+#include <arch/arch.h>
+#include <bulkhead/console.h>
+#include <bulkhead/log.h>
+#include <bulkhead/partition.h>
+#include <bulkhead/string.h>
+#include <bulkhead/vconsole.h>
+
+#define VCONSOLE_LINES_PER_WINDOW 20
+#define VCONSOLE_WINDOW_MS	  100
+
+static struct partition *parts;
+static unsigned part_count;
+static _Atomic unsigned focus;
+static bool escape_seen;
+
+/* ---------------------------------------------------------------- output */
+
+static bool within_budget(struct vconsole *c)
+{
+	uint64_t now = arch_counter();
+	uint64_t window = arch_counter_freq() * VCONSOLE_WINDOW_MS / 1000;
+	if (now - c->window_start >= window) {
+		c->window_start = now;
+		c->window_lines = 0;
+	}
+	return c->window_lines++ < VCONSOLE_LINES_PER_WINDOW;
+}
+
+static void flush_line(struct partition *p, struct vconsole *c)
+{
+	if (within_budget(c)) {
+		if (c->dropped != 0) {
+			log_warn("partition %s: console flood: %lu bytes dropped", p->cfg->name,
+				 c->dropped);
+			c->dropped = 0;
+		}
+		log_tagged_line(p->cfg->name, c->line, c->line_len);
+	} else {
+		c->dropped += c->line_len + 1;
+	}
+	c->line_len = 0;
+}
+
+/* Lock held. */
+static void put_byte(struct partition *p, struct vconsole *c, uint8_t byte)
+{
+	char ch = (char)byte;
+	if (ch == '\r') {
+		return;
+	}
+	if (ch != '\n' && ch != '\t' && (byte < 0x20 || byte > 0x7e)) {
+		ch = '?'; /* keep control sequences off the shared console */
+	}
+	if (ch != '\n') {
+		c->line[c->line_len++] = ch;
+	}
+	if (ch == '\n' || c->line_len == sizeof(c->line) - 1) {
+		flush_line(p, c);
+	}
+}
+
+void vconsole_write(struct partition *p, const uint8_t *bytes, size_t n)
+{
+	struct vconsole *c = &p->console;
+	spin_lock(&c->lock);
+	for (size_t i = 0; i < n; i++) {
+		put_byte(p, c, bytes[i]);
+	}
+	spin_unlock(&c->lock);
+}
+
+/* ---------------------------------------------------------------- input */
+
+size_t vconsole_read(struct partition *p, uint8_t *buf, size_t max)
+{
+	struct vconsole *c = &p->console;
+	size_t n = 0;
+	spin_lock(&c->lock);
+	while (n < max && c->in_count > 0) {
+		buf[n++] = c->input[c->in_head];
+		c->in_head = (c->in_head + 1) % VCONSOLE_INPUT_MAX;
+		c->in_count--;
+	}
+	spin_unlock(&c->lock);
+	return n;
+}
+
+static void vuart_update(struct partition *p);
+
+static void deliver(struct partition *p, uint8_t byte)
+{
+	struct vconsole *c = &p->console;
+	spin_lock(&c->lock);
+	if (c->in_count == VCONSOLE_INPUT_MAX) {
+		c->in_dropped++; /* nobody reads: the oldest input stays */
+	} else {
+		c->input[(c->in_head + c->in_count) % VCONSOLE_INPUT_MAX] = byte;
+		c->in_count++;
+	}
+	spin_unlock(&c->lock);
+	vuart_update(p);
+}
+
+static void announce_focus(void)
+{
+	unsigned f = atomic_load(&focus);
+	log_info("console input goes to %s (Ctrl-] then 0-%u switches, Ctrl-] ? lists)",
+		 parts[f].cfg->name, part_count - 1);
+}
+
+static void list_partitions(void)
+{
+	for (unsigned i = 0; i < part_count; i++) {
+		log_info("  Ctrl-] %u: %s (%s)%s", i, parts[i].cfg->name,
+			 partition_state_name(atomic_load(&parts[i].state)),
+			 i == atomic_load(&focus) ? ", has the input" : "");
+	}
+}
+
+static void console_byte(uint8_t byte)
+{
+	if (escape_seen) {
+		escape_seen = false;
+		if (byte >= '0' && byte <= '9' && (unsigned)(byte - '0') < part_count) {
+			atomic_store(&focus, (unsigned)(byte - '0'));
+			announce_focus();
+		} else if (byte == 'n') {
+			atomic_store(&focus, (atomic_load(&focus) + 1) % part_count);
+			announce_focus();
+		} else if (byte == VCONSOLE_ESCAPE) {
+			deliver(&parts[atomic_load(&focus)], byte);
+		} else {
+			list_partitions();
+		}
+		return;
+	}
+	if (byte == VCONSOLE_ESCAPE) {
+		escape_seen = true;
+		return;
+	}
+	deliver(&parts[atomic_load(&focus)], byte);
+}
+
+static unsigned console_intid;
+
+bool vconsole_irq(unsigned intid)
+{
+	if (console_intid == 0 || intid != console_intid) {
+		return false;
+	}
+	for (unsigned i = 0; i < 64; i++) {
+		int ch = console_getc();
+		if (ch < 0) {
+			break;
+		}
+		if (parts != NULL) {
+			console_byte((uint8_t)ch);
+		}
+	}
+	console_rx_irq(true); /* clears what is left of the interrupt */
+	arch_guest_irq_done(intid);
+	return true;
+}
+
+void vconsole_start(struct partition *partitions, unsigned count, unsigned pcpu, unsigned uart_irq)
+{
+	parts = partitions;
+	part_count = count;
+	atomic_store(&focus, 0);
+	console_intid = uart_irq;
+	if (console_intid != 0) {
+		arch_gic_spi_setup(console_intid, pcpu, true);
+		console_rx_irq(true);
+		announce_focus();
+	} else {
+		log_warn("console: no receive interrupt in the device tree: input is off");
+	}
+}
+
+void vconsole_reset(struct partition *p)
+{
+	struct vconsole *c = &p->console;
+	spin_lock(&c->lock);
+	c->line_len = 0;
+	c->in_count = 0;
+	c->in_head = 0;
+	c->uart = (struct vuart){0};
+	spin_unlock(&c->lock);
+}
+
+/* ---------------------------------------------------------------- emulated PL011 */
+
+#define UARTDR	     0x000
+#define UARTRSR	     0x004
+#define UARTFR	     0x018
+#define UARTILPR     0x020
+#define UARTIBRD     0x024
+#define UARTFBRD     0x028
+#define UARTLCR_H    0x02c
+#define UARTCR	     0x030
+#define UARTIFLS     0x034
+#define UARTIMSC     0x038
+#define UARTRIS	     0x03c
+#define UARTMIS	     0x040
+#define UARTICR	     0x044
+#define UARTPERIPHID 0xfe0
+#define FR_RXFE	     (1U << 4)
+#define FR_TXFE	     (1U << 7)
+#define INT_RX	     (1U << 4)
+#define INT_TX	     (1U << 5)
+#define INT_RT	     (1U << 6)
+#define VUART_SIZE   0x1000
+
+/* PeriphID (PL011 r1p5, as QEMU's) and PrimeCell ID, which the AMBA bus matches. */
+static const uint8_t vuart_ids[8] = {0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
+
+/* Lock held: raw interrupt status. Transmit always has room. */
+static uint32_t vuart_ris(const struct vconsole *c)
+{
+	return INT_TX | (c->in_count > 0 ? INT_RX | INT_RT : 0);
+}
+
+static void vuart_update(struct partition *p)
+{
+	const struct bh_partition_config *cfg = p->cfg;
+	struct vconsole *c = &p->console;
+	if (!cfg->has_vuart) {
+		return;
+	}
+	spin_lock(&c->lock);
+	bool level = (vuart_ris(c) & c->uart.imsc) != 0;
+	spin_unlock(&c->lock);
+	if (level) {
+		vgic_raise(&p->vgic, 0, cfg->vuart_irq);
+	}
+}
+
+static uint32_t vuart_access(struct partition *p, struct vconsole *c, uint64_t off, bool write,
+			     uint32_t value)
+{
+	struct vuart *u = &c->uart;
+	uint32_t *reg = NULL;
+
+	switch (off) {
+	case UARTDR:
+		if (write) {
+			put_byte(p, c, (uint8_t)value);
+			return 0;
+		}
+		if (c->in_count == 0) {
+			return 0;
+		}
+		value = c->input[c->in_head];
+		c->in_head = (c->in_head + 1) % VCONSOLE_INPUT_MAX;
+		c->in_count--;
+		return value;
+	case UARTFR:
+		return FR_TXFE | (c->in_count == 0 ? FR_RXFE : 0);
+	case UARTRIS:
+		return vuart_ris(c);
+	case UARTMIS:
+		return vuart_ris(c) & u->imsc;
+	case UARTICR:
+	case UARTRSR:
+		return 0; /* the status follows the FIFO; nothing to clear or report */
+	case UARTILPR:
+		reg = &u->ilpr;
+		break;
+	case UARTIBRD:
+		reg = &u->ibrd;
+		break;
+	case UARTFBRD:
+		reg = &u->fbrd;
+		break;
+	case UARTLCR_H:
+		reg = &u->lcr_h;
+		break;
+	case UARTCR:
+		reg = &u->cr;
+		break;
+	case UARTIFLS:
+		reg = &u->ifls;
+		break;
+	case UARTIMSC:
+		reg = &u->imsc;
+		break;
+	default:
+		if (off >= UARTPERIPHID && off < UARTPERIPHID + 0x20 && !write) {
+			return vuart_ids[(off - UARTPERIPHID) / 4];
+		}
+		return 0;
+	}
+	if (write) {
+		*reg = value & 0xffff;
+	}
+	return *reg;
+}
+
+bool vuart_mmio(struct partition *p, uint64_t ipa, unsigned size, bool write, uint64_t *value)
+{
+	const struct bh_partition_config *cfg = p->cfg;
+	struct vconsole *c = &p->console;
+
+	if (!cfg->has_vuart || ipa < cfg->vuart_ipa || ipa - cfg->vuart_ipa >= VUART_SIZE) {
+		return false;
+	}
+	uint64_t off = ipa - cfg->vuart_ipa;
+	if ((size != 4 && size != 2 && size != 1) || (off & 3) != 0) {
+		*value = 0; /* the PL011 has 32-bit registers (8- and 16-bit access to the low part)
+			     */
+		return true;
+	}
+	spin_lock(&c->lock);
+	uint32_t out = vuart_access(p, c, off, write, (uint32_t)*value);
+	spin_unlock(&c->lock);
+	if (!write) {
+		*value = out;
+	}
+	vuart_update(p);
+	return true;
+}
