@@ -42,6 +42,16 @@ def test_sgi_between_own_vcpus(qemu, tmp_path, gic):
 
 
 @GICS
+def test_more_pending_than_list_registers(qemu, tmp_path, gic):
+    """14 SGIs pending at once on one vCPU, more than its list registers (4,
+    3 on GICv2): the underflow maintenance interrupt refills them as the
+    guest takes them, and every one arrives."""
+    vm = boot_system(qemu, tmp_path, [
+        Partition("root", "irqtest", [0], root=True, bootargs="test=burst")], gic=gic)
+    vm.expect("[root] irqtest: burst 14 of 14 SGIs")
+
+
+@GICS
 def test_foreign_interrupts_untouchable(qemu, tmp_path, gic):
     """A partition clears every enable and pending bit it can name: all SPIs
     and (GICv3) the redistributor frames of CPUs beyond its own. Bulkhead

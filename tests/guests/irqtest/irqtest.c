@@ -15,6 +15,9 @@
  *   test=rtc alarms=N           the PL031 RTC at 0x09010000 (a passthrough
  *                               device): N match interrupts a second apart
  *                               (SPI 34): "irqtest: rtc <N> alarms"
+ *   test=burst                  with interrupts masked, send itself SGIs 0-13
+ *                               at once (more than there are list registers),
+ *                               then take them: "irqtest: burst 14 of 14 SGIs"
  *   test=foreign                try to disable every interrupt it can name
  *                               but does not own (all SPIs, all possible
  *                               redistributor frames), then check its own
@@ -136,12 +139,12 @@ static int test_latency(void)
 	return 0;
 }
 
-#define RTC_BASE  0x09010000UL
-#define RTC_SPI	  34
-#define RTCDR	  0x00
-#define RTCMR	  0x04
-#define RTCIMSC	  0x10
-#define RTCICR	  0x1c
+#define RTC_BASE 0x09010000UL
+#define RTC_SPI	 34
+#define RTCDR	 0x00
+#define RTCMR	 0x04
+#define RTCIMSC	 0x10
+#define RTCICR	 0x1c
 
 static atomic_ulong alarms;
 
@@ -175,6 +178,41 @@ static int test_rtc(void)
 	}
 	bh_printf("irqtest: rtc %lu alarms\n", atomic_load(&alarms));
 	return 0;
+}
+
+#define BURST_SGIS 14
+
+static atomic_uint burst_seen;
+
+static void burst_handler(unsigned intid, void *arg)
+{
+	(void)arg;
+	atomic_fetch_or(&burst_seen, 1U << intid);
+}
+
+static int test_burst(void)
+{
+	unsigned self = bh_cpu_id();
+	uint64_t deadline;
+	unsigned count = 0;
+
+	for (unsigned sgi = 0; sgi < BURST_SGIS; sgi++) {
+		bh_irq_register(sgi, burst_handler, NULL);
+		bh_irq_enable(sgi);
+	}
+	for (unsigned sgi = 0; sgi < BURST_SGIS; sgi++) {
+		bh_sgi_send(self, sgi); /* all pending before any is taken */
+	}
+	bh_irq_local_enable();
+	deadline = bh_counter() + 2 * bh_counter_frequency();
+	while (atomic_load(&burst_seen) != (1U << BURST_SGIS) - 1 && bh_counter() < deadline) {
+		__asm__ volatile("wfi");
+	}
+	for (unsigned sgi = 0; sgi < BURST_SGIS; sgi++) {
+		count += (atomic_load(&burst_seen) >> sgi) & 1;
+	}
+	bh_printf("irqtest: burst %u of %u SGIs\n", count, BURST_SGIS);
+	return count == BURST_SGIS ? 0 : 1;
 }
 
 static void ping_handler(unsigned intid, void *arg)
@@ -267,6 +305,9 @@ int main(void)
 	}
 	if (strcmp(test, "timer") == 0) {
 		test_timer();
+	}
+	if (strcmp(test, "burst") == 0) {
+		return test_burst();
 	}
 	if (strcmp(test, "rtc") == 0) {
 		return test_rtc();
