@@ -320,10 +320,18 @@ $(GUEST_TARGETS): guest-%: sdk
 # misbehave linked at 0x47000000, for a partition whose IPAs equal its PAs:
 # it can then aim at the hypervisor's and other partitions' physical addresses.
 .PHONY: guest-misbehave-idmap
-guests: guest-misbehave-idmap guest-console-pl011
+guests: guest-misbehave-idmap guest-console-pl011 guest-irqtest-gicmoved
 guest-misbehave-idmap: sdk
 	$(Q)$(MAKE) --no-print-directory -C tests/guests/misbehave BH_GUEST_BASE=0x47000000 \
 		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/misbehave-idmap
+
+# irqtest looking for its GIC at 0x2f000000 (GICD), 0x2f100000 (GICR), 0x2f010000
+# (GICC): for a partition whose own device tree moves the GIC there.
+.PHONY: guest-irqtest-gicmoved
+guest-irqtest-gicmoved: sdk
+	$(Q)$(MAKE) --no-print-directory -C tests/guests/irqtest BH_GIC_DIST_BASE=0x2f000000 \
+		BH_GIC_REDIST_BASE=0x2f100000 BH_GIC_CPU_BASE=0x2f010000 \
+		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/irqtest-gicmoved
 
 # The console test guest on a PL011 (a partition's vuart) instead of hypercalls.
 .PHONY: guest-console-pl011

@@ -49,12 +49,48 @@ struct vcpu *vcpu_current(void)
 /* GICv2: the guest's GICC page pair is the physical GICV (IHI 0048B 5.5). */
 #define GICV2_CPUIF_SIZE 0x2000
 
+/*
+ * Where the partition sees its GIC: where its own device tree (a "dtb"
+ * image) puts the board's kind of GIC, else where the board has it.
+ */
+static void guest_gic_layout(const struct bh_partition_config *cfg, const struct dt_board *board,
+			     struct dt_gic *out)
+{
+	*out = board->gic;
+	if (!cfg->has_dtb) {
+		return;
+	}
+	const struct bh_image *img = &cfg->images[cfg->dtb_image];
+	const void *fdt = (const void *)(uintptr_t)img->src_pa;
+	struct dt_error err;
+	struct dt_range dist, second;
+	if (fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > img->size) {
+		return; /* partition_load() reports it */
+	}
+	int node = fdt_node_offset_by_compatible(fdt, -1, board->gic.compatible);
+	if (node < 0 || dt_node_reg(fdt, node, 0, &dist, &err) != BH_OK ||
+	    dt_node_reg(fdt, node, 1, &second, &err) != BH_OK) {
+		return;
+	}
+	out->dist = dist;
+	if (board->gic.version == 3) {
+		out->redist = second;
+	} else {
+		out->cpu = second;
+	}
+	log_info("partition %s: GIC at IPA 0x%llx / 0x%llx, as its device tree says", cfg->name,
+		 (unsigned long long)dist.base, (unsigned long long)second.base);
+}
+
 static int partition_create(struct partition *p, const struct bh_partition_config *cfg,
 			    const struct dt_board *board, unsigned gic_lines)
 {
 	unsigned pcpus[VGIC_MAX_VCPUS];
-	const struct dt_gic *gic = &board->gic;
+	struct dt_gic guest_gic;
+	const struct dt_gic *gic = &guest_gic;
 	unsigned pa_bits = arch_pa_bits();
+
+	guest_gic_layout(cfg, board, &guest_gic);
 
 	p->cfg = cfg;
 	p->id = cfg->id;
@@ -65,7 +101,7 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 				STAGE2_RAM);
 	}
 	if (rc == BH_OK && gic->version == 2) {
-		rc = stage2_map(&p->s2, gic->cpu.base, gic->vcpu.base, GICV2_CPUIF_SIZE,
+		rc = stage2_map(&p->s2, gic->cpu.base, board->gic.vcpu.base, GICV2_CPUIF_SIZE,
 				STAGE2_DEVICE);
 	}
 	/* Passthrough devices, at IPA = PA, whole pages (the parser checked they are ours). */
@@ -100,7 +136,7 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 		atomic_store(&vcpu_of_cpu[cpu], v);
 		pcpus[v->index] = cpu;
 	}
-	/* The guest finds its GIC where the board has it (docs/partitions.md). */
+	/* GICV (v2) is the board's; the IPAs are where the guest looks (docs/partitions.md). */
 	vgic_init(&p->vgic, cfg->name, gic->version, gic_lines, p->vcpu_count, pcpus,
 		  gic->dist.base, gic->redist.base, gic->redist.size);
 	if (cfg->has_vuart) {

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+import harness
 from systems import Partition, build_system
 
 GICS = pytest.mark.parametrize("gic", [3, 2], ids=["gicv3", "gicv2"])
@@ -89,3 +90,30 @@ def test_passthrough_rtc(qemu, tmp_path, gic):
               "0x9010000, which is not mapped for this partition")
     vm.expect("[rt0] irqtest: rtc 3 alarms", timeout=30)
     assert "misbehave: survived" not in vm.output
+
+
+@GICS
+def test_gic_where_the_partition_tree_says(qemu, tmp_path, gic):
+    """A partition whose own device tree (a "dtb" image) puts the GIC at
+    0x2f000000 finds its virtual GIC there: distributor, and redistributors
+    (GICv3) or the CPU interface (GICv2); its timer interrupts arrive."""
+    if gic == 3:
+        node = ('intc@2f000000 { compatible = "arm,gic-v3"; interrupt-controller; '
+                '#interrupt-cells = <3>; reg = <0x0 0x2f000000 0x0 0x10000>, '
+                '<0x0 0x2f100000 0x0 0x20000>; };')
+    else:
+        node = ('intc@2f000000 { compatible = "arm,cortex-a15-gic"; interrupt-controller; '
+                '#interrupt-cells = <3>; reg = <0x0 0x2f000000 0x0 0x1000>, '
+                '<0x0 0x2f010000 0x0 0x2000>; };')
+    dts = tmp_path / "child.dts"
+    dts.write_text("/dts-v1/;\n/ { #address-cells = <2>; #size-cells = <2>; " + node + " };\n")
+    dtb = str(tmp_path / "child.dtb")
+    harness.run([harness.find_tool("dtc"), "-q", "-I", "dts", "-O", "dtb", "-o", dtb, str(dts)])
+    vm = boot_system(qemu, tmp_path, [
+        Partition("root", "ticker", [0], root=True),
+        Partition("rt0", "irqtest-gicmoved", [1], dtb=dtb,
+                  bootargs="test=timer hz=100 seconds=1")], gic=gic)
+    second = "0x2f100000" if gic == 3 else "0x2f010000"
+    vm.expect(f"[hv] partition rt0: GIC at IPA 0x2f000000 / {second}, as its device tree says")
+    m = vm.expect_regex(r"\[rt0\] irqtest: timer (\d+) interrupts in 1 s at 100 Hz")
+    assert 95 <= int(m.group(1)) <= 105
