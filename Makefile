@@ -232,7 +232,35 @@ $(HOST_B)/partitions/%.dtb: partitions/%.dts $(BHCONFIG) $(wildcard partitions/*
 	@$(if $(Q),echo "  DTB     $@")
 	$(Q)$(BHCONFIG) $(BHCONFIG_FLAGS) dtb $< -o $@ >/dev/null
 
-host-tools: $(BHCONFIG) $(PARTITION_DTBS)
+MKINITRAMFS := $(HOST_B)/mkinitramfs
+$(MKINITRAMFS): tools/mkinitramfs.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  HOSTCC  $@")
+	$(Q)$(HOST_CC) -std=c11 -O2 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
+		-o $@ $<
+
+host-tools: $(BHCONFIG) $(MKINITRAMFS) $(PARTITION_DTBS)
+
+# ---------------------------------------------------------------- Linux guests
+# Debian's arm64 kernel (unmodified, build/target/linux-image) and an
+# initramfs with Debian's static busybox and guest-sdk/linux/init.
+BUSYBOX_DIR := $(TARGET_PKG)/busybox-static
+BUSYBOX := $(BUSYBOX_DIR)/bin/busybox
+LINUX_KERNEL := $(LINUX_IMAGE_DIR)/boot/vmlinuz-$(LINUX_ABI)-arm64
+INITRAMFS := $(O)/linux/initramfs.cpio
+$(BUSYBOX): scripts/target-packages scripts/fetch-target.sh | $(DEPS_STAMP)
+	$(Q)scripts/fetch-target.sh busybox-static $(BUSYBOX_DIR)
+	$(Q)touch $@
+$(LINUX_KERNEL): $(RPI4_DTB)
+
+$(INITRAMFS): $(MKINITRAMFS) $(BUSYBOX) guest-sdk/linux/init
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CPIO    $@")
+	$(Q)$(MKINITRAMFS) -o $@ dir:/bin:0755 dir:/dev:0755 nod:/dev/console:0600:c:5:1 \
+		file:/bin/busybox:0755:$(BUSYBOX) slink:/bin/sh:busybox file:/init:0755:guest-sdk/linux/init
+
+.PHONY: linux
+linux: $(LINUX_KERNEL) $(INITRAMFS)
 
 # ---------------------------------------------------------------- host tests
 HOST_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
@@ -273,7 +301,7 @@ unit-tests: $(UNIT_TESTS) $(TEST_DTBS)
 # each test's console is saved in build/test-logs/<test>.log.
 # PYTEST_ARGS passes options, e.g. PYTEST_ARGS="-k uboot -v".
 PYTEST_ARGS ?=
-system-tests: bin-all guests host-tools | $(DEPS_STAMP)
+system-tests: bin-all guests host-tools linux | $(DEPS_STAMP)
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
 check: bin-all unit-tests lint system-tests

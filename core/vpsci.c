@@ -49,6 +49,7 @@ static bool psci_implemented(uint32_t fn)
 	case PSCI_SYSTEM_OFF:
 	case PSCI_SYSTEM_RESET:
 	case PSCI_FEATURES:
+	case SMCCC_VERSION:
 		return true;
 	default:
 		return false;

@@ -74,6 +74,108 @@ class Partition:
         return out
 
 
+LINUX_DIR = "linux"  # build/linux/: the initramfs
+
+
+def linux_kernel():
+    """Debian's arm64 kernel Image, as downloaded by the build."""
+    boot = os.path.join(harness.BUILD, "target", "linux-image", "boot")
+    names = sorted(n for n in os.listdir(boot) if n.startswith("vmlinuz-")) \
+        if os.path.isdir(boot) else []
+    if not names:
+        pytest.fail(f"no kernel in {boot}: run the tests with `make system-tests`")
+    return os.path.join(boot, names[-1])
+
+
+def linux_initramfs():
+    path = os.path.join(harness.BUILD, LINUX_DIR, "initramfs.cpio")
+    if not os.path.isfile(path):
+        pytest.fail(f"{path} does not exist: run the tests with `make system-tests`")
+    return path
+
+
+GUEST_GIC = {
+    3: ('compatible = "arm,gic-v3"; reg = <0x0 0x8000000 0x0 0x10000>, '
+        '<0x0 0x80a0000 0x0 {redist:#x}>;'),
+    2: ('compatible = "arm,cortex-a15-gic"; reg = <0x0 0x8000000 0x0 0x1000>, '
+        '<0x0 0x8010000 0x0 0x2000>;'),
+}
+
+
+def linux_guest_dts(p, gic, initrd_ipa, initrd_size):
+    """The device tree a Linux partition boots with: its memory, its vCPUs,
+    PSCI over SMC, the GIC, the timer, its vuart as the console."""
+    cpus = "".join(f'cpu@{i} {{ device_type = "cpu"; compatible = "arm,cortex-a72"; '
+                   f'reg = <{i}>; enable-method = "psci"; }}; ' for i in range(len(p.cpus)))
+    gic_props = GUEST_GIC[gic].format(redist=0x20000 * len(p.cpus))
+    args = f"console=ttyAMA0 earlycon=pl011,0x{p.vuart:x} bulkhead.partition={p.name}"
+    if p.bootargs:
+        args += " " + p.bootargs
+    return f"""/dts-v1/;
+/ {{
+	#address-cells = <2>; #size-cells = <2>;
+	compatible = "linux,dummy-virt"; model = "Bulkhead partition {p.name}";
+	interrupt-parent = <&gic>;
+	chosen {{
+		bootargs = "{args}";
+		stdout-path = "/pl011@{p.vuart:x}";
+		linux,initrd-start = <{_cells(initrd_ipa)}>;
+		linux,initrd-end = <{_cells(initrd_ipa + initrd_size)}>;
+	}};
+	memory@{p.ipa:x} {{ device_type = "memory"; reg = <{_cells(p.ipa)} {_cells(p.mem)}>; }};
+	cpus {{ #address-cells = <1>; #size-cells = <0>; {cpus}}};
+	psci {{ compatible = "arm,psci-1.0", "arm,psci-0.2"; method = "smc"; }};
+	gic: intc@8000000 {{ {gic_props} #interrupt-cells = <3>; interrupt-controller; }};
+	timer {{ compatible = "arm,armv8-timer", "arm,armv7-timer"; always-on;
+		interrupts = <1 13 4>, <1 14 4>, <1 11 4>, <1 10 4>; }};
+	apb_pclk: apb-pclk {{ compatible = "fixed-clock"; #clock-cells = <0>;
+		clock-frequency = <24000000>; clock-output-names = "clk24mhz"; }};
+	pl011@{p.vuart:x} {{ compatible = "arm,pl011", "arm,primecell";
+		reg = <{_cells(p.vuart)} 0x0 0x1000>; interrupts = <0 1 4>;
+		clocks = <&apb_pclk>, <&apb_pclk>; clock-names = "uartclk", "apb_pclk"; }};
+}};
+"""
+
+
+class LinuxPartition:
+    """A partition running Debian's kernel with the project's initramfs.
+
+    Its memory (default 256 MiB) is seen at IPA 0x40000000; the kernel loads
+    at +2 MiB, the initramfs at +128 MiB, its device tree in the last 2 MiB.
+    """
+
+    def __init__(self, name, cpus, pa, root=False, mem=256 * MiB, bootargs=None,
+                 vuart=0x09000000):
+        self.name = name
+        self.cpus = list(cpus)
+        self.root = root
+        self.mem = mem
+        self.pa = pa
+        self.ipa = GUEST_IPA
+        self.bootargs = bootargs
+        self.vuart = vuart
+        self.devices = []
+        self.dtb = None  # set by build_system
+        self.gic = 3
+
+    def images(self):
+        initrd = linux_initramfs()
+        out = [("kernel", linux_kernel(), self.ipa + 2 * MiB, "linux"),
+               ("initrd", initrd, self.ipa + 128 * MiB, "raw")]
+        if self.dtb is not None:
+            out.append(("dtb", self.dtb, self.ipa + self.mem - 2 * MiB, "dtb"))
+        return out
+
+    def write_dtb(self, tmp_path, gic):
+        initrd = linux_initramfs()
+        dts = os.path.join(str(tmp_path), self.name + "-linux.dts")
+        self.dtb = dts[:-4] + ".dtb"
+        with open(dts, "w", encoding="utf-8") as f:
+            f.write(linux_guest_dts(self, gic, self.ipa + 128 * MiB, os.path.getsize(initrd)))
+        harness.run([harness.find_tool("dtc"), "-q", "-I", "dts", "-O", "dtb", "-o", self.dtb,
+                     dts])
+
+
 def _cells(value):
     return f"0x{value >> 32:x} 0x{value & 0xffffffff:x}"
 
@@ -93,7 +195,7 @@ def system_dts(partitions, gic=3, images=None):
             lines.append(f'\t\t\tbootargs = "{p.bootargs}";')
         if p.vuart is not None:
             lines.append(f"\t\t\tvuart = <{_cells(p.vuart)}>;")
-        if p.devices is not None:
+        if p.devices:
             lines.append("\t\t\tdevices = <" + " ".join(f"&{d}" for d in p.devices) + ">;")
         for node, _path, load, fmt in p.images():
             image_pa, image_size = images[(p.name, node)]
@@ -106,7 +208,7 @@ def system_dts(partitions, gic=3, images=None):
     return "\n".join(lines)
 
 
-def build_system(tmp_path, partitions, gic=3, check=True, name="system"):
+def build_system(tmp_path, partitions, gic=3, check=True, name="system", image_start=IMAGE_START):
     """Writes, checks and compiles a system; returns the extra QEMU arguments.
 
     check=False compiles with plain dtc instead of bhconfig, for trees the
@@ -119,7 +221,10 @@ def build_system(tmp_path, partitions, gic=3, check=True, name="system"):
             next_pa += p.mem
     images = {}
     loaders = []
-    slot = IMAGE_START
+    slot = image_start
+    for p in partitions:
+        if isinstance(p, LinuxPartition):
+            p.write_dtb(tmp_path, gic)
     for p in partitions:
         for node, path, _load, _fmt in p.images():
             size = os.path.getsize(path)
