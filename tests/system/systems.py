@@ -141,7 +141,7 @@ class LinuxPartition:
     """A partition running Debian's kernel with the project's initramfs.
 
     Its memory (default 256 MiB) is seen at IPA 0x40000000; the kernel loads
-    at +2 MiB, the initramfs at +128 MiB, its device tree in the last 2 MiB.
+    at +2 MiB, the initramfs at +64 MiB, its device tree in the last 2 MiB.
     """
 
     def __init__(self, name, cpus, pa, root=False, mem=256 * MiB, bootargs=None,
@@ -161,7 +161,7 @@ class LinuxPartition:
     def images(self):
         initrd = linux_initramfs()
         out = [("kernel", linux_kernel(), self.ipa + 2 * MiB, "linux"),
-               ("initrd", initrd, self.ipa + 128 * MiB, "raw")]
+               ("initrd", initrd, self.ipa + 64 * MiB, "raw")]
         if self.dtb is not None:
             out.append(("dtb", self.dtb, self.ipa + self.mem - 2 * MiB, "dtb"))
         return out
@@ -171,7 +171,7 @@ class LinuxPartition:
         dts = os.path.join(str(tmp_path), self.name + "-linux.dts")
         self.dtb = dts[:-4] + ".dtb"
         with open(dts, "w", encoding="utf-8") as f:
-            f.write(linux_guest_dts(self, gic, self.ipa + 128 * MiB, os.path.getsize(initrd)))
+            f.write(linux_guest_dts(self, gic, self.ipa + 64 * MiB, os.path.getsize(initrd)))
         harness.run([harness.find_tool("dtc"), "-q", "-I", "dts", "-O", "dtb", "-o", self.dtb,
                      dts])
 

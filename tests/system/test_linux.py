@@ -1,27 +1,121 @@
 """Debian's own arm64 kernel (unmodified) with the project's busybox
 initramfs, in Bulkhead partitions. Linux talks to the virtual GIC, the
-virtual timer, PSCI and its emulated PL011 console."""
+virtual timer, PSCI and its emulated PL011 console. Every test runs on
+GICv3 and GICv2.
+
+Memory plan (QEMU -m 1G): bare-metal children from 0x41000000, the device
+tree at 0x48000000, the root's Linux at 0x50000000 (256 MiB), a child's
+Linux at 0x60000000 (128 MiB), the images from 0x68000000."""
+
+import re
 
 import pytest
 
 from systems import LinuxPartition, Partition, build_system
 
-LINUX_TIMEOUT = 120.0
-IMAGES = 0x68000000  # kernels and initramfs above the partitions' memory
+LINUX_TIMEOUT = 180.0
+IMAGES = 0x68000000
+ESCAPE = "\x1d"  # Ctrl-]
+READY = r"\[{0}\] bulkhead-linux: partition {0} ready \((\d+) CPUs, (\d+) kB\)"
+
+GICS = pytest.mark.parametrize("gic", [3, 2], ids=["gicv3", "gicv2"])
 
 
-def boot(qemu, tmp_path, partitions, gic=3):
+def boot(qemu, tmp_path, partitions, gic):
     extra = build_system(tmp_path, partitions, gic=gic, image_start=IMAGES)
     return qemu.boot(gic=gic, smp=4, extra=extra, timeout=LINUX_TIMEOUT)
 
 
-@pytest.mark.parametrize("gic", [3, 2], ids=["gicv3", "gicv2"])
+def expect_ready(vm, name):
+    m = vm.expect_regex(READY.format(name))
+    return int(m.group(1)), int(m.group(2))
+
+
+def command(vm, partition_id, line):
+    """Gives the console input to a partition and types a command line."""
+    vm.send(ESCAPE + str(partition_id))
+    vm.expect("[hv] console input goes to ")
+    vm.send(line + "\r")
+
+
+@GICS
 def test_linux_root_two_vcpus(qemu, tmp_path, gic):
     """Linux as the root partition on CPU0+CPU1 with 256 MiB: it reaches its
-    initramfs marker and sees exactly its own CPUs and memory."""
+    initramfs marker and sees exactly its own CPUs and memory, next to a
+    bare-metal child."""
     vm = boot(qemu, tmp_path, [LinuxPartition("root", [0, 1], pa=0x50000000, root=True),
-                               Partition("rt0", "ticker", [2], pa=0x41000000)], gic=gic)
-    m = vm.expect_regex(r"\[root\] bulkhead-linux: partition root ready \((\d+) CPUs, (\d+) kB\)")
-    assert int(m.group(1)) == 2
-    assert 200 * 1024 < int(m.group(2)) <= 256 * 1024
+                               Partition("rt0", "ticker", [2], pa=0x41000000)], gic)
+    cpus, kb = expect_ready(vm, "root")
+    assert cpus == 2
+    assert 200 * 1024 < kb <= 256 * 1024
     assert "ticker rt0 boot" in vm.output
+
+
+@GICS
+def test_linux_child_two_vcpus(qemu, tmp_path, gic):
+    """Linux as a child on CPU1+CPU2 with 128 MiB, the root bare metal."""
+    vm = boot(qemu, tmp_path, [Partition("root", "ticker", [0], root=True, pa=0x41000000),
+                               LinuxPartition("lx", [1, 2], pa=0x60000000, mem=128 << 20)],
+              gic)
+    cpus, kb = expect_ready(vm, "lx")
+    assert cpus == 2
+    assert 90 * 1024 < kb <= 128 * 1024
+
+
+@GICS
+def test_linux_root_child_and_bare_metal(qemu, tmp_path, gic):
+    """The demo system: Linux root on 2 CPUs, a Linux child on 1, a bare-metal
+    child on the last; both Linux reach their markers, each with its own CPU
+    count and memory, and a shell command runs in each."""
+    vm = boot(qemu, tmp_path, [LinuxPartition("root", [0, 1], pa=0x50000000, root=True),
+                               LinuxPartition("lx", [2], pa=0x60000000, mem=128 << 20),
+                               Partition("rt0", "ticker", [3], pa=0x41000000)], gic)
+    ready = {}
+    for _ in range(2):
+        m = vm.expect_regex(r"\[(root|lx)\] bulkhead-linux: partition \w+ ready "
+                            r"\((\d+) CPUs, (\d+) kB\)")
+        ready[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    assert ready["root"][0] == 2 and ready["lx"][0] == 1
+    assert ready["lx"][1] < 128 * 1024 < ready["root"][1]
+    command(vm, 1, "echo lx has $(nproc) CPU")
+    vm.expect("[lx] lx has 1 CPU")
+    command(vm, 0, "echo root has $(nproc) CPUs")
+    vm.expect("[root] root has 2 CPUs")
+    assert "ticker rt0 boot" in vm.output
+
+
+@GICS
+def test_linux_child_poweroff_and_reboot(qemu, tmp_path, gic):
+    """`reboot -f` in a child Linux restarts only that partition, which boots
+    to its marker again; `poweroff -f` then stops only it. The root keeps
+    ticking throughout."""
+    vm = boot(qemu, tmp_path, [Partition("root", "ticker", [0], root=True, pa=0x41000000),
+                               LinuxPartition("lx", [1, 2], pa=0x60000000, mem=128 << 20)],
+              gic)
+    expect_ready(vm, "lx")
+    command(vm, 1, "reboot -f")
+    vm.expect("[hv] partition lx restarting: PSCI SYSTEM_RESET from vCPU")
+    vm.expect("(start #2)")
+    expect_ready(vm, "lx")
+    command(vm, 1, "poweroff -f")
+    vm.expect("[hv] partition lx stopped: PSCI SYSTEM_OFF from vCPU")
+    ticks = [int(t) for t in re.findall(r"\[root\] ticker root (\d+)\n", vm.output)]
+    vm.expect(f"[root] ticker root {max(ticks) + 5}\r")
+    assert vm.count("ticker root boot") == 1
+
+
+@GICS
+def test_linux_devmem_outside_partition(qemu, tmp_path, gic):
+    """A child Linux reading a physical address outside its partition with
+    devmem (0x7f000000, real RAM of the board but not RAM to this kernel, so
+    STRICT_DEVMEM lets it through): the stage-2 fault stops the child with a
+    report; the root keeps running."""
+    vm = boot(qemu, tmp_path, [Partition("root", "ticker", [0], root=True, pa=0x41000000),
+                               LinuxPartition("lx", [1], pa=0x60000000, mem=128 << 20)], gic)
+    expect_ready(vm, "lx")
+    command(vm, 1, "devmem 0x7f000000")
+    vm.expect("[hv] error: partition lx: vCPU 0 (CPU1): stage-2 data abort: read of IPA "
+              "0x7f000000, which is not mapped for this partition")
+    vm.expect("[hv] partition lx stopped: fault in vCPU 0; other partitions keep running")
+    ticks = [int(t) for t in re.findall(r"\[root\] ticker root (\d+)\n", vm.output)]
+    vm.expect(f"[root] ticker root {max(ticks) + 5}\r")
