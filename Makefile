@@ -3,6 +3,7 @@
 #   make                      build build/qemu-virt/bulkhead.{bin,elf}
 #   make BOARD=rpi4           the same for the Raspberry Pi 4
 #   make run                  build and boot the default system in QEMU
+#   make run-hello            three bare-metal partitions (QEMU_GIC=2 for GICv2)
 #   make run-bare             boot the hypervisor alone (no partitions)
 #   make check                every test (host unit tests + QEMU system tests)
 #   make <board>_defconfig    reset build/<board>/.config from boards/<board>/defconfig
@@ -160,20 +161,36 @@ QEMU_MACHINE := virt,virtualization=on,gic-version=$(QEMU_GIC)
 QEMU_ARGS := -M $(QEMU_MACHINE) -cpu cortex-a72 -smp $(QEMU_SMP) -m $(QEMU_MEM) \
 	-nographic -nic none
 
-# The default system: partitions/qemu-virt-hello.dts, three partitions running
-# the SDK's hello (its .dts says where each image goes). `make run-bare`
-# boots the hypervisor alone, with QEMU's own device tree.
+# The default system: partitions/qemu-virt-demo.dts (Linux root, Linux child,
+# bare-metal child), laid out by bhconfig into build/demo/. `make run-hello`
+# boots partitions/qemu-virt-hello.dts (three bare-metal partitions, either
+# GIC); `make run-bare` the hypervisor alone, with QEMU's own device tree.
+DEMO_DIR := $(O)/demo
 HELLO_BIN := $(O)/guests/hello/hello.bin
 RUN_DTB := $(HOST_B)/partitions/qemu-virt-hello$(if $(filter 2,$(QEMU_GIC)),-gicv2).dtb
 RUN_IMAGES := $(foreach a,0x4c000000 0x4c100000 0x4c200000,-device loader,file=$(HELLO_BIN),addr=$(a),force-raw=on)
 
-.PHONY: run-bare
-run: $(B)/bulkhead.bin host-tools guest-hello
+.PHONY: run-bare run-hello demo
+demo: $(BHCONFIG) linux guest-console
+	@mkdir -p $(DEMO_DIR)
+	$(Q)$(BHCONFIG) --reserve 0x48000000:2M --images 0x68000000 layout \
+		partitions/qemu-virt-demo.dts -o $(DEMO_DIR) >/dev/null
+
+run: $(B)/bulkhead.bin demo
 ifneq ($(BOARD),qemu-virt)
 	$(error make run boots QEMU's virt machine: use BOARD=qemu-virt)
 endif
+ifneq ($(QEMU_SMP)$(QEMU_GIC),43)
+	$(error the demo system is for 4 CPUs and GICv3: make run-hello QEMU_GIC=2 for GICv2)
+endif
+	@echo "Booting the Bulkhead demo in QEMU: Linux root, Linux child, bare-metal child."
+	@echo "Ctrl-] 0/1/2 gives the keyboard to root/lx/rt0; Ctrl-A X quits QEMU."
+	$(Q)$(QEMU) $(QEMU_ARGS) -kernel $< -dtb $(DEMO_DIR)/system.dtb $$(cat $(DEMO_DIR)/qemu.args) \
+		$(if $(BOOTARGS),-append "$(BOOTARGS)")
+
+run-hello: $(B)/bulkhead.bin host-tools guest-hello
 ifneq ($(QEMU_SMP),4)
-	$(error the default system uses 4 CPUs: run it with QEMU_SMP=4, or use make run-bare)
+	$(error the hello system uses 4 CPUs: run it with QEMU_SMP=4, or use make run-bare)
 endif
 	@echo "Booting Bulkhead with $(notdir $(RUN_DTB)) in QEMU (quit: Ctrl-A X)"
 	$(QEMU) $(QEMU_ARGS) -kernel $< -dtb $(RUN_DTB) $(RUN_IMAGES) $(if $(BOOTARGS),-append "$(BOOTARGS)")
@@ -215,10 +232,13 @@ rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(RPI4_DTB) boards/rpi4/con
 # can match any build. `host-tools` also checks and compiles the example
 # systems into build/host/partitions/ (boot one with QEMU's -dtb).
 BHCONFIG := $(HOST_B)/bhconfig
-BHCONFIG_SRCS := tools/bhconfig.c core/config.c core/dt.c core/lib/printf.c core/lib/errors.c
-PARTITION_DTBS := $(patsubst partitions/%.dts,$(HOST_B)/partitions/%.dtb,$(wildcard partitions/*.dts))
+BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c core/config.c core/dt.c core/lib/printf.c \
+	core/lib/errors.c
+# The demo names files instead of addresses: `bhconfig layout` handles it (make demo).
+PARTITION_DTBS := $(patsubst partitions/%.dts,$(HOST_B)/partitions/%.dtb,\
+	$(filter-out partitions/qemu-virt-demo.dts,$(wildcard partitions/*.dts)))
 
-$(BHCONFIG): $(BHCONFIG_SRCS) $(wildcard core/include/bulkhead/*.h) | $(DEPS_STAMP)
+$(BHCONFIG): $(BHCONFIG_SRCS) tools/layout.h $(wildcard core/include/bulkhead/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOST_CC) -std=c11 -O2 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
@@ -253,6 +273,11 @@ $(BUSYBOX): scripts/target-packages scripts/fetch-target.sh | $(DEPS_STAMP)
 	$(Q)touch $@
 $(LINUX_KERNEL): $(RPI4_DTB)
 
+# A stable name for the pinned kernel, for system trees to refer to.
+$(O)/linux/Image: $(LINUX_KERNEL)
+	@mkdir -p $(@D)
+	$(Q)ln -sf $(abspath $<) $@
+
 $(INITRAMFS): $(MKINITRAMFS) $(BUSYBOX) guest-sdk/linux/init
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CPIO    $@")
@@ -260,7 +285,7 @@ $(INITRAMFS): $(MKINITRAMFS) $(BUSYBOX) guest-sdk/linux/init
 		file:/bin/busybox:0755:$(BUSYBOX) slink:/bin/sh:busybox file:/init:0755:guest-sdk/linux/init
 
 .PHONY: linux
-linux: $(LINUX_KERNEL) $(INITRAMFS)
+linux: $(O)/linux/Image $(INITRAMFS)
 
 # ---------------------------------------------------------------- host tests
 HOST_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
@@ -301,7 +326,7 @@ unit-tests: $(UNIT_TESTS) $(TEST_DTBS)
 # each test's console is saved in build/test-logs/<test>.log.
 # PYTEST_ARGS passes options, e.g. PYTEST_ARGS="-k uboot -v".
 PYTEST_ARGS ?=
-system-tests: bin-all guests host-tools linux | $(DEPS_STAMP)
+system-tests: bin-all guests host-tools linux demo | $(DEPS_STAMP)
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
 check: bin-all unit-tests lint system-tests
@@ -375,5 +400,5 @@ distclean:
 	rm -rf $(O)
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "boards: $(BOARDS)"

@@ -6,6 +6,8 @@
  *   bhconfig [options] check FILE     "ok: N partitions", or the error; exit 0 or 1
  *   bhconfig [options] show FILE      the partition map as tables
  *   bhconfig [options] dtb FILE -o OUT  check, then write the compiled tree to OUT
+ *   bhconfig [options] layout FILE -o DIR  place the images named by `file`, generate the
+ *                                    partitions' device trees (tools/layout.c)
  *
  * FILE is a .dtb, or device-tree source compiled with dtc (-i BOARDS_DIR, so
  * `/include/ "qemu-virt/qemu-virt-gicv3.dtsi"` works from anywhere).
@@ -14,6 +16,7 @@
  *   --reserve BASE:SIZE    also treat this range as reserved (repeatable; e.g. the DTB)
  *   --max-partitions N     CONFIG_MAX_PARTITIONS of the hypervisor build (default 4)
  *   -i DIR                 another include directory for dtc (repeatable)
+ *   --images BASE          layout: where the first image goes (default 0x60000000)
  * Numbers take 0x and a K, M or G suffix. Exit status: 0 fine, 1 the file is
  * not a valid system, 2 usage.
  */
@@ -29,6 +32,8 @@
 #include <bulkhead/config.h>
 #include <bulkhead/dt.h>
 #include <libfdt.h>
+
+#include "layout.h"
 
 #ifndef BH_BOARDS_DIR
 #define BH_BOARDS_DIR "boards"
@@ -54,6 +59,7 @@ struct options {
 	const char *includes[MAX_INCLUDES];
 	unsigned include_count;
 	const char *output;
+	uint64_t image_base;
 };
 
 static void usage(FILE *f)
@@ -62,6 +68,7 @@ static void usage(FILE *f)
 		"usage: bhconfig [options] check FILE\n"
 		"       bhconfig [options] show FILE\n"
 		"       bhconfig [options] dtb FILE -o OUT.dtb\n"
+		"       bhconfig [options] layout FILE -o DIR [--images BASE]\n"
 		"FILE: a .dtb, or device-tree source (compiled with dtc)\n"
 		"options:\n"
 		"  --hyp BASE:SIZE       hypervisor footprint (default 0x40200000:4M, QEMU "
@@ -71,7 +78,8 @@ static void usage(FILE *f)
 		"  --max-partitions N    the hypervisor's CONFIG_MAX_PARTITIONS (default %d)\n"
 		"  -i DIR                include directory for dtc (repeatable; %s is always "
 		"searched)\n"
-		"  -o OUT                output of the dtb command\n",
+		"  -o OUT                output of the dtb command (a file) or layout (a folder)\n"
+		"  --images BASE         layout: the first image's address (default 0x60000000)\n",
 		DEFAULT_MAX_PARTITIONS, BH_BOARDS_DIR);
 }
 
@@ -424,6 +432,19 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 	if (fdt == NULL) {
 		return 1;
 	}
+	if (strcmp(cmd, "layout") == 0) {
+		struct layout_args args = {
+			.image_base = opt->image_base,
+			.outdir = opt->output,
+			.hyp_base = opt->hyp_base,
+			.hyp_size = opt->hyp_size,
+			.reserve = opt->reserve,
+			.reserve_count = opt->reserve_count,
+		};
+		int status = layout_system(fdt, size, &args);
+		free(fdt);
+		return status;
+	}
 	static struct dt_board board;
 	static struct bh_config cfg;
 	struct dt_error err = {{0}};
@@ -480,6 +501,7 @@ int main(int argc, char **argv)
 		.hyp_base = DEFAULT_HYP_BASE,
 		.hyp_size = DEFAULT_HYP_SIZE,
 		.max_partitions = DEFAULT_MAX_PARTITIONS,
+		.image_base = 0x60000000,
 	};
 	const char *words[2];
 	unsigned nwords = 0;
@@ -534,6 +556,11 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			opt.includes[opt.include_count++] = v;
+		} else if (strcmp(a, "--images") == 0) {
+			if (!parse_number(v, &opt.image_base)) {
+				error("--images %s: expected an address", v);
+				return 2;
+			}
 		} else if (strcmp(a, "-o") == 0) {
 			opt.output = v;
 		} else {
@@ -543,12 +570,13 @@ int main(int argc, char **argv)
 		}
 	}
 	if (nwords != 2 || (strcmp(words[0], "check") != 0 && strcmp(words[0], "show") != 0 &&
-			    strcmp(words[0], "dtb") != 0)) {
+			    strcmp(words[0], "dtb") != 0 && strcmp(words[0], "layout") != 0)) {
 		usage(stderr);
 		return 2;
 	}
-	if ((strcmp(words[0], "dtb") == 0) != (opt.output != NULL)) {
-		error("-o goes with the dtb command, which needs it");
+	bool wants_output = strcmp(words[0], "dtb") == 0 || strcmp(words[0], "layout") == 0;
+	if (wants_output != (opt.output != NULL)) {
+		error("-o goes with the dtb and layout commands, which need it");
 		return 2;
 	}
 	return run(words[0], words[1], &opt);

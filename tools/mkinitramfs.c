@@ -44,9 +44,8 @@ static void header(const char *name, unsigned mode, unsigned long size, unsigned
 		   unsigned minor)
 {
 	size_t name_len = strlen(name) + 1;
-	int n = fprintf(out,
-			"070701%08X%08X%08X%08X%08X%08X%08lX%08X%08X%08X%08X%08zX%08X",
-			ino++, mode, 0U, 0U, 1U, 0U, size, 0U, 0U, major, minor, name_len, 0U);
+	int n = fprintf(out, "070701%08X%08X%08X%08X%08X%08X%08lX%08X%08X%08X%08X%08zX%08X", ino++,
+			mode, 0U, 0U, 1U, 0U, size, 0U, 0U, major, minor, name_len, 0U);
 	offset += (unsigned long)n;
 	fwrite(name, 1, name_len, out);
 	offset += name_len;

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bhconfig layout: turns a system device tree whose images name host files
+ * (`file = "path"`) into one a boot loader can run:
+ *   - every image gets `reg = <PA size>`: the files are laid out one after
+ *     the other from --images BASE, each 2 MiB aligned;
+ *   - every `format = "dtb"` image without a file gets a generated device
+ *     tree for its partition (docs/linux.md): memory, vCPUs, PSCI, the GIC
+ *     where the hypervisor emulates it, the timer, the vuart as the console,
+ *     the passthrough devices, /chosen with bootargs and the initramfs;
+ *   - the result is checked with the hypervisor's parser and written to
+ *     OUTDIR/system.dtb, with OUTDIR/qemu.args (one -device loader per image)
+ *     and OUTDIR/boot.cmd (the same files loaded by U-Boot).
+ * Generating the partition trees here, not at EL2, keeps libfdt's write side
+ * and all this policy out of the hypervisor, which only checks a tree's header.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <bulkhead/config.h>
+#include <bulkhead/dt.h>
+#include <libfdt.h>
+
+#include "layout.h"
+
+#define GUEST_DTB_SIZE 0x10000 /* what a generated tree may take: its `reg` size */
+#define IMAGE_ALIGN    MiB(2)
+#define MAX_IMAGES     (BH_MAX_PARTITIONS * BH_MAX_IMAGES)
+
+struct placed {
+	char path[128]; /* the image node */
+	char file[512];
+	uint64_t pa, size;
+	bool generate;
+};
+
+static int say(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "bhconfig layout: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static void set_reg(void *fdt, int node, int ac, int sc, uint64_t pa, uint64_t size)
+{
+	fdt32_t cells[4];
+	int n = 0;
+	if (ac == 2) {
+		cells[n++] = cpu_to_fdt32((uint32_t)(pa >> 32));
+	}
+	cells[n++] = cpu_to_fdt32((uint32_t)pa);
+	if (sc == 2) {
+		cells[n++] = cpu_to_fdt32((uint32_t)(size >> 32));
+	}
+	cells[n++] = cpu_to_fdt32((uint32_t)size);
+	fdt_setprop(fdt, node, "reg", cells, n * 4);
+}
+
+static int cells_of(const void *fdt, int node, const char *name)
+{
+	const fdt32_t *v = fdt_getprop(fdt, node, name, NULL);
+	return v != NULL ? (int)fdt32_ld(v) : 2;
+}
+
+/* Copies a node's properties (not its children) into the tree being written. */
+static void copy_props(void *out, const void *fdt, int node, const char *const *skip)
+{
+	int prop;
+	fdt_for_each_property_offset(prop, fdt, node)
+	{
+		const char *name;
+		int len;
+		const void *val = fdt_getprop_by_offset(fdt, prop, &name, &len);
+		bool skipped = false;
+		for (unsigned i = 0; skip != NULL && skip[i] != NULL; i++) {
+			skipped |= strcmp(name, skip[i]) == 0;
+		}
+		if (!skipped) {
+			fdt_property(out, name, val, len);
+		}
+	}
+}
+
+/* libfdt's fdt_property_string() trips -Wconversion (strlen to int). */
+static void prop_string(void *out, const char *name, const char *value)
+{
+	fdt_property(out, name, value, (int)strlen(value) + 1);
+}
+
+static void prop_cells(void *out, const char *name, const uint64_t *values, int count)
+{
+	fdt32_t cells[16];
+	for (int i = 0; i < count && i < 8; i++) {
+		cells[2 * i] = cpu_to_fdt32((uint32_t)(values[i] >> 32));
+		cells[2 * i + 1] = cpu_to_fdt32((uint32_t)values[i]);
+	}
+	fdt_property(out, name, cells, count * 8);
+}
+
+/* The device tree partition `p` boots with (docs/linux.md says what is in it). */
+static int guest_tree(const void *fdt, const struct dt_board *board,
+		      const struct bh_partition_config *p, const char *path)
+{
+	static char buf[GUEST_DTB_SIZE];
+	char name[64], args[BH_BOOTARGS_MAX + 64];
+	int gic = fdt_node_offset_by_compatible(fdt, -1, board->gic.compatible);
+	int timer = fdt_node_offset_by_compatible(fdt, -1, "arm,armv8-timer");
+	int cpu0 = fdt_path_offset(fdt, "/cpus");
+	uint32_t gic_phandle = gic >= 0 ? fdt_get_phandle(fdt, gic) : 0;
+
+	cpu0 = cpu0 >= 0 ? fdt_first_subnode(fdt, cpu0) : cpu0;
+	if (gic < 0 || gic_phandle == 0) {
+		return say("the board's GIC node (%s) is missing or has no phandle%s",
+			   board->gic.compatible, "");
+	}
+	fdt_create(buf, sizeof(buf));
+	fdt_finish_reservemap(buf);
+	fdt_begin_node(buf, "");
+	fdt_property_u32(buf, "#address-cells", 2);
+	fdt_property_u32(buf, "#size-cells", 2);
+	prop_string(buf, "compatible", "linux,dummy-virt");
+	snprintf(name, sizeof(name), "Bulkhead partition %s", p->name);
+	prop_string(buf, "model", name);
+	fdt_property_u32(buf, "interrupt-parent", gic_phandle);
+
+	fdt_begin_node(buf, "chosen");
+	snprintf(args, sizeof(args), "%s%sbulkhead.partition=%s", p->bootargs,
+		 p->bootargs[0] != '\0' ? " " : "", p->name);
+	prop_string(buf, "bootargs", args);
+	if (p->has_vuart) {
+		snprintf(name, sizeof(name), "/pl011@%llx", (unsigned long long)p->vuart_ipa);
+		prop_string(buf, "stdout-path", name);
+	}
+	for (unsigned k = 0; k < p->image_count; k++) {
+		if (strcmp(p->images[k].name, "initrd") == 0) {
+			uint64_t start = p->images[k].load_ipa;
+			uint64_t end = start + p->images[k].size;
+			prop_cells(buf, "linux,initrd-start", &start, 1);
+			prop_cells(buf, "linux,initrd-end", &end, 1);
+		}
+	}
+	fdt_end_node(buf);
+
+	for (unsigned m = 0; m < p->mem_count; m++) {
+		uint64_t reg[2] = {p->mem[m].ipa, p->mem[m].size};
+		snprintf(name, sizeof(name), "memory@%llx", (unsigned long long)reg[0]);
+		fdt_begin_node(buf, name);
+		prop_string(buf, "device_type", "memory");
+		prop_cells(buf, "reg", reg, 2);
+		fdt_end_node(buf);
+	}
+
+	fdt_begin_node(buf, "cpus");
+	fdt_property_u32(buf, "#address-cells", 1);
+	fdt_property_u32(buf, "#size-cells", 0);
+	for (unsigned i = 0; i < p->cpu_count; i++) {
+		snprintf(name, sizeof(name), "cpu@%u", i);
+		fdt_begin_node(buf, name);
+		prop_string(buf, "device_type", "cpu");
+		const char *compat = cpu0 >= 0 ? fdt_getprop(fdt, cpu0, "compatible", NULL) : NULL;
+		prop_string(buf, "compatible", compat != NULL ? compat : "arm,armv8");
+		fdt_property_u32(buf, "reg", i); /* vCPU i is MPIDR Aff0 = i */
+		prop_string(buf, "enable-method", "psci");
+		fdt_end_node(buf);
+	}
+	fdt_end_node(buf);
+
+	fdt_begin_node(buf, "psci");
+	static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2";
+	fdt_property(buf, "compatible", psci_compat, sizeof(psci_compat));
+	prop_string(buf, "method", "smc");
+	fdt_end_node(buf);
+
+	/* The GIC where the hypervisor emulates it: the board's addresses. */
+	fdt_begin_node(buf, fdt_get_name(fdt, gic, NULL));
+	static const char *const gic_skip[] = {
+		"reg", "interrupts", "ranges", "#address-cells", "#size-cells", NULL};
+	copy_props(buf, fdt, gic, gic_skip);
+	uint64_t gic_reg[4] = {board->gic.dist.base, 0x10000, 0, 0};
+	if (board->gic.version == 3) {
+		gic_reg[2] = board->gic.redist.base;
+		gic_reg[3] = (uint64_t)p->cpu_count * 0x20000;
+	} else {
+		gic_reg[1] = 0x1000;
+		gic_reg[2] = board->gic.cpu.base;
+		gic_reg[3] = 0x2000;
+	}
+	prop_cells(buf, "reg", gic_reg, 4);
+	fdt_end_node(buf);
+
+	if (timer >= 0) {
+		fdt_begin_node(buf, "timer");
+		copy_props(buf, fdt, timer, NULL);
+		fdt_end_node(buf);
+	}
+	/* Fixed clocks at the top level: the PL011 and PrimeCell devices name them. */
+	int node;
+	fdt_for_each_subnode(node, fdt, 0)
+	{
+		if (fdt_node_check_compatible(fdt, node, "fixed-clock") == 0) {
+			fdt_begin_node(buf, fdt_get_name(fdt, node, NULL));
+			copy_props(buf, fdt, node, NULL);
+			fdt_end_node(buf);
+		}
+	}
+	int uart = board->uart.path[0] != '\0' ? fdt_path_offset(fdt, board->uart.path) : -1;
+	if (p->has_vuart && uart >= 0) {
+		uint64_t reg[2] = {p->vuart_ipa, 0x1000};
+		fdt32_t irq[3] = {cpu_to_fdt32(0), cpu_to_fdt32(p->vuart_irq - 32),
+				  cpu_to_fdt32(4)};
+		snprintf(name, sizeof(name), "pl011@%llx", (unsigned long long)p->vuart_ipa);
+		fdt_begin_node(buf, name);
+		static const char *const uart_skip[] = {"reg", "interrupts", "phandle", NULL};
+		copy_props(buf, fdt, uart, uart_skip);
+		prop_cells(buf, "reg", reg, 2);
+		fdt_property(buf, "interrupts", irq, sizeof(irq));
+		fdt_end_node(buf);
+	}
+	for (unsigned d = 0; d < p->device_count; d++) {
+		int dev = p->devices[d].node;
+		fdt_begin_node(buf, fdt_get_name(fdt, dev, NULL));
+		copy_props(buf, fdt, dev, NULL); /* as the board has it: IPA = PA */
+		fdt_end_node(buf);
+	}
+	fdt_end_node(buf);
+	if (fdt_finish(buf) != 0) {
+		return say("%s: the partition's device tree does not fit in %s", path, "64 KiB");
+	}
+	FILE *f = fopen(path, "wb");
+	if (f == NULL || fwrite(buf, 1, sizeof(buf), f) != sizeof(buf) || fclose(f) != 0) {
+		return say("%s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+static int collect(void *fdt, struct placed *list, unsigned *count, uint64_t base)
+{
+	int system = fdt_path_offset(fdt, "/bulkhead");
+	int part, img;
+	uint64_t next = base;
+
+	if (system < 0) {
+		return say("no /bulkhead node%s%s", "", "");
+	}
+	fdt_for_each_subnode(part, fdt, system)
+	{
+		fdt_for_each_subnode(img, fdt, part)
+		{
+			struct placed *p = &list[*count];
+			const char *file = fdt_getprop(fdt, img, "file", NULL);
+			const char *format = fdt_getprop(fdt, img, "format", NULL);
+			struct stat st;
+			if (*count == MAX_IMAGES) {
+				return say("more than %s images%s", "the hypervisor's", "");
+			}
+			memset(p, 0, sizeof(*p));
+			fdt_get_path(fdt, img, p->path, sizeof(p->path));
+			if (file == NULL && format != NULL && strcmp(format, "dtb") == 0) {
+				p->generate = true;
+				p->size = GUEST_DTB_SIZE;
+			} else if (file == NULL) {
+				continue; /* placed by hand: reg is already there */
+			} else if (stat(file, &st) != 0) {
+				return say("%s: %s", file, strerror(errno));
+			} else {
+				snprintf(p->file, sizeof(p->file), "%s", file);
+				p->size = (uint64_t)st.st_size;
+			}
+			p->pa = next;
+			next = (next + p->size + IMAGE_ALIGN - 1) & ~(IMAGE_ALIGN - 1);
+			(*count)++;
+		}
+	}
+	return 0;
+}
+
+int layout_system(char *fdt, size_t size, struct layout_args *a)
+{
+	static struct placed list[MAX_IMAGES];
+	unsigned count = 0;
+	size_t room = size + 0x10000;
+	char *buf = malloc(room);
+	struct dt_board board;
+	struct dt_error err;
+	static struct bh_config cfg;
+	char path[600];
+	int rc;
+
+	if (buf == NULL || fdt_open_into(fdt, buf, (int)room) != 0) {
+		return say("cannot open the tree%s%s", "", "");
+	}
+	if (dt_parse_board(buf, &board, &err) != BH_OK) {
+		return say("board: %s%s", err.msg, "");
+	}
+	if ((rc = collect(buf, list, &count, a->image_base)) != 0) {
+		return rc;
+	}
+	int system = fdt_path_offset(buf, "/bulkhead");
+	int ac = cells_of(buf, system, "#address-cells");
+	int sc = cells_of(buf, system, "#size-cells");
+	for (unsigned i = 0; i < count; i++) {
+		int node = fdt_path_offset(buf, list[i].path);
+		set_reg(buf, node, ac, sc, list[i].pa, list[i].size);
+		fdt_delprop(buf, fdt_path_offset(buf, list[i].path), "file");
+	}
+	for (unsigned i = 0; i < a->reserve_count && board.reserved_count < DT_MAX_RESERVED; i++) {
+		board.reserved[board.reserved_count++] = a->reserve[i];
+	}
+	if (bh_config_parse(buf, &board, a->hyp_base, a->hyp_base + a->hyp_size, &cfg, &err) !=
+	    BH_OK) {
+		return say("%s%s", err.msg, "");
+	}
+	for (unsigned i = 0; i < count; i++) {
+		if (!list[i].generate) {
+			continue;
+		}
+		const char *slash = strrchr(list[i].path, '/');
+		char part_path[128];
+		snprintf(part_path, sizeof(part_path), "%.*s", (int)(slash - list[i].path),
+			 list[i].path);
+		for (unsigned j = 0; j < cfg.partition_count; j++) {
+			if (strcmp(cfg.partitions[j].path, part_path) == 0) {
+				snprintf(list[i].file, sizeof(list[i].file), "%s/%s.dtb", a->outdir,
+					 cfg.partitions[j].name);
+				if ((rc = guest_tree(buf, &board, &cfg.partitions[j],
+						     list[i].file)) != 0) {
+					return rc;
+				}
+			}
+		}
+	}
+	fdt_pack(buf);
+	snprintf(path, sizeof(path), "%s/system.dtb", a->outdir);
+	FILE *f = fopen(path, "wb");
+	if (f == NULL || fwrite(buf, 1, fdt_totalsize(buf), f) != fdt_totalsize(buf) ||
+	    fclose(f) != 0) {
+		return say("%s: %s", path, strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/qemu.args", a->outdir);
+	FILE *q = fopen(path, "w");
+	snprintf(path, sizeof(path), "%s/boot.cmd", a->outdir);
+	FILE *u = fopen(path, "w");
+	if (q == NULL || u == NULL) {
+		return say("%s: %s", path, strerror(errno));
+	}
+	fprintf(u, "# U-Boot: load the partitions' images, the system tree, then Bulkhead.\n");
+	for (unsigned i = 0; i < count; i++) {
+		const char *base = strrchr(list[i].file, '/');
+		fprintf(q, "-device\nloader,file=%s,addr=0x%llx,force-raw=on\n", list[i].file,
+			(unsigned long long)list[i].pa);
+		fprintf(u, "load ${devtype} ${devnum}:${distro_bootpart} 0x%llx %s\n",
+			(unsigned long long)list[i].pa, base != NULL ? base + 1 : list[i].file);
+	}
+	fprintf(u, "load ${devtype} ${devnum}:${distro_bootpart} ${fdt_addr_r} system.dtb\n");
+	fprintf(u, "load ${devtype} ${devnum}:${distro_bootpart} ${kernel_addr_r} bulkhead.bin\n");
+	fprintf(u, "booti ${kernel_addr_r} - ${fdt_addr_r}\n");
+	fclose(q);
+	fclose(u);
+	printf("laid out %u image(s) for %u partition(s) in %s\n", count, cfg.partition_count,
+	       a->outdir);
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* bhconfig layout (tools/layout.c). */
+#ifndef BHCONFIG_LAYOUT_H
+#define BHCONFIG_LAYOUT_H
+
+#include <bulkhead/dt.h>
+
+struct layout_args {
+	uint64_t image_base; /* where the first image goes */
+	const char *outdir;
+	uint64_t hyp_base, hyp_size;
+	const struct dt_range *reserve;
+	unsigned reserve_count;
+};
+
+/* Lays out the system in fdt (size bytes); returns 0 or 1 with a message printed. */
+int layout_system(char *fdt, size_t size, struct layout_args *args);
+
+#endif
