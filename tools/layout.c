@@ -291,6 +291,12 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 	char path[600];
 	int rc;
 
+	if (a->reserve_count == 0) {
+		return say("--reserve BASE:SIZE is needed: where the boot loader puts the system "
+			   "tree (QEMU -kernel with 1 GiB: 0x48000000:2M)%s%s",
+			   "", "");
+	}
+	a->dtb_addr = a->reserve[0].base;
 	if (buf == NULL || fdt_open_into(fdt, buf, (int)room) != 0) {
 		return say("cannot open the tree%s%s", "", "");
 	}
@@ -356,9 +362,13 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 		fprintf(u, "load ${devtype} ${devnum}:${distro_bootpart} 0x%llx %s\n",
 			(unsigned long long)list[i].pa, base != NULL ? base + 1 : list[i].file);
 	}
-	fprintf(u, "load ${devtype} ${devnum}:${distro_bootpart} ${fdt_addr_r} system.dtb\n");
-	fprintf(u, "load ${devtype} ${devnum}:${distro_bootpart} ${kernel_addr_r} bulkhead.bin\n");
-	fprintf(u, "booti ${kernel_addr_r} - ${fdt_addr_r}\n");
+	/* The tree where the layout reserved room for it, Bulkhead where it was assumed. */
+	fprintf(u, "load ${devtype} ${devnum}:${distro_bootpart} 0x%llx system.dtb\n",
+		(unsigned long long)a->dtb_addr);
+	fprintf(u, "load ${devtype} ${devnum}:${distro_bootpart} 0x%llx bulkhead.bin\n",
+		(unsigned long long)a->hyp_base);
+	fprintf(u, "booti 0x%llx - 0x%llx\n", (unsigned long long)a->hyp_base,
+		(unsigned long long)a->dtb_addr);
 	fclose(q);
 	fclose(u);
 	printf("laid out %u image(s) for %u partition(s) in %s\n", count, cfg.partition_count,

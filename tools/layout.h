@@ -11,6 +11,7 @@ struct layout_args {
 	uint64_t hyp_base, hyp_size;
 	const struct dt_range *reserve;
 	unsigned reserve_count;
+	uint64_t dtb_addr; /* set: where boot.cmd loads the tree (the first reserved range) */
 };
 
 /* Lays out the system in fdt (size bytes); returns 0 or 1 with a message printed. */

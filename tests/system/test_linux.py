@@ -145,3 +145,4 @@ def test_make_run_demo(qemu):
     vm.expect("[hv] console input goes to rt0")
     vm.send("hi there\r")
     vm.expect("[rt0] console rt0 got 'hi there'")
+
