@@ -33,14 +33,16 @@ class QemuLauncher:
         return run
 
     def boot(self, gic=3, smp=4, append=None, virtualization=True, kernel="default",
-             bios=None, dtb=None, extra=(), expect_panic=False, timeout=harness.BOOT_TIMEOUT):
+             bios=None, dtb=None, extra=(), expect_panic=False, timeout=harness.BOOT_TIMEOUT,
+             machine_extra=""):
         """Boots Bulkhead on QEMU's virt board (-kernel bulkhead.bin by default).
 
         kernel=None leaves -kernel out (firmware or -device loader tests).
         """
         if kernel == "default":
             kernel = harness.bulkhead_bin()
-        args = harness.qemu_args(harness.machine(gic, virtualization), smp=smp, kernel=kernel,
+        args = harness.qemu_args(harness.machine(gic, virtualization, machine_extra), smp=smp,
+                                 kernel=kernel,
                                  bios=bios, dtb=dtb, append=append, extra=extra)
         return self.start(args, expect_panic=expect_panic, timeout=timeout)
 

@@ -146,3 +146,38 @@ def test_make_run_demo(qemu):
     vm.send("hi there\r")
     vm.expect("[rt0] console rt0 got 'hi there'")
 
+
+
+def test_demo_through_uboot(qemu, tmp_path):
+    """The real boot chain for the demo: Debian's U-Boot runs the boot.scr
+    `bhconfig layout` wrote (compiled with mkimage) from a FAT disk holding
+    the files; it loads every image, the system tree and Bulkhead, and booti
+    starts them: all three partitions come up. (acpi=off: with firmware and
+    ACPI, QEMU 7.2 replaces the PL061 GPIO the board tree describes by an
+    ACPI GED, and the root's Linux would find no device there.)"""
+    import os
+
+    import harness
+    demo = os.path.join(harness.BUILD, "demo")
+    with open(os.path.join(demo, "boot.cmd"), encoding="utf-8") as f:
+        commands = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    files = {"bulkhead.bin": harness.bulkhead_bin(),
+             "system.dtb": os.path.join(demo, "system.dtb")}
+    with open(os.path.join(demo, "qemu.args"), encoding="utf-8") as f:
+        for word in f.read().split():
+            if word.startswith("loader,file="):
+                path = word.split("file=")[1].split(",")[0]
+                files[os.path.basename(path)] = os.path.realpath(path)
+    script = harness.make_uboot_script(str(tmp_path / "boot.scr"), commands, str(tmp_path))
+    files["boot.scr"] = script
+    disk = harness.make_fat_disk(str(tmp_path / "disk.img"), files, str(tmp_path), fs_mib=96)
+    vm = qemu.boot(kernel=None, bios=harness.UBOOT_QEMU_ARM64, timeout=LINUX_TIMEOUT,
+                   machine_extra="acpi=off", extra=[
+                       "-drive", f"if=none,file={disk},format=raw,id=boot",
+                       "-device", "virtio-blk-device,drive=boot"])
+    vm.expect("Found U-Boot script /boot.scr")
+    vm.expect("Starting kernel ...")
+    vm.expect("[hv] 3 partition(s)")
+    vm.expect_all(["[root] bulkhead-linux: partition root ready (2 CPUs",
+                   "[lx] bulkhead-linux: partition lx ready (1 CPUs",
+                   "[rt0] console rt0 ready"])
