@@ -339,8 +339,9 @@ guest-irqtest-latency-native: sdk
 	$(Q)$(MAKE) --no-print-directory -C tests/guests/irqtest BH_NATIVE=1 IRQTEST_LATENCY=1 \
 		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/irqtest-latency-native
 
-bench: bin-all guests host-tools guest-irqtest-latency-native | $(DEPS_STAMP)
+bench: bin-all guests host-tools linux guest-irqtest-latency-native | $(DEPS_STAMP)
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/timer_latency.py
+	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_boot.py
 
 # ---------------------------------------------------------------- lint
 LINT_SRCS := $(filter %.c,$(HYP_SRCS)) $(wildcard arch/arm64/include/arch/*.h core/include/bulkhead/*.h)
