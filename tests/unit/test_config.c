@@ -466,6 +466,9 @@ static void test_examples(void **state)
 	assert_true(n >= 3);
 	for (int i = 0; i < n; i++) {
 		char rel[512];
+		if (strcmp(names[i]->d_name, "qemu-virt-demo.dts") == 0) {
+			continue; /* it names files, for bhconfig layout (test_linux.py boots it) */
+		}
 		snprintf(rel, sizeof(rel), "partitions/%s", names[i]->d_name);
 		struct sys *s = load_ok(rel);
 		check_invariants(rel, s);
@@ -1010,7 +1013,7 @@ static void test_bhconfig_check(void **state)
 	BHCONFIG(2, "--bogus 1 check x.dts", "unknown option --bogus");
 	BHCONFIG(2, "--hyp 0x40200000 check x.dts", "--hyp 0x40200000: expected BASE:SIZE");
 	BHCONFIG(2, "--max-partitions 0 check x.dts", "--max-partitions 0: expected 1 to 16");
-	BHCONFIG(2, "dtb partitions/qemu-virt-hello.dts", "-o goes with the dtb command");
+	BHCONFIG(2, "dtb partitions/qemu-virt-hello.dts", "-o goes with the dtb and layout commands");
 	BHCONFIG(0, "--help", "usage:");
 }
 
