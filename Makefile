@@ -318,9 +318,21 @@ $(HOST_B)/dtb/bcm2711-rpi-4-b.dtb: $(RPI4_DTB)
 	@mkdir -p $(@D)
 	$(Q)cp $< $@
 
-unit-tests: $(UNIT_TESTS) $(TEST_DTBS)
+# The ring under two threads: 10 million packets, with ASan+UBSan and with TSan.
+STRESS := $(HOST_B)/tests/stress_ring $(HOST_B)/tests/stress_ring_tsan
+$(HOST_B)/tests/stress_ring: tests/unit/stress_ring.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(HOST_CC) -std=c11 -O2 -g -Wall -Wextra -Werror -pthread -fsanitize=address,undefined \
+		-o $@ tests/unit/stress_ring.c vmbus/ring.c
+$(HOST_B)/tests/stress_ring_tsan: tests/unit/stress_ring.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(Q)$(HOST_CC) -std=c11 -O1 -g -Wall -Wextra -Werror -pthread -fsanitize=thread \
+		-o $@ tests/unit/stress_ring.c vmbus/ring.c
+
+unit-tests: $(UNIT_TESTS) $(TEST_DTBS) $(STRESS)
 	$(Q)for t in $(UNIT_TESTS); do \
 		echo "  UNIT    $$t"; BH_TEST_DTB_DIR=$(HOST_B)/dtb $$t || exit 1; done
+	$(Q)for t in $(STRESS); do echo "  STRESS  $$t"; timeout 600 $$t 10000000 || exit 1; done
 
 # ---------------------------------------------------------------- system tests
 # QEMU boots of build/qemu-virt/bulkhead.bin (tests/system, pytest + pexpect);

@@ -172,15 +172,19 @@ int vmbus_ring_recv(struct vmbus_ring *r, struct vmbus_desc *desc, void *buf, ui
 	*desc = d;
 	*len = payload;
 
-	uint32_t before = room(r, w, rd);
 	uint32_t next = advance(r, rd, bytes + VMBUS_TRAILER_SIZE);
 	atomic_store_explicit(&r->hdr->read_index, next, memory_order_release);
 	atomic_thread_fence(memory_order_seq_cst);
 	uint32_t pending = atomic_load(&r->hdr->pending_send_sz);
 	w = atomic_load_explicit(&r->hdr->write_index, memory_order_acquire);
-	if (pending != 0 && index_ok(r, w)) {
-		/* Only on the crossing: the writer asked for `pending` bytes. */
-		*signal = before < pending && room(r, w, next) >= pending;
+	if (pending != 0 && index_ok(r, w) && used(r, w, rd) >= bytes + VMBUS_TRAILER_SIZE) {
+		/*
+		 * Only on the crossing: the writer asked for `pending` bytes. Both
+		 * sides of it are measured against the writer's current index: one
+		 * read before this packet would count space the writer has filled
+		 * since, and the crossing could be missed (a lost wakeup).
+		 */
+		*signal = room(r, w, rd) < pending && room(r, w, next) >= pending;
 	}
 	return VMBUS_OK;
 }
