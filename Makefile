@@ -342,6 +342,11 @@ PYTEST_ARGS ?=
 system-tests: bin-all guests host-tools linux demo | $(DEPS_STAMP)
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
+# VMBus verification: the SPIN model of the signalling protocol
+# (tests/models/models.mk: model-check) and the libFuzzer target over the
+# ring's receive path (tests/fuzz/fuzz.mk: fuzz-smoke in make check, make fuzz).
+-include tests/models/models.mk tests/fuzz/fuzz.mk
+
 check: bin-all unit-tests lint system-tests
 	@echo "make check: all tests passed"
 

@@ -347,6 +347,13 @@ static int parse_system_node(struct parser *p)
 
 /* ---------------------------------------------------------------- partitions */
 
+/* The node a phandle names; 0 and ~0 name none (libfdt would find ~0 as "any"). */
+static int node_of_phandle(const void *fdt, uint32_t phandle)
+{
+	return phandle == 0 || phandle == ~0U ? -FDT_ERR_NOTFOUND
+					      : fdt_node_offset_by_phandle(fdt, phandle);
+}
+
 static int parse_cpus(struct parser *p, int node, unsigned index)
 {
 	struct bh_partition_config *part = &p->cfg->partitions[index];
@@ -364,9 +371,7 @@ static int parse_cpus(struct parser *p, int node, unsigned index)
 	}
 	for (int i = 0; i < len / 4; i++) {
 		uint32_t phandle = fdt32_ld(&phandles[i]);
-		int cpu = phandle == 0 || phandle == ~0U
-				  ? -FDT_ERR_NOTFOUND
-				  : fdt_node_offset_by_phandle(p->fdt, phandle);
+		int cpu = node_of_phandle(p->fdt, phandle);
 		if (cpu < 0) {
 			return fail(p, node, BH_EINVAL, "cpus[%d]: phandle 0x%x matches no node", i,
 				    phandle);
@@ -950,9 +955,7 @@ static int parse_devices(struct parser *p, int node, unsigned index)
 		char path[96];
 		char why[160];
 		uint32_t phandle = fdt32_ld(&phandles[i]);
-		int dev = phandle == 0 || phandle == ~0U
-				  ? -FDT_ERR_NOTFOUND
-				  : fdt_node_offset_by_phandle(p->fdt, phandle);
+		int dev = node_of_phandle(p->fdt, phandle);
 		bh_snprintf(what, sizeof(what), "devices[%d]", i);
 		if (dev < 0) {
 			return fail(p, node, BH_EINVAL, "%s: phandle 0x%x matches no node", what,
@@ -1340,6 +1343,322 @@ static int check_physical(struct parser *p)
 	return BH_OK;
 }
 
+/* ---------------------------------------------------------------- VMBus channels */
+
+#define VMBUS_COMPATIBLE   "bulkhead,vmbus-v1"
+#define CHANNEL_COMPATIBLE "bulkhead,channel-v1"
+#define RING_MIN_SIZE	   KiB(8) /* a header page and a page of data */
+
+static const char *const vmbus_props[] = {"compatible"};
+static const char *const channel_props[] = {
+	"compatible", "interface",    "provider",     "consumer",	    "reg",
+	"ring-sizes", "provider-ipa", "consumer-ipa", "provider-interrupt", "consumer-interrupt",
+};
+static const char *const end_name[2] = {"provider", "consumer"};
+
+/* `provider = "root"`: the partition id of a channel's end. */
+static int channel_partition(struct parser *p, int node, unsigned role, unsigned *id)
+{
+	const char *name = "";
+	size_t len = 0;
+	int rc = get_string(p, node, end_name[role], &name, &len);
+	if (rc == BH_ENOENT) {
+		return fail(p, node, BH_EINVAL, "missing '%s' (a partition name)", end_name[role]);
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	for (unsigned i = 0; i < p->cfg->partition_count; i++) {
+		if (strcmp(p->cfg->partitions[i].name, name) == 0) {
+			*id = i;
+			return BH_OK;
+		}
+	}
+	return fail(p, node, BH_EINVAL, "%s: no partition named '%s'", end_name[role], name);
+}
+
+/* Is [ipa, ipa+size) free in partition part: no memory, GIC, device, vuart or channel there? */
+static int check_channel_ipa(struct parser *p, int node, const char *prop,
+			     const struct bh_partition_config *part, uint64_t ipa, uint64_t size)
+{
+	for (unsigned m = 0; m < part->mem_count; m++) {
+		if (bh_range_overlaps(ipa, size, part->mem[m].ipa, part->mem[m].size)) {
+			return fail(p, node, BH_ERANGE,
+				    "%s (IPA 0x%llx+0x%llx) is in %s memory[%u]", prop,
+				    (unsigned long long)ipa, (unsigned long long)size, part->path,
+				    m);
+		}
+	}
+	if (overlaps_vgic(&p->board->gic, ipa, size)) {
+		return fail(p, node, BH_ERANGE, "%s (IPA 0x%llx) is where %s's virtual GIC is",
+			    prop, (unsigned long long)ipa, part->name);
+	}
+	if (part->has_vuart && bh_range_overlaps(ipa, size, part->vuart_ipa, VUART_SIZE)) {
+		return fail(p, node, BH_ERANGE, "%s (IPA 0x%llx) is where %s's vuart is", prop,
+			    (unsigned long long)ipa, part->name);
+	}
+	for (unsigned k = 0; k < part->device_count; k++) {
+		const struct bh_device *d = &part->devices[k];
+		for (unsigned r = 0; r < d->reg_count; r++) {
+			if (bh_range_overlaps(ipa, size, page_base(&d->reg[r]),
+					      page_span(&d->reg[r]))) {
+				char path[96];
+				node_path(p, d->node, path, sizeof(path));
+				return fail(p, node, BH_ERANGE,
+					    "%s (IPA 0x%llx) is where %s's device %s is", prop,
+					    (unsigned long long)ipa, part->name, path);
+			}
+		}
+	}
+	for (unsigned c = 0; c < part->channel_count; c++) {
+		const struct bh_channel *o = &p->cfg->channels[part->channels[c]];
+		unsigned side =
+			o->end[BH_PROVIDER].partition == part->id ? BH_PROVIDER : BH_CONSUMER;
+		if (bh_range_overlaps(ipa, size, o->end[side].ipa, o->size)) {
+			return fail(p, node, BH_ERANGE,
+				    "%s (IPA 0x%llx) is where %s has channel %s", prop,
+				    (unsigned long long)ipa, part->name, o->path);
+		}
+	}
+	return BH_OK;
+}
+
+/* `<role>-interrupt = <SPI>`: a virtual SPI that is free in the partition. */
+static int channel_irq(struct parser *p, int node, const struct bh_partition_config *part,
+		       unsigned role, unsigned *irq)
+{
+	char prop[24];
+	uint64_t spi = 0;
+	bh_snprintf(prop, sizeof(prop), "%s-interrupt", end_name[role]);
+	int rc = get_number(p, node, prop, 1, &spi);
+	if (rc == BH_ENOENT) {
+		return fail(p, node, BH_EINVAL, "missing '%s' (the doorbell SPI %s receives)", prop,
+			    part->name);
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	if (spi + 32 >= 1020) {
+		return fail(p, node, BH_ERANGE, "%s: SPI %llu does not exist", prop,
+			    (unsigned long long)spi);
+	}
+	unsigned intid = (unsigned)spi + 32;
+	if (part->has_vuart && part->vuart_irq == intid) {
+		return fail(p, node, BH_EEXIST, "%s: SPI %u is %s's vuart interrupt", prop,
+			    intid - 32, part->name);
+	}
+	for (unsigned k = 0; k < part->device_count; k++) {
+		for (unsigned q = 0; q < part->devices[k].spi_count; q++) {
+			if (part->devices[k].spi[q] == intid) {
+				char path[96];
+				node_path(p, part->devices[k].node, path, sizeof(path));
+				return fail(p, node, BH_EEXIST, "%s: SPI %u is %s's device %s",
+					    prop, intid - 32, part->name, path);
+			}
+		}
+	}
+	for (unsigned c = 0; c < part->channel_count; c++) {
+		const struct bh_channel *o = &p->cfg->channels[part->channels[c]];
+		for (unsigned side = 0; side < 2; side++) {
+			if (o->end[side].partition == part->id && o->end[side].irq == intid) {
+				return fail(p, node, BH_EEXIST,
+					    "%s: SPI %u is %s's doorbell for channel %s", prop,
+					    intid - 32, part->name, o->path);
+			}
+		}
+	}
+	*irq = intid;
+	return BH_OK;
+}
+
+/* The shared region: `reg = <PA size>` and `ring-sizes = <provider's consumer's>`. */
+static int channel_region(struct parser *p, int node, struct bh_channel *ch)
+{
+	int len;
+	const fdt32_t *v = fdt_getprop(p->fdt, node, "reg", &len);
+	if (v == NULL) {
+		return fail(p, node, BH_EINVAL, "missing 'reg' (<PA size> of the shared region)");
+	}
+	if (len != (p->ac + p->sc) * 4) {
+		return fail(p, node, BH_EINVAL, "reg: %d bytes, expected one <PA size> (%d cells)",
+			    len, p->ac + p->sc);
+	}
+	ch->pa = read_cells(v, p->ac);
+	ch->size = read_cells(v + p->ac, p->sc);
+	const fdt32_t *r = fdt_getprop(p->fdt, node, "ring-sizes", &len);
+	if (r == NULL) {
+		return fail(p, node, BH_EINVAL,
+			    "missing 'ring-sizes' (<provider's consumer's>: bytes of each ring, "
+			    "its 4 KiB header included)");
+	}
+	if (len != 2 * p->sc * 4) {
+		return fail(p, node, BH_EINVAL,
+			    "ring-sizes: %d bytes, expected two sizes (%d cells)", len, 2 * p->sc);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		ch->ring_size[i] = read_cells(r + (size_t)i * (size_t)p->sc, p->sc);
+		if (ch->ring_size[i] < RING_MIN_SIZE || ch->ring_size[i] > GiB(1) ||
+		    !IS_ALIGNED(ch->ring_size[i], MEM_GRANULE)) {
+			return fail(p, node, BH_EINVAL,
+				    "ring-sizes[%u]: 0x%llx is not a multiple of 4 KiB from 8 KiB "
+				    "to 1 GiB",
+				    i, (unsigned long long)ch->ring_size[i]);
+		}
+	}
+	if (!IS_ALIGNED(ch->pa, MEM_GRANULE)) {
+		return fail(p, node, BH_EINVAL, "reg: PA 0x%llx is not 4 KiB aligned",
+			    (unsigned long long)ch->pa);
+	}
+	uint64_t rings = ch->ring_size[0] + ch->ring_size[1];
+	if (ch->size != rings) {
+		return fail(p, node, BH_EINVAL,
+			    "reg: size 0x%llx is not the two ring-sizes together (0x%llx)",
+			    (unsigned long long)ch->size, (unsigned long long)rings);
+	}
+	if (range_wraps(ch->pa, ch->size) || !in_ram(p->board, ch->pa, ch->size)) {
+		char ram[80];
+		describe_ram(p->board, ram, sizeof(ram));
+		return fail(p, node, BH_ERANGE,
+			    "reg (PA 0x%llx+0x%llx) is not inside one RAM range (RAM: %s)",
+			    (unsigned long long)ch->pa, (unsigned long long)ch->size, ram);
+	}
+	int rc = check_fixed(p, node, "reg", ch->pa, ch->size);
+	for (unsigned i = 0; rc == BH_OK && i < p->cfg->partition_count; i++) {
+		const struct bh_partition_config *o = &p->cfg->partitions[i];
+		for (unsigned m = 0; m < o->mem_count; m++) {
+			if (bh_range_overlaps(ch->pa, ch->size, o->mem[m].pa, o->mem[m].size)) {
+				return fail(p, node, BH_ERANGE,
+					    "reg (PA 0x%llx+0x%llx) overlaps %s memory[%u]",
+					    (unsigned long long)ch->pa,
+					    (unsigned long long)ch->size, o->path, m);
+			}
+		}
+		for (unsigned k = 0; k < o->image_count; k++) {
+			if (bh_range_overlaps(ch->pa, ch->size, o->images[k].src_pa,
+					      o->images[k].size)) {
+				return fail(p, node, BH_ERANGE,
+					    "reg (PA 0x%llx+0x%llx) overlaps the image %s/%s (reg)",
+					    (unsigned long long)ch->pa,
+					    (unsigned long long)ch->size, o->path,
+					    o->images[k].name);
+			}
+		}
+	}
+	for (unsigned c = 0; rc == BH_OK && c < p->cfg->channel_count; c++) {
+		const struct bh_channel *o = &p->cfg->channels[c];
+		if (bh_range_overlaps(ch->pa, ch->size, o->pa, o->size)) {
+			return fail(p, node, BH_ERANGE, "reg (PA 0x%llx+0x%llx) overlaps %s reg",
+				    (unsigned long long)ch->pa, (unsigned long long)ch->size,
+				    o->path);
+		}
+	}
+	return rc;
+}
+
+static int parse_channel(struct parser *p, int node)
+{
+	struct bh_config *cfg = p->cfg;
+	struct bh_channel *ch = &cfg->channels[cfg->channel_count];
+	const char *unit = "";
+	int rc = check_name(p, node, ch->name, &unit, "channel");
+	if (rc == BH_OK) {
+		rc = check_compatible(p, node, CHANNEL_COMPATIBLE);
+	}
+	if (rc == BH_OK) {
+		rc = check_props(p, node, channel_props, ARRAY_SIZE(channel_props), "a channel");
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	node_path(p, node, ch->path, sizeof(ch->path));
+	for (unsigned c = 0; c < cfg->channel_count; c++) {
+		if (strcmp(cfg->channels[c].name, ch->name) == 0) {
+			return fail(p, node, BH_EEXIST, "channel name '%s' is used twice",
+				    ch->name);
+		}
+	}
+	const char *iface = ch->name; /* by default, the channel's name */
+	size_t iface_len = 0;
+	rc = get_string(p, node, "interface", &iface, &iface_len);
+	if (rc == BH_EINVAL) {
+		return rc;
+	}
+	if (!valid_name(iface, &iface_len) || iface[iface_len] != '\0') {
+		return fail(p, node, BH_EINVAL,
+			    "interface: \"%s\" is not 1-%d characters from [a-z0-9_-]", iface,
+			    BH_NAME_MAX - 1);
+	}
+	memcpy(ch->interface, iface, iface_len + 1);
+
+	rc = channel_region(p, node, ch);
+	for (unsigned side = 0; rc == BH_OK && side < 2; side++) {
+		rc = channel_partition(p, node, side, &ch->end[side].partition);
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	if (ch->end[0].partition == ch->end[1].partition) {
+		return fail(p, node, BH_EINVAL, "provider and consumer are both '%s'",
+			    cfg->partitions[ch->end[0].partition].name);
+	}
+	for (unsigned side = 0; side < 2; side++) {
+		struct bh_channel_end *e = &ch->end[side];
+		struct bh_partition_config *part = &cfg->partitions[e->partition];
+		char prop[24];
+		bh_snprintf(prop, sizeof(prop), "%s-ipa", end_name[side]);
+		rc = get_number(p, node, prop, p->ac, &e->ipa);
+		if (rc == BH_ENOENT) {
+			e->ipa = ch->pa; /* by default the partition sees it where it is */
+		} else if (rc != BH_OK) {
+			return rc;
+		} else if (!IS_ALIGNED(e->ipa, MEM_GRANULE) || range_wraps(e->ipa, ch->size)) {
+			return fail(p, node, BH_EINVAL, "%s: IPA 0x%llx is not 4 KiB aligned", prop,
+				    (unsigned long long)e->ipa);
+		}
+		rc = check_channel_ipa(p, node, prop, part, e->ipa, ch->size);
+		if (rc == BH_OK) {
+			rc = channel_irq(p, node, part, side, &e->irq);
+		}
+		if (rc != BH_OK) {
+			return rc;
+		}
+	}
+	for (unsigned side = 0; side < 2; side++) {
+		struct bh_partition_config *part = &cfg->partitions[ch->end[side].partition];
+		ch->end[side].index = part->channel_count;
+		part->channels[part->channel_count++] = (uint8_t)cfg->channel_count;
+	}
+	cfg->channel_count++;
+	return BH_OK;
+}
+
+/* `/bulkhead/vmbus`: the channels, read once the partitions are known. */
+static bool is_vmbus_node(const void *fdt, int node)
+{
+	const char *name = fdt_get_name(fdt, node, NULL);
+	return name != NULL && strcmp(name, "vmbus") == 0;
+}
+
+static int parse_channels(struct parser *p, int vmbus)
+{
+	int rc = check_compatible(p, vmbus, VMBUS_COMPATIBLE);
+	if (rc == BH_OK) {
+		rc = check_props(p, vmbus, vmbus_props, ARRAY_SIZE(vmbus_props), "vmbus");
+	}
+	int node;
+	fdt_for_each_subnode(node, p->fdt, vmbus)
+	{
+		if (rc != BH_OK) {
+			return rc;
+		}
+		if (p->cfg->channel_count == BH_MAX_CHANNELS) {
+			return fail(p, vmbus, BH_ENOMEM, "more than %d channels", BH_MAX_CHANNELS);
+		}
+		rc = parse_channel(p, node);
+	}
+	return rc;
+}
+
 static void swap_bytes(void *a, void *b, size_t size)
 {
 	uint8_t *x = a;
@@ -1394,10 +1713,13 @@ int bh_config_parse(const void *fdt, const struct dt_board *board, uint64_t hyp_
 
 	/* The limit first, so that it is reported whatever the partitions hold. */
 	int node;
+	int vmbus = -1;
 	unsigned count = 0;
 	fdt_for_each_subnode(node, fdt, p.system)
 	{
-		if (count++ == BH_MAX_PARTITIONS) {
+		if (is_vmbus_node(fdt, node)) {
+			vmbus = node;
+		} else if (count++ == BH_MAX_PARTITIONS) {
 			return fail(&p, node, BH_ENOMEM,
 				    "more than %d partitions (CONFIG_MAX_PARTITIONS)",
 				    BH_MAX_PARTITIONS);
@@ -1405,6 +1727,9 @@ int bh_config_parse(const void *fdt, const struct dt_board *board, uint64_t hyp_
 	}
 	fdt_for_each_subnode(node, fdt, p.system)
 	{
+		if (node == vmbus) {
+			continue;
+		}
 		p.partition_node[cfg->partition_count] = node;
 		rc = parse_partition(&p, node, cfg->partition_count);
 		if (rc != BH_OK) {
@@ -1430,5 +1755,5 @@ int bh_config_parse(const void *fdt, const struct dt_board *board, uint64_t hyp_
 		return rc;
 	}
 	put_root_first(cfg, (unsigned)p.root);
-	return BH_OK;
+	return vmbus >= 0 ? parse_channels(&p, vmbus) : BH_OK;
 }

@@ -4,6 +4,7 @@
  * registers only, so no guest memory is read here.
  */
 #include <bulkhead/abi.h>
+#include <bulkhead/channel.h>
 #include <bulkhead/log.h>
 #include <bulkhead/partition.h>
 #include <bulkhead/printf.h>
@@ -68,6 +69,9 @@ enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 		return GUEST_RESUME;
 	}
 	default:
+		if (channel_hypercall(p, fn, x)) {
+			return GUEST_RESUME;
+		}
 		break;
 	}
 	bh_snprintf(what, sizeof(what), "unknown hypercall 0x%08x", fn);

@@ -9,6 +9,7 @@
  * SGI) and wait until it reports VCPU_OFF.
  */
 #include <arch/arch.h>
+#include <bulkhead/channel.h>
 #include <bulkhead/log.h>
 #include <bulkhead/partition.h>
 #include <bulkhead/printf.h>
@@ -114,6 +115,12 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 			rc = stage2_map(&p->s2, base, base, end - base, STAGE2_DEVICE);
 		}
 	}
+	/* VMBus regions: shared with exactly one other partition, never executable. */
+	for (unsigned i = 0; rc == BH_OK && i < cfg->channel_count; i++) {
+		const struct bh_channel *ch = &config.channels[cfg->channels[i]];
+		rc = stage2_map(&p->s2, ch->end[bh_channel_side(ch, p->id)].ipa, ch->pa, ch->size,
+				STAGE2_SHARED);
+	}
 	if (rc != BH_OK) {
 		log_error("partition %s: stage-2 tables: %s", cfg->name, bh_strerror(rc));
 		return rc;
@@ -147,6 +154,16 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 			return rc;
 		}
 	}
+	for (unsigned i = 0; i < cfg->channel_count; i++) {
+		const struct bh_channel *ch = &config.channels[cfg->channels[i]];
+		unsigned irq = ch->end[bh_channel_side(ch, p->id)].irq;
+		rc = vgic_own_spi(&p->vgic, irq, false);
+		if (rc != BH_OK) {
+			log_error("partition %s: channel %s doorbell %u: %s", cfg->name, ch->name,
+				  irq, bh_strerror(rc));
+			return rc;
+		}
+	}
 	for (unsigned i = 0; i < cfg->device_count; i++) {
 		for (unsigned k = 0; k < cfg->devices[i].spi_count; k++) {
 			rc = vgic_own_spi(&p->vgic, cfg->devices[i].spi[k], true);
@@ -164,11 +181,6 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 #define IMAGE_MAGIC_OFFSET 56
 #define IMAGE_MAGIC	   0x644d5241U
 #define IMAGE_TEXT_OFFSET  8
-
-static uint32_t load_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /*
  * Checks an image against what its format promises, now that the boot
@@ -200,8 +212,9 @@ static int check_image(const struct bh_partition_config *cfg, const struct bh_im
 		}
 		*load += text_offset;
 	} else if (img->format == BH_IMAGE_DTB) {
-		uint32_t magic = img->size >= 8 ? load_be32(src) : 0;
-		uint32_t total = img->size >= 8 ? load_be32(src + 4) : 0;
+		/* The header's first two big-endian words: magic, totalsize. */
+		uint32_t magic = img->size >= 8 ? fdt32_ld((const fdt32_t *)src) : 0;
+		uint32_t total = img->size >= 8 ? fdt32_ld((const fdt32_t *)src + 1) : 0;
 		if (magic != FDT_MAGIC || total > img->size) {
 			log_error("partition %s: image %s is not a device tree that fits its %llu "
 				  "bytes (magic 0x%08x, totalsize %u)",
@@ -349,6 +362,7 @@ void partition_stop(struct partition *p, struct vcpu *caller, const char *why)
 	device_irqs(p, false);
 	spin_unlock(&p->lock);
 	log_info("partition %s stopped: %s", p->cfg->name, why);
+	channels_partition_down(p);
 }
 
 void partition_restart(struct partition *p, struct vcpu *caller, const char *why)
@@ -365,6 +379,7 @@ void partition_restart(struct partition *p, struct vcpu *caller, const char *why
 
 	log_info("partition %s restarting: %s", p->cfg->name, why);
 	bool stopped = wait_all_off(p, caller);
+	channels_partition_down(p);
 	spin_lock(&p->lock);
 	atomic_store(&p->state, PARTITION_STOPPED);
 	spin_unlock(&p->lock);
@@ -551,6 +566,14 @@ static void print_partition(const void *fdt, const struct partition *p)
 		log_info("  vuart (PL011) at IPA 0x%llx, interrupt %u",
 			 (unsigned long long)cfg->vuart_ipa, cfg->vuart_irq);
 	}
+	for (unsigned i = 0; i < cfg->channel_count; i++) {
+		const struct bh_channel *ch = &config.channels[cfg->channels[i]];
+		unsigned side = bh_channel_side(ch, p->id);
+		log_info("  channel %u: %s (%s of %s, peer %s) at IPA 0x%llx, doorbell %u", i,
+			 ch->name, side == BH_PROVIDER ? "provider" : "consumer", ch->interface,
+			 config.partitions[ch->end[1 - side].partition].name,
+			 (unsigned long long)ch->end[side].ipa, ch->end[side].irq);
+	}
 	for (unsigned i = 0; i < cfg->image_count; i++) {
 		log_info("  image %s: %llu bytes from PA 0x%llx to IPA 0x%llx (%s)",
 			 cfg->images[i].name, (unsigned long long)cfg->images[i].size,
@@ -597,6 +620,7 @@ void partitions_boot(const void *fdt, const struct dt_board *board, unsigned gic
 		}
 	}
 	partition_count = config.partition_count;
+	channels_init(&config, partitions);
 	log_info("%u partition(s), stage-2 tables: %u of %u pages", partition_count,
 		 stage2_pool.used, stage2_pool.count);
 	for (unsigned i = 0; i < partition_count; i++) {

@@ -714,6 +714,7 @@ void vgic_flush(struct vgic *vg, unsigned v)
 	struct vgic_vcpu *c = &vg->vcpu[v];
 	unsigned lrs = MIN(arch_vgic_lr_count(), ARCH_VGIC_MAX_LRS);
 	bool overflow = false;
+	bool drained = false; /* the fill below ran out of pending interrupts */
 
 	if (v >= vg->vcpu_count) {
 		return;
@@ -747,6 +748,7 @@ void vgic_flush(struct vgic *vg, unsigned v)
 		unsigned intid = 0;
 		struct virq *q = best_pending(vg, v, &intid);
 		if (q == NULL) {
+			drained = true;
 			break;
 		}
 		c->lr_source[i] = 0;
@@ -769,8 +771,9 @@ void vgic_flush(struct vgic *vg, unsigned v)
 			vg->spi_pending[intid / 32] &= ~(1U << (intid % 32));
 		}
 	}
+	/* Only when every list register got used can something be left waiting. */
 	unsigned dummy = 0;
-	overflow = best_pending(vg, v, &dummy) != NULL;
+	overflow = !drained && best_pending(vg, v, &dummy) != NULL;
 	spin_unlock(&vg->lock);
 	arch_vgic_underflow_irq(overflow);
 }

@@ -26,6 +26,7 @@
 #   BH_BUILD_DIR       output directory (default: build/guests/$(PROGRAM) in the
 #                      Bulkhead tree, ./build elsewhere; -native appended for BH_NATIVE=1)
 #   BH_NEWLIB          newlib install prefix (default: build/sdk/newlib in the Bulkhead tree)
+#   BH_VMBUS           the portable VMBus ring library (default: vmbus/ in the Bulkhead tree)
 #   PROGRAM_OPTIONS    names of make variables that reach C as macros when set
 #   PROGRAM_SRCS       the sources (default: *.c and *.S next to the Makefile)
 #   PROGRAM_CFLAGS     extra compiler flags
@@ -79,6 +80,8 @@ endif
 BH_BUILD_DIR := $(abspath $(BH_BUILD_DIR))
 
 BH_NEWLIB ?= $(BH_REPO)/build/sdk/newlib
+BH_VMBUS ?= $(BH_REPO)/vmbus
+BH_VMBUS := $(abspath $(BH_VMBUS))
 BH_NEWLIB_TARGET := $(BH_NEWLIB)/aarch64-none-elf
 BH_NEWLIB_STAMP := $(BH_NEWLIB)/.newlib-build-id
 BH_NEWLIB_SCRIPT := $(BH_REPO)/scripts/build-newlib.sh
@@ -97,7 +100,7 @@ BH_LIBGCC := $(shell $(BH_CC) -print-libgcc-file-name)
 
 # Only gcc's own headers and newlib's: nothing from the Linux sysroot.
 BH_CPPFLAGS := -nostdinc -isystem $(BH_GCC_INCLUDE) -isystem $(BH_NEWLIB_TARGET)/include \
-	-I$(BULKHEAD_SDK)/include
+	-I$(BULKHEAD_SDK)/include -I$(dir $(BH_VMBUS))
 # -mno-outline-atomics: gcc's default calls helpers that need Linux's getauxval.
 BH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -march=armv8-a -mno-outline-atomics \
 	-fno-stack-protector -fno-pie -fno-common -ffunction-sections -fdata-sections \
@@ -120,10 +123,12 @@ BH_LDLIBS := -Wl,--start-group $(BH_NEWLIB_TARGET)/lib/libc.a $(BH_NEWLIB_TARGET
 
 # ---------------------------------------------------------------- the SDK library
 BH_SDK_SRCS := $(BULKHEAD_SDK)/crt0.S $(addprefix $(BULKHEAD_SDK)/lib/,start.c hypercall.c \
-	psci.c cpu.c console.c console_$(BH_CONSOLE).c time.c syscalls.c exception.c irq.c)
+	psci.c cpu.c console.c console_$(BH_CONSOLE).c time.c syscalls.c exception.c irq.c \
+	channel.c)
 # A program keeps its copy of the library (built with its settings) in sdk/.
 BH_SDK_OUT := $(BH_BUILD_DIR)$(if $(PROGRAM),/sdk)
-BH_SDK_OBJS := $(patsubst $(BULKHEAD_SDK)/%,$(BH_SDK_OUT)/%.o,$(BH_SDK_SRCS))
+BH_SDK_OBJS := $(patsubst $(BULKHEAD_SDK)/%,$(BH_SDK_OUT)/%.o,$(BH_SDK_SRCS)) \
+	$(BH_SDK_OUT)/vmbus/ring.c.o
 BH_SDK_LIB := $(BH_SDK_OUT)/libbulkhead.a
 
 # Every object depends on the flags it was built with, so changing a setting rebuilds.
@@ -150,6 +155,11 @@ $(BH_NEWLIB_STAMP):
 $(BH_SDK_OUT)/%.c.o: $(BULKHEAD_SDK)/%.c $(BH_FLAGS_FILE) | $(BH_NEWLIB_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(BH_Q),echo "  CC      sdk/$*.c")
+	$(BH_Q)$(BH_CC) $(BH_CPPFLAGS) $(BH_CFLAGS) $(BH_SDK_CFLAGS) -c $< -o $@
+
+$(BH_SDK_OUT)/vmbus/ring.c.o: $(BH_VMBUS)/ring.c $(BH_FLAGS_FILE) | $(BH_NEWLIB_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(BH_Q),echo "  CC      vmbus/ring.c")
 	$(BH_Q)$(BH_CC) $(BH_CPPFLAGS) $(BH_CFLAGS) $(BH_SDK_CFLAGS) -c $< -o $@
 
 $(BH_SDK_OUT)/%.S.o: $(BULKHEAD_SDK)/%.S $(BH_FLAGS_FILE)

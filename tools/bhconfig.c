@@ -407,6 +407,40 @@ static void show(const char *path, const struct dt_board *board, const struct op
 	}
 }
 
+static void show_channels(const struct bh_config *cfg)
+{
+	char a[40], b[40], s[24];
+	if (cfg->channel_count == 0) {
+		return;
+	}
+	printf("\n%-15s %-15s %-15s %-15s %-25s %s\n", "CHANNEL", "INTERFACE", "PROVIDER",
+	       "CONSUMER", "PA", "RINGS");
+	for (unsigned i = 0; i < cfg->channel_count; i++) {
+		const struct bh_channel *ch = &cfg->channels[i];
+		char rings[48];
+		snprintf(rings, sizeof(rings), "%s + ",
+			 human_size(ch->ring_size[BH_PROVIDER], s, sizeof(s)));
+		human_size(ch->ring_size[BH_CONSUMER], s, sizeof(s));
+		strncat(rings, s, sizeof(rings) - strlen(rings) - 1);
+		printf("%-15s %-15s %-15s %-15s %-25s %s\n", ch->name, ch->interface,
+		       cfg->partitions[ch->end[BH_PROVIDER].partition].name,
+		       cfg->partitions[ch->end[BH_CONSUMER].partition].name,
+		       span(ch->pa, ch->size, a, sizeof(a)), rings);
+	}
+	printf("\n%-15s %-15s %-9s %-25s %s\n", "CHANNEL", "PARTITION", "SIDE", "IPA", "DOORBELL");
+	for (unsigned i = 0; i < cfg->channel_count; i++) {
+		const struct bh_channel *ch = &cfg->channels[i];
+		for (unsigned side = 0; side < 2; side++) {
+			const struct bh_channel_end *e = &ch->end[side];
+			snprintf(s, sizeof(s), "SPI %u", e->irq - 32);
+			printf("%-15s %-15s %-9s %-25s %s\n", side == 0 ? ch->name : "",
+			       cfg->partitions[e->partition].name,
+			       side == BH_PROVIDER ? "provider" : "consumer",
+			       span(e->ipa, ch->size, b, sizeof(b)), s);
+		}
+	}
+}
+
 static bool write_file(const char *path, const void *data, size_t size)
 {
 	FILE *f = fopen(path, "wb");
@@ -482,9 +516,14 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 	if (strcmp(cmd, "show") == 0) {
 		show(path, &board, opt, &cfg);
 		show_devices(fdt, &cfg);
-	} else {
+		show_channels(&cfg);
+	} else if (cfg.channel_count == 0) {
 		printf("ok: %u partition%s\n", cfg.partition_count,
 		       cfg.partition_count == 1 ? "" : "s");
+	} else {
+		printf("ok: %u partition%s, %u channel%s\n", cfg.partition_count,
+		       cfg.partition_count == 1 ? "" : "s", cfg.channel_count,
+		       cfg.channel_count == 1 ? "" : "s");
 	}
 write:
 	if (strcmp(cmd, "dtb") == 0 && !write_file(opt->output, fdt, fdt_totalsize(fdt))) {

@@ -16,6 +16,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,15 @@ struct placed {
 	bool generate;
 };
 
-static int say(const char *fmt, const char *a, const char *b)
+static int say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int say(const char *fmt, ...)
 {
+	va_list ap;
 	fprintf(stderr, "bhconfig layout: ");
-	fprintf(stderr, fmt, a, b);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
 }
@@ -102,8 +108,42 @@ static void prop_cells(void *out, const char *name, const uint64_t *values, int 
 	fdt_property(out, name, cells, count * 8);
 }
 
+/* The partition's VMBus channels (docs/vmbus.md, "In the partition's device tree"). */
+static void vmbus_node(void *buf, const struct bh_config *cfg, const struct bh_partition_config *p)
+{
+	char name[64];
+	if (p->channel_count == 0) {
+		return;
+	}
+	fdt_begin_node(buf, "vmbus");
+	prop_string(buf, "compatible", "bulkhead,vmbus-v1");
+	fdt_property_u32(buf, "#address-cells", 2);
+	fdt_property_u32(buf, "#size-cells", 2);
+	fdt_property(buf, "ranges", NULL, 0);
+	for (unsigned i = 0; i < p->channel_count; i++) {
+		const struct bh_channel *ch = &cfg->channels[p->channels[i]];
+		unsigned side = bh_channel_side(ch, p->id);
+		const struct bh_channel_end *e = &ch->end[side];
+		uint64_t reg[2] = {e->ipa, ch->size};
+		fdt32_t irq[3] = {cpu_to_fdt32(0), cpu_to_fdt32(e->irq - 32), cpu_to_fdt32(1)};
+		snprintf(name, sizeof(name), "%s@%llx", ch->name, (unsigned long long)e->ipa);
+		fdt_begin_node(buf, name);
+		prop_string(buf, "compatible", "bulkhead,channel-v1");
+		prop_cells(buf, "reg", reg, 2);
+		prop_cells(buf, "ring-sizes", ch->ring_size, 2);
+		fdt_property(buf, "interrupts", irq,
+			     sizeof(irq));	   /* edge: a doorbell is an event */
+		fdt_property_u32(buf, "index", i); /* its number in the hypercalls */
+		prop_string(buf, "interface", ch->interface);
+		prop_string(buf, "role", side == BH_PROVIDER ? "provider" : "consumer");
+		prop_string(buf, "peer", cfg->partitions[ch->end[1 - side].partition].name);
+		fdt_end_node(buf);
+	}
+	fdt_end_node(buf);
+}
+
 /* The device tree partition `p` boots with (docs/linux.md says what is in it). */
-static int guest_tree(const void *fdt, const struct dt_board *board,
+static int guest_tree(const void *fdt, const struct dt_board *board, const struct bh_config *cfg,
 		      const struct bh_partition_config *p, const char *path)
 {
 	static char buf[GUEST_DTB_SIZE];
@@ -115,8 +155,8 @@ static int guest_tree(const void *fdt, const struct dt_board *board,
 
 	cpu0 = cpu0 >= 0 ? fdt_first_subnode(fdt, cpu0) : cpu0;
 	if (gic < 0 || gic_phandle == 0) {
-		return say("the board's GIC node (%s) is missing or has no phandle%s",
-			   board->gic.compatible, "");
+		return say("the board's GIC node (%s) is missing or has no phandle",
+			   board->gic.compatible);
 	}
 	fdt_create(buf, sizeof(buf));
 	fdt_finish_reservemap(buf);
@@ -227,9 +267,10 @@ static int guest_tree(const void *fdt, const struct dt_board *board,
 		copy_props(buf, fdt, dev, NULL); /* as the board has it: IPA = PA */
 		fdt_end_node(buf);
 	}
+	vmbus_node(buf, cfg, p);
 	fdt_end_node(buf);
 	if (fdt_finish(buf) != 0) {
-		return say("%s: the partition's device tree does not fit in %s", path, "64 KiB");
+		return say("%s: the partition's device tree does not fit in 64 KiB", path);
 	}
 	FILE *f = fopen(path, "wb");
 	if (f == NULL || fwrite(buf, 1, sizeof(buf), f) != sizeof(buf) || fclose(f) != 0) {
@@ -245,10 +286,13 @@ static int collect(void *fdt, struct placed *list, unsigned *count, uint64_t bas
 	uint64_t next = base;
 
 	if (system < 0) {
-		return say("no /bulkhead node%s%s", "", "");
+		return say("no /bulkhead node");
 	}
 	fdt_for_each_subnode(part, fdt, system)
 	{
+		if (strcmp(fdt_get_name(fdt, part, NULL), "vmbus") == 0) {
+			continue; /* channels, not a partition */
+		}
 		fdt_for_each_subnode(img, fdt, part)
 		{
 			struct placed *p = &list[*count];
@@ -256,7 +300,7 @@ static int collect(void *fdt, struct placed *list, unsigned *count, uint64_t bas
 			const char *format = fdt_getprop(fdt, img, "format", NULL);
 			struct stat st;
 			if (*count == MAX_IMAGES) {
-				return say("more than %s images%s", "the hypervisor's", "");
+				return say("more than %d images", MAX_IMAGES);
 			}
 			memset(p, 0, sizeof(*p));
 			fdt_get_path(fdt, img, p->path, sizeof(p->path));
@@ -293,15 +337,14 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 
 	if (a->reserve_count == 0) {
 		return say("--reserve BASE:SIZE is needed: where the boot loader puts the system "
-			   "tree (QEMU -kernel with 1 GiB: 0x48000000:2M)%s%s",
-			   "", "");
+			   "tree (QEMU -kernel with 1 GiB: 0x48000000:2M)");
 	}
 	a->dtb_addr = a->reserve[0].base;
 	if (buf == NULL || fdt_open_into(fdt, buf, (int)room) != 0) {
-		return say("cannot open the tree%s%s", "", "");
+		return say("cannot open the tree");
 	}
 	if (dt_parse_board(buf, &board, &err) != BH_OK) {
-		return say("board: %s%s", err.msg, "");
+		return say("board: %s", err.msg);
 	}
 	if ((rc = collect(buf, list, &count, a->image_base)) != 0) {
 		return rc;
@@ -319,7 +362,7 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 	}
 	if (bh_config_parse(buf, &board, a->hyp_base, a->hyp_base + a->hyp_size, &cfg, &err) !=
 	    BH_OK) {
-		return say("%s%s", err.msg, "");
+		return say("%s", err.msg);
 	}
 	for (unsigned i = 0; i < count; i++) {
 		if (!list[i].generate) {
@@ -333,7 +376,7 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 			if (strcmp(cfg.partitions[j].path, part_path) == 0) {
 				snprintf(list[i].file, sizeof(list[i].file), "%s/%s.dtb", a->outdir,
 					 cfg.partitions[j].name);
-				if ((rc = guest_tree(buf, &board, &cfg.partitions[j],
+				if ((rc = guest_tree(buf, &board, &cfg, &cfg.partitions[j],
 						     list[i].file)) != 0) {
 					return rc;
 				}

@@ -53,6 +53,8 @@ static uint64_t leaf_attrs(enum stage2_kind kind)
 		return S2_MEMATTR_DEV | S2_AP_RW | S2_AF | S2_XN;
 	case STAGE2_RO:
 		return S2_MEMATTR_WB | S2_AP_RO | S2_SH_INNER | S2_AF | S2_XN;
+	case STAGE2_SHARED:
+		return S2_MEMATTR_WB | S2_AP_RW | S2_SH_INNER | S2_AF | S2_XN;
 	case STAGE2_RAM:
 	default:
 		return S2_MEMATTR_WB | S2_AP_RW | S2_SH_INNER | S2_AF;

@@ -23,7 +23,7 @@ struct bh_smccc_result bh_hvc_call(uint32_t function_id, uint64_t arg1, uint64_t
 			 :
 			 : "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16",
 			   "x17", "memory");
-	return (struct bh_smccc_result){x0, x1, x2, x3, x4};
+	return (struct bh_smccc_result){x0, x1, x2, x3, x4, x5};
 }
 
 bool bh_hypervisor_present(void)

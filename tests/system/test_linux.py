@@ -7,10 +7,13 @@ Memory plan (QEMU -m 1G): bare-metal children from 0x41000000, the device
 tree at 0x48000000, the root's Linux at 0x50000000 (256 MiB), a child's
 Linux at 0x60000000 (128 MiB), the images from 0x68000000."""
 
+import os
 import re
+import time
 
 import pytest
 
+import harness
 from systems import LinuxPartition, Partition, build_system
 
 LINUX_TIMEOUT = 180.0
@@ -126,10 +129,6 @@ def test_make_run_demo(qemu):
     `bhconfig layout` into build/demo): the Linux root, the Linux child and
     the bare-metal child all reach their ready markers within 60 s; input
     switches to the bare-metal child, which echoes it."""
-    import os
-    import time
-
-    import harness
     demo = os.path.join(harness.BUILD, "demo")
     with open(os.path.join(demo, "qemu.args"), encoding="utf-8") as f:
         extra = f.read().split()
@@ -155,9 +154,6 @@ def test_demo_through_uboot(qemu, tmp_path):
     starts them: all three partitions come up. (acpi=off: with firmware and
     ACPI, QEMU 7.2 replaces the PL061 GPIO the board tree describes by an
     ACPI GED, and the root's Linux would find no device there.)"""
-    import os
-
-    import harness
     demo = os.path.join(harness.BUILD, "demo")
     with open(os.path.join(demo, "boot.cmd"), encoding="utf-8") as f:
         commands = [line.strip() for line in f if line.strip() and not line.startswith("#")]

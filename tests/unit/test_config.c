@@ -1007,13 +1007,29 @@ static void test_bhconfig_check(void **state)
 	snprintf(args, sizeof(args), "check %s/empty.dtb", tmpdir);
 	write_text(args + 6, "");
 	BHCONFIG(1, args, "dtc failed");
+	/* layout: a missing file, and no room named for the boot loader's tree. */
+	snprintf(args, sizeof(args), "layout %s/nofile.dts", tmpdir);
+	write_text(args + 7, "/dts-v1/;\n/include/ \"qemu-virt/qemu-virt-gicv3.dtsi\"\n"
+			     "/ { bulkhead { compatible = \"bulkhead,system-v1\"; "
+			     "#address-cells = <2>; #size-cells = <2>; root { "
+			     "compatible = \"bulkhead,partition-v1\"; root; cpus = <&cpu0>; "
+			     "memory = <0x0 0x40000000 0x0 0x41000000 0x0 0x1000000>; app { "
+			     "compatible = \"bulkhead,image-v1\"; file = \"/nonexistent/app.bin\"; "
+			     "load = <0x0 0x40000000>; }; }; }; };\n");
+	char layout[600];
+	snprintf(layout, sizeof(layout), "--reserve 0x48000000:2M layout %s/nofile.dts -o %s",
+		 tmpdir, tmpdir);
+	BHCONFIG(1, layout, "bhconfig layout: /nonexistent/app.bin: No such file or directory");
+	snprintf(layout, sizeof(layout), "layout %s/nofile.dts -o %s", tmpdir, tmpdir);
+	BHCONFIG(1, layout, "bhconfig layout: --reserve BASE:SIZE is needed");
 	/* Usage. */
 	BHCONFIG(2, "", "usage: bhconfig");
 	BHCONFIG(2, "frobnicate partitions/qemu-virt-hello.dts", "usage:");
 	BHCONFIG(2, "--bogus 1 check x.dts", "unknown option --bogus");
 	BHCONFIG(2, "--hyp 0x40200000 check x.dts", "--hyp 0x40200000: expected BASE:SIZE");
 	BHCONFIG(2, "--max-partitions 0 check x.dts", "--max-partitions 0: expected 1 to 16");
-	BHCONFIG(2, "dtb partitions/qemu-virt-hello.dts", "-o goes with the dtb and layout commands");
+	BHCONFIG(2, "dtb partitions/qemu-virt-hello.dts",
+		 "-o goes with the dtb and layout commands");
 	BHCONFIG(0, "--help", "usage:");
 }
 
@@ -1077,6 +1093,80 @@ static void test_bhconfig_dtb(void **state)
 	assert_int_equal(access(out, F_OK), -1);
 }
 
+/* Channels: what the parser reads, and the vmbus node bhconfig layout puts in a guest tree. */
+static void test_channels(void **state)
+{
+	(void)state;
+	struct sys *s = load_ok("tests/configs/good/vmbus.dts");
+	const struct bh_config *cfg = &s->cfg;
+	assert_int_equal(cfg->channel_count, 2);
+	const struct bh_channel *echo = &cfg->channels[0], *con = &cfg->channels[1];
+	assert_string_equal(echo->name, "echo");
+	assert_string_equal(echo->interface, "echo");
+	assert_int_equal(echo->pa, 0x47000000);
+	assert_int_equal(echo->end[BH_PROVIDER].partition, 0);
+	assert_int_equal(echo->end[BH_PROVIDER].ipa, 0x50000000);
+	assert_int_equal(echo->end[BH_CONSUMER].ipa, 0x47000000); /* default: the PA */
+	assert_int_equal(echo->end[BH_CONSUMER].irq, 42);
+	assert_string_equal(con->interface, "console");
+	assert_int_equal(con->ring_size[BH_PROVIDER], 0x2000);
+	assert_int_equal(con->ring_size[BH_CONSUMER], 0x4000);
+	assert_int_equal(con->end[BH_CONSUMER].irq, 44);
+	/* Each partition's own numbering: the root has both, rt0 and rt1 one each. */
+	assert_int_equal(cfg->partitions[0].channel_count, 2);
+	assert_int_equal(con->end[BH_PROVIDER].index, 1);
+	assert_int_equal(con->end[BH_CONSUMER].index, 0);
+	assert_int_equal(bh_channel_side(con, con->end[BH_CONSUMER].partition), BH_CONSUMER);
+	free_system(s);
+
+	char dts[256], args[2000], path[256];
+	snprintf(dts, sizeof(dts), "%s/chan.dts", tmpdir);
+	snprintf(path, sizeof(path), "%s/app.bin", tmpdir);
+	write_text(path, "not really a program");
+	snprintf(args, sizeof(args),
+		 "/dts-v1/;\n/include/ \"qemu-virt/qemu-virt-gicv3.dtsi\"\n"
+		 "/ { bulkhead { compatible = \"bulkhead,system-v1\"; #address-cells = <2>; "
+		 "#size-cells = <2>; root { compatible = \"bulkhead,partition-v1\"; root; "
+		 "cpus = <&cpu0>; memory = <0x0 0x40000000 0x0 0x41000000 0x0 0x1000000>; "
+		 "app { compatible = \"bulkhead,image-v1\"; file = \"%s\"; "
+		 "load = <0x0 0x40000000>; }; }; lx { compatible = \"bulkhead,partition-v1\"; "
+		 "cpus = <&cpu1>; memory = <0x0 0x40000000 0x0 0x42000000 0x0 0x1000000>; "
+		 "app { compatible = \"bulkhead,image-v1\"; file = \"%s\"; "
+		 "load = <0x0 0x40000000>; }; dtb { compatible = \"bulkhead,image-v1\"; "
+		 "format = \"dtb\"; load = <0x0 0x40f00000>; }; }; vmbus { compatible = "
+		 "\"bulkhead,vmbus-v1\"; net { compatible = \"bulkhead,channel-v1\"; "
+		 "interface = \"netvsc\"; provider = \"root\"; consumer = \"lx\"; "
+		 "reg = <0x0 0x4b000000 0x0 0x6000>; ring-sizes = <0x0 0x2000 0x0 0x4000>; "
+		 "consumer-ipa = <0x0 0x60000000>; provider-interrupt = <10>; "
+		 "consumer-interrupt = <12>; }; }; }; };\n",
+		 path, path);
+	write_text(dts, args);
+	snprintf(args, sizeof(args), "--reserve 0x48000000:2M --images 0x4c000000 layout %s -o %s",
+		 dts, tmpdir);
+	BHCONFIG(0, args, "");
+	snprintf(path, sizeof(path), "%s/lx.dtb", tmpdir);
+	size_t size;
+	char *fdt = read_file(path, &size);
+	assert_non_null(fdt);
+	int node = fdt_path_offset(fdt, "/vmbus/net@60000000");
+	assert_true(node >= 0);
+	assert_int_equal(fdt_node_check_compatible(fdt, node, "bulkhead,channel-v1"), 0);
+	assert_string_equal(fdt_getprop(fdt, node, "role", NULL), "consumer");
+	assert_string_equal(fdt_getprop(fdt, node, "peer", NULL), "root");
+	assert_string_equal(fdt_getprop(fdt, node, "interface", NULL), "netvsc");
+	int len;
+	const fdt32_t *v = fdt_getprop(fdt, node, "interrupts", &len);
+	assert_int_equal(len, 12);
+	assert_int_equal(fdt32_ld(&v[1]), 12);
+	v = fdt_getprop(fdt, node, "reg", &len);
+	assert_int_equal(len, 16);
+	assert_int_equal(fdt32_ld(&v[1]), 0x60000000);
+	assert_int_equal(fdt32_ld(&v[3]), 0x6000);
+	v = fdt_getprop(fdt, node, "index", &len);
+	assert_int_equal(fdt32_ld(v), 0);
+	free(fdt);
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL) {
@@ -1104,6 +1194,7 @@ int main(void)
 		cmocka_unit_test(test_bhconfig_check),
 		cmocka_unit_test(test_bhconfig_show),
 		cmocka_unit_test(test_bhconfig_dtb),
+		cmocka_unit_test(test_channels),
 	};
 	int failed = cmocka_run_group_tests_name("config", tests, NULL, NULL);
 	char cmd[512], *out;

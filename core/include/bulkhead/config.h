@@ -22,6 +22,7 @@
 #define BH_MAX_DEVICES	   64 /* per partition */
 #define BH_MAX_DEVICE_REGS 2
 #define BH_MAX_DEVICE_SPIS 8
+#define BH_MAX_CHANNELS	   16 /* VMBus channels in the system */
 
 enum bh_image_format {
 	BH_IMAGE_RAW,	/* flat binary, entered at `entry` (default: its load IPA) */
@@ -80,11 +81,48 @@ struct bh_partition_config {
 	struct bh_device devices[BH_MAX_DEVICES];
 	unsigned device_count;
 	bool devices_listed; /* the root has a `devices` property (else it takes the rest) */
+	uint8_t channels[BH_MAX_CHANNELS]; /* its VMBus channels (bh_config.channels indices) */
+	unsigned channel_count;
 };
+
+/*
+ * A VMBus channel (docs/vmbus.md): two rings in one shared region of RAM,
+ * mapped into exactly two partitions. The ring the provider sends on comes
+ * first, at the region's start; the consumer's follows it.
+ */
+enum bh_channel_role {
+	BH_PROVIDER = 0, /* the VSP's side */
+	BH_CONSUMER = 1, /* the VSC's side */
+};
+
+struct bh_channel_end {
+	unsigned partition; /* id (index in bh_config.partitions) */
+	uint64_t ipa;	    /* where the region is in that partition */
+	unsigned irq;	    /* its doorbell: a virtual SPI (INTID) */
+	unsigned index;	    /* the channel's number in that partition's list (hypercalls) */
+};
+
+struct bh_channel {
+	char name[BH_NAME_MAX];
+	char interface[BH_NAME_MAX]; /* what it serves: `interface`, or the name */
+	char path[64];		     /* node path, for messages */
+	uint64_t pa;
+	uint64_t size;	       /* the region: ring_size[0] + ring_size[1] */
+	uint64_t ring_size[2]; /* bytes, header page included; [role] is the ring role sends on */
+	struct bh_channel_end end[2]; /* [BH_PROVIDER], [BH_CONSUMER] */
+};
+
+/* Which end of ch partition `id` is (it must be one of the two). */
+static inline unsigned bh_channel_side(const struct bh_channel *ch, unsigned id)
+{
+	return ch->end[BH_PROVIDER].partition == id ? BH_PROVIDER : BH_CONSUMER;
+}
 
 struct bh_config {
 	struct bh_partition_config partitions[BH_MAX_PARTITIONS];
 	unsigned partition_count;
+	struct bh_channel channels[BH_MAX_CHANNELS];
+	unsigned channel_count;
 };
 
 /*

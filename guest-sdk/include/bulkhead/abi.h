@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Bulkhead hypercall ABI, version 1.0 (docs/hypercalls.md). Shared by the
+ * Bulkhead hypercall ABI, version 1.1 (docs/hypercalls.md). Shared by the
  * hypervisor and every guest: plain constants, no code.
  *
  * Calls follow the Arm SMC Calling Convention (DEN 0028) over HVC #0:
@@ -10,7 +10,7 @@
 #ifndef BULKHEAD_ABI_H
 #define BULKHEAD_ABI_H
 
-#define BH_HVC_ABI_VERSION 0x00010000 /* major << 16 | minor */
+#define BH_HVC_ABI_VERSION 0x00010001 /* major << 16 | minor */
 
 #define BH_HVC_FN(n) (0xc6000000U | (n))
 
@@ -47,6 +47,38 @@
  */
 #define BH_HVC_CONSOLE_READ	BH_HVC_FN(5)
 #define BH_HVC_CONSOLE_READ_MAX 32
+
+/*
+ * VMBus channels (docs/vmbus.md). x1 = the channel's number in the calling
+ * partition's own list (0, 1, ...): a partition can name no other channel.
+ * A number past the list gives BH_HVC_INVALID.
+ *
+ * INFO -> x0 = 0; x1, x2 = IPA and size of the ring the caller sends on;
+ *    x3, x4 = those of the ring it receives on; x5 = its doorbell INTID in
+ *    bits [15:0], BH_CHANNEL_PROVIDER in bit 16 if it is the provider, the
+ *    peer's partition id in bits [39:32].
+ * NAME -> x0 = 0; x1, x2 = the channel name; x3, x4 = its interface; each
+ *    16 bytes NUL-padded, little endian.
+ * OPEN -> x0 = 0; x1 = the caller's state after it (WAITING or CONNECTED);
+ *    x2 = the session number (it counts connections).
+ * CLOSE -> x0 = 0; x1 = BH_CHANNEL_CLOSED. The peer, if connected, is RESET.
+ * STATE -> x0 = 0; x1 = the caller's state; x2 = the session number.
+ * SIGNAL -> x0 = 0 (the peer's doorbell rang), or BH_HVC_DENIED if the
+ *    channel is not CONNECTED.
+ */
+#define BH_HVC_CHANNEL_INFO   BH_HVC_FN(6)
+#define BH_HVC_CHANNEL_NAME   BH_HVC_FN(7)
+#define BH_HVC_CHANNEL_OPEN   BH_HVC_FN(8)
+#define BH_HVC_CHANNEL_CLOSE  BH_HVC_FN(9)
+#define BH_HVC_CHANNEL_STATE  BH_HVC_FN(10)
+#define BH_HVC_CHANNEL_SIGNAL BH_HVC_FN(11)
+
+/* A channel side's state, as the caller sees it. */
+#define BH_CHANNEL_CLOSED    0 /* not opened (or closed, or its partition restarted) */
+#define BH_CHANNEL_WAITING   1 /* opened; the peer has not */
+#define BH_CHANNEL_CONNECTED 2 /* both opened: the rings are live */
+#define BH_CHANNEL_RESET     3 /* the peer closed or stopped: stop using the rings, open again */
+#define BH_CHANNEL_PROVIDER  (1U << 16)
 
 /* Return codes (x0), SMCCC style: negative numbers are errors. */
 #define BH_HVC_OK	     0

@@ -23,6 +23,7 @@ enum stage2_kind {
 	STAGE2_RAM,    /* normal write-back, read/write/execute */
 	STAGE2_DEVICE, /* device nGnRE, read/write, execute-never */
 	STAGE2_RO,     /* normal write-back, read-only, execute-never */
+	STAGE2_SHARED, /* normal write-back, read/write, execute-never: VMBus rings */
 };
 
 struct stage2 {

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VMBus channels at run time (docs/vmbus.md, "Connection states").
+ *
+ * Each side of a channel is CLOSED, WAITING (opened, the peer has not),
+ * CONNECTED, or RESET (it was connected and the peer went away). A session
+ * starts when the second side opens: only then, with neither side using the
+ * rings, is the region zeroed (a zeroed ring is an empty ring, and nothing of
+ * the last session leaks into the next). A side that was RESET must open
+ * again before a new session can start, which is its promise that it has
+ * stopped touching the rings: so the zeroing never races a writer.
+ *
+ * Lock order: a channel's lock, then the peer's vGIC lock (vgic_raise).
+ */
+#include <bulkhead/abi.h>
+#include <bulkhead/channel.h>
+#include <bulkhead/log.h>
+#include <bulkhead/partition.h>
+#include <bulkhead/string.h>
+
+struct channel {
+	const struct bh_channel *cfg;
+	spinlock_t lock;
+	unsigned state[2]; /* [BH_PROVIDER], [BH_CONSUMER]: BH_CHANNEL_* */
+	uint64_t session;  /* connections so far */
+};
+
+static struct channel channels[BH_MAX_CHANNELS];
+static unsigned channel_count;
+static struct partition *partition_of_id;
+
+static const char *const state_name[] = {"closed", "waiting", "connected", "reset"};
+
+void channels_init(const struct bh_config *cfg, struct partition *partitions)
+{
+	partition_of_id = partitions;
+	channel_count = cfg->channel_count;
+	for (unsigned i = 0; i < channel_count; i++) {
+		channels[i].cfg = &cfg->channels[i];
+	}
+}
+
+/* Rings side's doorbell: a virtual SPI of its partition, delivered on whichever CPU runs it. */
+static void ring_doorbell(const struct channel *ch, unsigned side)
+{
+	const struct bh_channel_end *e = &ch->cfg->end[side];
+	vgic_raise(&partition_of_id[e->partition].vgic, 0, e->irq);
+}
+
+/* Side `side` closes (lock held). */
+static void close_side(struct channel *ch, unsigned side)
+{
+	unsigned peer = 1 - side;
+	if (ch->state[side] == BH_CHANNEL_CLOSED) {
+		return;
+	}
+	if (ch->state[side] == BH_CHANNEL_CONNECTED) {
+		ch->state[peer] = BH_CHANNEL_RESET;
+		ring_doorbell(ch, peer);
+	}
+	ch->state[side] = BH_CHANNEL_CLOSED;
+}
+
+static void open_side(struct channel *ch, unsigned side)
+{
+	unsigned peer = 1 - side;
+	if (ch->state[side] == BH_CHANNEL_WAITING || ch->state[side] == BH_CHANNEL_CONNECTED) {
+		return;
+	}
+	if (ch->state[peer] != BH_CHANNEL_WAITING) {
+		ch->state[side] = BH_CHANNEL_WAITING;
+		return;
+	}
+	/* Neither side touches the rings now (see the top): a fresh session. */
+	memset((void *)(uintptr_t)ch->cfg->pa, 0, ch->cfg->size);
+	ch->session++;
+	ch->state[side] = BH_CHANNEL_CONNECTED;
+	ch->state[peer] = BH_CHANNEL_CONNECTED;
+	ring_doorbell(ch, peer);
+	log_info("vmbus: channel %s connected (%s <-> %s, session %llu)", ch->cfg->name,
+		 partition_of_id[ch->cfg->end[BH_PROVIDER].partition].cfg->name,
+		 partition_of_id[ch->cfg->end[BH_CONSUMER].partition].cfg->name,
+		 (unsigned long long)ch->session);
+}
+
+/* The 16 bytes of a name as two little-endian registers. */
+static void name_to_regs(const char *name, uint64_t *x)
+{
+	uint8_t bytes[16] = {0};
+	memcpy(bytes, name, strnlen(name, sizeof(bytes)));
+	memcpy(&x[0], bytes, 8);
+	memcpy(&x[1], bytes + 8, 8);
+}
+
+static void channel_info(const struct channel *ch, unsigned side, uint64_t *x)
+{
+	const struct bh_channel *c = ch->cfg;
+	uint64_t ipa = c->end[side].ipa;
+	uint64_t rx_offset = side == BH_PROVIDER ? c->ring_size[0] : 0;
+	x[1] = ipa + (side == BH_PROVIDER ? 0 : c->ring_size[0]); /* the ring it sends on */
+	x[2] = c->ring_size[side];
+	x[3] = ipa + rx_offset;
+	x[4] = c->ring_size[1 - side];
+	x[5] = c->end[side].irq | (side == BH_PROVIDER ? BH_CHANNEL_PROVIDER : 0) |
+	       (uint64_t)c->end[1 - side].partition << 32;
+}
+
+bool channel_hypercall(struct partition *p, uint32_t fn, uint64_t *x)
+{
+	if (fn < BH_HVC_CHANNEL_INFO || fn > BH_HVC_CHANNEL_SIGNAL) {
+		return false;
+	}
+	const struct bh_partition_config *cfg = p->cfg;
+	if (x[1] >= cfg->channel_count) {
+		x[0] = (uint64_t)(int64_t)BH_HVC_INVALID;
+		return true;
+	}
+	struct channel *ch = &channels[cfg->channels[x[1]]];
+	unsigned side = bh_channel_side(ch->cfg, p->id);
+
+	spin_lock(&ch->lock);
+	unsigned before = ch->state[side];
+	x[0] = BH_HVC_OK;
+	switch (fn) {
+	case BH_HVC_CHANNEL_INFO:
+		channel_info(ch, side, x);
+		break;
+	case BH_HVC_CHANNEL_NAME:
+		name_to_regs(ch->cfg->name, &x[1]);
+		name_to_regs(ch->cfg->interface, &x[3]);
+		break;
+	case BH_HVC_CHANNEL_SIGNAL:
+		if (ch->state[side] == BH_CHANNEL_CONNECTED) {
+			ring_doorbell(ch, 1 - side);
+		} else {
+			x[0] = (uint64_t)(int64_t)BH_HVC_DENIED;
+		}
+		break;
+	default: /* OPEN, CLOSE, STATE */
+		if (fn == BH_HVC_CHANNEL_OPEN) {
+			open_side(ch, side);
+		} else if (fn == BH_HVC_CHANNEL_CLOSE) {
+			close_side(ch, side);
+		}
+		x[1] = ch->state[side];
+		x[2] = ch->session;
+		break;
+	}
+	unsigned after = ch->state[side];
+	spin_unlock(&ch->lock);
+	if (before != after) {
+		log_debug("vmbus: %s: channel %s %s -> %s", cfg->name, ch->cfg->name,
+			  state_name[before], state_name[after]);
+	}
+	return true;
+}
+
+void channels_partition_down(const struct partition *p)
+{
+	for (unsigned i = 0; i < p->cfg->channel_count; i++) {
+		struct channel *ch = &channels[p->cfg->channels[i]];
+		unsigned side = bh_channel_side(ch->cfg, p->id);
+		spin_lock(&ch->lock);
+		bool was_connected = ch->state[side] == BH_CHANNEL_CONNECTED;
+		close_side(ch, side);
+		spin_unlock(&ch->lock);
+		if (was_connected) {
+			log_info("vmbus: channel %s: %s went away, %s is reset", ch->cfg->name,
+				 p->cfg->name,
+				 partition_of_id[ch->cfg->end[1 - side].partition].cfg->name);
+		}
+	}
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vsp: service providers for the root partition (docs/vmbus.md). It serves
+ * every channel this partition provides, by the channel's interface:
+ *   echo     every packet goes back as it came (type, transaction id, bytes);
+ *   console  every packet is a line of the peer's output, printed here
+ *            ("vsp: rt1: ..."): a child without a UART prints through the root.
+ * One loop serves all channels and never blocks on one of them: a reply
+ * that finds the peer's ring full waits in that channel's slot. A ring that
+ * breaks (a buggy or hostile peer) is reported, closed and offered again;
+ * the other channels never notice.
+ */
+#include <bulkhead/channel.h>
+#include <bulkhead/sdk.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_CHANNELS 16
+#define MAX_PACKET   4096
+
+struct service {
+	struct bh_channel ch;
+	bool echo; /* else console */
+	unsigned long packets;
+	uint64_t announced; /* the session last reported as connected */
+	bool reply_waiting; /* an echo that found no room */
+	struct vmbus_desc reply_desc;
+	uint32_t reply_len;
+	uint8_t reply[MAX_PACKET];
+};
+
+static struct service services[MAX_CHANNELS];
+static struct bh_channel *waitlist[MAX_CHANNELS];
+static unsigned service_count;
+
+static void offer(struct service *s)
+{
+	s->reply_waiting = false;
+	bh_channel_open(&s->ch);
+}
+
+/* Closes a channel whose peer broke the protocol, and offers it again. */
+static void drop(struct service *s, const char *why)
+{
+	printf("vsp: %s: %s; closing it and offering it again\n", s->ch.name, why);
+	bh_channel_close(&s->ch);
+	offer(s);
+}
+
+/* Sends the waiting echo; false if there is still no room. */
+static bool flush_reply(struct service *s)
+{
+	if (!s->reply_waiting) {
+		return true;
+	}
+	int rc = bh_channel_send(&s->ch, s->reply_desc.type, s->reply_desc.trans_id, s->reply,
+				 s->reply_len);
+	if (rc == VMBUS_FULL) {
+		return false;
+	}
+	s->reply_waiting = false;
+	if (rc != VMBUS_OK) {
+		drop(s, s->ch.tx.broken ? s->ch.tx.error : bh_channel_status_name(rc));
+		return false;
+	}
+	return true;
+}
+
+static void serve(struct service *s)
+{
+	unsigned state = bh_channel_update(&s->ch);
+
+	if (state == BH_CHANNEL_CONNECTED && s->ch.session != s->announced) {
+		printf("vsp: %s: connected to partition %u (session %llu)\n", s->ch.name,
+		       s->ch.peer, (unsigned long long)s->ch.session);
+		s->announced = s->ch.session;
+	}
+	if (state == BH_CHANNEL_RESET) {
+		printf("vsp: %s: partition %u went away after %lu packets; offering it again\n",
+		       s->ch.name, s->ch.peer, s->packets);
+		s->packets = 0;
+		offer(s);
+		return;
+	}
+	if (state != BH_CHANNEL_CONNECTED) {
+		return;
+	}
+	/* A bounded batch per wakeup, so that one busy peer cannot starve the others. */
+	for (unsigned n = 0; n < 64 && flush_reply(s); n++) {
+		int rc = bh_channel_recv(&s->ch, &s->reply_desc, s->reply, sizeof(s->reply),
+					 &s->reply_len);
+		if (rc == VMBUS_EMPTY) {
+			return;
+		}
+		if (rc != VMBUS_OK) {
+			drop(s, rc == VMBUS_BROKEN ? s->ch.rx.error
+						   : "a packet larger than the service takes");
+			return;
+		}
+		s->packets++;
+		if (s->echo) {
+			s->reply_waiting = true;
+		} else {
+			printf("vsp: %s: %.*s\n", s->ch.name, (int)s->reply_len,
+			       (const char *)s->reply);
+		}
+	}
+	/* More may be waiting: look again without sleeping. */
+	atomic_store(&s->ch.doorbell, true);
+}
+
+int main(void)
+{
+	bh_irq_init();
+	unsigned n = bh_channel_count();
+	for (unsigned i = 0; i < n && service_count < MAX_CHANNELS; i++) {
+		struct service *s = &services[service_count];
+		if (bh_channel_get(i, &s->ch) != BH_HVC_OK || !s->ch.provider) {
+			continue;
+		}
+		if (strcmp(s->ch.interface, "echo") == 0) {
+			s->echo = true;
+		} else if (strcmp(s->ch.interface, "console") != 0) {
+			printf("vsp: %s: no service for interface '%s'\n", s->ch.name,
+			       s->ch.interface);
+			continue;
+		}
+		printf("vsp: offering %s (%s) to partition %u\n", s->ch.name, s->ch.interface,
+		       s->ch.peer);
+		offer(s);
+		waitlist[service_count++] = &s->ch;
+	}
+	if (service_count == 0) {
+		printf("vsp: no channel to serve\n");
+		return 0;
+	}
+	bh_irq_local_enable();
+	for (;;) {
+		for (unsigned i = 0; i < service_count; i++) {
+			serve(&services[i]);
+		}
+		bh_channel_wait(waitlist, service_count);
+	}
+}

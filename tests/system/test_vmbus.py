@@ -1,0 +1,108 @@
+"""VMBus channels between partitions (docs/vmbus.md): the root's service
+providers (guest-sdk/examples/vsp) and clients (examples/echo,
+tests/guests/vmbus_bad), over shared rings with doorbell interrupts.
+Partitions print side by side, so markers from different partitions are
+awaited with expect_all or counted, never assumed in order."""
+
+import pytest
+
+from systems import Channel, Partition, build_system
+
+GICS = pytest.mark.parametrize("gic", [3, 2], ids=["gicv3", "gicv2"])
+
+
+def boot(qemu, tmp_path, partitions, channels, gic=3):
+    extra = build_system(tmp_path, partitions, gic=gic, channels=channels)
+    return qemu.boot(gic=gic, smp=4, extra=extra)
+
+
+@GICS
+def test_echo_between_root_and_child(qemu, tmp_path, gic):
+    """The root's echo service and a child's client: 500 packets of 1-2000
+    bytes come back intact, with no more doorbells than packets; the
+    hypervisor lists the channel with the partition."""
+    vm = boot(qemu, tmp_path,
+              [Partition("root", "vsp", [0], root=True),
+               Partition("rt0", "echo", [1], bootargs="echo.count=500")],
+              [Channel("echo", "root", "rt0", irq=10)], gic=gic)
+    vm.expect_all([
+        "[hv]   channel 0: echo (provider of echo, peer rt0) at IPA 0x4b000000, doorbell 42",
+        "[hv]   channel 0: echo (consumer of echo, peer root) at IPA 0x4b000000, doorbell 42",
+        "[root] vsp: offering echo (echo) to partition 1",
+        "[rt0] echo: connected to partition 0 over echo (session 1)",
+        "[hv] vmbus: channel echo connected (root <-> rt0, session 1)",
+        "[root] vsp: echo: connected to partition 1 (session 1)"])
+    m = vm.expect_regex(r"\[rt0\] echo: 500 packets echoed intact in \d+ us; doorbells: "
+                        r"(\d+) sent, (\d+) received")
+    sent, received = int(m.group(1)), int(m.group(2))
+    # Request/response rings at most once per packet each way (plus connecting).
+    assert 0 < sent <= 502 and 0 < received <= 502, (sent, received)
+
+
+def test_restarted_child_reconnects(qemu, tmp_path):
+    """A child that restarts itself after each run (PSCI SYSTEM_RESET)
+    reconnects to the root's service every time, without a board reboot:
+    the root sees the reset, offers the channel again, and every session
+    starts with clean rings (the packets of each run arrive intact)."""
+    vm = boot(qemu, tmp_path,
+              [Partition("root", "vsp", [0], root=True),
+               Partition("rt0", "echo", [1], bootargs="echo.count=50 echo.then=reset")],
+              [Channel("echo", "root", "rt0")])
+    vm.expect("[rt0] echo: connected to partition 0 over echo (session 3)")
+    vm.expect("[rt0] echo: 50 packets echoed intact")
+    for session in (1, 2, 3):
+        assert f"[rt0] echo: connected to partition 0 over echo (session {session})" \
+            in vm.output
+        assert f"[hv] vmbus: channel echo connected (root <-> rt0, session {session})" \
+            in vm.output
+    vm.expect_all(["[root] vsp: echo: connected to partition 1 (session 3)"])
+    assert vm.count("[hv] vmbus: channel echo: rt0 went away, root is reset") >= 2
+    assert vm.count("[root] vsp: echo: partition 1 went away after 50 packets; "
+                    "offering it again") >= 2
+    assert vm.count("[rt0] echo: 50 packets echoed intact") >= 3
+    assert "differs" not in vm.output
+
+
+def test_scribbling_child_breaks_only_its_channel(qemu, tmp_path):
+    """rt1 writes a garbage index into its ring: the root's service reports
+    that channel broken, closes and re-offers it, and keeps serving rt0,
+    whose client goes on passing packets intact afterwards."""
+    vm = boot(qemu, tmp_path,
+              [Partition("root", "vsp", [0], root=True),
+               Partition("rt0", "echo", [1], bootargs="echo.count=100 echo.then=reset"),
+               Partition("rt1", "vmbus_bad", [2], bootargs="bad=scribble")],
+              [Channel("echo", "root", "rt0", irq=10),
+               Channel("bad", "root", "rt1", irq=11, interface="echo")])
+    vm.expect_all(["[rt1] vmbus_bad: one good round trip: ok",
+                   "[root] vsp: bad: write or read index outside the ring; closing it and "
+                   "offering it again",
+                   "[rt1] vmbus_bad: the provider dropped the channel: reset"])
+    runs = vm.count("[rt0] echo: 100 packets echoed intact")
+    vm.expect_regex(r"echo: connected to partition 0 over echo \(session %d\)" % (runs + 2))
+    vm.expect("[rt0] echo: 100 packets echoed intact")
+    assert vm.count("[rt0] echo: 100 packets echoed intact") > runs
+    assert vm.count("[root] vsp: bad:") == 2  # connected, then dropped: nothing about echo
+    assert "[root] vsp: echo: write" not in vm.output and "differs" not in vm.output
+
+
+def test_cannot_signal_or_map_a_foreign_channel(qemu, tmp_path):
+    """rt1 is in no channel with rt0: channel numbers past its own list are
+    refused (-2), its own unconnected channel cannot be signalled (-3), and
+    reading rt0's channel region is a stage-2 fault that stops rt1 alone."""
+    vm = boot(qemu, tmp_path,
+              [Partition("root", "vsp", [0], root=True),
+               Partition("rt0", "echo", [1], bootargs="echo.count=100 echo.then=reset"),
+               Partition("rt1", "vmbus_bad", [2], bootargs="bad=foreign bad.addr=0x4b000000")],
+              [Channel("echo", "root", "rt0", irq=10),
+               Channel("rt1-only", "root", "rt1", irq=11, interface="none")])
+    vm.expect_all(["[rt1] vmbus_bad: 1 channel(s); info 1: -2, signal 1: -2, open 1: -2, "
+                   "signal 99: -2",
+                   "[rt1] vmbus_bad: signal own unconnected channel 0: -3",
+                   "[rt1] vmbus_bad: reading another channel's region at 0x4b000000",
+                   "[hv] error: partition rt1: vCPU 0 (CPU2): stage-2 data abort: read of "
+                   "IPA 0x4b000000, which is not mapped for this partition",
+                   "[hv] partition rt1 stopped: fault in vCPU 0; other partitions keep running"])
+    runs = vm.count("[rt0] echo: 100 packets echoed intact")
+    vm.expect_regex(r"echo: connected to partition 0 over echo \(session %d\)" % (runs + 2))
+    vm.expect("[rt0] echo: 100 packets echoed intact")
+    assert "isolation is broken" not in vm.output
