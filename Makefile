@@ -301,7 +301,10 @@ $(HOST_B)/tests/test_config: tests/unit/test_config.c core/config.c core/dt.c co
 $(HOST_B)/tests/test_config: HOST_CFLAGS += -DBH_SRC_DIR='"$(CURDIR)"' -DBH_BHCONFIG='"$(CURDIR)/$(BHCONFIG)"'
 $(HOST_B)/tests/test_vgic: tests/unit/test_vgic.c core/vgic.c | $(DEPS_STAMP)
 $(HOST_B)/tests/test_ring: tests/unit/test_ring.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
-$(HOST_B)/tests/test_stage2 $(HOST_B)/tests/test_vgic: HOST_CFLAGS += -Iarch/arm64/include
+$(HOST_B)/tests/test_channel: tests/unit/test_channel.c core/channel.c | $(DEPS_STAMP)
+$(HOST_B)/tests/test_channel: HOST_CFLAGS += -Iguest-sdk/include
+$(HOST_B)/tests/test_stage2 $(HOST_B)/tests/test_vgic $(HOST_B)/tests/test_channel: \
+	HOST_CFLAGS += -Iarch/arm64/include
 $(HOST_B)/tests/%:
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")
