@@ -350,7 +350,7 @@ system-tests: bin-all guests host-tools linux demo | $(DEPS_STAMP)
 # ring's receive path (tests/fuzz/fuzz.mk: fuzz-smoke in make check, make fuzz).
 -include tests/models/models.mk tests/fuzz/fuzz.mk
 
-check: bin-all unit-tests lint system-tests
+check: bin-all unit-tests model-check fuzz-smoke lint system-tests
 	@echo "make check: all tests passed"
 
 # ---------------------------------------------------------------- benchmarks

@@ -17,6 +17,7 @@ python3 python3-pytest python3-pexpect python3-kconfiglib
 dosfstools mtools e2fsprogs cpio
 newlib-source
 clang-format clang-tidy cppcheck
+spin clang libclang-rt-14-dev
 "
 
 missing=""

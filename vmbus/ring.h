@@ -85,13 +85,81 @@ uint32_t vmbus_ring_max_payload(const struct vmbus_ring *ring);
 int vmbus_ring_send(struct vmbus_ring *ring, uint16_t type, uint64_t trans_id, const void *payload,
 		    uint32_t len, bool *signal);
 
+/* One packet of a batch: the arguments of vmbus_ring_send. */
+struct vmbus_send_item {
+	uint16_t type;
+	uint64_t trans_id;
+	const void *payload;
+	uint32_t len;
+};
+
+/*
+ * Writes as many of the `count` packets as fit, in order, and publishes them
+ * together: the reader sees the whole batch or none of it, and there is one
+ * signal decision (the ring was empty before the batch and the reader
+ * listens). VMBUS_OK with *sent >= 1; the caller sends the rest later (a
+ * packet that can never fit stops the batch there, and returns VMBUS_TOOBIG
+ * when it comes first). If not even the first fits: VMBUS_FULL, *sent = 0,
+ * and pending_send_sz asks for the first one's size, as vmbus_ring_send does.
+ */
+int vmbus_ring_send_batch(struct vmbus_ring *ring, const struct vmbus_send_item *items,
+			  uint32_t count, uint32_t *sent, bool *signal);
+
 /*
  * Reads one packet: its descriptor into *desc, its payload (desc->len8 * 8
  * minus the descriptor) into buf, the length into *len. *signal is set when
- * the writer must be signalled (its pending_send_sz is now free).
+ * the writer must be signalled (its pending_send_sz is now free). A packet
+ * bigger than `size` stays in the ring (VMBUS_TOOBIG, *len = the size it
+ * needs): read it with a bigger buffer.
  */
 int vmbus_ring_recv(struct vmbus_ring *ring, struct vmbus_desc *desc, void *buf, uint32_t size,
 		    uint32_t *len, bool *signal);
+
+/* A run of payload bytes in the data area. */
+struct vmbus_span {
+	const uint8_t *p;
+	uint32_t n;
+};
+
+/*
+ * The next packet, left in the ring (vmbus_ring_peek). desc is a private copy,
+ * already validated. The payload is span[0] then span[1]: two spans when it
+ * wraps around the end of the data area, else span[1].n == 0; len is their sum.
+ *
+ * The spans point into shared memory, which the peer can rewrite at any time,
+ * even a hostile peer that produced a valid packet: copy out whatever you check
+ * and use the copy (check once, use once), never read a field twice. The
+ * library itself reads every length once, into desc, before it checks it.
+ */
+struct vmbus_packet_view {
+	struct vmbus_desc desc;
+	struct vmbus_span span[2];
+	uint32_t len;
+	uint32_t index;	     /* the library's: where the packet starts */
+	uint32_t next_index; /* the library's: read_index once it is consumed */
+};
+
+/*
+ * Zero-copy receive: a view of the next packet, which stays in the ring (and
+ * the spans valid) until vmbus_ring_consume. Returns VMBUS_OK, VMBUS_EMPTY or
+ * VMBUS_BROKEN with the checks of vmbus_ring_recv. Peeking again without
+ * consuming gives the same packet.
+ */
+int vmbus_ring_peek(struct vmbus_ring *ring, struct vmbus_packet_view *view);
+
+/*
+ * Releases the packet of the latest peek, once: its space goes back to the
+ * writer and the spans are no longer the reader's. *signal as for
+ * vmbus_ring_recv. VMBUS_INVALID for a view that is not one.
+ */
+int vmbus_ring_consume(struct vmbus_ring *ring, const struct vmbus_packet_view *view, bool *signal);
+
+/*
+ * Nothing to receive, as of now: the writer may add a packet right after. A
+ * broken ring is not empty, so a reader does not sleep on it: the next
+ * receive says what is wrong.
+ */
+bool vmbus_ring_empty(const struct vmbus_ring *ring);
 
 /* The reader masks its interrupt while draining; unmask returns true if data came meanwhile. */
 void vmbus_ring_mask(struct vmbus_ring *ring);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Two-thread stress test of the VMBus ring (vmbus/ring.c): a producer sends
- * packets of random sizes carrying a sequence number and a checksum, a
- * consumer checks that every one arrives once, in order, intact. Waiting
+ * packets of random sizes carrying a sequence number and a checksum, one at a
+ * time or in batches of up to 8, a consumer checks that every one arrives
+ * once, in order, intact, reading every other packet in place (peek, then
+ * consume) and the others with recv. Waiting
  * follows the signalling protocol: the consumer sleeps only with interrupts
  * unmasked and the ring re-checked, the producer only with pending_send_sz
  * set; a "doorbell" is a semaphore post. A lost wakeup hangs the test (the
@@ -20,6 +22,7 @@
 
 #define RING_DATA (64U * 1024U)
 #define MAX_LEN	  1024U
+#define MAX_BATCH 8U
 
 static _Alignas(64) uint8_t mem[VMBUS_RING_HEADER_SIZE + RING_DATA];
 static struct vmbus_ring tx, rx;
@@ -36,33 +39,63 @@ static uint64_t checksum(const uint8_t *p, uint32_t n)
 	return h;
 }
 
+static uint64_t xorshift(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
+/* seq (8), checksum (8), length (4), then data: the ring pads to 8 bytes. */
+static uint32_t make_packet(uint8_t *buf, unsigned long seq, uint64_t random)
+{
+	uint32_t len = 20 + (uint32_t)(random % (MAX_LEN - 20));
+	memcpy(buf, &seq, 8);
+	memcpy(buf + 16, &len, 4);
+	for (uint32_t i = 20; i < len; i++) {
+		buf[i] = (uint8_t)(seq * 31 + i);
+	}
+	uint64_t sum = checksum(buf + 16, len - 16);
+	memcpy(buf + 8, &sum, 8);
+	return len;
+}
+
 static void *producer(void *arg)
 {
-	uint8_t buf[MAX_LEN + 16];
+	static uint8_t bufs[MAX_BATCH][MAX_LEN + 16];
+	struct vmbus_send_item items[MAX_BATCH];
 	uint64_t rng = 88172645463325252ULL;
 	(void)arg;
-	for (unsigned long seq = 0; seq < packets; seq++) {
-		rng ^= rng << 13;
-		rng ^= rng >> 7;
-		rng ^= rng << 17;
-		/* seq (8), checksum (8), length (4), then data: the ring pads to 8 bytes. */
-		uint32_t len = 20 + (uint32_t)(rng % (MAX_LEN - 20));
-		memcpy(buf, &seq, 8);
-		memcpy(buf + 16, &len, 4);
-		for (uint32_t i = 20; i < len; i++) {
-			buf[i] = (uint8_t)(seq * 31 + i);
+	for (unsigned long seq = 0; seq < packets;) {
+		/* One round in four sends a batch, which fills the ring and goes out in parts. */
+		uint64_t random = xorshift(&rng);
+		uint32_t count = random % 4 == 0 ? 1 + (uint32_t)(random >> 32) % MAX_BATCH : 1;
+		if (count > packets - seq) {
+			count = (uint32_t)(packets - seq);
 		}
-		uint64_t sum = checksum(buf + 16, len - 16);
-		memcpy(buf + 8, &sum, 8);
-		for (;;) {
+		for (uint32_t i = 0; i < count; i++) {
+			items[i] = (struct vmbus_send_item){
+				.type = 1,
+				.trans_id = seq + i,
+				.payload = bufs[i],
+				.len = make_packet(bufs[i], seq + i, xorshift(&rng)),
+			};
+		}
+		for (uint32_t done = 0; done < count;) {
 			bool signal;
-			int rc = vmbus_ring_send(&tx, 1, seq, buf, len, &signal);
+			uint32_t sent = 1;
+			int rc = count == 1 ? vmbus_ring_send(&tx, 1, seq, bufs[0], items[0].len,
+							      &signal)
+					    : vmbus_ring_send_batch(&tx, items + done, count - done,
+								    &sent, &signal);
 			if (rc == VMBUS_OK) {
 				if (signal) {
 					atomic_fetch_add(&doorbells, 1);
 					sem_post(&to_reader);
 				}
-				break;
+				done += sent;
+				continue;
 			}
 			if (rc != VMBUS_FULL) {
 				fprintf(stderr, "send: %d\n", rc);
@@ -70,8 +103,32 @@ static void *producer(void *arg)
 			}
 			sem_wait(&to_writer); /* pending_send_sz is set: the reader will post */
 		}
+		seq += count;
 	}
 	return NULL;
+}
+
+/* Byte `at` of a view's payload, read in place across the wrap: no copy. */
+static uint8_t view_byte(const struct vmbus_packet_view *v, uint32_t at)
+{
+	return at < v->span[0].n ? v->span[0].p[at] : v->span[1].p[at - v->span[0].n];
+}
+
+static void view_copy(const struct vmbus_packet_view *v, uint32_t at, void *dst, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		((uint8_t *)dst)[i] = view_byte(v, at + i);
+	}
+}
+
+/* checksum() of the payload from byte 16 on. */
+static uint64_t view_checksum(const struct vmbus_packet_view *v, uint32_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (uint32_t at = 16; at < 16 + n; at++) {
+		h = (h ^ view_byte(v, at)) * 1099511628211ULL;
+	}
+	return h;
 }
 
 int main(int argc, char **argv)
@@ -88,10 +145,13 @@ int main(int argc, char **argv)
 	sem_init(&to_writer, 0, 0);
 	pthread_create(&thread, NULL, producer, NULL);
 	for (unsigned long expect = 0; expect < packets;) {
+		bool in_place = expect % 2 == 1;
+		struct vmbus_packet_view view;
 		struct vmbus_desc d;
 		uint32_t len;
-		bool signal;
-		int rc = vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &len, &signal);
+		bool signal = false;
+		int rc = in_place ? vmbus_ring_peek(&rx, &view)
+				  : vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &len, &signal);
 		if (signal) {
 			sem_post(&to_writer);
 		}
@@ -104,23 +164,48 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (rc != VMBUS_OK) {
-			fprintf(stderr, "recv: %d (%s)\n", rc, rx.error ? rx.error : "");
+			fprintf(stderr, "%s: %d (%s)\n", in_place ? "peek" : "recv", rc,
+				rx.error ? rx.error : "");
 			return 1;
 		}
 		uint64_t seq, sum;
-		memcpy(&seq, buf, 8);
-		memcpy(&sum, buf + 8, 8);
+		uint32_t sent;
+		if (in_place) {
+			/* The producer is trusted here: read the payload where it lies. */
+			d = view.desc;
+			len = view.len;
+			if (len < 20) {
+				fprintf(stderr, "packet %lu too short\n", expect);
+				return 1;
+			}
+			view_copy(&view, 0, &seq, 8);
+			view_copy(&view, 8, &sum, 8);
+			view_copy(&view, 16, &sent, 4);
+		} else {
+			memcpy(&seq, buf, 8);
+			memcpy(&sum, buf + 8, 8);
+			memcpy(&sent, buf + 16, 4);
+		}
 		if (seq != expect || d.trans_id != expect) {
 			fprintf(stderr, "packet %lu arrived as %llu\n", expect,
 				(unsigned long long)seq);
 			return 1;
 		}
-		uint32_t sent;
-		memcpy(&sent, buf + 16, 4);
 		if (sent < 20 || sent > len || len - sent >= 8 ||
-		    checksum(buf + 16, sent - 16) != sum) {
+		    (in_place ? view_checksum(&view, sent - 16) : checksum(buf + 16, sent - 16)) !=
+			    sum) {
 			fprintf(stderr, "packet %lu corrupted\n", expect);
 			return 1;
+		}
+		if (in_place) {
+			/* Released only now: until then the writer must not reuse the space. */
+			if (vmbus_ring_consume(&rx, &view, &signal) != VMBUS_OK) {
+				fprintf(stderr, "consume failed\n");
+				return 1;
+			}
+			if (signal) {
+				sem_post(&to_writer);
+			}
 		}
 		expect++;
 	}

@@ -143,6 +143,7 @@ static void test_small_buffer_keeps_packet(void **state)
 	struct vmbus_desc d;
 	uint32_t len;
 	assert_int_equal(vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &len, &signal), VMBUS_TOOBIG);
+	assert_int_equal(len, 64); /* what it needs */
 	assert_false(rx.broken);
 	expect_packet(64, 9);
 }
@@ -187,6 +188,276 @@ static void test_hostile_peer(void **state)
 	assert_int_equal(send(8, 1, &signal), VMBUS_BROKEN);
 }
 
+/* The payload of a view, checked against what send() wrote; the spans must lie in the data area. */
+static void expect_view(const struct vmbus_packet_view *v, uint32_t len, uint8_t fill)
+{
+	assert_int_equal(v->len, (len + 7) & ~7U);
+	assert_int_equal(v->span[0].n + v->span[1].n, v->len);
+	assert_int_equal(v->desc.type, 6);
+	assert_int_equal(v->desc.trans_id, fill);
+	for (int s = 0; s < 2; s++) {
+		assert_true(v->span[s].p >= rx.data);
+		assert_true(v->span[s].p + v->span[s].n <= rx.data + DATA);
+	}
+	if (v->span[1].n != 0) {
+		assert_ptr_equal(v->span[0].p + v->span[0].n,
+				 rx.data + DATA); /* wraps at the end */
+		assert_ptr_equal(v->span[1].p, rx.data);
+	}
+	uint32_t i = 0;
+	for (int s = 0; s < 2; s++) {
+		for (uint32_t k = 0; k < v->span[s].n; k++, i++) {
+			assert_int_equal(v->span[s].p[k], i < len ? fill : 0);
+		}
+	}
+}
+
+static void test_peek_and_consume(void **state)
+{
+	(void)state;
+	setup_ring();
+	bool signal;
+	struct vmbus_packet_view v;
+	assert_int_equal(vmbus_ring_peek(&rx, &v), VMBUS_EMPTY);
+	assert_true(vmbus_ring_empty(&rx));
+	/* A first packet of 200 bytes leaves the next one's payload straddling the end. */
+	assert_int_equal(send(176, 1, &signal), VMBUS_OK);
+	expect_packet(176, 1);
+	assert_int_equal(atomic_load(&rx.hdr->read_index), 200);
+	assert_int_equal(send(61, 2, &signal), VMBUS_OK);
+	assert_false(vmbus_ring_empty(&rx));
+	assert_int_equal(vmbus_ring_peek(&rx, &v), VMBUS_OK);
+	expect_view(&v, 61, 2);
+	assert_ptr_equal(v.span[0].p, rx.data + 216);
+	assert_int_equal(v.span[0].n, 40);
+	assert_int_equal(v.span[1].n, 24);
+	/* Peeking again gives the same packet; nothing is released until consume. */
+	struct vmbus_packet_view again;
+	assert_int_equal(vmbus_ring_peek(&rx, &again), VMBUS_OK);
+	assert_memory_equal(&again.desc, &v.desc, sizeof(v.desc));
+	assert_ptr_equal(again.span[0].p, v.span[0].p);
+	assert_int_equal(again.span[0].n, v.span[0].n);
+	assert_int_equal(again.span[1].n, v.span[1].n);
+	assert_int_equal(again.next_index, v.next_index);
+	assert_int_equal(atomic_load(&rx.hdr->read_index), 200);
+	assert_int_equal(vmbus_ring_consume(&rx, &v, &signal), VMBUS_OK);
+	assert_false(signal);
+	assert_int_equal(atomic_load(&rx.hdr->read_index), (200 + 88) % DATA);
+	assert_int_equal(vmbus_ring_peek(&rx, &v), VMBUS_EMPTY);
+	assert_true(vmbus_ring_empty(&rx));
+
+	/* Odd sizes around the area many times, descriptors and payloads wrapping. */
+	unsigned wrapped = 0;
+	for (unsigned i = 0; i < 200; i++) {
+		uint32_t len = 1 + (i * 37) % 90;
+		assert_int_equal(send(len, (uint8_t)i, &signal), VMBUS_OK);
+		assert_int_equal(vmbus_ring_peek(&rx, &v), VMBUS_OK);
+		expect_view(&v, len, (uint8_t)i);
+		wrapped += v.span[1].n != 0;
+		assert_int_equal(vmbus_ring_consume(&rx, &v, &signal), VMBUS_OK);
+	}
+	assert_true(wrapped > 10);
+	assert_true(vmbus_ring_empty(&rx));
+}
+
+static void test_peek_hostile_and_bad_views(void **state)
+{
+	(void)state;
+	bool signal;
+	struct vmbus_packet_view v;
+	setup_ring();
+	assert_int_equal(send(16, 1, &signal), VMBUS_OK);
+	assert_int_equal(vmbus_ring_peek(&rx, &v), VMBUS_OK);
+	/* A view that is not one is refused, and nothing is published. */
+	struct vmbus_packet_view bad = v;
+	bad.next_index = 12;
+	assert_int_equal(vmbus_ring_consume(&rx, &bad, &signal), VMBUS_INVALID);
+	bad = v;
+	bad.index = DATA;
+	assert_int_equal(vmbus_ring_consume(&rx, &bad, &signal), VMBUS_INVALID);
+	bad.index = bad.next_index;
+	assert_int_equal(vmbus_ring_consume(&rx, &bad, &signal), VMBUS_INVALID);
+	assert_int_equal(atomic_load(&rx.hdr->read_index), 0);
+	/* A view consumed already is stale: consuming it again would move read_index back. */
+	assert_int_equal(send(16, 2, &signal), VMBUS_OK);
+	assert_int_equal(vmbus_ring_consume(&rx, &v, &signal), VMBUS_OK);
+	uint32_t after = atomic_load(&rx.hdr->read_index);
+	assert_int_equal(vmbus_ring_consume(&rx, &v, &signal), VMBUS_INVALID);
+	assert_int_equal(atomic_load(&rx.hdr->read_index), after);
+	assert_int_equal(vmbus_ring_peek(&rx, &v), VMBUS_OK);
+	assert_int_equal(vmbus_ring_consume(&rx, &v, &signal), VMBUS_OK);
+
+	/* Peek checks the descriptor as recv does, and a broken ring stays broken. */
+	setup_ring();
+	assert_int_equal(send(16, 1, &signal), VMBUS_OK);
+	((struct vmbus_desc *)(void *)tx.data)->len8 = 200;
+	assert_int_equal(vmbus_ring_peek(&rx, &v), VMBUS_BROKEN);
+	assert_non_null(rx.error);
+	assert_false(vmbus_ring_empty(&rx)); /* a waiting reader must not sleep on it */
+	assert_int_equal(vmbus_ring_peek(&rx, &v), VMBUS_BROKEN);
+	uint8_t buf[DATA];
+	struct vmbus_desc d;
+	uint32_t len;
+	assert_int_equal(vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &len, &signal), VMBUS_BROKEN);
+	setup_ring();
+	atomic_store(&tx.hdr->write_index, 8);
+	assert_int_equal(vmbus_ring_peek(&rx, &v), VMBUS_BROKEN); /* shorter than a packet */
+}
+
+/*
+ * The writer fills the ring with 40-byte payloads (64 bytes each) and waits
+ * for room for a 100-byte one (128 bytes); the reader drains it with recv or
+ * with peek and consume. Returns the reads that signalled, as a bit mask.
+ */
+static unsigned drain_signals(bool with_peek)
+{
+	setup_ring();
+	bool signal;
+	unsigned packets = 0;
+	while (send(40, (uint8_t)packets, &signal) == VMBUS_OK) {
+		packets++;
+	}
+	assert_int_equal(packets, 3); /* 3 * 64 of the 248 bytes of room */
+	assert_int_equal(send(100, 9, &signal), VMBUS_FULL);
+	assert_int_equal(atomic_load(&tx.hdr->pending_send_sz), 128);
+	unsigned signalled = 0;
+	for (unsigned i = 0; i < packets; i++) {
+		if (with_peek) {
+			struct vmbus_packet_view v;
+			assert_int_equal(vmbus_ring_peek(&rx, &v), VMBUS_OK);
+			expect_view(&v, 40, (uint8_t)i);
+			assert_int_equal(vmbus_ring_consume(&rx, &v, &signal), VMBUS_OK);
+		} else {
+			uint8_t buf[DATA];
+			struct vmbus_desc d;
+			uint32_t len;
+			assert_int_equal(vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &len, &signal),
+					 VMBUS_OK);
+		}
+		signalled |= (unsigned)signal << i;
+	}
+	return signalled;
+}
+
+static void test_consume_signals_like_recv(void **state)
+{
+	(void)state;
+	/* Room goes 56, 120, 184: only the second read crosses 128. */
+	assert_int_equal(drain_signals(false), 1U << 1);
+	assert_int_equal(drain_signals(true), 1U << 1);
+}
+
+static struct vmbus_send_item item(uint32_t len, uint8_t fill)
+{
+	static uint8_t payloads[8][DATA];
+	memset(payloads[fill % 8], fill, DATA);
+	return (struct vmbus_send_item){
+		.type = 6, .trans_id = fill, .payload = payloads[fill % 8], .len = len};
+}
+
+static void test_batch(void **state)
+{
+	(void)state;
+	setup_ring();
+	bool signal;
+	uint32_t sent;
+	/* One doorbell for a batch into an empty ring, none for one into a non-empty ring. */
+	struct vmbus_send_item small[3] = {item(8, 1), item(13, 2), item(0, 3)};
+	assert_int_equal(vmbus_ring_send_batch(&tx, small, 3, &sent, &signal), VMBUS_OK);
+	assert_int_equal(sent, 3);
+	assert_true(signal);
+	struct vmbus_send_item more = item(8, 4);
+	assert_int_equal(vmbus_ring_send_batch(&tx, &more, 1, &sent, &signal), VMBUS_OK);
+	assert_false(signal);
+	expect_packet(8, 1);
+	expect_packet(13, 2);
+	expect_packet(0, 3);
+	expect_packet(8, 4);
+	vmbus_ring_mask(&rx);
+	assert_int_equal(vmbus_ring_send_batch(&tx, small, 2, &sent, &signal), VMBUS_OK);
+	assert_int_equal(sent, 2);
+	assert_false(signal);
+	assert_true(vmbus_ring_unmask(&rx));
+	expect_packet(8, 1);
+	expect_packet(13, 2);
+
+	/* 88-byte packets: two fit in the 248 bytes of room, the rest waits. */
+	setup_ring();
+	struct vmbus_send_item big[5];
+	for (uint8_t i = 0; i < 5; i++) {
+		big[i] = item(64, (uint8_t)(10 + i));
+	}
+	assert_int_equal(vmbus_ring_send_batch(&tx, big, 5, &sent, &signal), VMBUS_OK);
+	assert_int_equal(sent, 2);
+	assert_true(signal);
+	assert_int_equal(atomic_load(&tx.hdr->pending_send_sz), 0); /* partial is not full */
+	/* Nothing fits: FULL, as send, asking for the first packet's size. */
+	assert_int_equal(vmbus_ring_send_batch(&tx, big + 2, 3, &sent, &signal), VMBUS_FULL);
+	assert_int_equal(sent, 0);
+	assert_false(signal);
+	assert_int_equal(atomic_load(&tx.hdr->pending_send_sz), 88);
+	uint8_t buf[DATA];
+	struct vmbus_desc d;
+	uint32_t len;
+	assert_int_equal(vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &len, &signal), VMBUS_OK);
+	assert_true(signal); /* room 72 -> 160 crosses 88 */
+	assert_int_equal(vmbus_ring_send_batch(&tx, big + 2, 3, &sent, &signal), VMBUS_OK);
+	assert_int_equal(sent, 1);
+	assert_false(signal);
+	assert_int_equal(atomic_load(&tx.hdr->pending_send_sz), 0);
+	expect_packet(64, 11);
+	expect_packet(64, 12);
+	assert_true(vmbus_ring_empty(&rx));
+}
+
+static void test_batch_bad_items(void **state)
+{
+	(void)state;
+	setup_ring();
+	bool signal;
+	uint32_t sent = 7;
+	struct vmbus_send_item items[3] = {item(8, 1), item(DATA, 2), item(8, 3)};
+	assert_int_equal(vmbus_ring_send_batch(&tx, items, 0, &sent, &signal), VMBUS_INVALID);
+	assert_int_equal(sent, 0);
+	assert_int_equal(vmbus_ring_send_batch(&tx, NULL, 1, &sent, &signal), VMBUS_INVALID);
+	/* A packet that can never fit stops the batch; first in line, it is the error. */
+	assert_int_equal(vmbus_ring_send_batch(&tx, items, 3, &sent, &signal), VMBUS_OK);
+	assert_int_equal(sent, 1);
+	assert_int_equal(vmbus_ring_send_batch(&tx, items + 1, 2, &sent, &signal), VMBUS_TOOBIG);
+	assert_int_equal(sent, 0);
+	assert_int_equal(atomic_load(&tx.hdr->pending_send_sz), 0);
+	items[0].payload = NULL; /* a length without a payload */
+	assert_int_equal(vmbus_ring_send_batch(&tx, items, 1, &sent, &signal), VMBUS_TOOBIG);
+	expect_packet(8, 1);
+	assert_true(vmbus_ring_empty(&rx));
+}
+
+static void test_max_payload_of_a_big_ring(void **state)
+{
+	(void)state;
+	/* Past 512 KiB, len8 (16 bits of 8-byte units) bounds a packet, not the area. */
+	const uint32_t area = 1024U * 1024U;
+	size_t total = VMBUS_RING_HEADER_SIZE + area;
+	uint8_t *big = calloc(1, total);
+	uint8_t *buf = calloc(1, area);
+	assert_non_null(big);
+	assert_non_null(buf);
+	struct vmbus_ring w, r;
+	assert_int_equal(vmbus_ring_init(&w, big, total, true), VMBUS_OK);
+	assert_int_equal(vmbus_ring_init(&r, big, total, false), VMBUS_OK);
+	uint32_t max = vmbus_ring_max_payload(&w);
+	assert_int_equal(max, 65535 * 8 - 16);
+	bool signal;
+	assert_int_equal(vmbus_ring_send(&w, 1, 1, buf, max + 1, &signal), VMBUS_TOOBIG);
+	assert_int_equal(vmbus_ring_send(&w, 1, 1, buf, max, &signal), VMBUS_OK);
+	struct vmbus_desc d;
+	uint32_t len;
+	assert_int_equal(vmbus_ring_recv(&r, &d, buf, area, &len, &signal), VMBUS_OK);
+	assert_int_equal(len, max);
+	free(buf);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +467,12 @@ int main(void)
 		cmocka_unit_test(test_signals_are_rare),
 		cmocka_unit_test(test_small_buffer_keeps_packet),
 		cmocka_unit_test(test_hostile_peer),
+		cmocka_unit_test(test_peek_and_consume),
+		cmocka_unit_test(test_peek_hostile_and_bad_views),
+		cmocka_unit_test(test_consume_signals_like_recv),
+		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_batch_bad_items),
+		cmocka_unit_test(test_max_payload_of_a_big_ring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

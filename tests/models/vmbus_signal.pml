@@ -1,0 +1,498 @@
+/*
+ * SPIN model of the VMBus ring signalling protocol: vmbus/ring.c, ring.h.
+ * README.md in this folder explains the checks; run.sh runs them.
+ *
+ * What is modelled: the shared header (write_index, read_index,
+ * interrupt_mask, pending_send_sz) and the data area of a 64-byte ring, the
+ * smallest vmbus_ring_init() accepts, counted in 8-byte units. Packets are
+ * 3 units (descriptor + trailer, no payload) or 4 (8 bytes of payload), so
+ * a writer that found no room may need more than the next packet frees and
+ * the pending_send_sz crossing matters. Writers send one packet or a batch
+ * of two (vmbus_ring_send_batch: as many as fit, one publish, one signal
+ * decision); the reader's recv is peek, copy, consume, which is the same
+ * sequence of shared accesses as peek + consume.
+ *
+ * Memory model: sequential consistency, each shared access one atomic step,
+ * in ring.c's order. ring.c puts a seq_cst fence between publishing an index
+ * (or pending_send_sz, or interrupt_mask = 0) and loading the peer's state:
+ * that store->load order is the only reordering release/acquire allows which
+ * signalling depends on. The BUG_NO_FENCE_* variants model its absence by
+ * moving the loads before the store. Each atomic block below holds at most
+ * one shared access (plus the process's own index, or data the process owns
+ * at that point, which the peer cannot touch), so grouping adds no atomicity.
+ * Copying packets in is folded into the write_index store that publishes
+ * them (release/acquire make the bytes visible with the index); copying one
+ * out is a step of its own before read_index is published, on bytes the
+ * writer may not touch until then.
+ *
+ * Doorbell: one bool per sleeper, an interrupt that stays pending until
+ * taken (the vGIC's pending bit). Ringing sets it; a sleeper blocks until it
+ * is set and clears it; rings while it is set are lost (coalesced), which is
+ * weaker than stress_ring.c's counting semaphore, so no lost wakeup here
+ * implies none there. A woken process re-polls before sleeping again.
+ *
+ * Configurations: the default is one ring, a writer and a reader process
+ * (as stress_ring.c). -DREQRESP: a channel, two rings, client A sends
+ * requests on ring 0 and reads responses on ring 1, server B the reverse;
+ * each side is one process with one doorbell (the channel interrupt), which
+ * sleeps only when neither ring lets it progress.
+ *
+ * Checks: assertions (every packet arrives once, in order, intact, and the
+ * rings end empty) and invalid end states (someone asleep forever: a lost
+ * wakeup, or both asleep: a deadlock), with pan -DSAFETY; non-progress
+ * cycles (a loop that spins without sending, receiving or sleeping), with
+ * pan -DNP -l.
+ */
+
+/* Packets each way: 3 already fill both rings of a channel; 4 would take
+ * ~600 MB for its non-progress check. */
+#ifndef N
+#ifdef REQRESP
+#define N 3
+#else
+#define N 4
+#endif
+#endif
+#ifndef S
+#define S 8 /* data area: 64 bytes = 8 units */
+#endif
+#ifndef SMALL
+#define SMALL 3 /* descriptor 16 + trailer 8 bytes */
+#endif
+#ifndef LARGE
+#define LARGE 4 /* ... + 8 bytes of payload */
+#endif
+
+/* ring.c's used() and room(), in units: one unit always stays free. */
+#define USED(w, r) ((w) >= (r) -> (w) - (r) : S - (r) + (w))
+#define ROOM(w, r) (S - 1 - USED(w, r))
+
+#define OK    0
+#define EMPTY 1
+#define FULL  2
+
+typedef Ring {
+	byte w;	     /* write_index: stored by the writer only */
+	byte r;	     /* read_index: stored by the reader only */
+	bit mask;    /* interrupt_mask */
+	byte pend;   /* pending_send_sz, in units */
+	byte id[S];  /* the data: each unit holds its packet's sequence number */
+	byte plen[S]; /* the descriptor's unit: the packet's length */
+};
+Ring ring[2];
+bool bell[2]; /* a doorbell per sleeper */
+
+/*
+ * The locals the inlines use; every proctype that calls them declares these.
+ * Reset to 0 once dead so that states differing only in them merge.
+ */
+#define RING_LOCALS \
+	byte w, rd, w2, next, got, rtot, i, p, res, at, last, nsent, space; \
+	bool sig, more
+
+/* Sleep until the doorbell rings, then take it. */
+#define SLEEP(me) atomic { bell[me]; bell[me] = false }
+
+/* Copy a packet of sz units into the units from `at`; at moves past it. */
+#define WRITE_PKT(k, seq, sz) \
+	i = 0; \
+	do \
+	:: i < sz -> \
+		ring[k].id[(at + i) % S] = seq; \
+		ring[k].plen[(at + i) % S] = (i == 0 -> sz : 0); \
+		i++ \
+	:: else -> break \
+	od; \
+	i = 0; \
+	at = (at + sz) % S
+
+/*
+ * Copy the batch (s0, then s1 if cnt == 2 and it fits in the space left),
+ * then publish write_index (release); nsent = packets written, last = where
+ * the last one starts.
+ */
+#define PUBLISH_W(k, seq, cnt, s0, s1) \
+	d_step { \
+		at = w; \
+		WRITE_PKT(k, seq, s0); \
+		nsent = 1; \
+		last = w; \
+		if \
+		:: cnt == 2 && s1 <= space - s0 -> \
+			last = at; \
+			WRITE_PKT(k, seq + 1, s1); \
+			nsent = 2 \
+		:: else \
+		fi; \
+		ring[k].w = at; \
+		at = 0; \
+		space = 0 \
+	}
+
+/*
+ * The signal decision, after the write_index store: the ring was empty
+ * before the batch (read_index == the old write_index) and interrupt_mask
+ * is clear. BUG_BATCH_LAST_PACKET: "before" taken as the start of the
+ * batch's last packet, as a per-packet loop would.
+ */
+#ifdef BUG_BATCH_LAST_PACKET
+#define WAS_EMPTY (rd == last)
+#else
+#define WAS_EMPTY (rd == w)
+#endif
+
+/*
+ * vmbus_ring_send_batch() (vmbus_ring_send is a batch of one): the writer's
+ * own write_index, then read_index. The first packet does not fit:
+ * pending_send_sz = its size, fence, look at read_index again; still no room
+ * is FULL, and pending_send_sz stays set. Else clear pending_send_sz, copy
+ * as many packets as fit, publish write_index, fence, reload read_index and
+ * then interrupt_mask for the signal decision.
+ */
+inline ring_send(k, seq, cnt, s0, s1)
+{
+	atomic { sig = false; nsent = 0; w = ring[k].w; rd = ring[k].r; space = ROOM(w, rd) }
+	if
+	:: space < s0 ->
+		ring[k].pend = s0;
+		/* seq_cst fence */
+#ifndef BUG_NO_PENDING_RECHECK
+		atomic { rd = ring[k].r; space = ROOM(w, rd) };
+#endif
+		res = (space < s0 -> FULL : OK)
+	:: else -> res = OK
+	fi;
+	if
+	:: res == OK ->
+		ring[k].pend = 0;
+#ifdef BUG_NO_FENCE_SEND
+		/* No fence: the loads pass the buffered write_index store. */
+		rd = ring[k].r;
+		if
+		:: WAS_EMPTY -> sig = (ring[k].mask == 0)
+		:: else
+		fi;
+		PUBLISH_W(k, seq, cnt, s0, s1);
+#else
+		PUBLISH_W(k, seq, cnt, s0, s1);
+		/* seq_cst fence */
+		rd = ring[k].r;
+		if
+		:: WAS_EMPTY -> sig = (ring[k].mask == 0)
+		:: else
+		fi;
+#endif
+		atomic { w = 0; rd = 0; last = 0 }
+	:: else -> atomic { w = 0; rd = 0; space = 0 }
+	fi
+}
+
+/* Copy the packet at rd out (checking it is whole) and zero its units. */
+#define TAKE(k) \
+	d_step { \
+		got = ring[k].id[rd]; \
+		rtot = ring[k].plen[rd]; \
+		assert(rtot == SMALL || rtot == LARGE); \
+		i = 0; \
+		do \
+		:: i < rtot -> \
+			assert(ring[k].id[(rd + i) % S] == got); \
+			ring[k].id[(rd + i) % S] = 0; \
+			ring[k].plen[(rd + i) % S] = 0; \
+			i++ \
+		:: else -> break \
+		od; \
+		i = 0; \
+		next = (rd + rtot) % S \
+	}
+
+/*
+ * The crossing: the writer asked for p units; room before this packet < p <=
+ * room after it. ring.c measures both against the write index loaded after
+ * the fence (w2), and only while w2 has not moved into the freed space.
+ * BUG_STALE_CROSSING: the code before commit f6938b7, "before" measured
+ * against the write index loaded at the start of recv.
+ */
+#ifdef BUG_STALE_CROSSING
+#define CROSSED (p != 0 && ROOM(w, rd) < p && ROOM(w2, next) >= p)
+#else
+#define CROSSED (p != 0 && USED(w2, rd) >= rtot && ROOM(w2, rd) < p && ROOM(w2, next) >= p)
+#endif
+
+/*
+ * vmbus_ring_recv(): peek (own read_index, then write_index; equal is
+ * EMPTY), copy the packet out, consume (publish read_index (release),
+ * fence, load pending_send_sz, then write_index: signal the writer iff
+ * CROSSED). Leaves got = the packet's sequence number.
+ */
+inline ring_recv(k)
+{
+	atomic { sig = false; rd = ring[k].r; w = ring[k].w }
+	if
+	:: w == rd -> atomic { res = EMPTY; w = 0; rd = 0 }
+	:: else ->
+		TAKE(k);
+#ifdef BUG_NO_FENCE_RECV
+		/* No fence: the loads pass the buffered read_index store. */
+		p = ring[k].pend;
+		w2 = ring[k].w;
+		ring[k].r = next;
+#else
+		ring[k].r = next;
+		/* seq_cst fence */
+		p = ring[k].pend;
+		w2 = ring[k].w;
+#endif
+		atomic {
+			sig = CROSSED;
+			res = OK;
+			w = 0; rd = 0; w2 = 0; next = 0; rtot = 0; p = 0
+		}
+	fi
+}
+
+#define RING_MASK(k) ring[k].mask = 1
+
+/*
+ * vmbus_ring_unmask(): clear interrupt_mask, fence, more = write_index !=
+ * read_index (the reader's own).
+ */
+inline ring_unmask(k)
+{
+#if defined(BUG_NO_RECHECK_AFTER_UNMASK)
+	ring[k].mask = 0;
+	more = false /* the reader sleeps straight after unmasking */
+#elif defined(BUG_NO_FENCE_UNMASK)
+	/* No fence: the load passes the buffered interrupt_mask store. */
+	more = (ring[k].w != ring[k].r);
+	ring[k].mask = 0
+#else
+	ring[k].mask = 0;
+	/* seq_cst fence */
+	more = (ring[k].w != ring[k].r)
+#endif
+}
+
+#ifndef REQRESP
+
+/* ------------------------------------------------- one ring (stress_ring.c) */
+#define WRITER 0
+#define READER 1
+
+proctype Writer()
+{
+	RING_LOCALS;
+	byte seq = 1, cnt, s0, s1;
+
+	do
+	:: seq > N -> break
+	:: else ->
+		/* One packet or a batch of two, of either size (as stress_ring.c). */
+		if
+		:: s0 = SMALL
+		:: s0 = LARGE
+		fi;
+		if
+		:: seq < N ->
+			if
+			:: cnt = 1
+			:: cnt = 2;
+				if
+				:: s1 = SMALL
+				:: s1 = LARGE
+				fi
+			fi
+		:: else -> cnt = 1
+		fi;
+again:
+		ring_send(0, seq, cnt, s0, s1);
+		if
+		:: res == OK ->
+			if
+			:: sig -> bell[READER] = true
+			:: else
+			fi;
+progress_send:
+			atomic {
+				seq = seq + nsent;
+				cnt = cnt - nsent;
+				s0 = (cnt > 0 -> s1 : 0);
+				s1 = 0; nsent = 0; sig = false; res = 0
+			};
+			if
+			:: cnt > 0 -> goto again /* the rest of the batch, straight away */
+			:: else
+			fi
+		:: else ->
+			/* FULL: pending_send_sz is set, the reader will ring. */
+			SLEEP(WRITER);
+			goto again
+		fi
+	od
+}
+
+/* Masks, drains, unmasks; sleeps only when the unmask re-check says empty. */
+proctype Reader()
+{
+	RING_LOCALS;
+	byte expect = 1;
+
+	do
+	:: RING_MASK(0);
+		do
+		:: ring_recv(0);
+			if
+			:: sig -> bell[WRITER] = true
+			:: else
+			fi;
+			if
+			:: res == EMPTY -> break
+			:: else ->
+				assert(got == expect);
+progress_recv:
+				atomic { expect++; got = 0; sig = false; res = 0 };
+				if
+				:: expect > N -> goto done
+				:: else
+				fi
+			fi
+		od;
+		atomic { sig = false; res = 0 };
+		ring_unmask(0);
+		if
+		:: !more -> SLEEP(READER)
+		:: else -> more = false
+		fi
+	od;
+done:
+	skip
+}
+
+init
+{
+	atomic {
+		run Writer();
+		run Reader()
+	};
+	_nr_pr == 1;
+	assert(ring[0].w == ring[0].r && ring[0].pend == 0)
+}
+
+#else
+
+/* ------------------------------------------------- request/response channel */
+#define A 0 /* client: requests on ring 0, responses from ring 1 */
+#define B 1 /* server: requests from ring 0, responses on ring 1 */
+
+/*
+ * A VSC/VSP loop: try the writer role, then drain the in ring masked; sleep
+ * only if neither moved and the unmask re-check found nothing. The server
+ * answers one request at a time: holding an unsent answer it stops reading
+ * (back-pressure), leaving the in ring masked since it cannot take more.
+ */
+proctype Side(byte me; byte out; byte in; bool server)
+{
+	RING_LOCALS;
+	byte sent, recvd, cnt, s0, s1;
+	bool moved;
+
+	do
+	:: (server && sent == N) || (!server && recvd == N) -> break
+	:: else ->
+		/* Writer role: the next requests (a batch of up to two), or the answer. */
+		if
+		:: (server -> recvd > sent : sent < N) ->
+			if
+			:: cnt == 0 ->
+				if
+				:: s0 = SMALL
+				:: s0 = LARGE
+				fi;
+				if
+				:: !server && sent + 1 < N ->
+					if
+					:: cnt = 1
+					:: cnt = 2;
+						if
+						:: s1 = SMALL
+						:: s1 = LARGE
+						fi
+					fi
+				:: else -> cnt = 1
+				fi
+			:: else
+			fi;
+			ring_send(out, sent + 1, cnt, s0, s1);
+			if
+			:: res == OK ->
+				if
+				:: sig -> bell[1 - me] = true
+				:: else
+				fi;
+progress_send:
+				atomic {
+					sent = sent + nsent;
+					cnt = cnt - nsent;
+					s0 = (cnt > 0 -> s1 : 0);
+					s1 = 0; nsent = 0; moved = true; sig = false; res = 0
+				}
+			:: else /* FULL: pending_send_sz is set, the peer will ring */
+			fi
+		:: else
+		fi;
+		/* Reader role. */
+		if
+		:: (server -> recvd == sent : true) ->
+			RING_MASK(in);
+			do
+			:: ring_recv(in);
+				if
+				:: sig -> bell[1 - me] = true
+				:: else
+				fi;
+				if
+				:: res == EMPTY -> break
+				:: else ->
+					assert(got == recvd + 1);
+progress_recv:
+					atomic { recvd++; got = 0; moved = true; sig = false; res = 0 };
+					if
+					:: server -> break /* answer it first */
+					:: else
+					fi
+				fi
+			od;
+			if
+			:: res == EMPTY ->
+				ring_unmask(in);
+				atomic { moved = moved || more; more = false; res = 0; sig = false }
+			:: else
+			fi
+#ifdef BUG_POLL_WITHOUT_TAKING
+		:: else ->
+			/* Polls the ring it cannot take from: data there counts as work. */
+			ring_unmask(in);
+			atomic { moved = moved || more; more = false }
+#else
+		:: else
+#endif
+		fi;
+		if
+		:: !moved -> SLEEP(me)
+		:: else -> moved = false
+		fi
+	od
+}
+
+init
+{
+	atomic {
+		run Side(A, 0, 1, false);
+		run Side(B, 1, 0, true)
+	};
+	_nr_pr == 1;
+	assert(ring[0].w == ring[0].r && ring[0].pend == 0);
+	assert(ring[1].w == ring[1].r && ring[1].pend == 0)
+}
+
+#endif
