@@ -17,7 +17,7 @@ struct bh_smccc_result bh_hvc_call(uint32_t function_id, uint64_t arg1, uint64_t
 	register uint64_t x4 __asm__("x4") = arg4;
 	register uint64_t x5 __asm__("x5") = arg5;
 
-	/* Results come back in x0-x7; x8-x17 may be clobbered (ABI 1.0). */
+	/* Results come back in x0-x7; x8-x17 may be clobbered (ABI 1.1). */
 	__asm__ volatile("hvc #0"
 			 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5)
 			 :

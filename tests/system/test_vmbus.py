@@ -4,6 +4,8 @@ tests/guests/vmbus_bad), over shared rings with doorbell interrupts.
 Partitions print side by side, so markers from different partitions are
 awaited with expect_all or counted, never assumed in order."""
 
+import re
+
 import pytest
 
 from systems import Channel, Partition, build_system
@@ -106,3 +108,21 @@ def test_cannot_signal_or_map_a_foreign_channel(qemu, tmp_path):
     vm.expect_regex(r"echo: connected to partition 0 over echo \(session %d\)" % (runs + 2))
     vm.expect("[rt0] echo: 100 packets echoed intact")
     assert "isolation is broken" not in vm.output
+
+
+def test_console_service(qemu, tmp_path):
+    """A child with no UART and no console hypercalls prints through the root:
+    each line is a packet on a channel of interface "console", printed by the
+    root's service, all of them, in order. (Fewer than 20 lines: more in
+    100 ms would meet the root's own console flood limit, docs/consoles.md.)"""
+    vm = boot(qemu, tmp_path,
+              [Partition("root", "vsp", [0], root=True),
+               Partition("rt0", "vmconsole", [1], bootargs="lines=15")],
+              [Channel("rt0-console", "root", "rt0", interface="console",
+                       rings=(0x2000, 0x2000))])
+    vm.expect("[root] vsp: offering rt0-console (console) to partition 1")
+    vm.expect("[root] vsp: rt0-console: hello from rt0, printing through the root over VMBus")
+    vm.expect("[root] vsp: rt0-console: done")
+    printed = [int(n) for n in re.findall(r"vsp: rt0-console: line (\d+) of 15", vm.output)]
+    assert printed == list(range(1, 16))
+    assert "[rt0]" not in vm.output
