@@ -9,7 +9,7 @@
 #   make <board>_defconfig    reset build/<board>/.config from boards/<board>/defconfig
 #   make menuconfig           edit build/$(BOARD)/.config
 #   make lint                 clang-format, cppcheck and clang-tidy on the hypervisor
-#   make bench                benchmarks (virtual timer latency, native vs partition)
+#   make bench                benchmarks (timer latency, Linux boot, VMBus on QEMU and host)
 #   make help                 all targets
 #
 # V=1 shows full commands. Missing Debian packages are installed on first
@@ -363,6 +363,7 @@ guest-irqtest-latency-native: sdk
 bench: bin-all guests host-tools linux guest-irqtest-latency-native | $(DEPS_STAMP)
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/timer_latency.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_boot.py
+	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/vmbus_qemu.py
 
 # ---------------------------------------------------------------- lint
 LINT_SRCS := $(filter %.c,$(HYP_SRCS)) $(wildcard arch/arm64/include/arch/*.h core/include/bulkhead/*.h)

@@ -4,7 +4,9 @@
  * every channel this partition provides, by the channel's interface:
  *   echo     every packet goes back as it came (type, transaction id, bytes);
  *   console  every packet is a line of the peer's output, printed here
- *            ("vsp: rt1: ..."): a child without a UART prints through the root.
+ *            ("vsp: rt1: ..."): a child without a UART prints through the root;
+ *   sink     packets of type 1 are counted and dropped, type 2 is echoed, type
+ *            3 is answered with the bytes counted (examples/throughput).
  * One loop serves all channels and never blocks on one of them: a reply
  * that finds the peer's ring full waits in that channel's slot. A ring that
  * breaks (a buggy or hostile peer) is reported, closed and offered again;
@@ -21,8 +23,9 @@
 
 struct service {
 	struct bh_channel ch;
-	bool echo; /* else console */
+	enum { ECHO, CONSOLE, SINK } kind;
 	unsigned long packets;
+	uint64_t bytes;	    /* sink: payload bytes counted */
 	uint64_t announced; /* the session last reported as connected */
 	bool reply_waiting; /* an echo that found no room */
 	struct vmbus_desc reply_desc;
@@ -80,6 +83,7 @@ static void serve(struct service *s)
 		printf("vsp: %s: partition %u went away after %lu packets; offering it again\n",
 		       s->ch.name, s->ch.peer, s->packets);
 		s->packets = 0;
+		s->bytes = 0;
 		offer(s);
 		return;
 	}
@@ -99,7 +103,13 @@ static void serve(struct service *s)
 			return;
 		}
 		s->packets++;
-		if (s->echo) {
+		if (s->kind == SINK && s->reply_desc.type == 1) {
+			s->bytes += s->reply_len;
+		} else if (s->kind == SINK && s->reply_desc.type == 3) {
+			memcpy(s->reply, &s->bytes, sizeof(s->bytes));
+			s->reply_len = sizeof(s->bytes);
+			s->reply_waiting = true;
+		} else if (s->kind != CONSOLE) {
 			s->reply_waiting = true;
 		} else {
 			printf("vsp: %s: %.*s\n", s->ch.name, (int)s->reply_len,
@@ -120,8 +130,12 @@ int main(void)
 			continue;
 		}
 		if (strcmp(s->ch.interface, "echo") == 0) {
-			s->echo = true;
-		} else if (strcmp(s->ch.interface, "console") != 0) {
+			s->kind = ECHO;
+		} else if (strcmp(s->ch.interface, "sink") == 0) {
+			s->kind = SINK;
+		} else if (strcmp(s->ch.interface, "console") == 0) {
+			s->kind = CONSOLE;
+		} else {
 			printf("vsp: %s: no service for interface '%s'\n", s->ch.name,
 			       s->ch.interface);
 			continue;
