@@ -355,6 +355,9 @@ check: bin-all unit-tests model-check fuzz-smoke lint system-tests
 
 # ---------------------------------------------------------------- benchmarks
 # Numbers, not pass/fail (tests/bench/). Deterministic under QEMU -icount.
+# The host ring benchmark against DPDK (tests/bench/bench.mk: ring-bench, which
+# installs dpdk-dev through `scripts/deps.sh bench`).
+-include tests/bench/bench.mk
 .PHONY: bench guest-irqtest-latency-native
 guest-irqtest-latency-native: sdk
 	$(Q)$(MAKE) --no-print-directory -C tests/guests/irqtest BH_NATIVE=1 IRQTEST_LATENCY=1 \
@@ -364,6 +367,7 @@ bench: bin-all guests host-tools linux guest-irqtest-latency-native | $(DEPS_STA
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/timer_latency.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_boot.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/vmbus_qemu.py
+	$(Q)$(MAKE) --no-print-directory ring-bench
 
 # ---------------------------------------------------------------- lint
 LINT_SRCS := $(filter %.c,$(HYP_SRCS)) $(wildcard arch/arm64/include/arch/*.h core/include/bulkhead/*.h)

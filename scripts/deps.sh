@@ -2,6 +2,7 @@
 # Install the Debian host packages Bulkhead needs, only those missing.
 # Called by `make run`, `make check` and friends; safe to run again (a no-op
 # once everything is there). apt-get runs as root, or through sudo otherwise.
+# `scripts/deps.sh bench` also installs BENCH_PACKAGES, for `make bench` only.
 # Target (arm64) packages are never installed here: scripts/fetch-target.sh
 # downloads and unpacks them into the build folder.
 set -eu
@@ -19,6 +20,12 @@ newlib-source
 clang-format clang-tidy cppcheck
 spin clang libclang-rt-14-dev
 "
+BENCH_PACKAGES="dpdk-dev pkg-config"
+case "${1:-}" in
+"") ;;
+bench) HOST_PACKAGES="$HOST_PACKAGES $BENCH_PACKAGES" ;;
+*) echo "usage: scripts/deps.sh [bench]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $HOST_PACKAGES; do

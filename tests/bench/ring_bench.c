@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host benchmark of the VMBus ring (vmbus/ring.c), for `make bench`
+ * (tests/bench/bench.mk: make ring-bench). A producer thread and a consumer
+ * (the main thread), pinned to two different CPUs when there are two, move
+ * messages through a ring of 64 KiB data; every message carries its sequence
+ * number in its first 8 bytes and the complement in its last 8, and the
+ * consumer checks both and the length, so all of them arrive, in order.
+ *
+ *   64 B messages   vmbus_ring_send (one packet a call), then
+ *                   vmbus_ring_send_batch (BATCH packets a call); the consumer
+ *                   reads with vmbus_ring_recv. Against DPDK's rte_ring with
+ *                   64-byte elements (single producer, single consumer, 1024
+ *                   slots: the same 64 KiB), bursts of BATCH on both sides.
+ *   4 KiB packets   through the same ring, GB/s of payload, against memcpy of
+ *                   4 KiB blocks by one thread over buffers larger than its L2.
+ *   doorbells       the signals the library asks for, both directions (writer
+ *                   to reader: empty to non-empty; reader to writer: free space
+ *                   crossing pending_send_sz) per message; the goal is < 0.01.
+ *
+ * The vmbus threads wait as tests/unit/stress_ring.c does, with semaphores as
+ * doorbells: the consumer sleeps only after unmasking and finding the ring
+ * still empty, the producer only when a send returned VMBUS_FULL (its
+ * pending_send_sz is set). DPDK's rings have no doorbells: both sides poll.
+ *
+ * If DPDK's EAL does not initialise (no hugepages are needed: --no-huge), the
+ * DPDK row says why and the rest still runs. Usage: ring_bench [SCALE], or
+ * RING_BENCH_SCALE=SCALE: the message counts (20 M of 64 B a run, 1 M of
+ * 4 KiB) times SCALE, default 1: about 15 s.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "../../vmbus/ring.h"
+
+#define RING_DATA      (64U * 1024U)
+#define SMALL	       64U
+#define LARGE	       4096U
+#define BATCH	       32U
+#define SMALL_MESSAGES 20000000UL
+#define LARGE_MESSAGES 1000000UL
+#define DOORBELL_GOAL  0.01
+
+/* -1: not pinned. The consumer (main thread) runs on cpu_consumer. */
+static int cpu_consumer = -1, cpu_producer = -1;
+static bool one_cpu;
+static int eal_cpu; /* the EAL's lcore: cpu_consumer, or the one CPU there is */
+
+static pthread_barrier_t start;
+static struct vmbus_ring tx, rx;
+static sem_t to_reader, to_writer;
+static uint8_t *ring_mem;
+static struct rte_ring *dpdk_ring;
+
+struct run {
+	uint32_t len;	     /* payload bytes */
+	uint32_t batch;	     /* 1: vmbus_ring_send; more: vmbus_ring_send_batch */
+	unsigned long count; /* messages */
+	double seconds;
+	unsigned long to_reader; /* doorbells the library asked for, writer to reader */
+	unsigned long to_writer; /* and reader to writer */
+};
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void fail(const char *what, unsigned long seq)
+{
+	fprintf(stderr, "ring_bench: %s (message %lu)\n", what, seq);
+	exit(1);
+}
+
+static void pin(int cpu)
+{
+	if (cpu < 0) {
+		return;
+	}
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (rc != 0) {
+		fprintf(stderr, "ring_bench: pinning to CPU%d: %s\n", cpu, strerror(rc));
+		exit(1);
+	}
+}
+
+/* Polling, for DPDK: on a single CPU, let the other thread run. */
+static void relax(void)
+{
+	if (one_cpu) {
+		sched_yield();
+	} else {
+		rte_pause();
+	}
+}
+
+static void stamp(uint8_t *p, uint32_t len, uint64_t seq)
+{
+	uint64_t inverse = ~seq;
+	memcpy(p, &seq, 8);
+	memcpy(p + len - 8, &inverse, 8);
+}
+
+static bool stamp_ok(const uint8_t *p, uint32_t len, uint64_t seq)
+{
+	uint64_t head, tail;
+	memcpy(&head, p, 8);
+	memcpy(&tail, p + len - 8, 8);
+	return head == seq && tail == ~seq;
+}
+
+static void *vmbus_producer(void *arg)
+{
+	static _Alignas(64) uint8_t bufs[BATCH][LARGE];
+	struct vmbus_send_item items[BATCH];
+	struct run *run = arg;
+	unsigned long doorbells = 0;
+
+	pin(cpu_producer);
+	pthread_barrier_wait(&start);
+	for (unsigned long seq = 0; seq < run->count;) {
+		uint32_t count = run->batch;
+		if (count > run->count - seq) {
+			count = (uint32_t)(run->count - seq);
+		}
+		for (uint32_t i = 0; i < count; i++) {
+			stamp(bufs[i], run->len, seq + i);
+			items[i] = (struct vmbus_send_item){.type = 1,
+							    .trans_id = seq + i,
+							    .payload = bufs[i],
+							    .len = run->len};
+		}
+		for (uint32_t done = 0; done < count;) {
+			bool signal;
+			uint32_t sent = 1;
+			int rc = run->batch == 1
+					 ? vmbus_ring_send(&tx, 1, seq, bufs[0], run->len, &signal)
+					 : vmbus_ring_send_batch(&tx, items + done, count - done,
+								 &sent, &signal);
+			if (rc == VMBUS_FULL) {
+				sem_wait(&to_writer); /* pending_send_sz is set: the reader posts */
+				continue;
+			}
+			if (rc != VMBUS_OK) {
+				fail("vmbus send failed", seq + done);
+			}
+			if (signal) {
+				doorbells++;
+				sem_post(&to_reader);
+			}
+			done += sent;
+		}
+		seq += count;
+	}
+	run->to_reader = doorbells;
+	return NULL;
+}
+
+static void run_vmbus(struct run *run)
+{
+	static _Alignas(64) uint8_t buf[LARGE];
+	pthread_t thread;
+
+	vmbus_ring_init(&tx, ring_mem, VMBUS_RING_HEADER_SIZE + RING_DATA, true);
+	vmbus_ring_init(&rx, ring_mem, VMBUS_RING_HEADER_SIZE + RING_DATA, false);
+	sem_init(&to_reader, 0, 0);
+	sem_init(&to_writer, 0, 0);
+	run->to_writer = 0;
+	pthread_create(&thread, NULL, vmbus_producer, run);
+	pthread_barrier_wait(&start);
+	double t0 = now();
+	for (unsigned long expect = 0; expect < run->count;) {
+		struct vmbus_desc desc;
+		uint32_t len;
+		bool signal;
+		int rc = vmbus_ring_recv(&rx, &desc, buf, sizeof(buf), &len, &signal);
+		if (signal) {
+			run->to_writer++;
+			sem_post(&to_writer);
+		}
+		if (rc == VMBUS_EMPTY) {
+			/* Unmasked, and checked again after unmasking: only then sleep. */
+			if (!vmbus_ring_unmask(&rx)) {
+				sem_wait(&to_reader);
+			}
+			vmbus_ring_mask(&rx);
+			continue;
+		}
+		if (rc != VMBUS_OK) {
+			fail(rx.error != NULL ? rx.error : "vmbus recv failed", expect);
+		}
+		if (desc.trans_id != expect || len != run->len || !stamp_ok(buf, len, expect)) {
+			fail("vmbus message lost, out of order or damaged", expect);
+		}
+		expect++;
+	}
+	run->seconds = now() - t0;
+	pthread_join(thread, NULL);
+	sem_destroy(&to_reader);
+	sem_destroy(&to_writer);
+}
+
+static void *dpdk_producer(void *arg)
+{
+	_Alignas(64) uint8_t elems[BATCH][SMALL];
+	struct run *run = arg;
+
+	pin(cpu_producer);
+	pthread_barrier_wait(&start);
+	for (unsigned long seq = 0; seq < run->count;) {
+		unsigned int count = BATCH;
+		if (count > run->count - seq) {
+			count = (unsigned int)(run->count - seq);
+		}
+		for (unsigned int i = 0; i < count; i++) {
+			stamp(elems[i], SMALL, seq + i);
+		}
+		for (unsigned int done = 0; done < count;) {
+			unsigned int n = rte_ring_enqueue_burst_elem(dpdk_ring, elems[done], SMALL,
+								     count - done, NULL);
+			if (n == 0) {
+				relax();
+			}
+			done += n;
+		}
+		seq += count;
+	}
+	return NULL;
+}
+
+static void run_dpdk(struct run *run)
+{
+	_Alignas(64) uint8_t elems[BATCH][SMALL];
+	pthread_t thread;
+
+	pthread_create(&thread, NULL, dpdk_producer, run);
+	pthread_barrier_wait(&start);
+	double t0 = now();
+	for (unsigned long expect = 0; expect < run->count;) {
+		unsigned int n = rte_ring_dequeue_burst_elem(dpdk_ring, elems, SMALL, BATCH, NULL);
+		if (n == 0) {
+			relax();
+		}
+		for (unsigned int i = 0; i < n; i++, expect++) {
+			if (expect >= run->count || !stamp_ok(elems[i], SMALL, expect)) {
+				fail("dpdk message lost, out of order or damaged", expect);
+			}
+		}
+	}
+	run->seconds = now() - t0;
+	pthread_join(thread, NULL);
+	if (rte_ring_count(dpdk_ring) != 0) {
+		fail("dpdk ring not empty at the end", run->count);
+	}
+}
+
+/* Written so that the copies are not optimised away. */
+static volatile uint8_t sink;
+
+/* One thread's memcpy of `blocks` 4 KiB blocks, cycling over 2 buffers of *size bytes: GB/s. */
+static double run_memcpy(unsigned long blocks, size_t *size)
+{
+	long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+	size_t n = l2 > 0 ? 4 * (size_t)l2 : 0;
+	if (n < 8U * 1024 * 1024) {
+		n = 8U * 1024 * 1024;
+	}
+	n -= n % LARGE;
+	uint8_t *src = aligned_alloc(64, n), *dst = aligned_alloc(64, n);
+	if (src == NULL || dst == NULL) {
+		fail("out of memory", 0);
+	}
+	memset(src, 0x5a, n);
+	memcpy(dst, src, n); /* the pages are faulted in before the clock starts */
+	size_t count = n / LARGE;
+	double t0 = now();
+	for (unsigned long i = 0; i < blocks; i++) {
+		size_t at = (i % count) * LARGE;
+		memcpy(dst + at, src + at, LARGE);
+		sink = dst[at + LARGE - 1];
+	}
+	double seconds = now() - t0;
+	free(src);
+	free(dst);
+	*size = n;
+	return (double)blocks * LARGE / seconds / 1e9;
+}
+
+/*
+ * DPDK's EAL: one lcore (no workers) on the consumer's CPU, 64 MiB of
+ * ordinary memory instead of hugepages, no devices, no shared files, errors
+ * only in the log. NULL, or why not. (--in-memory is refused with --no-huge,
+ * which implies --legacy-mem.)
+ */
+static const char *dpdk_init(void)
+{
+	char args[160], *argv[16], *save;
+	int argc = 0;
+	snprintf(args, sizeof(args),
+		 "ring_bench -l %d --no-huge -m 64 --no-pci --no-shconf --no-telemetry "
+		 "--log-level=4",
+		 eal_cpu);
+	for (char *a = strtok_r(args, " ", &save); a != NULL; a = strtok_r(NULL, " ", &save)) {
+		argv[argc++] = a;
+	}
+	argv[argc] = NULL;
+	if (rte_eal_init(argc, argv) < 0) {
+		return rte_strerror(rte_errno);
+	}
+	dpdk_ring = rte_ring_create_elem("ring_bench", SMALL, 1024, SOCKET_ID_ANY,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (dpdk_ring == NULL) {
+		const char *why = rte_strerror(rte_errno);
+		rte_eal_cleanup();
+		return why;
+	}
+	return NULL;
+}
+
+/* The first two CPUs this process may run on. */
+static void choose_cpus(void)
+{
+	cpu_set_t set;
+	int first = -1, second = -1;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		for (int cpu = 0; cpu < CPU_SETSIZE && second < 0; cpu++) {
+			if (CPU_ISSET(cpu, &set)) {
+				*(first < 0 ? &first : &second) = cpu;
+			}
+		}
+	}
+	eal_cpu = first >= 0 ? first : 0;
+	if (second < 0) {
+		one_cpu = true;
+		return;
+	}
+	cpu_consumer = first;
+	cpu_producer = second;
+}
+
+static void row(const char *test, const char *vmbus, const char *reference, const char *ratio)
+{
+	printf("%-30s%-15s%-16s%s\n", test, vmbus, reference, ratio);
+	fflush(stdout);
+}
+
+/* Messages a second, against DPDK's (d NULL: skipped). */
+static void rate_row(const char *test, const struct run *v, const struct run *d)
+{
+	char a[32], b[32], r[32];
+	double vr = (double)v->count / v->seconds;
+	snprintf(a, sizeof(a), "%.1f M", vr / 1e6);
+	if (d == NULL) {
+		row(test, a, "dpdk skipped", "-");
+		return;
+	}
+	double dr = (double)d->count / d->seconds;
+	snprintf(b, sizeof(b), "dpdk %.1f M", dr / 1e6);
+	snprintf(r, sizeof(r), "%.2f", vr / dr);
+	row(test, a, b, r);
+}
+
+static bool doorbell_row(const char *test, const struct run *v)
+{
+	char a[32], b[32];
+	double per = (double)(v->to_reader + v->to_writer) / (double)v->count;
+	snprintf(a, sizeof(a), "%.5f", per);
+	snprintf(b, sizeof(b), "goal < %.2f", DOORBELL_GOAL);
+	row(test, a, b, per < DOORBELL_GOAL ? "met" : "NOT met");
+	return per < DOORBELL_GOAL;
+}
+
+static unsigned long scaled(unsigned long count, double scale)
+{
+	double n = (double)count * scale;
+	return n < 1 ? 1 : (unsigned long)n;
+}
+
+int main(int argc, char **argv)
+{
+	const char *arg = argc > 1 ? argv[1] : getenv("RING_BENCH_SCALE");
+	double scale = 1;
+	if (arg != NULL) {
+		char *end;
+		scale = strtod(arg, &end);
+		if (end == arg || *end != '\0' || !(scale > 0)) {
+			fprintf(stderr, "usage: ring_bench [SCALE] (a factor on the counts)\n");
+			return 2;
+		}
+	}
+	double t_start = now();
+	unsigned long small = scaled(SMALL_MESSAGES, scale), large = scaled(LARGE_MESSAGES, scale);
+	struct run send = {.len = SMALL, .batch = 1, .count = small};
+	struct run batch = {.len = SMALL, .batch = BATCH, .count = small};
+	struct run big = {.len = LARGE, .batch = 1, .count = large};
+	struct run dpdk = {.len = SMALL, .batch = BATCH, .count = small};
+	char test[64], a[32], b[32], r[32];
+
+	choose_cpus();
+	const char *dpdk_error = dpdk_init();
+	pin(cpu_consumer); /* after the EAL, which sets the main thread's affinity itself */
+	pthread_barrier_init(&start, NULL, 2);
+	ring_mem = aligned_alloc(4096, VMBUS_RING_HEADER_SIZE + RING_DATA);
+	if (ring_mem == NULL) {
+		fail("out of memory", 0);
+	}
+	memset(ring_mem, 0, VMBUS_RING_HEADER_SIZE + RING_DATA);
+
+	if (one_cpu) {
+		printf("ring benchmark (host, only 1 CPU: 2 threads, unpinned)\n");
+	} else {
+		printf("ring benchmark (host, 2 threads on CPU%d/CPU%d)\n", cpu_consumer,
+		       cpu_producer);
+	}
+	row("test", "vmbus", "reference", "ratio");
+	if (dpdk_error == NULL) {
+		run_dpdk(&dpdk);
+	}
+	run_vmbus(&send);
+	rate_row("64 B messages (msg/s)", &send, dpdk_error == NULL ? &dpdk : NULL);
+	run_vmbus(&batch);
+	snprintf(test, sizeof(test), "64 B, batch of %u (msg/s)", BATCH);
+	rate_row(test, &batch, dpdk_error == NULL ? &dpdk : NULL);
+
+	run_vmbus(&big);
+	size_t copy_size;
+	double copy_gbps = run_memcpy(large, &copy_size);
+	double big_gbps = (double)big.count * LARGE / big.seconds / 1e9;
+	snprintf(a, sizeof(a), "%.2f", big_gbps);
+	snprintf(b, sizeof(b), "memcpy %.2f", copy_gbps);
+	snprintf(r, sizeof(r), "%.2f", big_gbps / copy_gbps);
+	row("4 KiB packets (GB/s)", a, b, r);
+
+	bool met = doorbell_row("doorbells/msg, 64 B", &send);
+	snprintf(test, sizeof(test), "doorbells/msg, 64 B batch %u", BATCH);
+	met &= doorbell_row(test, &batch);
+	met &= doorbell_row("doorbells/msg, 4 KiB", &big);
+
+	printf("\n%lu messages of 64 B a run, %lu of 4 KiB: all arrived, in order; "
+	       "vmbus ring: 64 KiB data\n",
+	       small, large);
+	if (!one_cpu) {
+		printf("consumer on CPU%d, producer on CPU%d\n", cpu_consumer, cpu_producer);
+	}
+	if (dpdk_error != NULL) {
+		printf("dpdk: skipped, EAL or ring setup failed: %s\n", dpdk_error);
+	} else {
+		printf("dpdk: rte_ring SP/SC, 1024 x 64 B elements, bursts of %u, polling\n",
+		       BATCH);
+	}
+	printf("memcpy: one thread, 4 KiB blocks over 2 x %zu MiB (L2 %ld KiB)\n", copy_size >> 20,
+	       sysconf(_SC_LEVEL2_CACHE_SIZE) >> 10);
+	printf("doorbells writer->reader + reader->writer: 64 B %lu + %lu, batch %lu + %lu, "
+	       "4 KiB %lu + %lu; goal %s\n",
+	       send.to_reader, send.to_writer, batch.to_reader, batch.to_writer, big.to_reader,
+	       big.to_writer, met ? "met" : "NOT met");
+	printf("time: %.1f s\n", now() - t_start);
+
+	free(ring_mem);
+	pthread_barrier_destroy(&start);
+	if (dpdk_error == NULL) {
+		rte_ring_free(dpdk_ring);
+		rte_eal_cleanup();
+	}
+	return 0;
+}
