@@ -73,6 +73,8 @@ int vmbus_ring_init(struct vmbus_ring *r, void *mem, size_t total, bool reset)
 		atomic_store(&r->hdr->pending_send_sz, 0);
 		atomic_store(&r->hdr->feature_bits, 1);
 	}
+	r->own_write = atomic_load(&r->hdr->write_index);
+	r->own_read = atomic_load(&r->hdr->read_index);
 	return VMBUS_OK;
 }
 
@@ -138,7 +140,7 @@ int vmbus_ring_send_batch(struct vmbus_ring *r, const struct vmbus_send_item *it
 	if (!item_ok(r, &items[0])) {
 		return VMBUS_TOOBIG;
 	}
-	uint32_t w = atomic_load_explicit(&r->hdr->write_index, memory_order_relaxed);
+	uint32_t w = r->own_write;
 	uint32_t rd = atomic_load_explicit(&r->hdr->read_index, memory_order_acquire);
 	if (!index_ok(r, w) || !index_ok(r, rd)) {
 		return broken(r, "write or read index outside the ring");
@@ -169,6 +171,7 @@ int vmbus_ring_send_batch(struct vmbus_ring *r, const struct vmbus_send_item *it
 	}
 
 	atomic_store_explicit(&r->hdr->write_index, at, memory_order_release);
+	r->own_write = at;
 	atomic_thread_fence(memory_order_seq_cst);
 	/* Empty before this batch, and the reader listens: it needs the doorbell. */
 	rd = atomic_load_explicit(&r->hdr->read_index, memory_order_acquire);
@@ -191,7 +194,7 @@ int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_packet_view *v)
 	if (r->broken) {
 		return VMBUS_BROKEN;
 	}
-	uint32_t rd = atomic_load_explicit(&r->hdr->read_index, memory_order_relaxed);
+	uint32_t rd = r->own_read;
 	uint32_t w = atomic_load_explicit(&r->hdr->write_index, memory_order_acquire);
 	if (!index_ok(r, w) || !index_ok(r, rd)) {
 		return broken(r, "write or read index outside the ring");
@@ -234,11 +237,12 @@ int vmbus_ring_consume(struct vmbus_ring *r, const struct vmbus_packet_view *v, 
 		return VMBUS_INVALID;
 	}
 	/* A view from an earlier peek, whose packet is consumed already: it would move back. */
-	if (atomic_load_explicit(&r->hdr->read_index, memory_order_relaxed) != rd) {
+	if (r->own_read != rd) {
 		return VMBUS_INVALID;
 	}
 	uint32_t freed = used(r, next, rd); /* the whole packet, trailer included */
 	atomic_store_explicit(&r->hdr->read_index, next, memory_order_release);
+	r->own_read = next;
 	atomic_thread_fence(memory_order_seq_cst);
 	uint32_t pending = atomic_load(&r->hdr->pending_send_sz);
 	uint32_t w = atomic_load_explicit(&r->hdr->write_index, memory_order_acquire);
@@ -278,7 +282,7 @@ int vmbus_ring_recv(struct vmbus_ring *r, struct vmbus_desc *desc, void *buf, ui
 
 bool vmbus_ring_empty(const struct vmbus_ring *r)
 {
-	return !r->broken && atomic_load(&r->hdr->write_index) == atomic_load(&r->hdr->read_index);
+	return !r->broken && atomic_load(&r->hdr->write_index) == r->own_read;
 }
 
 void vmbus_ring_mask(struct vmbus_ring *r)

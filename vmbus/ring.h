@@ -56,6 +56,14 @@ struct vmbus_ring {
 	struct vmbus_ring_header *hdr;
 	uint8_t *data;
 	uint32_t size; /* data area bytes, a multiple of 8 */
+	/*
+	 * This side's own index, kept privately (as Linux's priv_read_index):
+	 * the shared copy is only published, never read back, so a hostile peer
+	 * that rewrites it cannot make the reader replay packets or the writer
+	 * overwrite unread ones. The writer uses own_write, the reader own_read.
+	 */
+	uint32_t own_write;
+	uint32_t own_read;
 	bool broken;
 	const char *error; /* why it is broken */
 };

@@ -293,6 +293,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	}
 	atomic_store(&f.rx.hdr->write_index, w);
 	atomic_store(&f.rx.hdr->read_index, rd);
+	/* Both sides attach to the ring as it is now: they take their own indices from it. */
+	CHECK(vmbus_ring_init(&f.tx, f.mem, f.total, false) == VMBUS_OK);
+	CHECK(vmbus_ring_init(&f.rx, f.mem, f.total, false) == VMBUS_OK);
 	f.budget = index_ok(&f, w) && index_ok(&f, rd) ? ring_used(&f, w, rd) : 0;
 	uint8_t script[MAX_SCRIPT];
 	uint32_t script_len = take(&data, &n, 1) % MAX_SCRIPT + 1;

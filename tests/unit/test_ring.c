@@ -186,6 +186,25 @@ static void test_hostile_peer(void **state)
 	atomic_store(&rx.hdr->read_index, 0xfffffff8U);
 	assert_int_equal(send(8, 1, &signal), VMBUS_BROKEN);
 	assert_int_equal(send(8, 1, &signal), VMBUS_BROKEN);
+
+	/*
+	 * Each side keeps its own index privately: a writer that rewinds the
+	 * reader's published index cannot make it read a packet twice, and a
+	 * reader that rewinds the writer's cannot make it overwrite unread data.
+	 */
+	setup_ring();
+	assert_int_equal(send(16, 1, &signal), VMBUS_OK);
+	assert_int_equal(send(16, 2, &signal), VMBUS_OK);
+	expect_packet(16, 1);
+	atomic_store(&rx.hdr->read_index, 0); /* the writer rewinds it */
+	expect_packet(16, 2);
+	assert_int_equal(vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &len, &signal), VMBUS_EMPTY);
+	uint32_t w = atomic_load(&tx.hdr->write_index);
+	assert_int_equal(send(16, 3, &signal), VMBUS_OK);
+	atomic_store(&tx.hdr->write_index, w); /* the reader rewinds it, hiding packet 3 */
+	assert_int_equal(send(16, 4, &signal), VMBUS_OK); /* published after 3, not over it */
+	expect_packet(16, 3);
+	expect_packet(16, 4);
 }
 
 /* The payload of a view, checked against what send() wrote; the spans must lie in the data area. */
