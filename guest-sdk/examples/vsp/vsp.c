@@ -91,7 +91,10 @@ static void serve(struct service *s)
 		return;
 	}
 	/* A bounded batch per wakeup, so that one busy peer cannot starve the others. */
-	for (unsigned n = 0; n < 64 && flush_reply(s); n++) {
+	for (unsigned n = 0; n < 64; n++) {
+		if (!flush_reply(s)) {
+			return; /* no room for the echo: the peer rings once there is */
+		}
 		int rc = bh_channel_recv(&s->ch, &s->reply_desc, s->reply, sizeof(s->reply),
 					 &s->reply_len);
 		if (rc == VMBUS_EMPTY) {
@@ -116,7 +119,7 @@ static void serve(struct service *s)
 			       (const char *)s->reply);
 		}
 	}
-	/* More may be waiting: look again without sleeping. */
+	/* The batch ended, not the packets: look again without sleeping. */
 	atomic_store(&s->ch.doorbell, true);
 }
 
