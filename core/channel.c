@@ -26,7 +26,6 @@ struct channel {
 };
 
 static struct channel channels[BH_MAX_CHANNELS];
-static unsigned channel_count;
 static struct partition *partition_of_id;
 
 static const char *const state_name[] = {"closed", "waiting", "connected", "reset"};
@@ -34,8 +33,7 @@ static const char *const state_name[] = {"closed", "waiting", "connected", "rese
 void channels_init(const struct bh_config *cfg, struct partition *partitions)
 {
 	partition_of_id = partitions;
-	channel_count = cfg->channel_count;
-	for (unsigned i = 0; i < channel_count; i++) {
+	for (unsigned i = 0; i < cfg->channel_count; i++) {
 		channels[i].cfg = &cfg->channels[i];
 	}
 }
@@ -83,23 +81,14 @@ static void open_side(struct channel *ch, unsigned side)
 		 (unsigned long long)ch->session);
 }
 
-/* The 16 bytes of a name as two little-endian registers. */
-static void name_to_regs(const char *name, uint64_t *x)
-{
-	uint8_t bytes[16] = {0};
-	memcpy(bytes, name, strnlen(name, sizeof(bytes)));
-	memcpy(&x[0], bytes, 8);
-	memcpy(&x[1], bytes + 8, 8);
-}
-
 static void channel_info(const struct channel *ch, unsigned side, uint64_t *x)
 {
 	const struct bh_channel *c = ch->cfg;
-	uint64_t ipa = c->end[side].ipa;
-	uint64_t rx_offset = side == BH_PROVIDER ? c->ring_size[0] : 0;
-	x[1] = ipa + (side == BH_PROVIDER ? 0 : c->ring_size[0]); /* the ring it sends on */
+	uint64_t ring0 = c->end[side].ipa; /* the provider's ring, then the consumer's */
+	uint64_t ring1 = ring0 + c->ring_size[0];
+	x[1] = side == BH_PROVIDER ? ring0 : ring1; /* the ring it sends on */
 	x[2] = c->ring_size[side];
-	x[3] = ipa + rx_offset;
+	x[3] = side == BH_PROVIDER ? ring1 : ring0;
 	x[4] = c->ring_size[1 - side];
 	x[5] = c->end[side].irq | (side == BH_PROVIDER ? BH_CHANNEL_PROVIDER : 0) |
 	       (uint64_t)c->end[1 - side].partition << 32;
@@ -126,8 +115,8 @@ bool channel_hypercall(struct partition *p, uint32_t fn, uint64_t *x)
 		channel_info(ch, side, x);
 		break;
 	case BH_HVC_CHANNEL_NAME:
-		name_to_regs(ch->cfg->name, &x[1]);
-		name_to_regs(ch->cfg->interface, &x[3]);
+		hypercall_put_name(ch->cfg->name, &x[1]);
+		hypercall_put_name(ch->cfg->interface, &x[3]);
 		break;
 	case BH_HVC_CHANNEL_SIGNAL:
 		if (ch->state[side] == BH_CHANNEL_CONNECTED) {

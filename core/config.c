@@ -1412,9 +1412,8 @@ static int check_channel_ipa(struct parser *p, int node, const char *prop,
 	}
 	for (unsigned c = 0; c < part->channel_count; c++) {
 		const struct bh_channel *o = &p->cfg->channels[part->channels[c]];
-		unsigned side =
-			o->end[BH_PROVIDER].partition == part->id ? BH_PROVIDER : BH_CONSUMER;
-		if (bh_range_overlaps(ipa, size, o->end[side].ipa, o->size)) {
+		if (bh_range_overlaps(ipa, size, o->end[bh_channel_side(o, part->id)].ipa,
+				      o->size)) {
 			return fail(p, node, BH_ERANGE,
 				    "%s (IPA 0x%llx) is where %s has channel %s", prop,
 				    (unsigned long long)ipa, part->name, o->path);
@@ -1459,12 +1458,10 @@ static int channel_irq(struct parser *p, int node, const struct bh_partition_con
 	}
 	for (unsigned c = 0; c < part->channel_count; c++) {
 		const struct bh_channel *o = &p->cfg->channels[part->channels[c]];
-		for (unsigned side = 0; side < 2; side++) {
-			if (o->end[side].partition == part->id && o->end[side].irq == intid) {
-				return fail(p, node, BH_EEXIST,
-					    "%s: SPI %u is %s's doorbell for channel %s", prop,
-					    intid - 32, part->name, o->path);
-			}
+		if (o->end[bh_channel_side(o, part->id)].irq == intid) {
+			return fail(p, node, BH_EEXIST,
+				    "%s: SPI %u is %s's doorbell for channel %s", prop, intid - 32,
+				    part->name, o->path);
 		}
 	}
 	*irq = intid;
@@ -1632,13 +1629,13 @@ static int parse_channel(struct parser *p, int node)
 	return BH_OK;
 }
 
-/* `/bulkhead/vmbus`: the channels, read once the partitions are known. */
-static bool is_vmbus_node(const void *fdt, int node)
+bool bh_is_vmbus_node(const void *fdt, int node)
 {
 	const char *name = fdt_get_name(fdt, node, NULL);
 	return name != NULL && strcmp(name, "vmbus") == 0;
 }
 
+/* `/bulkhead/vmbus`: the channels, read once the partitions are known. */
 static int parse_channels(struct parser *p, int vmbus)
 {
 	int rc = check_compatible(p, vmbus, VMBUS_COMPATIBLE);
@@ -1717,7 +1714,7 @@ int bh_config_parse(const void *fdt, const struct dt_board *board, uint64_t hyp_
 	unsigned count = 0;
 	fdt_for_each_subnode(node, fdt, p.system)
 	{
-		if (is_vmbus_node(fdt, node)) {
+		if (bh_is_vmbus_node(fdt, node)) {
 			vmbus = node;
 		} else if (count++ == BH_MAX_PARTITIONS) {
 			return fail(&p, node, BH_ENOMEM,

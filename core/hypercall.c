@@ -28,14 +28,10 @@ enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 		x[3] = v->index;
 		x[4] = p->cfg->cpu_mask;
 		return GUEST_RESUME;
-	case BH_HVC_PARTITION_NAME: {
-		uint8_t name[16] = {0};
-		memcpy(name, p->cfg->name, strnlen(p->cfg->name, sizeof(name)));
-		memcpy(&x[1], name, 8);
-		memcpy(&x[2], name + 8, 8);
+	case BH_HVC_PARTITION_NAME:
+		hypercall_put_name(p->cfg->name, &x[1]);
 		x[0] = BH_HVC_OK;
 		return GUEST_RESUME;
-	}
 	case BH_HVC_CONSOLE_WRITE: {
 		uint64_t len = x[1];
 		if (len > BH_HVC_CONSOLE_WRITE_MAX) {

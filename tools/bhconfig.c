@@ -409,7 +409,7 @@ static void show(const char *path, const struct dt_board *board, const struct op
 
 static void show_channels(const struct bh_config *cfg)
 {
-	char a[40], b[40], s[24];
+	char a[40], b[40], s[24], s2[24];
 	if (cfg->channel_count == 0) {
 		return;
 	}
@@ -417,15 +417,12 @@ static void show_channels(const struct bh_config *cfg)
 	       "CONSUMER", "PA", "RINGS");
 	for (unsigned i = 0; i < cfg->channel_count; i++) {
 		const struct bh_channel *ch = &cfg->channels[i];
-		char rings[48];
-		snprintf(rings, sizeof(rings), "%s + ",
-			 human_size(ch->ring_size[BH_PROVIDER], s, sizeof(s)));
-		human_size(ch->ring_size[BH_CONSUMER], s, sizeof(s));
-		strncat(rings, s, sizeof(rings) - strlen(rings) - 1);
-		printf("%-15s %-15s %-15s %-15s %-25s %s\n", ch->name, ch->interface,
+		printf("%-15s %-15s %-15s %-15s %-25s %s + %s\n", ch->name, ch->interface,
 		       cfg->partitions[ch->end[BH_PROVIDER].partition].name,
 		       cfg->partitions[ch->end[BH_CONSUMER].partition].name,
-		       span(ch->pa, ch->size, a, sizeof(a)), rings);
+		       span(ch->pa, ch->size, a, sizeof(a)),
+		       human_size(ch->ring_size[BH_PROVIDER], s, sizeof(s)),
+		       human_size(ch->ring_size[BH_CONSUMER], s2, sizeof(s2)));
 	}
 	printf("\n%-15s %-15s %-9s %-25s %s\n", "CHANNEL", "PARTITION", "SIDE", "IPA", "DOORBELL");
 	for (unsigned i = 0; i < cfg->channel_count; i++) {

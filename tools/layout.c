@@ -131,9 +131,10 @@ static void vmbus_node(void *buf, const struct bh_config *cfg, const struct bh_p
 		prop_string(buf, "compatible", "bulkhead,channel-v1");
 		prop_cells(buf, "reg", reg, 2);
 		prop_cells(buf, "ring-sizes", ch->ring_size, 2);
-		fdt_property(buf, "interrupts", irq,
-			     sizeof(irq));	   /* edge: a doorbell is an event */
-		fdt_property_u32(buf, "index", i); /* its number in the hypercalls */
+		/* Edge-triggered: a doorbell is an event. `index` is its number in the hypercalls.
+		 */
+		fdt_property(buf, "interrupts", irq, sizeof(irq));
+		fdt_property_u32(buf, "index", i);
 		prop_string(buf, "interface", ch->interface);
 		prop_string(buf, "role", side == BH_PROVIDER ? "provider" : "consumer");
 		prop_string(buf, "peer", cfg->partitions[ch->end[1 - side].partition].name);
@@ -290,7 +291,7 @@ static int collect(void *fdt, struct placed *list, unsigned *count, uint64_t bas
 	}
 	fdt_for_each_subnode(part, fdt, system)
 	{
-		if (strcmp(fdt_get_name(fdt, part, NULL), "vmbus") == 0) {
+		if (bh_is_vmbus_node(fdt, part)) {
 			continue; /* channels, not a partition */
 		}
 		fdt_for_each_subnode(img, fdt, part)

@@ -22,13 +22,6 @@ static void doorbell_handler(unsigned intid, void *arg)
 	atomic_store(&ch->doorbell, true);
 }
 
-static void regs_to_name(uint64_t lo, uint64_t hi, char out[17])
-{
-	memcpy(out, &lo, 8);
-	memcpy(out + 8, &hi, 8);
-	out[16] = '\0';
-}
-
 unsigned bh_channel_count(void)
 {
 	unsigned n = 0;
@@ -54,8 +47,8 @@ int bh_channel_get(unsigned index, struct bh_channel *ch)
 	ch->irq = (unsigned)(info.x5 & 0xffffU);
 	ch->provider = (info.x5 & BH_CHANNEL_PROVIDER) != 0;
 	ch->peer = (unsigned)((info.x5 >> 32) & 0xffU);
-	regs_to_name(name.x1, name.x2, ch->name);
-	regs_to_name(name.x3, name.x4, ch->interface);
+	bh_name_from_regs(name.x1, name.x2, ch->name);
+	bh_name_from_regs(name.x3, name.x4, ch->interface);
 	ch->state = BH_CHANNEL_CLOSED;
 	bh_irq_register(ch->irq, doorbell_handler, ch);
 	bh_irq_enable(ch->irq);
@@ -64,22 +57,23 @@ int bh_channel_get(unsigned index, struct bh_channel *ch)
 
 int bh_channel_find(const char *name, struct bh_channel *ch)
 {
-	unsigned n = bh_channel_count();
-	for (int pass = 0; pass < 2; pass++) {
-		for (unsigned i = 0; i < n; i++) {
-			struct bh_smccc_result r = bh_hvc_call(BH_HVC_CHANNEL_NAME, i, 0, 0, 0, 0);
-			char found[17];
-			if (pass == 0) {
-				regs_to_name(r.x1, r.x2, found);
-			} else {
-				regs_to_name(r.x3, r.x4, found);
-			}
-			if (strcmp(found, name) == 0) {
-				return bh_channel_get(i, ch);
-			}
+	int by_interface = -1; /* a name match anywhere wins over an interface match */
+	for (unsigned i = 0;; i++) {
+		struct bh_smccc_result r = bh_hvc_call(BH_HVC_CHANNEL_NAME, i, 0, 0, 0, 0);
+		char found[17];
+		if ((int64_t)r.x0 != BH_HVC_OK) {
+			break;
+		}
+		bh_name_from_regs(r.x1, r.x2, found);
+		if (strcmp(found, name) == 0) {
+			return bh_channel_get(i, ch);
+		}
+		bh_name_from_regs(r.x3, r.x4, found);
+		if (by_interface < 0 && strcmp(found, name) == 0) {
+			by_interface = (int)i;
 		}
 	}
-	return BH_CHANNEL_NO_SUCH;
+	return by_interface >= 0 ? bh_channel_get((unsigned)by_interface, ch) : BH_CHANNEL_NO_SUCH;
 }
 
 /* The hypervisor's answer (state, session) to OPEN, CLOSE or STATE. */

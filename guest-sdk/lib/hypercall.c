@@ -61,11 +61,16 @@ int bh_partition_name(char name[17])
 		name[0] = '\0';
 		return (int)(int64_t)result.x0;
 	}
-	/* Little endian: the first character is x1[7:0], as in memory on this CPU. */
-	memcpy(name, &result.x1, 8);
-	memcpy(name + 8, &result.x2, 8);
-	name[16] = '\0';
+	bh_name_from_regs(result.x1, result.x2, name);
 	return BH_HVC_OK;
+}
+
+void bh_name_from_regs(uint64_t lo, uint64_t hi, char name[17])
+{
+	/* Little endian: the first character is lo[7:0], as in memory on this CPU. */
+	memcpy(name, &lo, 8);
+	memcpy(name + 8, &hi, 8);
+	name[16] = '\0';
 }
 
 int bh_bootargs(char *buf, size_t size)

@@ -33,6 +33,9 @@ struct bh_smccc_result {
 struct bh_smccc_result bh_hvc_call(uint32_t function_id, uint64_t arg1, uint64_t arg2,
 				   uint64_t arg3, uint64_t arg4, uint64_t arg5);
 
+/* A name a hypercall returned in two registers (16 bytes NUL-padded) as a C string. */
+void bh_name_from_regs(uint64_t lo, uint64_t hi, char name[17]);
+
 /* The console backend chosen at build time (console_hvc.c or console_pl011.c): no locking. */
 void bh_console_backend_write(const char *text, size_t length);
 

@@ -34,19 +34,7 @@ def run(args, timeout=300):
 
 def measure(args):
     """Runs QEMU until the latency line appears (the guest then powers off)."""
-    proc = subprocess.Popen([harness.QEMU] + args, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
-    out = []
-    try:
-        for line in proc.stdout:
-            out.append(line)
-            m = PATTERN.search(line)
-            if m:
-                return [int(x) for x in m.groups()]
-    finally:
-        proc.kill()
-        proc.wait()
-    raise SystemExit("no latency line; output:\n" + "".join(out[-20:]))
+    return harness.qemu_numbers(args, PATTERN, "latency")
 
 
 def main():

@@ -8,7 +8,6 @@ two hypercalls and two virtual interrupts)."""
 
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
@@ -25,23 +24,6 @@ PATTERN = re.compile(r"throughput: (\d+) x (\d+) bytes in (\d+) ticks, sink coun
                      r"counter (\d+) Hz")
 
 
-def measure(args, timeout=600):
-    proc = subprocess.Popen([harness.QEMU] + args, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-                            errors="replace")
-    out = []
-    try:
-        for line in proc.stdout:
-            out.append(line)
-            m = PATTERN.search(line)
-            if m:
-                return [int(x) for x in m.groups()]
-    finally:
-        proc.kill()
-        proc.wait()
-    raise SystemExit("no throughput line; output:\n" + "".join(out[-20:]))
-
-
 def main():
     count, size, pings = 2000, 4000, 200
     for gic in (3, 2):
@@ -52,8 +34,9 @@ def main():
                                         bootargs=f"tp.count={count} tp.size={size} "
                                                  f"tp.pings={pings}")],
                 gic=gic, channels=[systems.Channel("sink", "root", "rt0")])
-            r = measure(harness.qemu_args(harness.machine(gic), smp=4,
-                                          kernel=harness.bulkhead_bin(), extra=extra) + ICOUNT)
+            args = harness.qemu_args(harness.machine(gic), smp=4, kernel=harness.bulkhead_bin(),
+                                     extra=extra) + ICOUNT
+            r = harness.qemu_numbers(args, PATTERN, "throughput")
         n, sz, ticks, counted, bells, trips, trip_ticks, hz = r
         if counted != n * sz:
             raise SystemExit(f"the sink counted {counted} bytes, {n * sz} were sent")

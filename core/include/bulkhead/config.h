@@ -112,6 +112,9 @@ struct bh_channel {
 	struct bh_channel_end end[2]; /* [BH_PROVIDER], [BH_CONSUMER] */
 };
 
+/* Is this child of /bulkhead the `vmbus` node (the channels), not a partition? */
+bool bh_is_vmbus_node(const void *fdt, int node);
+
 /* Which end of ch partition `id` is (it must be one of the two). */
 static inline unsigned bh_channel_side(const struct bh_channel *ch, unsigned id)
 {

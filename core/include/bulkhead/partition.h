@@ -10,6 +10,7 @@
 #include <arch/stage2.h>
 #include <bulkhead/config.h>
 #include <bulkhead/lock.h>
+#include <bulkhead/string.h>
 #include <bulkhead/vconsole.h>
 #include <bulkhead/vgic.h>
 
@@ -74,6 +75,15 @@ bool vcpu_run_pending(void);
 /* Guest services, one owner per kind of exit. */
 enum guest_action vpsci_call(struct vcpu *v, uint64_t *x);
 enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit);
+
+/* A name as hypercalls return it: 16 bytes NUL-padded into x[0], x[1], little endian. */
+static inline void hypercall_put_name(const char *name, uint64_t *x)
+{
+	uint8_t bytes[16] = {0};
+	memcpy(bytes, name, strnlen(name, sizeof(bytes)));
+	memcpy(&x[0], bytes, 8);
+	memcpy(&x[1], bytes + 8, 8);
+}
 
 /* Reports a guest-caused fatal event (`what`, PC, ESR, FAR) and stops the partition. */
 enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, const char *what);
