@@ -323,11 +323,11 @@ $(HOST_B)/dtb/bcm2711-rpi-4-b.dtb: $(RPI4_DTB)
 
 # The ring under two threads: 10 million packets, with ASan+UBSan and with TSan.
 STRESS := $(HOST_B)/tests/stress_ring $(HOST_B)/tests/stress_ring_tsan
-$(HOST_B)/tests/stress_ring: tests/unit/stress_ring.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
+$(HOST_B)/tests/stress_ring: tests/unit/stress_ring.c vmbus/ring.c vmbus/ring.h tests/unit/ring_wait.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) -std=c11 -O2 -g -Wall -Wextra -Werror -pthread -fsanitize=address,undefined \
 		-o $@ tests/unit/stress_ring.c vmbus/ring.c
-$(HOST_B)/tests/stress_ring_tsan: tests/unit/stress_ring.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
+$(HOST_B)/tests/stress_ring_tsan: tests/unit/stress_ring.c vmbus/ring.c vmbus/ring.h tests/unit/ring_wait.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) -std=c11 -O1 -g -Wall -Wextra -Werror -pthread -fsanitize=thread \
 		-o $@ tests/unit/stress_ring.c vmbus/ring.c

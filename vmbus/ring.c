@@ -64,6 +64,8 @@ int vmbus_ring_init(struct vmbus_ring *r, void *mem, size_t total, bool reset)
 	r->hdr = mem;
 	r->data = (uint8_t *)mem + VMBUS_RING_HEADER_SIZE;
 	r->size = (uint32_t)(total - VMBUS_RING_HEADER_SIZE);
+	r->wakeup = 0;
+	r->pending_set = false;
 	r->broken = false;
 	r->error = NULL;
 	if (reset) {
@@ -148,7 +150,8 @@ int vmbus_ring_send_batch(struct vmbus_ring *r, const struct vmbus_send_item *it
 	uint32_t first = packet_size(items[0].len);
 	uint32_t space = room(r, w, rd);
 	if (space < first) {
-		atomic_store(&r->hdr->pending_send_sz, first);
+		atomic_store(&r->hdr->pending_send_sz, first > r->wakeup ? first : r->wakeup);
+		r->pending_set = true;
 		atomic_thread_fence(memory_order_seq_cst);
 		/* The reader may have made room in between: look again. */
 		rd = atomic_load_explicit(&r->hdr->read_index, memory_order_acquire);
@@ -160,7 +163,11 @@ int vmbus_ring_send_batch(struct vmbus_ring *r, const struct vmbus_send_item *it
 			return VMBUS_FULL;
 		}
 	}
-	atomic_store_explicit(&r->hdr->pending_send_sz, 0, memory_order_relaxed);
+	if (r->pending_set) {
+		/* Only then: the field shares the reader's cache line, a store per send costs. */
+		atomic_store_explicit(&r->hdr->pending_send_sz, 0, memory_order_relaxed);
+		r->pending_set = false;
+	}
 
 	uint32_t at = w;
 	uint32_t n = 0;
@@ -296,4 +303,20 @@ bool vmbus_ring_unmask(struct vmbus_ring *r)
 	atomic_thread_fence(memory_order_seq_cst);
 	/* Data that came while masked raised no doorbell: the reader must look again. */
 	return !vmbus_ring_empty(r);
+}
+
+void vmbus_ring_set_wakeup(struct vmbus_ring *r, uint32_t bytes)
+{
+	uint32_t most = r->size / 2 - r->size / 2 % VMBUS_PACKET_ALIGN;
+	r->wakeup = bytes < most ? padded(bytes) : most;
+}
+
+bool vmbus_ring_has_room(const struct vmbus_ring *r, uint32_t len)
+{
+	uint32_t rd = atomic_load_explicit(&r->hdr->read_index, memory_order_acquire);
+	if (r->broken || !index_ok(r, r->own_write) || !index_ok(r, rd) ||
+	    len > vmbus_ring_max_payload(r)) {
+		return true; /* no reason to wait: the send says what is wrong */
+	}
+	return room(r, r->own_write, rd) >= packet_size(len);
 }

@@ -64,6 +64,8 @@ struct vmbus_ring {
 	 */
 	uint32_t own_write;
 	uint32_t own_read;
+	uint32_t wakeup;  /* the writer's: room to ask for when full (vmbus_ring_set_wakeup) */
+	bool pending_set; /* the writer's: it stored pending_send_sz, and clears it once */
 	bool broken;
 	const char *error; /* why it is broken */
 };
@@ -172,5 +174,40 @@ bool vmbus_ring_empty(const struct vmbus_ring *ring);
 /* The reader masks its interrupt while draining; unmask returns true if data came meanwhile. */
 void vmbus_ring_mask(struct vmbus_ring *ring);
 bool vmbus_ring_unmask(struct vmbus_ring *ring);
+
+/*
+ * The writer's wakeup size: a send that finds no room asks (pending_send_sz)
+ * to be signalled once `bytes` are free, or once its packet fits if that is
+ * more. 0, the default, asks for just the packet. A streaming writer that
+ * asks for a quarter of the ring is woken once per quarter instead of once
+ * per packet the reader frees. Rounded up to 8 bytes and capped at half the
+ * data area (an empty ring must always satisfy it).
+ */
+void vmbus_ring_set_wakeup(struct vmbus_ring *ring, uint32_t bytes);
+
+/*
+ * A packet of `len` payload bytes fits now. Loads only, no side effect: for
+ * a writer's bounded spin before it sends and, if still full, sleeps.
+ */
+bool vmbus_ring_has_room(const struct vmbus_ring *ring, uint32_t len);
+
+/*
+ * Spinning before sleeping: a reader that finds the ring empty, or a writer
+ * that finds it full, may poll vmbus_ring_empty / vmbus_ring_has_room a
+ * bounded number of times first, with this hint in the loop. While the peer
+ * is streaming, the ring turns within a few hundred nanoseconds and no
+ * doorbell is needed at all; the protocol is unchanged (a poller that gives
+ * up unmasks, or sends, and re-checks as always).
+ */
+static inline void vmbus_cpu_relax(void)
+{
+#if defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#elif defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("pause" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
 
 #endif

@@ -32,7 +32,7 @@ $(DEPS_BENCH_STAMP): scripts/deps.sh
 
 # pkg-config runs in the recipe: after deps.sh has installed it. The libraries
 # come after the sources, or --as-needed (in DPDK's flags) drops them.
-$(RING_BENCH): tests/bench/ring_bench.c vmbus/ring.c vmbus/ring.h tests/bench/bench.mk \
+$(RING_BENCH): tests/bench/ring_bench.c vmbus/ring.c vmbus/ring.h tests/unit/ring_wait.h tests/bench/bench.mk \
 		| $(DEPS_BENCH_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")

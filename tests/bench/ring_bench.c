@@ -18,10 +18,13 @@
  *                   to reader: empty to non-empty; reader to writer: free space
  *                   crossing pending_send_sz) per message; the goal is < 0.01.
  *
- * The vmbus threads wait as tests/unit/stress_ring.c does, with semaphores as
- * doorbells: the consumer sleeps only after unmasking and finding the ring
- * still empty, the producer only when a send returned VMBUS_FULL (its
- * pending_send_sz is set). DPDK's rings have no doorbells: both sides poll.
+ * The vmbus threads wait as tests/unit/stress_ring.c does (ring_wait.h,
+ * semaphores as doorbells): each polls the ring up to SPIN times, then the
+ * consumer sleeps only after unmasking and finding the ring still empty, the
+ * producer only when a send returned VMBUS_FULL (its pending_send_sz is set).
+ * The batch producer asks to be woken when a quarter of the ring is free
+ * (vmbus_ring_set_wakeup), not as soon as its next packet fits. DPDK's rings
+ * have no doorbells: both sides poll, always.
  *
  * If DPDK's EAL does not initialise (no hugepages are needed: --no-huge), the
  * DPDK row says why and the rest still runs. Usage: ring_bench [SCALE], or
@@ -31,7 +34,6 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +46,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include "../../vmbus/ring.h"
+#include "../unit/ring_wait.h"
 
 #define RING_DATA      (64U * 1024U)
 #define SMALL	       64U
@@ -53,6 +55,7 @@
 #define SMALL_MESSAGES 20000000UL
 #define LARGE_MESSAGES 1000000UL
 #define DOORBELL_GOAL  0.01
+#define SPIN	       2000U /* polls before sleeping: some microseconds */
 
 /* -1: not pinned. The consumer (main thread) runs on cpu_consumer. */
 static int cpu_consumer = -1, cpu_producer = -1;
@@ -61,7 +64,8 @@ static int eal_cpu; /* the EAL's lcore: cpu_consumer, or the one CPU there is */
 
 static pthread_barrier_t start;
 static struct vmbus_ring tx, rx;
-static sem_t to_reader, to_writer;
+static struct ring_wait waits;
+static unsigned spin = SPIN; /* 0 on one CPU: the peer cannot run while we poll */
 static uint8_t *ring_mem;
 static struct rte_ring *dpdk_ring;
 
@@ -132,7 +136,6 @@ static void *vmbus_producer(void *arg)
 	static _Alignas(64) uint8_t bufs[BATCH][LARGE];
 	struct vmbus_send_item items[BATCH];
 	struct run *run = arg;
-	unsigned long doorbells = 0;
 
 	pin(cpu_producer);
 	pthread_barrier_wait(&start);
@@ -151,26 +154,23 @@ static void *vmbus_producer(void *arg)
 		for (uint32_t done = 0; done < count;) {
 			bool signal;
 			uint32_t sent = 1;
+			ring_wait_poll_room(&tx, run->len, spin);
 			int rc = run->batch == 1
 					 ? vmbus_ring_send(&tx, 1, seq, bufs[0], run->len, &signal)
 					 : vmbus_ring_send_batch(&tx, items + done, count - done,
 								 &sent, &signal);
 			if (rc == VMBUS_FULL) {
-				sem_wait(&to_writer); /* pending_send_sz is set: the reader posts */
+				ring_wait_for_room(&waits);
 				continue;
 			}
 			if (rc != VMBUS_OK) {
 				fail("vmbus send failed", seq + done);
 			}
-			if (signal) {
-				doorbells++;
-				sem_post(&to_reader);
-			}
+			ring_wait_signal_reader(&waits, signal);
 			done += sent;
 		}
 		seq += count;
 	}
-	run->to_reader = doorbells;
 	return NULL;
 }
 
@@ -181,9 +181,11 @@ static void run_vmbus(struct run *run)
 
 	vmbus_ring_init(&tx, ring_mem, VMBUS_RING_HEADER_SIZE + RING_DATA, true);
 	vmbus_ring_init(&rx, ring_mem, VMBUS_RING_HEADER_SIZE + RING_DATA, false);
-	sem_init(&to_reader, 0, 0);
-	sem_init(&to_writer, 0, 0);
-	run->to_writer = 0;
+	if (run->batch > 1) {
+		vmbus_ring_set_wakeup(&tx, RING_DATA / 4);
+	}
+	vmbus_ring_mask(&rx); /* draining: unmasked only to sleep (ring_wait_for_data) */
+	ring_wait_init(&waits);
 	pthread_create(&thread, NULL, vmbus_producer, run);
 	pthread_barrier_wait(&start);
 	double t0 = now();
@@ -192,16 +194,9 @@ static void run_vmbus(struct run *run)
 		uint32_t len;
 		bool signal;
 		int rc = vmbus_ring_recv(&rx, &desc, buf, sizeof(buf), &len, &signal);
-		if (signal) {
-			run->to_writer++;
-			sem_post(&to_writer);
-		}
+		ring_wait_signal_writer(&waits, signal);
 		if (rc == VMBUS_EMPTY) {
-			/* Unmasked, and checked again after unmasking: only then sleep. */
-			if (!vmbus_ring_unmask(&rx)) {
-				sem_wait(&to_reader);
-			}
-			vmbus_ring_mask(&rx);
+			ring_wait_for_data(&waits, &rx, spin);
 			continue;
 		}
 		if (rc != VMBUS_OK) {
@@ -214,8 +209,9 @@ static void run_vmbus(struct run *run)
 	}
 	run->seconds = now() - t0;
 	pthread_join(thread, NULL);
-	sem_destroy(&to_reader);
-	sem_destroy(&to_writer);
+	run->to_reader = atomic_load(&waits.to_reader_rings);
+	run->to_writer = atomic_load(&waits.to_writer_rings);
+	ring_wait_destroy(&waits);
 }
 
 static void *dpdk_producer(void *arg)
@@ -350,6 +346,7 @@ static void choose_cpus(void)
 	eal_cpu = first >= 0 ? first : 0;
 	if (second < 0) {
 		one_cpu = true;
+		spin = 0;
 		return;
 	}
 	cpu_consumer = first;

@@ -18,9 +18,13 @@ ring||safety|ok
 ring-np||np|ok
 reqresp|-DREQRESP|safety|ok
 reqresp-np|-DREQRESP|np|ok
+ring-wakeup|-DWAKEUP=4|safety|ok
+ring-wakeup-np|-DWAKEUP=4|np|ok
+reqresp-wakeup|-DREQRESP -DWAKEUP=4|safety|ok
 "
 for bug in BUG_NO_RECHECK_AFTER_UNMASK BUG_NO_PENDING_RECHECK BUG_STALE_CROSSING \
-	BUG_NO_FENCE_SEND BUG_NO_FENCE_RECV BUG_NO_FENCE_UNMASK BUG_BATCH_LAST_PACKET; do
+	BUG_NO_FENCE_SEND BUG_NO_FENCE_RECV BUG_NO_FENCE_UNMASK BUG_BATCH_LAST_PACKET \
+	BUG_WAKEUP_OVER_ROOM; do
 	RUNS="$RUNS
 ring-$bug|-D$bug|safety|caught
 reqresp-$bug|-DREQRESP -D$bug|safety|caught"
@@ -43,6 +47,9 @@ one() {
 	*) what="one ring" ;;
 	esac
 	[ "$check" = np ] && what="$what, non-progress"
+	case $flags in
+	*-DWAKEUP=*) what="$what, woken at $(echo "$flags" | sed -n 's/.*-DWAKEUP=\([0-9]*\).*/\1/p') units free" ;;
+	esac
 	bug=$(echo "$flags" | sed -n 's/.*-D\(BUG_[A-Z_]*\).*/\1 /p')
 	name="vmbus_signal $bug($what)"
 

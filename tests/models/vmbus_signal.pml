@@ -62,6 +62,18 @@
 #ifndef LARGE
 #define LARGE 4 /* ... + 8 bytes of payload */
 #endif
+/*
+ * vmbus_ring_set_wakeup(): a full writer asks for max(its packet, WAKEUP)
+ * units. ring.c caps it at half the data area (4 units); BUG_WAKEUP_OVER_ROOM
+ * asks for more than an empty ring has, so the crossing never comes.
+ */
+#ifdef BUG_WAKEUP_OVER_ROOM
+#undef WAKEUP
+#define WAKEUP S
+#endif
+#ifndef WAKEUP
+#define WAKEUP 0
+#endif
 
 /* ring.c's used() and room(), in units: one unit always stays free. */
 #define USED(w, r) ((w) >= (r) -> (w) - (r) : S - (r) + (w))
@@ -81,6 +93,7 @@ typedef Ring {
 };
 Ring ring[2];
 bool bell[2]; /* a doorbell per sleeper */
+bit pset[2];  /* ring k's writer's own: it stored pend, and clears it once (pending_set) */
 
 /*
  * The locals the inlines use; every proctype that calls them declares these.
@@ -154,7 +167,7 @@ inline ring_send(k, seq, cnt, s0, s1)
 	atomic { sig = false; nsent = 0; w = ring[k].w; rd = ring[k].r; space = ROOM(w, rd) }
 	if
 	:: space < s0 ->
-		ring[k].pend = s0;
+		atomic { ring[k].pend = (s0 > WAKEUP -> s0 : WAKEUP); pset[k] = 1 };
 		/* seq_cst fence */
 #ifndef BUG_NO_PENDING_RECHECK
 		atomic { rd = ring[k].r; space = ROOM(w, rd) };
@@ -164,7 +177,12 @@ inline ring_send(k, seq, cnt, s0, s1)
 	fi;
 	if
 	:: res == OK ->
-		ring[k].pend = 0;
+		atomic {
+			if
+			:: pset[k] -> ring[k].pend = 0; pset[k] = 0
+			:: else
+			fi
+		};
 #ifdef BUG_NO_FENCE_SEND
 		/* No fence: the loads pass the buffered write_index store. */
 		rd = ring[k].r;

@@ -4,31 +4,31 @@
  * packets of random sizes carrying a sequence number and a checksum, one at a
  * time or in batches of up to 8, a consumer checks that every one arrives
  * once, in order, intact, reading every other packet in place (peek, then
- * consume) and the others with recv. Waiting
- * follows the signalling protocol: the consumer sleeps only with interrupts
- * unmasked and the ring re-checked, the producer only with pending_send_sz
- * set; a "doorbell" is a semaphore post. A lost wakeup hangs the test (the
- * harness times out). Built twice: with AddressSanitizer and with
- * ThreadSanitizer. Usage: stress_ring [PACKETS] (default 10 million).
+ * consume) and the others with recv. Waiting follows the signalling
+ * protocol (ring_wait.h: a doorbell is a semaphore post). Every few thousand
+ * packets each side changes how it waits: it sleeps at once or polls first,
+ * and the producer asks to be woken for its packet or for up to half the
+ * ring (vmbus_ring_set_wakeup). A lost wakeup hangs the test (the harness
+ * times out). Built twice: with AddressSanitizer and with ThreadSanitizer.
+ * Usage: stress_ring [PACKETS] (default 10 million).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../vmbus/ring.h"
+#include "ring_wait.h"
 
 #define RING_DATA (64U * 1024U)
 #define MAX_LEN	  1024U
 #define MAX_BATCH 8U
+#define PHASE	  4096UL /* packets between changes of the waiting style */
 
 static _Alignas(64) uint8_t mem[VMBUS_RING_HEADER_SIZE + RING_DATA];
 static struct vmbus_ring tx, rx;
-static sem_t to_reader, to_writer;
+static struct ring_wait waits;
 static unsigned long packets = 10000000UL;
-static atomic_ulong doorbells;
 
 static uint64_t checksum(const uint8_t *p, uint32_t n)
 {
@@ -61,6 +61,13 @@ static uint32_t make_packet(uint8_t *buf, unsigned long seq, uint64_t random)
 	return len;
 }
 
+/* Polls before sleeping, for the phase `seq` is in: none in half of them. */
+static unsigned phase_spin(unsigned long seq, unsigned salt)
+{
+	unsigned long h = (seq / PHASE) * 2654435761UL + salt;
+	return (h >> 7) % 2 == 0 ? 0 : (unsigned)(h >> 9) % 200;
+}
+
 static void *producer(void *arg)
 {
 	static uint8_t bufs[MAX_BATCH][MAX_LEN + 16];
@@ -68,6 +75,12 @@ static void *producer(void *arg)
 	uint64_t rng = 88172645463325252ULL;
 	(void)arg;
 	for (unsigned long seq = 0; seq < packets;) {
+		if (seq % PHASE < MAX_BATCH) {
+			/* Woken for the packet, or when up to half the ring is free. */
+			static const uint32_t wakeups[] = {0, 2048, RING_DATA / 4, RING_DATA};
+			vmbus_ring_set_wakeup(&tx, wakeups[(seq / PHASE) % 4]);
+		}
+		unsigned spin = phase_spin(seq, 1);
 		/* One round in four sends a batch, which fills the ring and goes out in parts. */
 		uint64_t random = xorshift(&rng);
 		uint32_t count = random % 4 == 0 ? 1 + (uint32_t)(random >> 32) % MAX_BATCH : 1;
@@ -85,15 +98,13 @@ static void *producer(void *arg)
 		for (uint32_t done = 0; done < count;) {
 			bool signal;
 			uint32_t sent = 1;
+			ring_wait_poll_room(&tx, items[done].len, spin);
 			int rc = count == 1 ? vmbus_ring_send(&tx, 1, seq, bufs[0], items[0].len,
 							      &signal)
 					    : vmbus_ring_send_batch(&tx, items + done, count - done,
 								    &sent, &signal);
 			if (rc == VMBUS_OK) {
-				if (signal) {
-					atomic_fetch_add(&doorbells, 1);
-					sem_post(&to_reader);
-				}
+				ring_wait_signal_reader(&waits, signal);
 				done += sent;
 				continue;
 			}
@@ -101,7 +112,7 @@ static void *producer(void *arg)
 				fprintf(stderr, "send: %d\n", rc);
 				exit(1);
 			}
-			sem_wait(&to_writer); /* pending_send_sz is set: the reader will post */
+			ring_wait_for_room(&waits);
 		}
 		seq += count;
 	}
@@ -141,8 +152,8 @@ int main(int argc, char **argv)
 	}
 	vmbus_ring_init(&tx, mem, sizeof(mem), true);
 	vmbus_ring_init(&rx, mem, sizeof(mem), false);
-	sem_init(&to_reader, 0, 0);
-	sem_init(&to_writer, 0, 0);
+	vmbus_ring_mask(&rx); /* draining: unmasked only to sleep (ring_wait_for_data) */
+	ring_wait_init(&waits);
 	pthread_create(&thread, NULL, producer, NULL);
 	for (unsigned long expect = 0; expect < packets;) {
 		bool in_place = expect % 2 == 1;
@@ -152,15 +163,9 @@ int main(int argc, char **argv)
 		bool signal = false;
 		int rc = in_place ? vmbus_ring_peek(&rx, &view)
 				  : vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &len, &signal);
-		if (signal) {
-			sem_post(&to_writer);
-		}
+		ring_wait_signal_writer(&waits, signal);
 		if (rc == VMBUS_EMPTY) {
-			/* Unmasked, and checked again after unmasking: only then sleep. */
-			if (!vmbus_ring_unmask(&rx)) {
-				sem_wait(&to_reader);
-			}
-			vmbus_ring_mask(&rx);
+			ring_wait_for_data(&waits, &rx, phase_spin(expect, 2));
 			continue;
 		}
 		if (rc != VMBUS_OK) {
@@ -203,14 +208,15 @@ int main(int argc, char **argv)
 				fprintf(stderr, "consume failed\n");
 				return 1;
 			}
-			if (signal) {
-				sem_post(&to_writer);
-			}
+			ring_wait_signal_writer(&waits, signal);
 		}
 		expect++;
 	}
 	pthread_join(thread, NULL);
+	unsigned long doorbells =
+		atomic_load(&waits.to_reader_rings) + atomic_load(&waits.to_writer_rings);
 	printf("stress_ring: %lu packets intact, %lu doorbells (%.4f per packet)\n", packets,
-	       atomic_load(&doorbells), (double)atomic_load(&doorbells) / (double)packets);
+	       doorbells, (double)doorbells / (double)packets);
+	ring_wait_destroy(&waits);
 	return 0;
 }

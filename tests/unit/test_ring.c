@@ -477,6 +477,53 @@ static void test_max_payload_of_a_big_ring(void **state)
 	free(big);
 }
 
+static void test_wakeup_size_and_room(void **state)
+{
+	(void)state;
+	setup_ring();
+	bool signal;
+	uint8_t buf[DATA];
+	struct vmbus_desc d;
+	uint32_t len;
+	/* Capped at half the area: an empty ring must always have that much room. */
+	vmbus_ring_set_wakeup(&tx, 1000);
+	assert_int_equal(tx.wakeup, DATA / 2);
+	vmbus_ring_set_wakeup(&tx, 13);
+	assert_int_equal(tx.wakeup, 16);
+	vmbus_ring_set_wakeup(&tx, 128);
+	/* 64-byte packets (40 of payload): three fit in the 248 bytes, 56 stay. */
+	for (uint8_t i = 1; i <= 3; i++) {
+		assert_true(vmbus_ring_has_room(&tx, 40));
+		assert_int_equal(send(40, i, &signal), VMBUS_OK);
+	}
+	assert_false(vmbus_ring_has_room(&tx, 40));
+	assert_true(vmbus_ring_has_room(&tx, 32)); /* 56 bytes: exactly */
+	assert_false(vmbus_ring_has_room(&tx, 33));
+	/* Full: it asks for its wakeup size, more than the packet. */
+	assert_int_equal(send(40, 4, &signal), VMBUS_FULL);
+	assert_int_equal(atomic_load(&tx.hdr->pending_send_sz), 128);
+	/* Room for the packet after one read, but not the 128 asked for: no doorbell yet. */
+	assert_int_equal(vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &len, &signal), VMBUS_OK);
+	assert_false(signal);
+	assert_true(vmbus_ring_has_room(&tx, 40));
+	assert_int_equal(vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &len, &signal), VMBUS_OK);
+	assert_true(signal); /* 184 free: the crossing */
+	assert_int_equal(send(40, 4, &signal), VMBUS_OK);
+	assert_int_equal(atomic_load(&tx.hdr->pending_send_sz), 0);
+	/* A writer that did not ask does not store it (a peer's value stays its own business). */
+	atomic_store(&tx.hdr->pending_send_sz, 99);
+	assert_int_equal(send(8, 5, &signal), VMBUS_OK);
+	assert_int_equal(atomic_load(&tx.hdr->pending_send_sz), 99);
+	/* Without a wakeup size it asks for its packet only. */
+	vmbus_ring_set_wakeup(&tx, 0);
+	assert_int_equal(send(200, 6, &signal), VMBUS_FULL);
+	assert_int_equal(atomic_load(&tx.hdr->pending_send_sz), 16 + 200 + 8);
+	/* Nothing to wait for on a broken ring or a packet that can never fit. */
+	assert_true(vmbus_ring_has_room(&tx, DATA));
+	atomic_store(&tx.hdr->read_index, 3);
+	assert_true(vmbus_ring_has_room(&tx, 40));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -492,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_batch_bad_items),
 		cmocka_unit_test(test_max_payload_of_a_big_ring),
+		cmocka_unit_test(test_wakeup_size_and_room),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
