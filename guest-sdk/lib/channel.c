@@ -155,11 +155,16 @@ static bool has_work(struct bh_channel *ch)
 void bh_channel_wait(struct bh_channel *const *channels, unsigned n)
 {
 	bool work = false;
+	/*
+	 * IRQs masked from the first look to the WFI: a doorbell handled in
+	 * between would leave its flag set behind the look and nothing pending
+	 * to wake the WFI (a lost wakeup, seen as a rare hang). Masked, it stays
+	 * pending, and WFI still wakes for it.
+	 */
+	bh_irq_local_disable();
 	for (unsigned i = 0; i < n; i++) {
 		work |= has_work(channels[i]);
 	}
-	/* IRQs masked around the check: WFI still wakes for a pending one, nothing is missed. */
-	bh_irq_local_disable();
 	while (!work) {
 		__asm__ volatile("wfi" ::: "memory");
 		bh_irq_local_enable();

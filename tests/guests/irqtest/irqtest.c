@@ -129,9 +129,15 @@ static int test_latency(void)
 	for (unsigned long i = 0; i < samples; i++) {
 		latency_deadline = bh_counter() + gap;
 		bh_vtimer_set_deadline(latency_deadline);
+		/* Checked with IRQs masked: one taken between the check and WFI is not lost. */
+		bh_irq_local_disable();
 		while (atomic_load(&latency_samples) <= i) {
 			__asm__ volatile("wfi");
+			bh_irq_local_enable();
+			__asm__ volatile("isb" ::: "memory");
+			bh_irq_local_disable();
 		}
+		bh_irq_local_enable();
 	}
 	bh_printf("irqtest: latency samples=%lu min=%llu avg=%llu max=%llu ticks\n", samples,
 		  (unsigned long long)latency_min, (unsigned long long)(latency_sum / samples),
