@@ -993,6 +993,57 @@ static bool overlaps_vgic(const struct dt_gic *gic, uint64_t ipa, uint64_t size)
 	       (gic->version == 2 && bh_range_overlaps(ipa, size, gic->cpu.base, 0x2000));
 }
 
+/*
+ * What in `part`'s guest-physical map [ipa, ipa + size) lands on: its memory,
+ * the virtual GIC, its vuart, a device's pages or a channel. Writes the
+ * phrase for the error ("is in memory[0]", "is where device /pl031@9010000
+ * is") into `what`, naming the partition when `whose` (a channel's message
+ * is about one of its two sides); false if the range is free.
+ */
+static bool ipa_in_use(const struct parser *p, const struct bh_partition_config *part, uint64_t ipa,
+		       uint64_t size, bool whose, char *what, size_t n)
+{
+	const char *owner = whose ? part->name : "the";
+	const char *s = whose ? "'s" : "";
+	for (unsigned m = 0; m < part->mem_count; m++) {
+		if (bh_range_overlaps(ipa, size, part->mem[m].ipa, part->mem[m].size)) {
+			bh_snprintf(what, n, "is in %s%smemory[%u]", whose ? part->path : "",
+				    whose ? " " : "", m);
+			return true;
+		}
+	}
+	if (overlaps_vgic(&p->board->gic, ipa, size)) {
+		bh_snprintf(what, n, "is where %s%s virtual GIC is", owner, s);
+		return true;
+	}
+	if (part->has_vuart && bh_range_overlaps(ipa, size, part->vuart_ipa, VUART_SIZE)) {
+		bh_snprintf(what, n, "is where %s%s vuart is", owner, s);
+		return true;
+	}
+	for (unsigned k = 0; k < part->device_count; k++) {
+		const struct bh_device *d = &part->devices[k];
+		for (unsigned r = 0; r < d->reg_count; r++) {
+			if (bh_range_overlaps(ipa, size, page_base(&d->reg[r]),
+					      page_span(&d->reg[r]))) {
+				char path[96];
+				node_path(p, d->node, path, sizeof(path));
+				bh_snprintf(what, n, "is where %s%sdevice %s is",
+					    whose ? part->name : "", whose ? "'s " : "", path);
+				return true;
+			}
+		}
+	}
+	for (unsigned c = 0; c < part->channel_count; c++) {
+		const struct bh_channel *o = &p->cfg->channels[part->channels[c]];
+		if (bh_range_overlaps(ipa, size, o->end[bh_channel_side(o, part->id)].ipa,
+				      o->size)) {
+			bh_snprintf(what, n, "is where %s has channel %s", part->name, o->path);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* `vuart = <IPA>` and `vuart-interrupt = <SPI>`: an emulated PL011 for the partition. */
 static int parse_vuart(struct parser *p, int node, struct bh_partition_config *part)
 {
@@ -1012,15 +1063,10 @@ static int parse_vuart(struct parser *p, int node, struct bh_partition_config *p
 		return fail(p, node, BH_EINVAL, "vuart: IPA 0x%llx is not 4 KiB aligned",
 			    (unsigned long long)ipa);
 	}
-	for (unsigned m = 0; m < part->mem_count; m++) {
-		if (bh_range_overlaps(ipa, VUART_SIZE, part->mem[m].ipa, part->mem[m].size)) {
-			return fail(p, node, BH_ERANGE, "vuart (IPA 0x%llx) is in memory[%u]",
-				    (unsigned long long)ipa, m);
-		}
-	}
-	if (overlaps_vgic(&p->board->gic, ipa, VUART_SIZE)) {
-		return fail(p, node, BH_ERANGE, "vuart (IPA 0x%llx) is where the virtual GIC is",
-			    (unsigned long long)ipa);
+	char what[128];
+	if (ipa_in_use(p, part, ipa, VUART_SIZE, false, what, sizeof(what))) {
+		return fail(p, node, BH_ERANGE, "vuart (IPA 0x%llx) %s", (unsigned long long)ipa,
+			    what);
 	}
 	uint32_t spi = VUART_SPI;
 	if (irq != NULL) {
@@ -1039,14 +1085,6 @@ static int parse_vuart(struct parser *p, int node, struct bh_partition_config *p
 		const struct bh_device *d = &part->devices[k];
 		char path[96];
 		node_path(p, d->node, path, sizeof(path));
-		for (unsigned r = 0; r < d->reg_count; r++) {
-			if (bh_range_overlaps(ipa, VUART_SIZE, page_base(&d->reg[r]),
-					      page_span(&d->reg[r]))) {
-				return fail(p, node, BH_ERANGE,
-					    "vuart (IPA 0x%llx) is where device %s is",
-					    (unsigned long long)ipa, path);
-			}
-		}
 		for (unsigned q = 0; q < d->spi_count; q++) {
 			if (d->spi[q] == spi + 32) {
 				return fail(p, node, BH_EEXIST,
@@ -1381,43 +1419,10 @@ static int channel_partition(struct parser *p, int node, unsigned role, unsigned
 static int check_channel_ipa(struct parser *p, int node, const char *prop,
 			     const struct bh_partition_config *part, uint64_t ipa, uint64_t size)
 {
-	for (unsigned m = 0; m < part->mem_count; m++) {
-		if (bh_range_overlaps(ipa, size, part->mem[m].ipa, part->mem[m].size)) {
-			return fail(p, node, BH_ERANGE,
-				    "%s (IPA 0x%llx+0x%llx) is in %s memory[%u]", prop,
-				    (unsigned long long)ipa, (unsigned long long)size, part->path,
-				    m);
-		}
-	}
-	if (overlaps_vgic(&p->board->gic, ipa, size)) {
-		return fail(p, node, BH_ERANGE, "%s (IPA 0x%llx) is where %s's virtual GIC is",
-			    prop, (unsigned long long)ipa, part->name);
-	}
-	if (part->has_vuart && bh_range_overlaps(ipa, size, part->vuart_ipa, VUART_SIZE)) {
-		return fail(p, node, BH_ERANGE, "%s (IPA 0x%llx) is where %s's vuart is", prop,
-			    (unsigned long long)ipa, part->name);
-	}
-	for (unsigned k = 0; k < part->device_count; k++) {
-		const struct bh_device *d = &part->devices[k];
-		for (unsigned r = 0; r < d->reg_count; r++) {
-			if (bh_range_overlaps(ipa, size, page_base(&d->reg[r]),
-					      page_span(&d->reg[r]))) {
-				char path[96];
-				node_path(p, d->node, path, sizeof(path));
-				return fail(p, node, BH_ERANGE,
-					    "%s (IPA 0x%llx) is where %s's device %s is", prop,
-					    (unsigned long long)ipa, part->name, path);
-			}
-		}
-	}
-	for (unsigned c = 0; c < part->channel_count; c++) {
-		const struct bh_channel *o = &p->cfg->channels[part->channels[c]];
-		if (bh_range_overlaps(ipa, size, o->end[bh_channel_side(o, part->id)].ipa,
-				      o->size)) {
-			return fail(p, node, BH_ERANGE,
-				    "%s (IPA 0x%llx) is where %s has channel %s", prop,
-				    (unsigned long long)ipa, part->name, o->path);
-		}
+	char what[160];
+	if (ipa_in_use(p, part, ipa, size, true, what, sizeof(what))) {
+		return fail(p, node, BH_ERANGE, "%s (IPA 0x%llx+0x%llx) %s", prop,
+			    (unsigned long long)ipa, (unsigned long long)size, what);
 	}
 	return BH_OK;
 }
