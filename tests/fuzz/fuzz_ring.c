@@ -228,6 +228,9 @@ static void send_packets(struct fuzz *f, uint8_t arg, uint32_t count)
 	uint32_t w = write_index(f), rd = read_index(f);
 	bool was_broken = f->tx.broken;
 	uint32_t interrupt_mask = atomic_load(&f->tx.hdr->interrupt_mask);
+	/* pending_send_sz as the input left it: the writer clears only what it stored itself. */
+	uint32_t pending_before = atomic_load(&f->tx.hdr->pending_send_sz);
+	bool had_asked = f->tx.pending_set;
 	memcpy(snapshot, f->mem, f->total);
 
 	uint32_t sent = 1;
@@ -249,7 +252,9 @@ static void send_packets(struct fuzz *f, uint8_t arg, uint32_t count)
 		}
 		CHECK(bytes <= ring_room(f, w, rd));
 		CHECK(write_index(f) == (w + bytes) % f->size);
-		CHECK(atomic_load(&f->tx.hdr->pending_send_sz) == 0);
+		uint32_t pending = atomic_load(&f->tx.hdr->pending_send_sz);
+		CHECK(!f->tx.pending_set);
+		CHECK(pending == 0 || (!had_asked && pending == pending_before));
 		if (sent < count) { /* stopped at one that does not fit now, or ever */
 			CHECK(items[sent].len > max ||
 			      bytes + packet_size(items[sent].len) > ring_room(f, w, rd));
@@ -260,7 +265,10 @@ static void send_packets(struct fuzz *f, uint8_t arg, uint32_t count)
 	}
 	case VMBUS_FULL:
 		CHECK(items[0].len <= max && packet_size(items[0].len) > ring_room(f, w, rd));
-		CHECK(atomic_load(&f->tx.hdr->pending_send_sz) == packet_size(items[0].len));
+		CHECK(f->tx.pending_set);
+		CHECK(atomic_load(&f->tx.hdr->pending_send_sz) ==
+		      (packet_size(items[0].len) > f->tx.wakeup ? packet_size(items[0].len)
+								: f->tx.wakeup));
 		break;
 	case VMBUS_TOOBIG:
 		CHECK(items[0].len > max && memcmp(f->mem, snapshot, f->total) == 0);
