@@ -1003,8 +1003,10 @@ static bool overlaps_vgic(const struct dt_gic *gic, uint64_t ipa, uint64_t size)
 static bool ipa_in_use(const struct parser *p, const struct bh_partition_config *part, uint64_t ipa,
 		       uint64_t size, bool whose, char *what, size_t n)
 {
-	const char *owner = whose ? part->name : "the";
-	const char *s = whose ? "'s" : "";
+	char own[BH_NAME_MAX + 4] = ""; /* "rt0's ", or nothing */
+	if (whose) {
+		bh_snprintf(own, sizeof(own), "%s's ", part->name);
+	}
 	for (unsigned m = 0; m < part->mem_count; m++) {
 		if (bh_range_overlaps(ipa, size, part->mem[m].ipa, part->mem[m].size)) {
 			bh_snprintf(what, n, "is in %s%smemory[%u]", whose ? part->path : "",
@@ -1013,11 +1015,11 @@ static bool ipa_in_use(const struct parser *p, const struct bh_partition_config 
 		}
 	}
 	if (overlaps_vgic(&p->board->gic, ipa, size)) {
-		bh_snprintf(what, n, "is where %s%s virtual GIC is", owner, s);
+		bh_snprintf(what, n, "is where %svirtual GIC is", whose ? own : "the ");
 		return true;
 	}
 	if (part->has_vuart && bh_range_overlaps(ipa, size, part->vuart_ipa, VUART_SIZE)) {
-		bh_snprintf(what, n, "is where %s%s vuart is", owner, s);
+		bh_snprintf(what, n, "is where %svuart is", whose ? own : "the ");
 		return true;
 	}
 	for (unsigned k = 0; k < part->device_count; k++) {
@@ -1027,8 +1029,7 @@ static bool ipa_in_use(const struct parser *p, const struct bh_partition_config 
 					      page_span(&d->reg[r]))) {
 				char path[96];
 				node_path(p, d->node, path, sizeof(path));
-				bh_snprintf(what, n, "is where %s%sdevice %s is",
-					    whose ? part->name : "", whose ? "'s " : "", path);
+				bh_snprintf(what, n, "is where %sdevice %s is", own, path);
 				return true;
 			}
 		}
