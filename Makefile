@@ -112,9 +112,12 @@ $(VERSION_H): FORCE
 HYP_SRCS := $(wildcard arch/arm64/*.S arch/arm64/*.c core/*.c core/lib/*.c core/drivers/*.c)
 HYP_OBJS := $(patsubst %,$(B)/obj/%.o,$(HYP_SRCS))
 
-HYP_CPPFLAGS := -include $(CONFIG_H) -Iarch/arm64/include -Icore/include -Iguest-sdk/include \
+HYP_CPPFLAGS := -include $(CONFIG_H) -Iinclude -Iarch/arm64/include -Icore/include \
 	-I$(B)/include \
 	-isystem $(LIBFDT_DIR)/usr/include
+# arch/arm64/private/ (system registers, per-CPU data, trap frame, assembly offsets) is on
+# the path of arch/arm64 objects only, for #include "...": core/ cannot reach it.
+$(B)/obj/arch/arm64/%: HYP_CPPFLAGS += -iquote arch/arm64/private
 HYP_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -ffreestanding -fno-common \
 	-fno-stack-protector -fpie -fvisibility=hidden -march=armv8-a -mgeneral-regs-only \
@@ -232,17 +235,17 @@ rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(RPI4_DTB) boards/rpi4/con
 # can match any build. `host-tools` also checks and compiles the example
 # systems into build/host/partitions/ (boot one with QEMU's -dtb).
 BHCONFIG := $(HOST_B)/bhconfig
-BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c core/config.c core/dt.c core/lib/printf.c \
-	core/lib/errors.c
+BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c core/config.c core/config_devices.c \
+	core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c core/lib/errors.c
 # The demo names files instead of addresses: `bhconfig layout` handles it (make demo).
 PARTITION_DTBS := $(patsubst partitions/%.dts,$(HOST_B)/partitions/%.dtb,\
 	$(filter-out partitions/qemu-virt-demo.dts,$(wildcard partitions/*.dts)))
 
-$(BHCONFIG): $(BHCONFIG_SRCS) tools/layout.h $(wildcard core/include/bulkhead/*.h) | $(DEPS_STAMP)
+$(BHCONFIG): $(BHCONFIG_SRCS) tools/layout.h $(wildcard core/include/core/*.h core/*.h include/bulkhead/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOST_CC) -std=c11 -O2 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
-		-Icore/include -DCONFIG_MAX_CPUS=64 -DCONFIG_MAX_PARTITIONS=16 \
+		-Iinclude -Icore/include -DCONFIG_MAX_CPUS=64 -DCONFIG_MAX_PARTITIONS=16 \
 		-DBH_BOARDS_DIR='"$(CURDIR)/boards"' -o $@ $(BHCONFIG_SRCS) -lfdt
 
 # On the RPi4, U-Boot's booti puts Bulkhead at 0x200000 (boards/rpi4/rpi4.dtsi).
@@ -289,22 +292,29 @@ linux: $(O)/linux/Image $(INITRAMFS)
 
 # ---------------------------------------------------------------- host tests
 HOST_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
-	-fsanitize=address,undefined -fno-sanitize-recover=all -Icore/include \
-	-DCONFIG_MAX_CPUS=8 -DCONFIG_LOG_LEVEL=3
+	-fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude -Icore/include \
+	-DCONFIG_MAX_CPUS=8 -DCONFIG_LOG_LEVEL=3 -DCONFIG_DEBUG_CHECKS=1
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(HOST_B)/tests/%,$(wildcard tests/unit/test_*.c))
 
 $(HOST_B)/tests/test_printf: tests/unit/test_printf.c core/lib/printf.c | $(DEPS_STAMP)
-$(HOST_B)/tests/test_dt: tests/unit/test_dt.c core/dt.c core/lib/printf.c core/lib/errors.c | $(DEPS_STAMP)
+$(HOST_B)/tests/test_dt: tests/unit/test_dt.c core/dt.c core/fdt_util.c core/lib/printf.c \
+	core/lib/errors.c | $(DEPS_STAMP)
 $(HOST_B)/tests/test_stage2: tests/unit/test_stage2.c arch/arm64/stage2.c | $(DEPS_STAMP)
-$(HOST_B)/tests/test_config: tests/unit/test_config.c core/config.c core/dt.c core/lib/printf.c \
+$(HOST_B)/tests/test_config: tests/unit/test_config.c core/config.c core/config_devices.c \
+	core/config_vmbus.c core/config_internal.h core/fdt_util.c core/dt.c core/lib/printf.c \
 	core/lib/errors.c $(BHCONFIG) | $(DEPS_STAMP)
 $(HOST_B)/tests/test_config: HOST_CFLAGS += -DBH_SRC_DIR='"$(CURDIR)"' -DBH_BHCONFIG='"$(CURDIR)/$(BHCONFIG)"'
-$(HOST_B)/tests/test_vgic: tests/unit/test_vgic.c core/vgic.c | $(DEPS_STAMP)
 $(HOST_B)/tests/test_ring: tests/unit/test_ring.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
-$(HOST_B)/tests/test_channel: tests/unit/test_channel.c core/channel.c | $(DEPS_STAMP)
-$(HOST_B)/tests/test_channel: HOST_CFLAGS += -Iguest-sdk/include
-$(HOST_B)/tests/test_stage2 $(HOST_B)/tests/test_vgic $(HOST_B)/tests/test_channel: \
-	HOST_CFLAGS += -Iarch/arm64/include
+# Tests of core/ over the shared arch fake (tests/unit/fake_arch.c).
+FAKE_ARCH := tests/unit/fake_arch.c tests/unit/fake_arch.h
+FAKE_ARCH_TESTS := $(addprefix $(HOST_B)/tests/,test_vgic test_channel test_vpsci test_hypercall)
+$(HOST_B)/tests/test_vgic: tests/unit/test_vgic.c core/vgic.c
+$(HOST_B)/tests/test_channel: tests/unit/test_channel.c core/channel.c
+$(HOST_B)/tests/test_vpsci: tests/unit/test_vpsci.c core/vpsci.c core/lib/printf.c
+$(HOST_B)/tests/test_hypercall: tests/unit/test_hypercall.c core/hypercall.c core/lib/printf.c
+$(FAKE_ARCH_TESTS): $(FAKE_ARCH) $(wildcard core/include/core/*.h include/bulkhead/*.h \
+	arch/arm64/include/arch/*.h) | $(DEPS_STAMP)
+$(HOST_B)/tests/test_stage2 $(FAKE_ARCH_TESTS): HOST_CFLAGS += -Iarch/arm64/include
 $(HOST_B)/tests/%:
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")
@@ -370,7 +380,8 @@ bench: bin-all guests host-tools linux guest-irqtest-latency-native | $(DEPS_STA
 	$(Q)$(MAKE) --no-print-directory ring-bench
 
 # ---------------------------------------------------------------- lint
-LINT_SRCS := $(filter %.c,$(HYP_SRCS)) $(wildcard arch/arm64/include/arch/*.h core/include/bulkhead/*.h)
+LINT_SRCS := $(filter %.c,$(HYP_SRCS)) $(wildcard arch/arm64/include/arch/*.h arch/arm64/private/*.h \
+	core/include/core/*.h core/*.h include/bulkhead/*.h)
 lint: $(CONFIG_H) $(VERSION_H) $(LIBFDT_A)
 	$(Q)scripts/lint.sh "$(CONFIG_H)" "$(B)/include" "$(LIBFDT_DIR)/usr/include" $(LINT_SRCS)
 

@@ -10,19 +10,24 @@
  * again before a new session can start, which is its promise that it has
  * stopped touching the rings: so the zeroing never races a writer.
  *
+ * The zeroing (up to 2 GiB) runs outside the channel's lock, so the peer's
+ * calls never wait for it: both sides stay WAITING until it is done, and the
+ * session starts then only if both still are.
+ *
  * Lock order: a channel's lock, then the peer's vGIC lock (vgic_raise).
  */
 #include <bulkhead/abi.h>
-#include <bulkhead/channel.h>
-#include <bulkhead/log.h>
-#include <bulkhead/partition.h>
-#include <bulkhead/string.h>
+#include <core/channel.h>
+#include <core/log.h>
+#include <core/partition.h>
+#include <core/string.h>
 
 struct channel {
-	const struct bh_channel *cfg;
+	const struct config_channel *cfg;
 	spinlock_t lock;
-	unsigned state[2]; /* [BH_PROVIDER], [BH_CONSUMER]: BH_CHANNEL_* */
+	unsigned state[2]; /* [SIDE_PROVIDER], [SIDE_CONSUMER]: BH_CHANNEL_* */
 	uint64_t session;  /* connections so far */
+	bool zeroing;	   /* an open is zeroing the region for a new session */
 };
 
 static struct channel channels[BH_MAX_CHANNELS];
@@ -30,7 +35,7 @@ static struct partition *partition_of_id;
 
 static const char *const state_name[] = {"closed", "waiting", "connected", "reset"};
 
-void channels_init(const struct bh_config *cfg, struct partition *partitions)
+void channels_init(const struct config *cfg, struct partition *partitions)
 {
 	partition_of_id = partitions;
 	for (unsigned i = 0; i < cfg->channel_count; i++) {
@@ -41,7 +46,7 @@ void channels_init(const struct bh_config *cfg, struct partition *partitions)
 /* Rings side's doorbell: a virtual SPI of its partition, delivered on whichever CPU runs it. */
 static void ring_doorbell(const struct channel *ch, unsigned side)
 {
-	const struct bh_channel_end *e = &ch->cfg->end[side];
+	const struct config_channel_end *e = &ch->cfg->end[side];
 	vgic_raise(&partition_of_id[e->partition].vgic, 0, e->irq);
 }
 
@@ -59,38 +64,47 @@ static void close_side(struct channel *ch, unsigned side)
 	ch->state[side] = BH_CHANNEL_CLOSED;
 }
 
-static void open_side(struct channel *ch, unsigned side)
+/* Side `side` opens (lock held); true if the caller must zero the region, then connect(). */
+static bool open_side(struct channel *ch, unsigned side)
 {
 	unsigned peer = 1 - side;
 	if (ch->state[side] == BH_CHANNEL_WAITING || ch->state[side] == BH_CHANNEL_CONNECTED) {
-		return;
+		return false;
 	}
-	if (ch->state[peer] != BH_CHANNEL_WAITING) {
-		ch->state[side] = BH_CHANNEL_WAITING;
-		return;
+	ch->state[side] = BH_CHANNEL_WAITING;
+	if (ch->state[peer] != BH_CHANNEL_WAITING || ch->zeroing) {
+		return false;
 	}
-	/* Neither side touches the rings now (see the top): a fresh session. */
-	memset((void *)(uintptr_t)ch->cfg->pa, 0, ch->cfg->size);
+	ch->zeroing = true;
+	return true;
+}
+
+/* The region is zeroed (lock held): a fresh session if both sides still wait for it. */
+static bool connect(struct channel *ch, unsigned side)
+{
+	unsigned peer = 1 - side;
+	BUG_ON(!ch->zeroing);
+	ch->zeroing = false;
+	if (ch->state[side] != BH_CHANNEL_WAITING || ch->state[peer] != BH_CHANNEL_WAITING) {
+		return false;
+	}
 	ch->session++;
 	ch->state[side] = BH_CHANNEL_CONNECTED;
 	ch->state[peer] = BH_CHANNEL_CONNECTED;
 	ring_doorbell(ch, peer);
-	log_info("vmbus: channel %s connected (%s <-> %s, session %llu)", ch->cfg->name,
-		 partition_of_id[ch->cfg->end[BH_PROVIDER].partition].cfg->name,
-		 partition_of_id[ch->cfg->end[BH_CONSUMER].partition].cfg->name,
-		 (unsigned long long)ch->session);
+	return true;
 }
 
 static void channel_info(const struct channel *ch, unsigned side, uint64_t *x)
 {
-	const struct bh_channel *c = ch->cfg;
-	uint64_t ring0 = c->end[side].ipa; /* the provider's ring, then the consumer's */
+	const struct config_channel *c = ch->cfg;
+	uint64_t ring0 = ipa_addr(c->end[side].ipa); /* the provider's ring, then the consumer's */
 	uint64_t ring1 = ring0 + c->ring_size[0];
-	x[1] = side == BH_PROVIDER ? ring0 : ring1; /* the ring it sends on */
+	x[1] = side == SIDE_PROVIDER ? ring0 : ring1; /* the ring it sends on */
 	x[2] = c->ring_size[side];
-	x[3] = side == BH_PROVIDER ? ring1 : ring0;
+	x[3] = side == SIDE_PROVIDER ? ring1 : ring0;
 	x[4] = c->ring_size[1 - side];
-	x[5] = c->end[side].irq | (side == BH_PROVIDER ? BH_CHANNEL_PROVIDER : 0) |
+	x[5] = c->end[side].irq | (side == SIDE_PROVIDER ? BH_CHANNEL_PROVIDER : 0) |
 	       (uint64_t)c->end[1 - side].partition << 32;
 }
 
@@ -99,16 +113,17 @@ bool channel_hypercall(struct partition *p, uint32_t fn, uint64_t *x)
 	if (fn < BH_HVC_CHANNEL_INFO || fn > BH_HVC_CHANNEL_SIGNAL) {
 		return false;
 	}
-	const struct bh_partition_config *cfg = p->cfg;
+	const struct config_partition *cfg = p->cfg;
 	if (x[1] >= cfg->channel_count) {
 		x[0] = (uint64_t)(int64_t)BH_HVC_INVALID;
 		return true;
 	}
 	struct channel *ch = &channels[cfg->channels[x[1]]];
-	unsigned side = bh_channel_side(ch->cfg, p->id);
+	unsigned side = config_channel_side(ch->cfg, p->id);
 
 	spin_lock(&ch->lock);
 	unsigned before = ch->state[side];
+	bool zero = false;
 	x[0] = BH_HVC_OK;
 	switch (fn) {
 	case BH_HVC_CHANNEL_INFO:
@@ -127,7 +142,7 @@ bool channel_hypercall(struct partition *p, uint32_t fn, uint64_t *x)
 		break;
 	default: /* OPEN, CLOSE, STATE */
 		if (fn == BH_HVC_CHANNEL_OPEN) {
-			open_side(ch, side);
+			zero = open_side(ch, side);
 		} else if (fn == BH_HVC_CHANNEL_CLOSE) {
 			close_side(ch, side);
 		}
@@ -137,6 +152,23 @@ bool channel_hypercall(struct partition *p, uint32_t fn, uint64_t *x)
 	}
 	unsigned after = ch->state[side];
 	spin_unlock(&ch->lock);
+	if (zero) {
+		/* Neither side touches the rings now (see the top). */
+		memset(pa_to_ptr(ch->cfg->pa), 0, ch->cfg->size);
+		spin_lock(&ch->lock);
+		bool connected = connect(ch, side);
+		after = ch->state[side];
+		x[1] = after;
+		x[2] = ch->session;
+		spin_unlock(&ch->lock);
+		if (connected) {
+			log_info("vmbus: channel %s connected (%s <-> %s, session %llu)",
+				 ch->cfg->name,
+				 partition_of_id[ch->cfg->end[SIDE_PROVIDER].partition].cfg->name,
+				 partition_of_id[ch->cfg->end[SIDE_CONSUMER].partition].cfg->name,
+				 (unsigned long long)x[2]);
+		}
+	}
 	if (before != after) {
 		log_debug("vmbus: %s: channel %s %s -> %s", cfg->name, ch->cfg->name,
 			  state_name[before], state_name[after]);
@@ -148,7 +180,7 @@ void channels_partition_down(const struct partition *p)
 {
 	for (unsigned i = 0; i < p->cfg->channel_count; i++) {
 		struct channel *ch = &channels[p->cfg->channels[i]];
-		unsigned side = bh_channel_side(ch->cfg, p->id);
+		unsigned side = config_channel_side(ch->cfg, p->id);
 		spin_lock(&ch->lock);
 		bool was_connected = ch->state[side] == BH_CHANNEL_CONNECTED;
 		close_side(ch, side);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-#include <bulkhead/console.h>
-#include <bulkhead/pl011.h>
+#include <core/console.h>
+#include <core/pl011.h>
 
 static enum console_kind console_kind;
 static uintptr_t console_addr;

@@ -4,32 +4,8 @@
  * chapters 2 and 3: reg, ranges, #address-cells, /cpus, /memory, /chosen).
  * Every error names the node path and the property.
  */
-#include <bulkhead/dt.h>
-#include <bulkhead/printf.h>
-#include <libfdt.h>
-
-static void dt_fail(struct dt_error *err, const void *fdt, int node, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void dt_fail(struct dt_error *err, const void *fdt, int node, const char *fmt, ...)
-{
-	char path[96] = "?";
-	va_list ap;
-
-	if (err == NULL) {
-		return;
-	}
-	if (node >= 0 && fdt_get_path(fdt, node, path, (int)sizeof(path)) != 0) {
-		bh_snprintf(path, sizeof(path), "(node at offset %d)", node);
-	}
-	int n = bh_snprintf(err->msg, sizeof(err->msg), "%s: ", path);
-	if (n < 0 || (size_t)n >= sizeof(err->msg)) {
-		return;
-	}
-	va_start(ap, fmt);
-	bh_vsnprintf(err->msg + n, sizeof(err->msg) - (size_t)n, fmt, ap);
-	va_end(ap);
-}
+#include <core/fdt_util.h>
+#include <core/printf.h>
 
 static void copy_string(char *dst, size_t size, const char *src, int len)
 {
@@ -42,31 +18,6 @@ static void copy_string(char *dst, size_t size, const char *src, int len)
 		n++;
 	}
 	dst[n] = '\0';
-}
-
-/* Reads `cells` big-endian 32-bit cells (at most 2) as one number. */
-static uint64_t read_cells(const fdt32_t *p, int cells)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < cells; i++) {
-		v = (v << 32) | fdt32_ld(&p[i]);
-	}
-	return v;
-}
-
-/* True if property `name` of `node` is exactly the string `value`. */
-static bool prop_is(const void *fdt, int node, const char *name, const char *value)
-{
-	int len;
-	const char *prop = fdt_getprop(fdt, node, name, &len);
-	size_t n = strlen(value);
-	return prop != NULL && (size_t)len == n + 1 && memcmp(prop, value, n + 1) == 0;
-}
-
-static bool node_available(const void *fdt, int node)
-{
-	return fdt_getprop(fdt, node, "status", NULL) == NULL ||
-	       prop_is(fdt, node, "status", "okay") || prop_is(fdt, node, "status", "ok");
 }
 
 int dt_check_blob(const void *fdt, size_t max_size, struct dt_error *err)
@@ -103,9 +54,9 @@ static int bus_cells(const void *fdt, int bus, int *ac, int *sc, struct dt_error
 	*ac = fdt_address_cells(fdt, bus);
 	*sc = fdt_size_cells(fdt, bus);
 	if (*ac < 1 || *ac > 2 || *sc < 0 || *sc > 2) {
-		dt_fail(err, fdt, bus,
-			"#address-cells/#size-cells = %d/%d not supported (1-2 / 0-2)", *ac, *sc);
-		return BH_ENOTSUP;
+		return dt_fail(err, fdt, bus, BH_ENOTSUP,
+			       "#address-cells/#size-cells = %d/%d not supported (1-2 / 0-2)", *ac,
+			       *sc);
 	}
 	return BH_OK;
 }
@@ -118,10 +69,9 @@ int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t *out, struct
 		int len;
 		const fdt32_t *ranges = fdt_getprop(fdt, bus, "ranges", &len);
 		if (ranges == NULL) {
-			dt_fail(err, fdt, bus,
-				"no 'ranges': bus address 0x%llx is not visible to the CPU",
-				(unsigned long long)addr);
-			return BH_EINVAL;
+			return dt_fail(err, fdt, bus, BH_EINVAL,
+				       "no 'ranges': bus address 0x%llx is not visible to the CPU",
+				       (unsigned long long)addr);
 		}
 		if (len > 0) {
 			int parent = fdt_parent_offset(fdt, bus);
@@ -132,17 +82,17 @@ int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t *out, struct
 			}
 			int entry = child_ac + parent_ac + size_c;
 			if (size_c == 0 || len % (entry * 4) != 0) {
-				dt_fail(err, fdt, bus,
-					"'ranges' length %d is not a multiple of %d cells", len,
-					entry);
-				return BH_EINVAL;
+				return dt_fail(err, fdt, bus, BH_EINVAL,
+					       "'ranges' length %d is not a multiple of %d cells",
+					       len, entry);
 			}
 			bool found = false;
 			for (int i = 0; i < len / 4; i += entry) {
-				uint64_t child = read_cells(&ranges[i], child_ac);
-				uint64_t parent_base = read_cells(&ranges[i + child_ac], parent_ac);
+				uint64_t child = dt_read_cells(&ranges[i], child_ac);
+				uint64_t parent_base =
+					dt_read_cells(&ranges[i + child_ac], parent_ac);
 				uint64_t size =
-					read_cells(&ranges[i + child_ac + parent_ac], size_c);
+					dt_read_cells(&ranges[i + child_ac + parent_ac], size_c);
 				if (addr >= child && addr - child < size) {
 					addr = parent_base + (addr - child);
 					found = true;
@@ -150,9 +100,9 @@ int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t *out, struct
 				}
 			}
 			if (!found) {
-				dt_fail(err, fdt, bus, "'ranges' does not cover bus address 0x%llx",
-					(unsigned long long)addr);
-				return BH_ERANGE;
+				return dt_fail(err, fdt, bus, BH_ERANGE,
+					       "'ranges' does not cover bus address 0x%llx",
+					       (unsigned long long)addr);
 			}
 		}
 		bus = fdt_parent_offset(fdt, bus);
@@ -167,33 +117,29 @@ int dt_node_reg(const void *fdt, int node, int index, struct dt_range *out, stru
 	int ac, sc, len;
 
 	if (parent < 0) {
-		dt_fail(err, fdt, node, "'reg' on the root node");
-		return BH_EINVAL;
+		return dt_fail(err, fdt, node, BH_EINVAL, "'reg' on the root node");
 	}
 	if (bus_cells(fdt, parent, &ac, &sc, err) != BH_OK) {
 		return BH_ENOTSUP;
 	}
 	const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
 	if (reg == NULL) {
-		dt_fail(err, fdt, node, "missing 'reg'");
-		return BH_ENOENT;
+		return dt_fail(err, fdt, node, BH_ENOENT, "missing 'reg'");
 	}
 	int entry = ac + sc;
 	if (len % (entry * 4) != 0) {
-		dt_fail(err, fdt, node, "'reg' length %d is not a multiple of %d cells", len,
-			entry);
-		return BH_EINVAL;
+		return dt_fail(err, fdt, node, BH_EINVAL,
+			       "'reg' length %d is not a multiple of %d cells", len, entry);
 	}
 	if (index < 0 || index >= len / (entry * 4)) {
-		dt_fail(err, fdt, node, "'reg' has no entry %d", index);
-		return BH_ENOENT;
+		return dt_fail(err, fdt, node, BH_ENOENT, "'reg' has no entry %d", index);
 	}
 	size_t at = (size_t)index * (size_t)entry;
-	uint64_t addr = read_cells(&reg[at], ac);
-	out->size = read_cells(&reg[at + (size_t)ac], sc);
+	uint64_t addr = dt_read_cells(&reg[at], ac);
+	out->size = dt_read_cells(&reg[at + (size_t)ac], sc);
 	if (out->size != 0 && addr + out->size < addr) {
-		dt_fail(err, fdt, node, "'reg' entry %d wraps around the address space", index);
-		return BH_ERANGE;
+		return dt_fail(err, fdt, node, BH_ERANGE,
+			       "'reg' entry %d wraps around the address space", index);
 	}
 	return dt_translate(fdt, node, addr, &out->base, err);
 }
@@ -241,8 +187,8 @@ static int append_regs(const void *fdt, int node, struct dt_range *list, unsigne
 			continue;
 		}
 		if (*count == max) {
-			dt_fail(err, fdt, node, "more than %u %s ranges", max, what);
-			return BH_ENOMEM;
+			return dt_fail(err, fdt, node, BH_ENOMEM, "more than %u %s ranges", max,
+				       what);
 		}
 		list[(*count)++] = r;
 	}
@@ -253,7 +199,7 @@ static int parse_memory(const void *fdt, struct dt_board *board, struct dt_error
 	for (int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
 	     node >= 0;
 	     node = fdt_node_offset_by_prop_value(fdt, node, "device_type", "memory", 7)) {
-		if (!node_available(fdt, node)) {
+		if (!dt_node_available(fdt, node)) {
 			continue;
 		}
 		int rc = append_regs(fdt, node, board->mem, &board->mem_count, DT_MAX_MEM, "RAM",
@@ -278,8 +224,8 @@ static int add_reserved(const void *fdt, struct dt_board *board, uint64_t base, 
 		return BH_OK;
 	}
 	if (board->reserved_count == DT_MAX_RESERVED) {
-		dt_fail(err, fdt, node, "more than %d reserved memory ranges", DT_MAX_RESERVED);
-		return BH_ENOMEM;
+		return dt_fail(err, fdt, node, BH_ENOMEM, "more than %d reserved memory ranges",
+			       DT_MAX_RESERVED);
 	}
 	board->reserved[board->reserved_count++] = (struct dt_range){base, size};
 	return BH_OK;
@@ -305,7 +251,8 @@ static int parse_reserved(const void *fdt, struct dt_board *board, struct dt_err
 	fdt_for_each_subnode(child, fdt, parent)
 	{
 		/* Dynamic regions (size/alloc-ranges only) have no fixed place yet. */
-		if (!node_available(fdt, child) || fdt_getprop(fdt, child, "reg", NULL) == NULL) {
+		if (!dt_node_available(fdt, child) ||
+		    fdt_getprop(fdt, child, "reg", NULL) == NULL) {
 			continue;
 		}
 		int rc = append_regs(fdt, child, board->reserved, &board->reserved_count,
@@ -326,14 +273,14 @@ static int parse_cpus(const void *fdt, struct dt_board *board, struct dt_error *
 	}
 	int ac = fdt_address_cells(fdt, cpus);
 	if (ac < 1 || ac > 2) {
-		dt_fail(err, fdt, cpus, "#address-cells = %d, expected 1 or 2", ac);
-		return BH_EINVAL;
+		return dt_fail(err, fdt, cpus, BH_EINVAL, "#address-cells = %d, expected 1 or 2",
+			       ac);
 	}
 	int node;
 	fdt_for_each_subnode(node, fdt, cpus)
 	{
 		int len;
-		if (!prop_is(fdt, node, "device_type", "cpu")) {
+		if (!dt_prop_is(fdt, node, "device_type", "cpu")) {
 			continue; /* cpu-map and friends */
 		}
 		const char *status = fdt_getprop(fdt, node, "status", &len);
@@ -342,40 +289,38 @@ static int parse_cpus(const void *fdt, struct dt_board *board, struct dt_error *
 		}
 		const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
 		if (reg == NULL || len != ac * 4) {
-			dt_fail(err, fdt, node, "'reg' must be %d cell(s) holding the MPIDR", ac);
-			return BH_EINVAL;
+			return dt_fail(err, fdt, node, BH_EINVAL,
+				       "'reg' must be %d cell(s) holding the MPIDR", ac);
 		}
 		if (board->cpu_count == DT_MAX_CPUS) {
 			board->cpus_skipped++;
 			continue;
 		}
 		struct dt_cpu *cpu = &board->cpus[board->cpu_count];
-		cpu->mpidr = read_cells(reg, ac);
+		cpu->mpidr = dt_read_cells(reg, ac);
 		if (dt_cpu_index(board, cpu->mpidr) >= 0) {
-			dt_fail(err, fdt, node, "MPIDR 0x%llx listed twice",
-				(unsigned long long)cpu->mpidr);
-			return BH_EEXIST;
+			return dt_fail(err, fdt, node, BH_EEXIST, "MPIDR 0x%llx listed twice",
+				       (unsigned long long)cpu->mpidr);
 		}
 		cpu->enable = DT_CPU_ENABLE_NONE;
 		cpu->release_addr = 0;
-		if (prop_is(fdt, node, "enable-method", "psci")) {
+		if (dt_prop_is(fdt, node, "enable-method", "psci")) {
 			cpu->enable = DT_CPU_ENABLE_PSCI;
-		} else if (prop_is(fdt, node, "enable-method", "spin-table")) {
+		} else if (dt_prop_is(fdt, node, "enable-method", "spin-table")) {
 			const fdt32_t *rel = fdt_getprop(fdt, node, "cpu-release-addr", &len);
 			if (rel == NULL || (len != 8 && len != 4)) {
-				dt_fail(err, fdt, node,
+				return dt_fail(
+					err, fdt, node, BH_EINVAL,
 					"enable-method \"spin-table\" without a 1- or 2-cell "
 					"'cpu-release-addr'");
-				return BH_EINVAL;
 			}
 			cpu->enable = DT_CPU_ENABLE_SPIN_TABLE;
-			cpu->release_addr = read_cells(rel, len / 4);
+			cpu->release_addr = dt_read_cells(rel, len / 4);
 		}
 		board->cpu_count++;
 	}
 	if (board->cpu_count == 0) {
-		dt_fail(err, fdt, cpus, "no CPU nodes (device_type = \"cpu\")");
-		return BH_ENOENT;
+		return dt_fail(err, fdt, cpus, BH_ENOENT, "no CPU nodes (device_type = \"cpu\")");
 	}
 	return BH_OK;
 }
@@ -386,12 +331,12 @@ static void parse_psci(const void *fdt, struct dt_board *board)
 	board->psci = DT_PSCI_NONE;
 	for (size_t i = 0; i < ARRAY_SIZE(compatibles); i++) {
 		int node = fdt_node_offset_by_compatible(fdt, -1, compatibles[i]);
-		if (node < 0 || !node_available(fdt, node)) {
+		if (node < 0 || !dt_node_available(fdt, node)) {
 			continue;
 		}
-		if (prop_is(fdt, node, "method", "smc")) {
+		if (dt_prop_is(fdt, node, "method", "smc")) {
 			board->psci = DT_PSCI_SMC;
-		} else if (prop_is(fdt, node, "method", "hvc")) {
+		} else if (dt_prop_is(fdt, node, "method", "hvc")) {
 			board->psci = DT_PSCI_HVC;
 		}
 		return;
@@ -403,11 +348,11 @@ static int parse_uart(const void *fdt, struct dt_board *board, struct dt_error *
 	int node = dt_stdout_node(fdt);
 	board->uart.from_stdout_path = true;
 	if (node < 0 || fdt_node_check_compatible(fdt, node, "arm,pl011") != 0 ||
-	    !node_available(fdt, node)) {
+	    !dt_node_available(fdt, node)) {
 		/* stdout-path missing or a UART we do not drive (RPi4: the mini UART). */
 		board->uart.from_stdout_path = false;
 		node = fdt_node_offset_by_compatible(fdt, -1, "arm,pl011");
-		while (node >= 0 && !node_available(fdt, node)) {
+		while (node >= 0 && !dt_node_available(fdt, node)) {
 			node = fdt_node_offset_by_compatible(fdt, node, "arm,pl011");
 		}
 	}

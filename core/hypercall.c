@@ -4,11 +4,11 @@
  * registers only, so no guest memory is read here.
  */
 #include <bulkhead/abi.h>
-#include <bulkhead/channel.h>
-#include <bulkhead/log.h>
-#include <bulkhead/partition.h>
-#include <bulkhead/printf.h>
-#include <bulkhead/string.h>
+#include <core/channel.h>
+#include <core/log.h>
+#include <core/partition.h>
+#include <core/printf.h>
+#include <core/string.h>
 
 enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 {

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* Line-oriented logging and panic(). */
 #include <arch/arch.h>
-#include <bulkhead/console.h>
-#include <bulkhead/lock.h>
-#include <bulkhead/log.h>
-#include <bulkhead/printf.h>
-#include <bulkhead/smp.h>
+#include <core/console.h>
+#include <core/lock.h>
+#include <core/log.h>
+#include <core/printf.h>
+#include <core/smp.h>
 
 #define LINE_MAX 256
 

@@ -5,13 +5,13 @@
  */
 #include <arch/arch.h>
 #include <arch/gic.h>
-#include <bulkhead/console.h>
-#include <bulkhead/dt.h>
-#include <bulkhead/log.h>
-#include <bulkhead/partition.h>
-#include <bulkhead/printf.h>
-#include <bulkhead/smp.h>
-#include <bulkhead/string.h>
+#include <core/console.h>
+#include <core/dt.h>
+#include <core/log.h>
+#include <core/partition.h>
+#include <core/printf.h>
+#include <core/smp.h>
+#include <core/string.h>
 #include <generated/version.h>
 #include <libfdt.h>
 
@@ -203,7 +203,7 @@ static void run_boot_actions(void)
 
 _Noreturn void bulkhead_main(paddr_t dtb)
 {
-	const void *fdt = (const void *)(uintptr_t)pa_addr(dtb);
+	const void *fdt = pa_to_ptr(dtb);
 	struct dt_error err = {{0}};
 	char gic_line[160];
 	uint32_t psci_version = 0;
@@ -221,10 +221,12 @@ _Noreturn void bulkhead_main(paddr_t dtb)
 	}
 	order_cpus();
 	/* The device tree stays where it is: no partition may be given its memory. */
-	if (board.reserved_count < DT_MAX_RESERVED) {
-		board.reserved[board.reserved_count++] =
-			(struct dt_range){pa_addr(dtb), fdt_totalsize(fdt)};
+	if (board.reserved_count == DT_MAX_RESERVED) {
+		refuse("device tree", "more reserved memory ranges than DT_MAX_RESERVED, none left "
+				      "to keep the device tree itself out of the partitions");
 	}
+	board.reserved[board.reserved_count++] =
+		(struct dt_range){pa_addr(dtb), fdt_totalsize(fdt)};
 	setup_console();
 	map_memory();
 	probe_gic(gic_line, sizeof(gic_line));

@@ -4,17 +4,18 @@
  * images from their pristine boot-loader copies), start, stop, restart; and
  * the per-CPU loop that runs the one vCPU pinned to each CPU.
  *
- * Concurrency: a partition's state changes under its lock. A vCPU is only
- * ever run by its own CPU; other CPUs ask it to stop (stop_request + kick
- * SGI) and wait until it reports VCPU_OFF.
+ * Concurrency: a partition's state changes under its lock, but its memory
+ * is zeroed and loaded outside it (state STARTING). A vCPU is only ever run
+ * by its own CPU; other CPUs ask it to stop (stop_request + kick SGI) and
+ * wait until it reports VCPU_OFF. Lock order: docs/design.md.
  */
 #include <arch/arch.h>
-#include <bulkhead/channel.h>
-#include <bulkhead/log.h>
-#include <bulkhead/partition.h>
-#include <bulkhead/printf.h>
-#include <bulkhead/smp.h>
-#include <bulkhead/string.h>
+#include <core/channel.h>
+#include <core/log.h>
+#include <core/partition.h>
+#include <core/printf.h>
+#include <core/smp.h>
+#include <core/string.h>
 #include <libfdt.h>
 
 /* Stage-2 tables for all partitions. Each needs 3-4 for RAM in blocks. */
@@ -25,10 +26,9 @@ static uint64_t stage2_pages[STAGE2_POOL_PAGES][STAGE2_TABLE_ENTRIES]
 	__attribute__((aligned(4096)));
 static struct stage2_pool stage2_pool = {stage2_pages, STAGE2_POOL_PAGES, 0};
 
-static struct bh_config config;
+static struct config config;
 static struct partition partitions[CONFIG_MAX_PARTITIONS];
 static unsigned partition_count;
-static struct vcpu *_Atomic vcpu_of_cpu[CONFIG_MAX_CPUS];
 
 const char *partition_state_name(unsigned state)
 {
@@ -37,6 +37,8 @@ const char *partition_state_name(unsigned state)
 		return "running";
 	case PARTITION_RESTARTING:
 		return "restarting";
+	case PARTITION_STARTING:
+		return "starting";
 	default:
 		return "stopped";
 	}
@@ -44,7 +46,7 @@ const char *partition_state_name(unsigned state)
 
 struct vcpu *vcpu_current(void)
 {
-	return atomic_load(&vcpu_of_cpu[arch_cpu_index()]);
+	return atomic_load(&smp_cpu(arch_cpu_index())->vcpu);
 }
 
 /* GICv2: the guest's GICC page pair is the physical GICV (IHI 0048B 5.5). */
@@ -54,15 +56,15 @@ struct vcpu *vcpu_current(void)
  * Where the partition sees its GIC: where its own device tree (a "dtb"
  * image) puts the board's kind of GIC, else where the board has it.
  */
-static void guest_gic_layout(const struct bh_partition_config *cfg, const struct dt_board *board,
+static void guest_gic_layout(const struct config_partition *cfg, const struct dt_board *board,
 			     struct dt_gic *out)
 {
 	*out = board->gic;
 	if (!cfg->has_dtb) {
 		return;
 	}
-	const struct bh_image *img = &cfg->images[cfg->dtb_image];
-	const void *fdt = (const void *)(uintptr_t)img->src_pa;
+	const struct config_image *img = &cfg->images[cfg->dtb_image];
+	const void *fdt = pa_to_ptr(img->src_pa);
 	struct dt_error err;
 	struct dt_range dist, second;
 	if (fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > img->size) {
@@ -83,7 +85,12 @@ static void guest_gic_layout(const struct bh_partition_config *cfg, const struct
 		 (unsigned long long)dist.base, (unsigned long long)second.base);
 }
 
-static int partition_create(struct partition *p, const struct bh_partition_config *cfg,
+static bool vgic_region(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_t *value)
+{
+	return vgic_mmio(&v->partition->vgic, v->index, ipa, size, write, value);
+}
+
+static int partition_create(struct partition *p, const struct config_partition *cfg,
 			    const struct dt_board *board, unsigned gic_lines)
 {
 	unsigned pcpus[VGIC_MAX_VCPUS];
@@ -102,32 +109,34 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 				STAGE2_RAM);
 	}
 	if (rc == BH_OK && gic->version == 2) {
-		rc = stage2_map(&p->s2, gic->cpu.base, board->gic.vcpu.base, GICV2_CPUIF_SIZE,
-				STAGE2_DEVICE);
+		rc = stage2_map(&p->s2, ipa_init(gic->cpu.base), pa_init(board->gic.vcpu.base),
+				GICV2_CPUIF_SIZE, STAGE2_DEVICE);
 	}
 	/* Passthrough devices, at IPA = PA, whole pages (the parser checked they are ours). */
 	for (unsigned i = 0; rc == BH_OK && i < cfg->device_count; i++) {
-		const struct bh_device *d = &cfg->devices[i];
+		const struct config_device *d = &cfg->devices[i];
 		for (unsigned r = 0; rc == BH_OK && r < d->reg_count; r++) {
-			uint64_t base = d->reg[r].base & ~(PAGE_SIZE - 1);
-			uint64_t end = (d->reg[r].base + d->reg[r].size + PAGE_SIZE - 1) &
-				       ~(PAGE_SIZE - 1);
-			rc = stage2_map(&p->s2, base, base, end - base, STAGE2_DEVICE);
+			uint64_t base = ALIGN_DOWN(pa_addr(d->reg[r].base), PAGE_SIZE);
+			uint64_t end =
+				ALIGN_UP(pa_addr(d->reg[r].base) + d->reg[r].size, PAGE_SIZE);
+			rc = stage2_map(&p->s2, ipa_init(base), pa_init(base), end - base,
+					STAGE2_DEVICE);
 		}
 	}
 	/* VMBus regions: shared with exactly one other partition, never executable. */
 	for (unsigned i = 0; rc == BH_OK && i < cfg->channel_count; i++) {
-		const struct bh_channel *ch = &config.channels[cfg->channels[i]];
-		rc = stage2_map(&p->s2, ch->end[bh_channel_side(ch, p->id)].ipa, ch->pa, ch->size,
-				STAGE2_SHARED);
+		const struct config_channel *ch = &config.channels[cfg->channels[i]];
+		rc = stage2_map(&p->s2, ch->end[config_channel_side(ch, p->id)].ipa, ch->pa,
+				ch->size, STAGE2_SHARED);
 	}
 	if (rc != BH_OK) {
 		log_error("partition %s: stage-2 tables: %s", cfg->name, bh_strerror(rc));
 		return rc;
 	}
-	if (cfg->cpu_count > VGIC_MAX_VCPUS) {
-		log_error("partition %s: %u CPUs, but a virtual GIC serves at most %u", cfg->name,
-			  cfg->cpu_count, VGIC_MAX_VCPUS);
+	if (cfg->cpu_count > VGIC_MAX_VCPUS || gic_lines > VGIC_MAX_INTID) {
+		log_error("partition %s: %u CPUs and %u interrupt lines, but a virtual GIC "
+			  "serves at most %u and %u",
+			  cfg->name, cfg->cpu_count, gic_lines, VGIC_MAX_VCPUS, VGIC_MAX_INTID);
 		return BH_ENOMEM;
 	}
 	p->vcpu_count = 0;
@@ -140,13 +149,19 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 		v->index = p->vcpu_count++;
 		v->pcpu = cpu;
 		atomic_store(&v->state, VCPU_OFF);
-		atomic_store(&vcpu_of_cpu[cpu], v);
+		atomic_store(&smp_cpu(cpu)->vcpu, v);
 		pcpus[v->index] = cpu;
 	}
 	/* GICV (v2) is the board's; the IPAs are where the guest looks (docs/partitions.md). */
 	vgic_init(&p->vgic, cfg->name, gic->version, gic_lines, p->vcpu_count, pcpus,
-		  gic->dist.base, gic->redist.base, gic->redist.size);
+		  ipa_init(gic->dist.base),
+		  ipa_range(ipa_init(gic->redist.base), gic->redist.size));
+	partition_add_mmio(p, ipa_range(p->vgic.gicd, VGIC_GICD_SIZE), vgic_region);
+	if (p->vgic.gicr.size != 0) {
+		partition_add_mmio(p, p->vgic.gicr, vgic_region);
+	}
 	if (cfg->has_vuart) {
+		partition_add_mmio(p, ipa_range(cfg->vuart_ipa, VUART_SIZE), vuart_mmio);
 		rc = vgic_own_spi(&p->vgic, cfg->vuart_irq, false);
 		if (rc != BH_OK) {
 			log_error("partition %s: vuart interrupt %u: %s", cfg->name, cfg->vuart_irq,
@@ -155,8 +170,8 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
 		}
 	}
 	for (unsigned i = 0; i < cfg->channel_count; i++) {
-		const struct bh_channel *ch = &config.channels[cfg->channels[i]];
-		unsigned irq = ch->end[bh_channel_side(ch, p->id)].irq;
+		const struct config_channel *ch = &config.channels[cfg->channels[i]];
+		unsigned irq = ch->end[config_channel_side(ch, p->id)].irq;
 		rc = vgic_own_spi(&p->vgic, irq, false);
 		if (rc != BH_OK) {
 			log_error("partition %s: channel %s doorbell %u: %s", cfg->name, ch->name,
@@ -187,13 +202,13 @@ static int partition_create(struct partition *p, const struct bh_partition_confi
  * loader has put it in memory; the parser could only check the addresses.
  * Sets *load to where its bytes go.
  */
-static int check_image(const struct bh_partition_config *cfg, const struct bh_image *img,
-		       uint64_t *load)
+static int check_image(const struct config_partition *cfg, const struct config_image *img,
+		       ipaddr_t *load)
 {
-	const uint8_t *src = (const uint8_t *)(uintptr_t)img->src_pa;
+	const uint8_t *src = pa_to_ptr(img->src_pa);
 
 	*load = img->load_ipa;
-	if (img->format == BH_IMAGE_LINUX) {
+	if (img->format == IMAGE_LINUX) {
 		uint32_t magic;
 		uint64_t text_offset;
 		if (img->size < IMAGE_MAGIC_OFFSET + sizeof(magic)) {
@@ -210,8 +225,8 @@ static int check_image(const struct bh_partition_config *cfg, const struct bh_im
 				  cfg->name, img->name, magic);
 			return BH_EINVAL;
 		}
-		*load += text_offset;
-	} else if (img->format == BH_IMAGE_DTB) {
+		*load = ipa_add(*load, text_offset);
+	} else if (img->format == IMAGE_DTB) {
 		/* The header's first two big-endian words: magic, totalsize. */
 		uint32_t magic = img->size >= 8 ? fdt32_ld((const fdt32_t *)src) : 0;
 		uint32_t total = img->size >= 8 ? fdt32_ld((const fdt32_t *)src + 1) : 0;
@@ -229,38 +244,38 @@ static int check_image(const struct bh_partition_config *cfg, const struct bh_im
 /* Zeroes the partition's memory and copies its images in; sets the boot entry and x0. */
 static int partition_load(struct partition *p)
 {
-	const struct bh_partition_config *cfg = p->cfg;
+	const struct config_partition *cfg = p->cfg;
 
 	for (unsigned i = 0; i < cfg->mem_count; i++) {
-		memset((void *)(uintptr_t)cfg->mem[i].pa, 0, cfg->mem[i].size);
+		memset(pa_to_ptr(cfg->mem[i].pa), 0, cfg->mem[i].size);
 	}
 	for (unsigned i = 0; i < cfg->image_count; i++) {
-		const struct bh_image *img = &cfg->images[i];
-		uint64_t load;
-		uint64_t pa;
+		const struct config_image *img = &cfg->images[i];
+		ipaddr_t load;
+		paddr_t pa;
 
 		int rc = check_image(cfg, img, &load);
 		if (rc != BH_OK) {
 			return rc;
 		}
-		if (!bh_config_ipa_to_pa(cfg, load, img->size, &pa)) {
+		if (!config_ipa_to_pa(cfg, load, img->size, &pa)) {
 			log_error(
 				"partition %s: image %s (0x%llx bytes at IPA 0x%llx) does not fit "
 				"its memory",
 				cfg->name, img->name, (unsigned long long)img->size,
-				(unsigned long long)load);
+				(unsigned long long)ipa_addr(load));
 			return BH_ERANGE;
 		}
-		memcpy((void *)(uintptr_t)pa, (const void *)(uintptr_t)img->src_pa, img->size);
+		memcpy(pa_to_ptr(pa), pa_to_ptr(img->src_pa), img->size);
 		if (i == cfg->entry_image) {
 			/* A Linux Image is entered at its first byte (booting.rst). */
-			p->boot_entry = img->format == BH_IMAGE_LINUX ? load : img->entry_ipa;
+			p->boot_entry = img->format == IMAGE_LINUX ? load : img->entry_ipa;
 		}
 	}
-	p->boot_x0 = cfg->has_dtb ? cfg->images[cfg->dtb_image].load_ipa : 0;
+	p->boot_x0 = cfg->has_dtb ? ipa_addr(cfg->images[cfg->dtb_image].load_ipa) : 0;
 	/* The guest starts with its caches off: everything must be in memory. */
 	for (unsigned i = 0; i < cfg->mem_count; i++) {
-		arch_guest_memory_sync(pa_init(cfg->mem[i].pa), cfg->mem[i].size);
+		arch_guest_memory_sync(cfg->mem[i].pa, cfg->mem[i].size);
 	}
 	return BH_OK;
 }
@@ -272,7 +287,7 @@ static int partition_load(struct partition *p)
  */
 static void device_irqs(const struct partition *p, bool on)
 {
-	const struct bh_partition_config *cfg = p->cfg;
+	const struct config_partition *cfg = p->cfg;
 	for (unsigned i = 0; i < cfg->device_count; i++) {
 		for (unsigned k = 0; k < cfg->devices[i].spi_count; k++) {
 			arch_gic_spi_setup(cfg->devices[i].spi[k], p->vcpus[0].pcpu, on);
@@ -280,7 +295,7 @@ static void device_irqs(const struct partition *p, bool on)
 	}
 }
 
-void vcpu_request_start(struct vcpu *v, uint64_t entry, uint64_t context)
+void vcpu_request_start(struct vcpu *v, ipaddr_t entry, uint64_t context)
 {
 	v->entry = entry;
 	v->context = context;
@@ -296,7 +311,13 @@ int partition_start(struct partition *p)
 		spin_unlock(&p->lock);
 		return BH_EEXIST;
 	}
+	/* STARTING keeps every other lifecycle call out while memory is loaded unlocked. */
+	atomic_store(&p->state, PARTITION_STARTING);
+	spin_unlock(&p->lock);
+
 	int rc = partition_load(p);
+	spin_lock(&p->lock);
+	BUG_ON(atomic_load(&p->state) != PARTITION_STARTING);
 	if (rc == BH_OK) {
 		vgic_reset(&p->vgic);
 		vconsole_reset(p);
@@ -304,12 +325,16 @@ int partition_start(struct partition *p)
 		p->cntvoff = arch_counter();
 		p->starts++;
 		atomic_store(&p->state, PARTITION_RUNNING);
-		log_info("partition %s: starting vCPU 0 on CPU%u at IPA 0x%llx (start #%u)",
-			 p->cfg->name, p->vcpus[0].pcpu, (unsigned long long)p->boot_entry,
-			 p->starts);
 		vcpu_request_start(&p->vcpus[0], p->boot_entry, p->boot_x0);
+	} else {
+		atomic_store(&p->state, PARTITION_STOPPED);
 	}
 	spin_unlock(&p->lock);
+	if (rc == BH_OK) {
+		log_info("partition %s: starting vCPU 0 on CPU%u at IPA 0x%llx (start #%u)",
+			 p->cfg->name, p->vcpus[0].pcpu,
+			 (unsigned long long)ipa_addr(p->boot_entry), p->starts);
+	}
 	return rc;
 }
 
@@ -430,111 +455,9 @@ bool vcpu_run_pending(void)
 	return true;
 }
 
-enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, const char *what)
-{
-	struct partition *p = v->partition;
-	char why[96];
-
-	log_error("partition %s: vCPU %u (CPU%u): %s", p->cfg->name, v->index, v->pcpu, what);
-	log_error("partition %s:   PC 0x%llx  ESR 0x%llx (EC 0x%02llx %s)  FAR 0x%llx",
-		  p->cfg->name, (unsigned long long)exit->pc, (unsigned long long)exit->esr,
-		  (unsigned long long)(exit->esr >> 26) & 0x3f, exit->cause,
-		  (unsigned long long)exit->far);
-	bh_snprintf(why, sizeof(why), "fault in vCPU %u; other partitions keep running", v->index);
-	partition_stop(p, v, why);
-	return GUEST_STOP;
-}
-
-/* A load or store to an emulated device (the virtual GIC); false if none is there. */
-static bool emulate_mmio(struct vcpu *v, struct guest_exit *exit)
-{
-	uint64_t value = 0;
-	unsigned bits = 8 * exit->access_size;
-	uint64_t mask = bits == 64 ? ~0UL : (1UL << bits) - 1;
-
-	if (!exit->syndrome_valid) {
-		return false;
-	}
-	if (exit->write && exit->reg != 31) {
-		value = exit->x[exit->reg] & mask;
-	}
-	if (!vgic_mmio(&v->partition->vgic, v->index, exit->ipa, exit->access_size, exit->write,
-		       &value) &&
-	    !vuart_mmio(v->partition, exit->ipa, exit->access_size, exit->write, &value)) {
-		return false;
-	}
-	if (!exit->write && exit->reg != 31) {
-		value &= mask;
-		if (exit->sign_extend && bits < 64 && (value & (1UL << (bits - 1))) != 0) {
-			value |= ~mask;
-		}
-		exit->x[exit->reg] = exit->reg64 ? value : value & 0xffffffffUL;
-	}
-	exit->step = true;
-	return true;
-}
-
-static enum guest_action handle_exit(struct vcpu *v, struct guest_exit *exit)
-{
-	struct partition *p = v->partition;
-	char what[128];
-
-	switch (exit->kind) {
-	case GUEST_EXIT_KICK:
-		return GUEST_RESUME;
-	case GUEST_EXIT_IRQ:
-		if (!vconsole_irq(exit->intid) && !vgic_hw_irq(&p->vgic, v->index, exit->intid)) {
-			arch_guest_irq_done(exit->intid); /* nobody's: complete it here */
-		}
-		return GUEST_RESUME;
-	case GUEST_EXIT_SGI:
-		vgic_sgi1r(&p->vgic, v->index, exit->value);
-		exit->step = true;
-		return GUEST_RESUME;
-	case GUEST_EXIT_HVC:
-		return hypercall(v, exit);
-	case GUEST_EXIT_SMC:
-		return vpsci_call(v, exit->x);
-	case GUEST_EXIT_ABORT:
-		if (emulate_mmio(v, exit)) {
-			return GUEST_RESUME;
-		}
-		bh_snprintf(
-			what, sizeof(what),
-			"stage-2 %s abort: %s IPA 0x%llx, which is not mapped for this partition",
-			exit->instruction ? "instruction" : "data",
-			exit->instruction ? "fetch from"
-			: exit->write	  ? "write to"
-					  : "read of",
-			(unsigned long long)exit->ipa);
-		return vcpu_fault(v, exit, what);
-	case GUEST_EXIT_FAULT:
-	default:
-		bh_snprintf(what, sizeof(what), "fatal exception: %s", exit->cause);
-		return vcpu_fault(v, exit, what);
-	}
-}
-
-enum guest_action core_guest_exit(struct guest_exit *exit)
-{
-	struct vcpu *v = vcpu_current();
-
-	if (v == NULL) {
-		panic("guest exit on CPU%u, which runs no vCPU", arch_cpu_index());
-	}
-	if (panic_in_progress() || atomic_load(&v->stop_request)) {
-		return GUEST_STOP;
-	}
-	enum guest_action action = handle_exit(v, exit);
-	if (action == GUEST_RESUME) {
-		vgic_flush(&v->partition->vgic, v->index);
-	}
-	return action;
-}
-
 static void print_partition(const void *fdt, const struct partition *p)
 {
-	const struct bh_partition_config *cfg = p->cfg;
+	const struct config_partition *cfg = p->cfg;
 	char cpus[64];
 	size_t n = 0;
 
@@ -547,47 +470,50 @@ static void print_partition(const void *fdt, const struct partition *p)
 		 cfg->is_root ? " (root)" : "", p->vcpu_count, cpus);
 	for (unsigned i = 0; i < cfg->mem_count; i++) {
 		log_info("  memory IPA 0x%llx -> PA 0x%llx, %llu KiB",
-			 (unsigned long long)cfg->mem[i].ipa, (unsigned long long)cfg->mem[i].pa,
+			 (unsigned long long)ipa_addr(cfg->mem[i].ipa),
+			 (unsigned long long)pa_addr(cfg->mem[i].pa),
 			 (unsigned long long)(cfg->mem[i].size >> 10));
 	}
 	for (unsigned i = 0; i < cfg->device_count; i++) {
-		const struct bh_device *d = &cfg->devices[i];
+		const struct config_device *d = &cfg->devices[i];
 		char path[64];
 		char irqs[48];
-		bh_device_irq_list(d, irqs, sizeof(irqs));
+		config_device_irq_list(d, irqs, sizeof(irqs));
 		if (fdt_get_path(fdt, d->node, path, sizeof(path)) != 0) {
 			bh_snprintf(path, sizeof(path), "?");
 		}
 		log_info("  device %s: PA 0x%llx+0x%llx%s, interrupts %s", path,
-			 (unsigned long long)d->reg[0].base, (unsigned long long)d->reg[0].size,
-			 d->reg_count > 1 ? " and more" : "", irqs);
+			 (unsigned long long)pa_addr(d->reg[0].base),
+			 (unsigned long long)d->reg[0].size, d->reg_count > 1 ? " and more" : "",
+			 irqs);
 	}
 	if (cfg->has_vuart) {
 		log_info("  vuart (PL011) at IPA 0x%llx, interrupt %u",
-			 (unsigned long long)cfg->vuart_ipa, cfg->vuart_irq);
+			 (unsigned long long)ipa_addr(cfg->vuart_ipa), cfg->vuart_irq);
 	}
 	for (unsigned i = 0; i < cfg->channel_count; i++) {
-		const struct bh_channel *ch = &config.channels[cfg->channels[i]];
-		unsigned side = bh_channel_side(ch, p->id);
+		const struct config_channel *ch = &config.channels[cfg->channels[i]];
+		unsigned side = config_channel_side(ch, p->id);
 		log_info("  channel %u: %s (%s of %s, peer %s) at IPA 0x%llx, doorbell %u", i,
-			 ch->name, side == BH_PROVIDER ? "provider" : "consumer", ch->interface,
+			 ch->name, side == SIDE_PROVIDER ? "provider" : "consumer", ch->interface,
 			 config.partitions[ch->end[1 - side].partition].name,
-			 (unsigned long long)ch->end[side].ipa, ch->end[side].irq);
+			 (unsigned long long)ipa_addr(ch->end[side].ipa), ch->end[side].irq);
 	}
 	for (unsigned i = 0; i < cfg->image_count; i++) {
 		log_info("  image %s: %llu bytes from PA 0x%llx to IPA 0x%llx (%s)",
 			 cfg->images[i].name, (unsigned long long)cfg->images[i].size,
-			 (unsigned long long)cfg->images[i].src_pa,
-			 (unsigned long long)cfg->images[i].load_ipa,
-			 bh_image_format_name(cfg->images[i].format));
+			 (unsigned long long)pa_addr(cfg->images[i].src_pa),
+			 (unsigned long long)ipa_addr(cfg->images[i].load_ipa),
+			 config_image_format_name(cfg->images[i].format));
 	}
 }
 
 void partitions_boot(const void *fdt, const struct dt_board *board, unsigned gic_lines)
 {
 	struct dt_error err = {{0}};
-	int rc = bh_config_parse(fdt, board, pa_addr(arch_image_start()), pa_addr(arch_image_end()),
-				 &config, &err);
+	paddr_t hyp = arch_image_start();
+	int rc = config_parse(fdt, board, pa_range(hyp, pa_addr(arch_image_end()) - pa_addr(hyp)),
+			      &config, &err);
 
 	if (rc == BH_ENOENT) {
 		log_info("no /bulkhead node in the device tree: no partitions to run");
@@ -614,7 +540,7 @@ void partitions_boot(const void *fdt, const struct dt_board *board, unsigned gic
 		if (rc != BH_OK) {
 			log_error("no partition started");
 			for (unsigned cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
-				atomic_store(&vcpu_of_cpu[cpu], NULL);
+				atomic_store(&smp_cpu(cpu)->vcpu, NULL);
 			}
 			return;
 		}

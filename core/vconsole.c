@@ -3,7 +3,8 @@
  * Partition consoles on the one physical UART.
  *
  * Output: each partition's bytes are collected into lines and printed whole,
- * "[name] text", under the log lock, so lines never interleave mid-line. A
+ * "[name] text", under the log lock only (never the console's), so lines
+ * never interleave mid-line. A
  * partition may print VCONSOLE_LINES_PER_WINDOW lines per 100 ms; beyond that
  * its lines are dropped and counted, and the count is reported when the
  * flood ends: one partition cannot take the console from the others.
@@ -19,11 +20,11 @@
  * raised whenever the masked status is set after a change.
  */
 #include <arch/arch.h>
-#include <bulkhead/console.h>
-#include <bulkhead/log.h>
-#include <bulkhead/partition.h>
-#include <bulkhead/string.h>
-#include <bulkhead/vconsole.h>
+#include <core/console.h>
+#include <core/log.h>
+#include <core/partition.h>
+#include <core/string.h>
+#include <core/vconsole.h>
 
 #define VCONSOLE_LINES_PER_WINDOW 20
 #define VCONSOLE_WINDOW_MS	  100
@@ -46,23 +47,44 @@ static bool within_budget(struct vconsole *c)
 	return c->window_lines++ < VCONSOLE_LINES_PER_WINDOW;
 }
 
-static void flush_line(struct partition *p, struct vconsole *c)
+/* A finished line, taken out of the console under its lock and printed after unlocking. */
+struct finished_line {
+	char text[VCONSOLE_LINE_MAX];
+	size_t len;
+	unsigned long dropped; /* bytes the flood control dropped before it */
+	bool ready;
+};
+
+/* Lock held: the line is complete; it goes out if the flood budget allows. */
+static void take_line(struct vconsole *c, struct finished_line *out)
 {
 	if (within_budget(c)) {
-		if (c->dropped != 0) {
-			log_warn("partition %s: console flood: %lu bytes dropped", p->cfg->name,
-				 c->dropped);
-			c->dropped = 0;
-		}
-		log_tagged_line(p->cfg->name, c->line, c->line_len);
+		memcpy(out->text, c->line, c->line_len);
+		out->len = c->line_len;
+		out->dropped = c->dropped;
+		out->ready = true;
+		c->dropped = 0;
 	} else {
 		c->dropped += c->line_len + 1;
 	}
 	c->line_len = 0;
 }
 
+static void print_line(const struct partition *p, struct finished_line *line)
+{
+	if (!line->ready) {
+		return;
+	}
+	if (line->dropped != 0) {
+		log_warn("partition %s: console flood: %lu bytes dropped", p->cfg->name,
+			 line->dropped);
+	}
+	log_tagged_line(p->cfg->name, line->text, line->len);
+	line->ready = false;
+}
+
 /* Lock held. */
-static void put_byte(struct partition *p, struct vconsole *c, uint8_t byte)
+static void put_byte(struct vconsole *c, uint8_t byte, struct finished_line *out)
 {
 	char ch = (char)byte;
 	if (ch == '\r') {
@@ -75,18 +97,20 @@ static void put_byte(struct partition *p, struct vconsole *c, uint8_t byte)
 		c->line[c->line_len++] = ch;
 	}
 	if (ch == '\n' || c->line_len == sizeof(c->line) - 1) {
-		flush_line(p, c);
+		take_line(c, out);
 	}
 }
 
 void vconsole_write(struct partition *p, const uint8_t *bytes, size_t n)
 {
 	struct vconsole *c = &p->console;
-	spin_lock(&c->lock);
+	struct finished_line line = {.ready = false};
 	for (size_t i = 0; i < n; i++) {
-		put_byte(p, c, bytes[i]);
+		spin_lock(&c->lock);
+		put_byte(c, bytes[i], &line);
+		spin_unlock(&c->lock);
+		print_line(p, &line);
 	}
-	spin_unlock(&c->lock);
 }
 
 /* ---------------------------------------------------------------- input */
@@ -229,7 +253,6 @@ void vconsole_reset(struct partition *p)
 #define INT_RX	     (1U << 4)
 #define INT_TX	     (1U << 5)
 #define INT_RT	     (1U << 6)
-#define VUART_SIZE   0x1000
 
 /* PeriphID (PL011 r1p5, as QEMU's) and PrimeCell ID, which the AMBA bus matches. */
 static const uint8_t vuart_ids[8] = {0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
@@ -242,7 +265,7 @@ static uint32_t vuart_ris(const struct vconsole *c)
 
 static void vuart_update(struct partition *p)
 {
-	const struct bh_partition_config *cfg = p->cfg;
+	const struct config_partition *cfg = p->cfg;
 	struct vconsole *c = &p->console;
 	if (!cfg->has_vuart) {
 		return;
@@ -255,8 +278,8 @@ static void vuart_update(struct partition *p)
 	}
 }
 
-static uint32_t vuart_access(struct partition *p, struct vconsole *c, uint64_t off, bool write,
-			     uint32_t value)
+static uint32_t vuart_access(struct vconsole *c, uint64_t off, bool write, uint32_t value,
+			     struct finished_line *line)
 {
 	struct vuart *u = &c->uart;
 	uint32_t *reg = NULL;
@@ -264,7 +287,7 @@ static uint32_t vuart_access(struct partition *p, struct vconsole *c, uint64_t o
 	switch (off) {
 	case UARTDR:
 		if (write) {
-			put_byte(p, c, (uint8_t)value);
+			put_byte(c, (uint8_t)value, line);
 			return 0;
 		}
 		if (c->in_count == 0) {
@@ -316,23 +339,23 @@ static uint32_t vuart_access(struct partition *p, struct vconsole *c, uint64_t o
 	return *reg;
 }
 
-bool vuart_mmio(struct partition *p, uint64_t ipa, unsigned size, bool write, uint64_t *value)
+bool vuart_mmio(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_t *value)
 {
-	const struct bh_partition_config *cfg = p->cfg;
+	struct partition *p = v->partition;
 	struct vconsole *c = &p->console;
+	uint64_t off = ipa_addr(ipa) - ipa_addr(p->cfg->vuart_ipa);
 
-	if (!cfg->has_vuart || ipa < cfg->vuart_ipa || ipa - cfg->vuart_ipa >= VUART_SIZE) {
-		return false;
-	}
-	uint64_t off = ipa - cfg->vuart_ipa;
+	BUG_ON(!p->cfg->has_vuart || off >= VUART_SIZE);
 	if ((size != 4 && size != 2 && size != 1) || (off & 3) != 0) {
 		*value = 0; /* the PL011 has 32-bit registers (8- and 16-bit access to the low part)
 			     */
 		return true;
 	}
+	struct finished_line line = {.ready = false};
 	spin_lock(&c->lock);
-	uint32_t out = vuart_access(p, c, off, write, (uint32_t)*value);
+	uint32_t out = vuart_access(c, off, write, (uint32_t)*value, &line);
 	spin_unlock(&c->lock);
+	print_line(p, &line);
 	if (!write) {
 		*value = out;
 	}

@@ -12,8 +12,8 @@
  * vCPU's own CPU (vgic_flush); other CPUs make an interrupt pending and kick.
  */
 #include <arch/arch.h>
-#include <bulkhead/log.h>
-#include <bulkhead/vgic.h>
+#include <core/log.h>
+#include <core/vgic.h>
 
 #define GICD_CTLR	0x0000
 #define GICD_TYPER	0x0004
@@ -93,13 +93,13 @@ static unsigned spi_target(const struct vgic *vg, const struct virq *q)
 	return VGIC_MAX_VCPUS; /* no target: stays pending */
 }
 
+/* Lock held: remembers the first foreign access, which vgic_mmio() logs after unlocking. */
 static void note_foreign(struct vgic *vg, unsigned intid, const char *what)
 {
 	if (!vg->warned) {
 		vg->warned = true;
-		log_warn("partition %s: %s interrupt %u, which it does not own: ignored (reported "
-			 "once)",
-			 vg->name, what, intid);
+		vg->foreign_intid = intid;
+		vg->foreign_what = what;
 	}
 }
 
@@ -157,17 +157,17 @@ void vgic_reset(struct vgic *vg)
 }
 
 void vgic_init(struct vgic *vg, const char *name, unsigned version, unsigned lines,
-	       unsigned vcpu_count, const unsigned *pcpus, uint64_t gicd_ipa, uint64_t gicr_ipa,
-	       uint64_t gicr_size)
+	       unsigned vcpu_count, const unsigned *pcpus, ipaddr_t gicd, struct ipa_range gicr)
 {
+	BUG_ON(lines > VGIC_MAX_INTID || vcpu_count == 0 || vcpu_count > VGIC_MAX_VCPUS);
 	vg->name = name;
 	vg->version = version;
-	vg->lines = lines > VGIC_MAX_INTID ? VGIC_MAX_INTID : lines;
-	vg->vcpu_count = vcpu_count > VGIC_MAX_VCPUS ? VGIC_MAX_VCPUS : vcpu_count;
-	vg->gicd_ipa = gicd_ipa;
-	vg->gicr_ipa = gicr_ipa;
-	vg->gicr_size = version == 3 ? gicr_size : 0;
+	vg->lines = lines;
+	vg->vcpu_count = vcpu_count;
+	vg->gicd = gicd;
+	vg->gicr = ipa_range(gicr.base, version == 3 ? gicr.size : 0);
 	vg->warned = false;
+	vg->foreign_what = NULL;
 	atomic_store(&vg->lock.locked, false);
 	for (unsigned v = 0; v < vg->vcpu_count; v++) {
 		vg->vcpu[v].pcpu = pcpus[v];
@@ -594,11 +594,12 @@ static uint64_t gicr_access(struct vgic *vg, unsigned frame, uint64_t off, unsig
 	}
 }
 
-bool vgic_mmio(struct vgic *vg, unsigned vcpu, uint64_t ipa, unsigned size, bool write,
+bool vgic_mmio(struct vgic *vg, unsigned vcpu, ipaddr_t at, unsigned size, bool write,
 	       uint64_t *value)
 {
-	bool gicd = ipa >= vg->gicd_ipa && ipa - vg->gicd_ipa < VGIC_GICD_SIZE;
-	bool gicr = vg->gicr_size != 0 && ipa >= vg->gicr_ipa && ipa - vg->gicr_ipa < vg->gicr_size;
+	uint64_t ipa = ipa_addr(at);
+	bool gicd = ipa_range_within(ipa_range(at, 1), ipa_range(vg->gicd, VGIC_GICD_SIZE));
+	bool gicr = ipa_range_within(ipa_range(at, 1), vg->gicr);
 	uint64_t in = write ? *value : 0;
 	uint64_t out = 0;
 
@@ -611,15 +612,22 @@ bool vgic_mmio(struct vgic *vg, unsigned vcpu, uint64_t ipa, unsigned size, bool
 	}
 	spin_lock(&vg->lock);
 	if (gicd) {
-		out = gicd_access(vg, vcpu, ipa - vg->gicd_ipa, size, write, in);
+		out = gicd_access(vg, vcpu, ipa - ipa_addr(vg->gicd), size, write, in);
 	} else {
-		uint64_t rel = ipa - vg->gicr_ipa;
+		uint64_t rel = ipa - ipa_addr(vg->gicr.base);
 		unsigned frame = (unsigned)(rel / VGIC_GICR_STRIDE);
 		if (frame < vg->vcpu_count) {
 			out = gicr_access(vg, frame, rel % VGIC_GICR_STRIDE, size, write, in);
 		}
 	}
+	const char *foreign = vg->foreign_what;
+	vg->foreign_what = NULL;
 	spin_unlock(&vg->lock);
+	if (foreign != NULL) {
+		log_warn("partition %s: %s interrupt %u, which it does not own: ignored (reported "
+			 "once)",
+			 vg->name, foreign, vg->foreign_intid);
+	}
 	if (!write) {
 		*value = out;
 	}
@@ -711,14 +719,12 @@ static void repend_in_lr(struct vgic *vg, struct vgic_vcpu *c, unsigned i, unsig
 
 void vgic_flush(struct vgic *vg, unsigned v)
 {
+	BUG_ON(v >= vg->vcpu_count);
 	struct vgic_vcpu *c = &vg->vcpu[v];
 	unsigned lrs = MIN(arch_vgic_lr_count(), ARCH_VGIC_MAX_LRS);
 	bool overflow = false;
 	bool drained = false; /* the fill below ran out of pending interrupts */
 
-	if (v >= vg->vcpu_count) {
-		return;
-	}
 	spin_lock(&vg->lock);
 	/* cppcheck 2.10 takes lr_count for its static initial value 0 here and below */
 	// cppcheck-suppress knownConditionTrueFalse

@@ -100,7 +100,7 @@ BH_LIBGCC := $(shell $(BH_CC) -print-libgcc-file-name)
 
 # Only gcc's own headers and newlib's: nothing from the Linux sysroot.
 BH_CPPFLAGS := -nostdinc -isystem $(BH_GCC_INCLUDE) -isystem $(BH_NEWLIB_TARGET)/include \
-	-I$(BULKHEAD_SDK)/include -I$(dir $(BH_VMBUS))
+	-I$(BH_REPO)/include -I$(BULKHEAD_SDK)/include -I$(dir $(BH_VMBUS))
 # -mno-outline-atomics: gcc's default calls helpers that need Linux's getauxval.
 BH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -march=armv8-a -mno-outline-atomics \
 	-fno-stack-protector -fno-pie -fno-common -ffunction-sections -fdata-sections \

@@ -1,5 +1,7 @@
 #!/bin/sh
 # Static checks on the hypervisor's C sources (make lint):
+#   boundary      core/ (all of it, whatever the arguments) has no inline assembly and
+#                 includes no arch-private header (arch/arm64/private/)
 #   clang-format  every file matches .clang-format
 #   cppcheck      no warnings (style, portability, performance included)
 #   clang-tidy    no warnings with the checks in .clang-tidy
@@ -18,6 +20,25 @@ for f in "$@"; do
 	case "$f" in *.c) c_files="$c_files $f" ;; esac
 done
 
+# core/ reaches the CPU only through the public arch headers (arch/arm64/include/arch/).
+# boundary REGEX WHAT: report each line of core/ matching REGEX as file:line: WHAT: text.
+boundary() {
+	hits=$(grep -rnE --include='*.c' --include='*.h' "$1" core) || return 0
+	printf '%s\n' "$hits" | sed -E "s|^([^:]*:[0-9]+):[[:space:]]*|\1: error: $2: |"
+	return 1
+}
+echo "  BOUNDARY"
+w='[^[:alnum:]_]'
+private=$(for h in arch/arm64/private/*.h; do basename "$h" .h; done | paste -sd '|' -)
+if ! boundary "(^|$w)(__asm__|__asm)($w|\$)|(^|$w)asm[[:space:]]*(\(|volatile|goto|inline)" \
+	"inline assembly in core/ (put it behind an arch_*() function in arch/arm64)"; then
+	status=1
+fi
+if ! boundary "^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"]([^>\"]*/)?(private/|($private)\.h)" \
+	"core/ includes an arch-private header (arch/arm64/private/; use <arch/arch.h>)"; then
+	status=1
+fi
+
 echo "  FORMAT"
 for f in "$@"; do
 	if ! clang-format --style=file "$f" | cmp -s - "$f"; then
@@ -30,16 +51,16 @@ echo "  CPPCHECK"
 if ! cppcheck --quiet --error-exitcode=1 --std=c11 --platform=unix64 \
 	--enable=warning,style,performance,portability --inline-suppr \
 	--suppress=missingIncludeSystem --suppress=unusedFunction \
-	--include="$config_h" -Iarch/arm64/include -Icore/include -Iguest-sdk/include -I"$gen_inc" \
-	-D__aarch64__ $c_files; then
+	--include="$config_h" -Iinclude -Iarch/arm64/include -Iarch/arm64/private -Icore/include \
+	-I"$gen_inc" -D__aarch64__ $c_files; then
 	status=1
 fi
 
 echo "  TIDY"
 if ! clang-tidy --quiet --warnings-as-errors='*' $c_files -- \
 	--target=aarch64-linux-gnu -std=c11 -ffreestanding -include "$config_h" \
-	-Iarch/arm64/include -Icore/include -Iguest-sdk/include -I"$gen_inc" -isystem "$fdt_inc" \
-	-isystem /usr/aarch64-linux-gnu/include 2>/dev/null; then
+	-Iinclude -Iarch/arm64/include -iquote arch/arm64/private -Icore/include -I"$gen_inc" \
+	-isystem "$fdt_inc" -isystem /usr/aarch64-linux-gnu/include 2>/dev/null; then
 	status=1
 fi
 

@@ -29,8 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <bulkhead/config.h>
-#include <bulkhead/dt.h>
+#include <core/config.h>
+#include <core/dt.h>
 #include <libfdt.h>
 
 #include "layout.h"
@@ -51,8 +51,7 @@ static const char *const dtc_quiet[] = {
 };
 
 struct options {
-	uint64_t hyp_base;
-	uint64_t hyp_size;
+	struct pa_range hyp;
 	struct dt_range reserve[DT_MAX_RESERVED];
 	unsigned reserve_count;
 	unsigned max_partitions;
@@ -296,25 +295,25 @@ static const char *span(uint64_t base, uint64_t size, char *buf, size_t len)
 	return buf;
 }
 
-static void show_devices(const void *fdt, const struct bh_config *cfg)
+static void show_devices(const void *fdt, const struct config *cfg)
 {
 	char a[40], node[96];
 
 	printf("\n%-15s %-34s %-25s %s\n", "PARTITION", "DEVICE", "PA (mapped at the same IPA)",
 	       "INTERRUPTS");
 	for (unsigned i = 0; i < cfg->partition_count; i++) {
-		const struct bh_partition_config *p = &cfg->partitions[i];
+		const struct config_partition *p = &cfg->partitions[i];
 		for (unsigned k = 0; k < p->device_count; k++) {
-			const struct bh_device *d = &p->devices[k];
+			const struct config_device *d = &p->devices[k];
 			char irqs[64];
-			bh_device_irq_list(d, irqs, sizeof(irqs));
+			config_device_irq_list(d, irqs, sizeof(irqs));
 			if (fdt_get_path(fdt, d->node, node, sizeof(node)) != 0) {
 				snprintf(node, sizeof(node), "?");
 			}
 			for (unsigned r = 0; r < d->reg_count; r++) {
 				printf("%-15s %-34s %-25s %s\n", r == 0 ? p->name : "",
 				       r == 0 ? node : "",
-				       span(d->reg[r].base, d->reg[r].size, a, 40),
+				       span(pa_addr(d->reg[r].base), d->reg[r].size, a, 40),
 				       r == 0 ? irqs : "");
 			}
 		}
@@ -325,7 +324,7 @@ static void show_devices(const void *fdt, const struct bh_config *cfg)
 }
 
 static void show(const char *path, const struct dt_board *board, const struct options *opt,
-		 const struct bh_config *cfg)
+		 const struct config *cfg)
 {
 	char a[40], b[40], s[32];
 
@@ -342,12 +341,13 @@ static void show(const char *path, const struct dt_board *board, const struct op
 		       human_size(board->reserved[i].size, s, sizeof(s)));
 	}
 	printf("  hypervisor  %s  %s (--hyp; checked again at boot with the real one)\n",
-	       span(opt->hyp_base, opt->hyp_size, a, 40), human_size(opt->hyp_size, s, sizeof(s)));
+	       span(pa_addr(opt->hyp.base), opt->hyp.size, a, 40),
+	       human_size(opt->hyp.size, s, sizeof(s)));
 
 	printf("\n%-3s %-15s %-5s %-30s %-10s %s\n", "ID", "PARTITION", "ROOT", "CPUS (MPIDR)",
 	       "MEMORY", "BOOTARGS");
 	for (unsigned i = 0; i < cfg->partition_count; i++) {
-		const struct bh_partition_config *p = &cfg->partitions[i];
+		const struct config_partition *p = &cfg->partitions[i];
 		char cpus[256];
 		size_t n = 0;
 		cpus[0] = '\0';
@@ -370,13 +370,13 @@ static void show(const char *path, const struct dt_board *board, const struct op
 
 	printf("\n%-15s %-10s %-25s    %-25s %s\n", "PARTITION", "REGION", "IPA", "PA", "SIZE");
 	for (unsigned i = 0; i < cfg->partition_count; i++) {
-		const struct bh_partition_config *p = &cfg->partitions[i];
+		const struct config_partition *p = &cfg->partitions[i];
 		for (unsigned r = 0; r < p->mem_count; r++) {
 			char region[24];
 			snprintf(region, sizeof(region), "memory[%u]", r);
 			printf("%-15s %-10s %-25s -> %-25s %s\n", p->name, region,
-			       span(p->mem[r].ipa, p->mem[r].size, a, 40),
-			       span(p->mem[r].pa, p->mem[r].size, b, 40),
+			       span(ipa_addr(p->mem[r].ipa), p->mem[r].size, a, 40),
+			       span(pa_addr(p->mem[r].pa), p->mem[r].size, b, 40),
 			       human_size(p->mem[r].size, s, sizeof(s)));
 		}
 	}
@@ -384,30 +384,30 @@ static void show(const char *path, const struct dt_board *board, const struct op
 	printf("\n%-15s %-15s %-6s %-25s    %-25s %-12s %s\n", "PARTITION", "IMAGE", "FORMAT",
 	       "SOURCE PA", "LOAD IPA", "SIZE", "ENTRY");
 	for (unsigned i = 0; i < cfg->partition_count; i++) {
-		const struct bh_partition_config *p = &cfg->partitions[i];
+		const struct config_partition *p = &cfg->partitions[i];
 		for (unsigned k = 0; k < p->image_count; k++) {
-			const struct bh_image *img = &p->images[k];
+			const struct config_image *img = &p->images[k];
 			char entry[40];
 			if (p->has_dtb && k == p->dtb_image) {
 				snprintf(entry, sizeof(entry), "(x0 at entry)");
 			} else if (k != p->entry_image) {
 				snprintf(entry, sizeof(entry), "-");
-			} else if (img->format == BH_IMAGE_LINUX) {
+			} else if (img->format == IMAGE_LINUX) {
 				snprintf(entry, sizeof(entry), "per Image header");
 			} else {
 				snprintf(entry, sizeof(entry), "0x%llx",
-					 (unsigned long long)img->entry_ipa);
+					 (unsigned long long)ipa_addr(img->entry_ipa));
 			}
 			printf("%-15s %-15s %-6s %-25s -> %-25s %-12s %s\n", p->name, img->name,
-			       bh_image_format_name(img->format),
-			       span(img->src_pa, img->size, a, 40),
-			       span(img->load_ipa, img->size, b, 40),
+			       config_image_format_name(img->format),
+			       span(pa_addr(img->src_pa), img->size, a, 40),
+			       span(ipa_addr(img->load_ipa), img->size, b, 40),
 			       human_size(img->size, s, sizeof(s)), entry);
 		}
 	}
 }
 
-static void show_channels(const struct bh_config *cfg)
+static void show_channels(const struct config *cfg)
 {
 	char a[40], b[40], s[24], s2[24];
 	if (cfg->channel_count == 0) {
@@ -416,24 +416,24 @@ static void show_channels(const struct bh_config *cfg)
 	printf("\n%-15s %-15s %-15s %-15s %-25s %s\n", "CHANNEL", "INTERFACE", "PROVIDER",
 	       "CONSUMER", "PA", "RINGS");
 	for (unsigned i = 0; i < cfg->channel_count; i++) {
-		const struct bh_channel *ch = &cfg->channels[i];
+		const struct config_channel *ch = &cfg->channels[i];
 		printf("%-15s %-15s %-15s %-15s %-25s %s + %s\n", ch->name, ch->interface,
-		       cfg->partitions[ch->end[BH_PROVIDER].partition].name,
-		       cfg->partitions[ch->end[BH_CONSUMER].partition].name,
-		       span(ch->pa, ch->size, a, sizeof(a)),
-		       human_size(ch->ring_size[BH_PROVIDER], s, sizeof(s)),
-		       human_size(ch->ring_size[BH_CONSUMER], s2, sizeof(s2)));
+		       cfg->partitions[ch->end[SIDE_PROVIDER].partition].name,
+		       cfg->partitions[ch->end[SIDE_CONSUMER].partition].name,
+		       span(pa_addr(ch->pa), ch->size, a, sizeof(a)),
+		       human_size(ch->ring_size[SIDE_PROVIDER], s, sizeof(s)),
+		       human_size(ch->ring_size[SIDE_CONSUMER], s2, sizeof(s2)));
 	}
 	printf("\n%-15s %-15s %-9s %-25s %s\n", "CHANNEL", "PARTITION", "SIDE", "IPA", "DOORBELL");
 	for (unsigned i = 0; i < cfg->channel_count; i++) {
-		const struct bh_channel *ch = &cfg->channels[i];
+		const struct config_channel *ch = &cfg->channels[i];
 		for (unsigned side = 0; side < 2; side++) {
-			const struct bh_channel_end *e = &ch->end[side];
+			const struct config_channel_end *e = &ch->end[side];
 			snprintf(s, sizeof(s), "SPI %u", e->irq - 32);
 			printf("%-15s %-15s %-9s %-25s %s\n", side == 0 ? ch->name : "",
 			       cfg->partitions[e->partition].name,
-			       side == BH_PROVIDER ? "provider" : "consumer",
-			       span(e->ipa, ch->size, b, sizeof(b)), s);
+			       side == SIDE_PROVIDER ? "provider" : "consumer",
+			       span(ipa_addr(e->ipa), ch->size, b, sizeof(b)), s);
 		}
 	}
 }
@@ -467,8 +467,7 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 		struct layout_args args = {
 			.image_base = opt->image_base,
 			.outdir = opt->output,
-			.hyp_base = opt->hyp_base,
-			.hyp_size = opt->hyp_size,
+			.hyp = opt->hyp,
 			.reserve = opt->reserve,
 			.reserve_count = opt->reserve_count,
 		};
@@ -477,7 +476,7 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 		return status;
 	}
 	static struct dt_board board;
-	static struct bh_config cfg;
+	static struct config cfg;
 	struct dt_error err = {{0}};
 	int status = 1;
 
@@ -492,8 +491,7 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 		}
 		board.reserved[board.reserved_count++] = opt->reserve[i];
 	}
-	int rc = bh_config_parse(fdt, &board, opt->hyp_base, opt->hyp_base + opt->hyp_size, &cfg,
-				 &err);
+	int rc = config_parse(fdt, &board, opt->hyp, &cfg, &err);
 	if (rc == BH_ENOENT) {
 		printf("ok: no /bulkhead node: the hypervisor boots without partitions\n");
 		status = 0;
@@ -534,8 +532,7 @@ out:
 int main(int argc, char **argv)
 {
 	struct options opt = {
-		.hyp_base = DEFAULT_HYP_BASE,
-		.hyp_size = DEFAULT_HYP_SIZE,
+		.hyp = {pa_init(DEFAULT_HYP_BASE), DEFAULT_HYP_SIZE},
 		.max_partitions = DEFAULT_MAX_PARTITIONS,
 		.image_base = 0x60000000,
 	};
@@ -564,10 +561,11 @@ int main(int argc, char **argv)
 		}
 		i++;
 		if (strcmp(a, "--hyp") == 0) {
-			if (!parse_range(v, &opt.hyp_base, &opt.hyp_size)) {
+			if (!parse_range(v, &n, &opt.hyp.size)) {
 				error("--hyp %s: expected BASE:SIZE, e.g. 0x40200000:4M", v);
 				return 2;
 			}
+			opt.hyp.base = pa_init(n);
 		} else if (strcmp(a, "--reserve") == 0) {
 			struct dt_range r;
 			if (!parse_range(v, &r.base, &r.size)) {

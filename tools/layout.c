@@ -22,9 +22,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <bulkhead/config.h>
-#include <bulkhead/dt.h>
-#include <libfdt.h>
+#include <core/config.h>
+#include <core/fdt_util.h>
 
 #include "layout.h"
 
@@ -35,7 +34,8 @@
 struct placed {
 	char path[128]; /* the image node */
 	char file[512];
-	uint64_t pa, size;
+	paddr_t pa;
+	uint64_t size;
 	bool generate;
 };
 
@@ -52,14 +52,14 @@ static int say(const char *fmt, ...)
 	return 1;
 }
 
-static void set_reg(void *fdt, int node, int ac, int sc, uint64_t pa, uint64_t size)
+static void set_reg(void *fdt, int node, int ac, int sc, paddr_t pa, uint64_t size)
 {
 	fdt32_t cells[4];
 	int n = 0;
 	if (ac == 2) {
-		cells[n++] = cpu_to_fdt32((uint32_t)(pa >> 32));
+		cells[n++] = cpu_to_fdt32((uint32_t)(pa_addr(pa) >> 32));
 	}
-	cells[n++] = cpu_to_fdt32((uint32_t)pa);
+	cells[n++] = cpu_to_fdt32((uint32_t)pa_addr(pa));
 	if (sc == 2) {
 		cells[n++] = cpu_to_fdt32((uint32_t)(size >> 32));
 	}
@@ -109,7 +109,7 @@ static void prop_cells(void *out, const char *name, const uint64_t *values, int 
 }
 
 /* The partition's VMBus channels (docs/vmbus.md, "In the partition's device tree"). */
-static void vmbus_node(void *buf, const struct bh_config *cfg, const struct bh_partition_config *p)
+static void vmbus_node(void *buf, const struct config *cfg, const struct config_partition *p)
 {
 	char name[64];
 	if (p->channel_count == 0) {
@@ -121,12 +121,12 @@ static void vmbus_node(void *buf, const struct bh_config *cfg, const struct bh_p
 	fdt_property_u32(buf, "#size-cells", 2);
 	fdt_property(buf, "ranges", NULL, 0);
 	for (unsigned i = 0; i < p->channel_count; i++) {
-		const struct bh_channel *ch = &cfg->channels[p->channels[i]];
-		unsigned side = bh_channel_side(ch, p->id);
-		const struct bh_channel_end *e = &ch->end[side];
-		uint64_t reg[2] = {e->ipa, ch->size};
+		const struct config_channel *ch = &cfg->channels[p->channels[i]];
+		unsigned side = config_channel_side(ch, p->id);
+		const struct config_channel_end *e = &ch->end[side];
+		uint64_t reg[2] = {ipa_addr(e->ipa), ch->size};
 		fdt32_t irq[3] = {cpu_to_fdt32(0), cpu_to_fdt32(e->irq - 32), cpu_to_fdt32(1)};
-		snprintf(name, sizeof(name), "%s@%llx", ch->name, (unsigned long long)e->ipa);
+		snprintf(name, sizeof(name), "%s@%llx", ch->name, (unsigned long long)reg[0]);
 		fdt_begin_node(buf, name);
 		prop_string(buf, "compatible", "bulkhead,channel-v1");
 		prop_cells(buf, "reg", reg, 2);
@@ -136,7 +136,7 @@ static void vmbus_node(void *buf, const struct bh_config *cfg, const struct bh_p
 		fdt_property(buf, "interrupts", irq, sizeof(irq));
 		fdt_property_u32(buf, "index", i);
 		prop_string(buf, "interface", ch->interface);
-		prop_string(buf, "role", side == BH_PROVIDER ? "provider" : "consumer");
+		prop_string(buf, "role", side == SIDE_PROVIDER ? "provider" : "consumer");
 		prop_string(buf, "peer", cfg->partitions[ch->end[1 - side].partition].name);
 		fdt_end_node(buf);
 	}
@@ -144,8 +144,8 @@ static void vmbus_node(void *buf, const struct bh_config *cfg, const struct bh_p
 }
 
 /* The device tree partition `p` boots with (docs/linux.md says what is in it). */
-static int guest_tree(const void *fdt, const struct dt_board *board, const struct bh_config *cfg,
-		      const struct bh_partition_config *p, const char *path)
+static int guest_tree(const void *fdt, const struct dt_board *board, const struct config *cfg,
+		      const struct config_partition *p, const char *path)
 {
 	static char buf[GUEST_DTB_SIZE];
 	char name[64], args[BH_BOOTARGS_MAX + 64];
@@ -174,12 +174,13 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 		 p->bootargs[0] != '\0' ? " " : "", p->name);
 	prop_string(buf, "bootargs", args);
 	if (p->has_vuart) {
-		snprintf(name, sizeof(name), "/pl011@%llx", (unsigned long long)p->vuart_ipa);
+		snprintf(name, sizeof(name), "/pl011@%llx",
+			 (unsigned long long)ipa_addr(p->vuart_ipa));
 		prop_string(buf, "stdout-path", name);
 	}
 	for (unsigned k = 0; k < p->image_count; k++) {
 		if (strcmp(p->images[k].name, "initrd") == 0) {
-			uint64_t start = p->images[k].load_ipa;
+			uint64_t start = ipa_addr(p->images[k].load_ipa);
 			uint64_t end = start + p->images[k].size;
 			prop_cells(buf, "linux,initrd-start", &start, 1);
 			prop_cells(buf, "linux,initrd-end", &end, 1);
@@ -188,7 +189,7 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 	fdt_end_node(buf);
 
 	for (unsigned m = 0; m < p->mem_count; m++) {
-		uint64_t reg[2] = {p->mem[m].ipa, p->mem[m].size};
+		uint64_t reg[2] = {ipa_addr(p->mem[m].ipa), p->mem[m].size};
 		snprintf(name, sizeof(name), "memory@%llx", (unsigned long long)reg[0]);
 		fdt_begin_node(buf, name);
 		prop_string(buf, "device_type", "memory");
@@ -203,7 +204,8 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 		snprintf(name, sizeof(name), "cpu@%u", i);
 		fdt_begin_node(buf, name);
 		prop_string(buf, "device_type", "cpu");
-		const char *compat = cpu0 >= 0 ? fdt_getprop(fdt, cpu0, "compatible", NULL) : NULL;
+		const char *compat =
+			cpu0 >= 0 ? fdt_stringlist_get(fdt, cpu0, "compatible", 0, NULL) : NULL;
 		prop_string(buf, "compatible", compat != NULL ? compat : "arm,armv8");
 		fdt_property_u32(buf, "reg", i); /* vCPU i is MPIDR Aff0 = i */
 		prop_string(buf, "enable-method", "psci");
@@ -251,10 +253,10 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 	}
 	int uart = board->uart.path[0] != '\0' ? fdt_path_offset(fdt, board->uart.path) : -1;
 	if (p->has_vuart && uart >= 0) {
-		uint64_t reg[2] = {p->vuart_ipa, 0x1000};
+		uint64_t reg[2] = {ipa_addr(p->vuart_ipa), 0x1000};
 		fdt32_t irq[3] = {cpu_to_fdt32(0), cpu_to_fdt32(p->vuart_irq - 32),
 				  cpu_to_fdt32(4)};
-		snprintf(name, sizeof(name), "pl011@%llx", (unsigned long long)p->vuart_ipa);
+		snprintf(name, sizeof(name), "pl011@%llx", (unsigned long long)reg[0]);
 		fdt_begin_node(buf, name);
 		static const char *const uart_skip[] = {"reg", "interrupts", "phandle", NULL};
 		copy_props(buf, fdt, uart, uart_skip);
@@ -284,28 +286,33 @@ static int collect(void *fdt, struct placed *list, unsigned *count, uint64_t bas
 {
 	int system = fdt_path_offset(fdt, "/bulkhead");
 	int part, img;
-	uint64_t next = base;
+	paddr_t next = pa_init(base);
 
 	if (system < 0) {
 		return say("no /bulkhead node");
 	}
 	fdt_for_each_subnode(part, fdt, system)
 	{
-		if (bh_is_vmbus_node(fdt, part)) {
+		if (config_is_vmbus_node(fdt, part)) {
 			continue; /* channels, not a partition */
 		}
 		fdt_for_each_subnode(img, fdt, part)
 		{
 			struct placed *p = &list[*count];
-			const char *file = fdt_getprop(fdt, img, "file", NULL);
-			const char *format = fdt_getprop(fdt, img, "format", NULL);
+			const char *file = NULL, *format = "";
+			size_t len;
 			struct stat st;
 			if (*count == MAX_IMAGES) {
 				return say("more than %d images", MAX_IMAGES);
 			}
 			memset(p, 0, sizeof(*p));
 			fdt_get_path(fdt, img, p->path, sizeof(p->path));
-			if (file == NULL && format != NULL && strcmp(format, "dtb") == 0) {
+			if (dt_get_string(fdt, img, "file", &file, &len) == BH_EINVAL) {
+				return say("%s: file: not a single string", p->path);
+			}
+			dt_get_string(fdt, img, "format", &format,
+				      &len); /* config_parse checks it */
+			if (file == NULL && strcmp(format, "dtb") == 0) {
 				p->generate = true;
 				p->size = GUEST_DTB_SIZE;
 			} else if (file == NULL) {
@@ -317,7 +324,7 @@ static int collect(void *fdt, struct placed *list, unsigned *count, uint64_t bas
 				p->size = (uint64_t)st.st_size;
 			}
 			p->pa = next;
-			next = (next + p->size + IMAGE_ALIGN - 1) & ~(IMAGE_ALIGN - 1);
+			next = pa_init(ALIGN_UP(pa_addr(next) + p->size, IMAGE_ALIGN));
 			(*count)++;
 		}
 	}
@@ -332,7 +339,7 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 	char *buf = malloc(room);
 	struct dt_board board;
 	struct dt_error err;
-	static struct bh_config cfg;
+	static struct config cfg;
 	char path[600];
 	int rc;
 
@@ -344,7 +351,7 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 	if (buf == NULL || fdt_open_into(fdt, buf, (int)room) != 0) {
 		return say("cannot open the tree");
 	}
-	if (dt_parse_board(buf, &board, &err) != BH_OK) {
+	if (dt_check_blob(buf, room, &err) != BH_OK || dt_parse_board(buf, &board, &err) != BH_OK) {
 		return say("board: %s", err.msg);
 	}
 	if ((rc = collect(buf, list, &count, a->image_base)) != 0) {
@@ -361,8 +368,7 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 	for (unsigned i = 0; i < a->reserve_count && board.reserved_count < DT_MAX_RESERVED; i++) {
 		board.reserved[board.reserved_count++] = a->reserve[i];
 	}
-	if (bh_config_parse(buf, &board, a->hyp_base, a->hyp_base + a->hyp_size, &cfg, &err) !=
-	    BH_OK) {
+	if (config_parse(buf, &board, a->hyp, &cfg, &err) != BH_OK) {
 		return say("%s", err.msg);
 	}
 	for (unsigned i = 0; i < count; i++) {
@@ -402,16 +408,17 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 	for (unsigned i = 0; i < count; i++) {
 		const char *base = strrchr(list[i].file, '/');
 		fprintf(q, "-device\nloader,file=%s,addr=0x%llx,force-raw=on\n", list[i].file,
-			(unsigned long long)list[i].pa);
+			(unsigned long long)pa_addr(list[i].pa));
 		fprintf(u, "load ${devtype} ${devnum}:${distro_bootpart} 0x%llx %s\n",
-			(unsigned long long)list[i].pa, base != NULL ? base + 1 : list[i].file);
+			(unsigned long long)pa_addr(list[i].pa),
+			base != NULL ? base + 1 : list[i].file);
 	}
 	/* The tree where the layout reserved room for it, Bulkhead where it was assumed. */
 	fprintf(u, "load ${devtype} ${devnum}:${distro_bootpart} 0x%llx system.dtb\n",
 		(unsigned long long)a->dtb_addr);
 	fprintf(u, "load ${devtype} ${devnum}:${distro_bootpart} 0x%llx bulkhead.bin\n",
-		(unsigned long long)a->hyp_base);
-	fprintf(u, "booti 0x%llx - 0x%llx\n", (unsigned long long)a->hyp_base,
+		(unsigned long long)pa_addr(a->hyp.base));
+	fprintf(u, "booti 0x%llx - 0x%llx\n", (unsigned long long)pa_addr(a->hyp.base),
 		(unsigned long long)a->dtb_addr);
 	fclose(q);
 	fclose(u);

@@ -3,12 +3,12 @@
 #ifndef BHCONFIG_LAYOUT_H
 #define BHCONFIG_LAYOUT_H
 
-#include <bulkhead/dt.h>
+#include <core/dt.h>
 
 struct layout_args {
 	uint64_t image_base; /* where the first image goes */
 	const char *outdir;
-	uint64_t hyp_base, hyp_size;
+	struct pa_range hyp;
 	const struct dt_range *reserve;
 	unsigned reserve_count;
 	uint64_t dtb_addr; /* set: where boot.cmd loads the tree (the first reserved range) */

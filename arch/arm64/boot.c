@@ -5,10 +5,11 @@
  * the EL2 page tables, turns the MMU on and hands over to core/.
  */
 #include <arch/arch.h>
-#include <arch/percpu.h>
-#include <arch/sysreg.h>
-#include <bulkhead/console.h>
-#include <bulkhead/log.h>
+#include <core/console.h>
+#include <core/log.h>
+
+#include "percpu.h"
+#include "sysreg.h"
 
 #define FDT_MAGIC    0xd00dfeedU
 /* Device trees larger than this are refused (QEMU's is ~1 MiB at most). */

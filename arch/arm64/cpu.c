@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Per-CPU data, CPU identification, the counter and small CPU helpers. */
 #include <arch/arch.h>
-#include <arch/percpu.h>
-#include <arch/sysreg.h>
-#include <bulkhead/printf.h>
+#include <core/printf.h>
+
+#include "percpu.h"
+#include "sysreg.h"
 
 _Static_assert(sizeof(struct arch_percpu) == PERCPU_SIZE, "asm.h PERCPU_SIZE");
 _Static_assert(__builtin_offsetof(struct arch_percpu, mpidr) == PERCPU_MPIDR, "asm.h");

@@ -6,10 +6,11 @@
  */
 #include <arch/arch.h>
 #include <arch/gic.h>
-#include <arch/percpu.h>
-#include <arch/sysreg.h>
 #include <arch/vgic.h>
-#include <bulkhead/log.h>
+#include <core/log.h>
+
+#include "percpu.h"
+#include "sysreg.h"
 
 #define GICD_CTLR	 0x0000
 #define GICD_TYPER	 0x0004
@@ -50,8 +51,6 @@
 #define SPIN_LIMIT 1000000
 
 static struct gic_desc gic;
-static uintptr_t redist_of_cpu[CONFIG_MAX_CPUS];
-static uint8_t v2_target_of_cpu[CONFIG_MAX_CPUS];
 
 static uint32_t mmio_read32(uintptr_t addr)
 {
@@ -155,7 +154,7 @@ static int init_cpu_v3(unsigned cpu)
 			  (unsigned long long)mpidr);
 		return BH_ENOENT;
 	}
-	redist_of_cpu[cpu] = rd;
+	arch_percpu[cpu].redist = rd;
 	mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) & ~GICR_WAKER_SLEEP);
 	if (!wait_clear(rd + GICR_WAKER, GICR_WAKER_ASLEEP)) {
 		return BH_ETIMEOUT;
@@ -183,7 +182,7 @@ static int init_cpu_v2(unsigned cpu)
 	uintptr_t cpuif = (uintptr_t)pa_addr(gic.cpu);
 
 	/* Reading the SGI targets gives this CPU's own interface bit. */
-	v2_target_of_cpu[cpu] = (uint8_t)(mmio_read32(dist + GICD_ITARGETSR) & 0xff);
+	arch_percpu[cpu].v2_target = (uint8_t)(mmio_read32(dist + GICD_ITARGETSR) & 0xff);
 	mmio_write8(dist + GICD_IPRIORITYR + GIC_SGI_KICK, 0x80);
 	set_priorities(dist + GICD_IPRIORITYR, HYP_PPIS, HYP_PRIORITY);
 	/*
@@ -201,7 +200,7 @@ static int init_cpu_v2(unsigned cpu)
 	 * extensions (NS view, RPi4) bit 0 enables group 1 and bits 1-2 are ignored.
 	 */
 	mmio_write32(cpuif + GICC_CTLR, 0x7 | GICC_CTLR_EOIMODE);
-	return v2_target_of_cpu[cpu] != 0 ? BH_OK : BH_EIO;
+	return arch_percpu[cpu].v2_target != 0 ? BH_OK : BH_EIO;
 }
 
 int arch_gic_init_cpu(void)
@@ -231,7 +230,7 @@ void arch_gic_send_kick(unsigned cpu)
 		isb();
 	} else if (gic.version == 2) {
 		mmio_write32((uintptr_t)pa_addr(gic.dist) + GICD_SGIR,
-			     (uint32_t)v2_target_of_cpu[cpu] << 16 | GIC_SGI_KICK);
+			     (uint32_t)arch_percpu[cpu].v2_target << 16 | GIC_SGI_KICK);
 	}
 }
 
@@ -265,7 +264,7 @@ void arch_gic_deactivate(uint32_t iar)
 
 void arch_gic_ppi_clear(uint32_t mask)
 {
-	uintptr_t frame = gic.version == 3 ? redist_of_cpu[arch_cpu_index()] + GICR_SGI_BASE
+	uintptr_t frame = gic.version == 3 ? arch_percpu[arch_cpu_index()].redist + GICR_SGI_BASE
 					   : (uintptr_t)pa_addr(gic.dist); /* banked per CPU */
 	mmio_write32(frame + GICD_ICACTIVER, mask & HYP_PPIS);
 }
@@ -287,7 +286,7 @@ void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable)
 		*(volatile uint64_t *)(dist + GICD_IROUTER + 8UL * intid) =
 			(mpidr & 0xffffff) | ((mpidr >> 32) & 0xff) << 32;
 	} else {
-		mmio_write8(dist + GICD_ITARGETSR + intid, v2_target_of_cpu[pcpu]);
+		mmio_write8(dist + GICD_ITARGETSR + intid, arch_percpu[pcpu].v2_target);
 	}
 	if (enable) {
 		mmio_write32(dist + GICD_ISENABLER + 4UL * (intid / 32), bit);

@@ -6,7 +6,7 @@
  * place (SP_EL2 is where the ERET left it) through vectors.S. When core/ decides the vCPU must stop,
  * guest_exit_to_host() returns from guest_enter() like longjmp.
  */
-#include <arch/asm.h>
+#include "asm.h"
 
 #define HOST_X19 0
 #define HOST_SP  96

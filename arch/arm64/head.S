@@ -7,8 +7,8 @@
  * we apply its R_AARCH64_RELATIVE relocations for the address we find
  * ourselves at. The hypervisor then runs identity-mapped (VA == PA).
  */
-#include <arch/asm.h>
-#include <arch/sysreg.h>
+#include "asm.h"
+#include "sysreg.h"
 
 #define R_AARCH64_RELATIVE 1027
 

@@ -11,10 +11,11 @@
  * and all writes go straight to memory.
  */
 #include <arch/arch.h>
-#include <arch/percpu.h>
-#include <arch/sysreg.h>
-#include <bulkhead/lock.h>
-#include <bulkhead/log.h>
+#include <core/lock.h>
+#include <core/log.h>
+
+#include "percpu.h"
+#include "sysreg.h"
 
 #define PTE_VALID     (1UL << 0)
 #define PTE_TABLE     (1UL << 1) /* levels 0-2: next-level table */

@@ -6,15 +6,11 @@
  * built-in PSCI on virt) answers.
  */
 #include <arch/arch.h>
-#include <arch/percpu.h>
-#include <arch/sysreg.h>
-#include <bulkhead/log.h>
+#include <bulkhead/psci.h>
+#include <core/log.h>
 
-#define PSCI_VERSION	  0x84000000U
-#define PSCI_CPU_OFF	  0x84000002U
-#define PSCI_CPU_ON_64	  0xc4000003U
-#define PSCI_SYSTEM_OFF	  0x84000008U
-#define PSCI_SYSTEM_RESET 0x84000009U
+#include "percpu.h"
+#include "sysreg.h"
 
 static bool psci_available;
 
@@ -46,7 +42,7 @@ static const char *psci_error(int64_t rc)
 
 uint32_t arch_psci_version(void)
 {
-	int64_t v = psci_call(PSCI_VERSION, 0, 0, 0);
+	int64_t v = psci_call(BH_PSCI_FN_VERSION, 0, 0, 0);
 	/* PSCI 0.1 has no VERSION call: firmware answers NOT_SUPPORTED (-1). */
 	psci_available = v >= 0x2;
 	return psci_available ? (uint32_t)v : 0;
@@ -69,7 +65,7 @@ int arch_cpu_start_psci(unsigned index, uint64_t mpidr)
 		return BH_EINVAL;
 	}
 	prepare_slot(index, mpidr);
-	int64_t rc = psci_call(PSCI_CPU_ON_64, mpidr, (uintptr_t)secondary_entry, 0);
+	int64_t rc = psci_call(BH_PSCI_FN_CPU_ON, mpidr, (uintptr_t)secondary_entry, 0);
 	if (rc != 0) {
 		log_error("PSCI CPU_ON(MPIDR 0x%llx) failed: %s (%lld)", (unsigned long long)mpidr,
 			  psci_error(rc), (long long)rc);
@@ -102,7 +98,7 @@ int arch_cpu_start_spin_table(unsigned index, uint64_t mpidr, paddr_t release_ad
 _Noreturn void arch_cpu_park(void)
 {
 	if (psci_available) {
-		psci_call(PSCI_CPU_OFF, 0, 0, 0); /* returns only on failure */
+		psci_call(BH_PSCI_FN_CPU_OFF, 0, 0, 0); /* returns only on failure */
 	}
 	for (;;) {
 		__asm__ volatile("msr daifset, #0xf\n\twfi" ::: "memory");
@@ -122,10 +118,10 @@ static _Noreturn void system_power(uint32_t fn, const char *what)
 
 _Noreturn void arch_system_off(void)
 {
-	system_power(PSCI_SYSTEM_OFF, "SYSTEM_OFF");
+	system_power(BH_PSCI_FN_SYSTEM_OFF, "SYSTEM_OFF");
 }
 
 _Noreturn void arch_system_reset(void)
 {
-	system_power(PSCI_SYSTEM_RESET, "SYSTEM_RESET");
+	system_power(BH_PSCI_FN_SYSTEM_RESET, "SYSTEM_RESET");
 }

@@ -12,7 +12,7 @@
 
 static uint64_t *table_of(uint64_t desc)
 {
-	return (uint64_t *)(uintptr_t)(desc & S2_ADDR_MASK);
+	return pa_to_ptr(pa_init(desc & S2_ADDR_MASK));
 }
 
 static uint64_t *pool_alloc(struct stage2_pool *pool)
@@ -83,8 +83,11 @@ static bool range_free(const uint64_t *table, unsigned level, uint64_t ipa, uint
 	return true;
 }
 
-int stage2_map(struct stage2 *s2, uint64_t ipa, uint64_t pa, uint64_t size, enum stage2_kind kind)
+int stage2_map(struct stage2 *s2, ipaddr_t to, paddr_t from, uint64_t size, enum stage2_kind kind)
 {
+	uint64_t ipa = ipa_addr(to);
+	uint64_t pa = pa_addr(from);
+
 	if (size == 0 || !IS_ALIGNED(ipa | pa | size, PAGE_SIZE)) {
 		return BH_EINVAL;
 	}
@@ -117,7 +120,7 @@ int stage2_map(struct stage2 *s2, uint64_t ipa, uint64_t pa, uint64_t size, enum
 					return BH_ENOMEM;
 				}
 				s2->tables++;
-				*entry = (uint64_t)(uintptr_t)next | S2_TABLE | S2_VALID;
+				*entry = pa_addr(pa_from_ptr(next)) | S2_TABLE | S2_VALID;
 			}
 			table = table_of(*entry);
 		}
@@ -125,10 +128,11 @@ int stage2_map(struct stage2 *s2, uint64_t ipa, uint64_t pa, uint64_t size, enum
 	return BH_OK;
 }
 
-bool stage2_lookup(const struct stage2 *s2, uint64_t ipa, uint64_t *pa, uint64_t *block_size,
+bool stage2_lookup(const struct stage2 *s2, ipaddr_t at, paddr_t *pa, uint64_t *block_size,
 		   uint64_t *descriptor)
 {
 	const uint64_t *table = s2->root;
+	uint64_t ipa = ipa_addr(at);
 
 	if (ipa >= (1UL << s2->ipa_bits)) {
 		return false;
@@ -143,7 +147,7 @@ bool stage2_lookup(const struct stage2 *s2, uint64_t ipa, uint64_t *pa, uint64_t
 			table = table_of(desc);
 			continue;
 		}
-		*pa = (desc & S2_ADDR_MASK & ~(block - 1)) | (ipa & (block - 1));
+		*pa = pa_init((desc & S2_ADDR_MASK & ~(block - 1)) | (ipa & (block - 1)));
 		*block_size = block;
 		*descriptor = desc;
 		return true;

@@ -4,56 +4,57 @@
  * print everything needed to find the cause, then panic.
  */
 #include <arch/arch.h>
-#include <arch/sysreg.h>
-#include <arch/traps.h>
-#include <bulkhead/log.h>
-#include <bulkhead/string.h>
+#include <core/log.h>
+#include <core/string.h>
 
-/* ESR_ELx.EC values, Arm ARM D17.2.37 (ESR_EL2). */
+#include "sysreg.h"
+#include "traps.h"
+
+/* Exception classes: ESR_EL2.EC, Arm ARM D17.2.37 (sysreg.h). */
 const char *esr_class_name(uint32_t ec)
 {
 	switch (ec) {
-	case 0x00:
+	case ESR_EC_UNKNOWN:
 		return "unknown reason (undefined instruction?)";
-	case 0x01:
+	case ESR_EC_WFX:
 		return "WFI/WFE";
-	case 0x07:
+	case ESR_EC_FP:
 		return "FP/SIMD access";
-	case 0x0e:
+	case ESR_EC_ILLEGAL:
 		return "illegal execution state";
-	case 0x11:
-	case 0x15:
+	case ESR_EC_SVC32:
+	case ESR_EC_SVC64:
 		return "SVC";
-	case 0x12:
-	case 0x16:
+	case ESR_EC_HVC32:
+	case ESR_EC_HVC64:
 		return "HVC";
-	case 0x13:
-	case 0x17:
+	case ESR_EC_SMC32:
+	case ESR_EC_SMC64:
 		return "SMC";
-	case 0x18:
+	case ESR_EC_SYSREG:
 		return "MSR/MRS/system instruction";
-	case 0x20:
+	case ESR_EC_IABT_LOW:
 		return "instruction abort from a lower EL";
-	case 0x21:
+	case ESR_EC_IABT_CUR:
 		return "instruction abort at EL2";
-	case 0x22:
+	case ESR_EC_PC_ALIGN:
 		return "PC alignment fault";
-	case 0x24:
+	case ESR_EC_DABT_LOW:
 		return "data abort from a lower EL";
-	case 0x25:
+	case ESR_EC_DABT_CUR:
 		return "data abort at EL2";
-	case 0x26:
+	case ESR_EC_SP_ALIGN:
 		return "SP alignment fault";
-	case 0x2f:
+	case ESR_EC_SERROR:
 		return "SError";
-	case 0x3c:
+	case ESR_EC_BRK:
 		return "BRK instruction";
 	default:
 		return "other";
 	}
 }
 
-static const char *const kind_names[16] = {
+static const char *const kind_names[TRAP_KINDS] = {
 	"synchronous (EL2, SP_EL0)",
 	"IRQ (EL2, SP_EL0)",
 	"FIQ (EL2, SP_EL0)",
@@ -74,11 +75,11 @@ static const char *const kind_names[16] = {
 
 static void dump_frame(const struct trap_frame *f)
 {
-	uint32_t ec = (uint32_t)(f->esr >> 26) & 0x3f;
+	uint32_t ec = ESR_EC(f->esr);
 
 	log_error("  ESR_EL2  0x%016llx  EC 0x%02x %s, IL %u, ISS 0x%07llx",
 		  (unsigned long long)f->esr, ec, esr_class_name(ec), (unsigned)(f->esr >> 25) & 1,
-		  (unsigned long long)(f->esr & 0x1ffffff));
+		  (unsigned long long)ESR_ISS(f->esr));
 	log_error("  FAR_EL2  0x%016llx  ELR_EL2 0x%016llx  SPSR_EL2 0x%016llx",
 		  (unsigned long long)f->far, (unsigned long long)f->elr,
 		  (unsigned long long)f->spsr);
@@ -98,14 +99,14 @@ static void dump_frame(const struct trap_frame *f)
 
 void arch_trap(struct trap_frame *frame, uint64_t kind)
 {
-	if (kind >= 8) {
+	if (kind >= TRAP_LOWER64_SYNC) {
 		arch_guest_trap(frame, kind);
 		return;
 	}
 	log_error("Unexpected exception on CPU%u: %s", arch_cpu_index(),
-		  kind < 16 ? kind_names[kind] : "?");
+		  kind < TRAP_KINDS ? kind_names[kind] : "?");
 	dump_frame(frame);
-	panic("unexpected %s exception at ELR 0x%llx", kind < 16 ? kind_names[kind] : "?",
+	panic("unexpected %s exception at ELR 0x%llx", kind < TRAP_KINDS ? kind_names[kind] : "?",
 	      (unsigned long long)frame->elr);
 }
 

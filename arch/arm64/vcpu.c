@@ -18,12 +18,13 @@
  */
 #include <arch/arch.h>
 #include <arch/gic.h>
-#include <arch/percpu.h>
 #include <arch/stage2.h>
-#include <arch/sysreg.h>
-#include <arch/traps.h>
 #include <arch/vgic.h>
-#include <bulkhead/log.h>
+#include <core/log.h>
+
+#include "percpu.h"
+#include "sysreg.h"
+#include "traps.h"
 
 #define HCR_VM	   (1UL << 0)
 #define HCR_SWIO   (1UL << 1)
@@ -44,19 +45,12 @@
 #define CNTHCTL_EL1PCTEN (1UL << 0)
 #define CNTHCTL_EL1PCEN	 (1UL << 1)
 
-/* Callee-saved registers and SP of arch_vcpu_run(), for guest_exit_to_host(). */
-struct host_context {
-	uint64_t x19_x30[12]; // cppcheck-suppress unusedStructMember
-	uint64_t sp;	      // cppcheck-suppress unusedStructMember
-};
 /* guest.S uses these offsets (HOST_X19, HOST_SP). */
 _Static_assert(offsetof(struct host_context, x19_x30) == 0, "guest.S HOST_X19");
 _Static_assert(offsetof(struct host_context, sp) == 96, "guest.S HOST_SP");
 
 int guest_enter(struct trap_frame *frame, struct host_context *host);
 _Noreturn void guest_exit_to_host(struct host_context *host);
-
-static struct host_context host_contexts[CONFIG_MAX_CPUS];
 
 static void reset_el1_state(void)
 {
@@ -88,7 +82,7 @@ void arch_vcpu_run(const struct arch_vcpu_boot *boot)
 		frame.x[i] = 0;
 	}
 	frame.x[0] = boot->x0;
-	frame.elr = boot->entry;
+	frame.elr = ipa_addr(boot->entry);
 	frame.spsr = SPSR_EL1H_MASKED;
 
 	if (boot->reset_el1) {
@@ -99,14 +93,15 @@ void arch_vcpu_run(const struct arch_vcpu_boot *boot)
 	write_sysreg(cnthctl_el2, CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
 	write_sysreg(cntvoff_el2, boot->cntvoff);
 	write_sysreg(vtcr_el2, stage2_vtcr(boot->s2, arch_pa_bits()));
-	write_sysreg(vttbr_el2, ((uint64_t)boot->vmid << 48) | (uintptr_t)boot->s2->root);
+	write_sysreg(vttbr_el2,
+		     ((uint64_t)boot->vmid << 48) | pa_addr(pa_from_ptr(boot->s2->root)));
 	write_sysreg(hcr_el2, HCR_GUEST);
 	isb();
 	/* Nothing this VMID cached in an earlier life of the partition may survive. */
 	__asm__ volatile("tlbi vmalls12e1\n\tdsb nsh\n\tic iallu\n\tdsb nsh\n\tisb" ::: "memory");
 	arch_vgic_cpu_reset(true);
 
-	guest_enter(&frame, &host_contexts[cpu]);
+	guest_enter(&frame, &arch_percpu[cpu].host);
 
 	/*
 	 * Back from guest_exit_to_host(): the vCPU is stopped. Its timers are
@@ -135,20 +130,20 @@ void arch_guest_irq_done(unsigned intid)
 
 void arch_guest_memory_sync(paddr_t base, uint64_t size)
 {
-	uintptr_t start = (uintptr_t)pa_addr(base);
+	uintptr_t start = va_addr(pa_to_va(base));
 	dcache_clean_range(start, start + size);
 	__asm__ volatile("ic ialluis\n\tdsb ish\n\tisb" ::: "memory");
 }
 
 /* Stage-2 fault address: HPFAR_EL2.FIPA holds IPA[47:12] in bits [43:4]. */
-static uint64_t fault_ipa(uint64_t far)
+static ipaddr_t fault_ipa(uint64_t far)
 {
 	uint64_t hpfar = read_sysreg(hpfar_el2);
-	return ((hpfar >> 4) & 0xfffffffffUL) << 12 | (far & 0xfff);
+	return ipa_init(((hpfar >> 4) & 0xfffffffffUL) << 12 | (far & 0xfff));
 }
 
 /*
- * Data abort syndrome (Arm ARM D17.2.40, ESR_EL2 ISS for EC 0x24): with
+ * Data abort syndrome (Arm ARM D17.2.40, ESR_EL2 ISS for ESR_EC_DABT_LOW): with
  * ISV set it describes the access well enough to emulate it.
  */
 #define ESR_ISV	  (1UL << 24)
@@ -160,7 +155,7 @@ static uint64_t fault_ipa(uint64_t far)
 static void decode_abort(struct guest_exit *exit, uint64_t esr, uint64_t far)
 {
 	exit->kind = GUEST_EXIT_ABORT;
-	exit->instruction = ((esr >> 26) & 0x3f) == 0x20;
+	exit->instruction = ESR_EC(esr) == ESR_EC_IABT_LOW;
 	exit->write = !exit->instruction && (esr & ESR_WNR) != 0;
 	exit->ipa = fault_ipa(far);
 	exit->syndrome_valid = !exit->instruction && (esr & ESR_ISV) != 0 && (esr & ESR_S1PTW) == 0;
@@ -171,7 +166,7 @@ static void decode_abort(struct guest_exit *exit, uint64_t esr, uint64_t far)
 }
 
 /*
- * EC 0x18: a trapped MSR/MRS (ISS: Op0 [21:20], Op2 [19:17], Op1 [16:14],
+ * ESR_EC_SYSREG: a trapped MSR/MRS (ISS: Op0 [21:20], Op2 [19:17], Op1 [16:14],
  * CRn [13:10], Rt [9:5], CRm [4:1], Direction [0], 1 = read). With
  * HCR_EL2.IMO set, EL1 writes to the SGI registers come here.
  */
@@ -184,7 +179,7 @@ static void decode_abort(struct guest_exit *exit, uint64_t esr, uint64_t far)
 
 static void decode_sysreg(struct guest_exit *exit, const struct trap_frame *f)
 {
-	uint32_t iss = (uint32_t)f->esr & 0x1ffffff;
+	uint32_t iss = ESR_ISS(f->esr);
 	uint32_t which = iss & SYSREG_MASK;
 	unsigned rt = (iss >> 5) & 0x1f;
 	bool read = (iss & 1) != 0;
@@ -196,7 +191,7 @@ static void decode_sysreg(struct guest_exit *exit, const struct trap_frame *f)
 	}
 }
 
-/* A trap from EL1/EL0 (vector kinds 8-15). */
+/* A trap from EL1/EL0 (TRAP_LOWER*). */
 void arch_guest_trap(struct trap_frame *f, uint64_t kind)
 {
 	struct guest_exit exit = {
@@ -206,13 +201,13 @@ void arch_guest_trap(struct trap_frame *f, uint64_t kind)
 		.esr = f->esr,
 		.far = f->far,
 	};
-	uint32_t ec = (uint32_t)(f->esr >> 26) & 0x3f;
+	uint32_t ec = ESR_EC(f->esr);
 	exit.cause = esr_class_name(ec);
 
-	if (kind == 10) {
+	if (kind == TRAP_LOWER64_FIQ) {
 		return; /* FIQ: none is configured; nothing to do */
 	}
-	if (kind == 9) {
+	if (kind == TRAP_LOWER64_IRQ) {
 		uint32_t iar = arch_gic_ack();
 		unsigned intid = GIC_IAR_INTID(iar);
 		if (intid >= 1020) {
@@ -228,24 +223,24 @@ void arch_guest_trap(struct trap_frame *f, uint64_t kind)
 			exit.intid = intid;
 			exit.cause = "interrupt";
 		}
-	} else if (kind == 8 && ec == 0x16) {
+	} else if (kind == TRAP_LOWER64_SYNC && ec == ESR_EC_HVC64) {
 		exit.kind = GUEST_EXIT_HVC;
-	} else if (kind == 8 && ec == 0x17) {
+	} else if (kind == TRAP_LOWER64_SYNC && ec == ESR_EC_SMC64) {
 		f->elr += 4; /* a trapped SMC returns to itself (HCR_EL2.TSC) */
 		exit.kind = GUEST_EXIT_SMC;
-	} else if (kind == 8 && (ec == 0x24 || ec == 0x20)) {
+	} else if (kind == TRAP_LOWER64_SYNC && (ec == ESR_EC_DABT_LOW || ec == ESR_EC_IABT_LOW)) {
 		decode_abort(&exit, f->esr, f->far);
-	} else if (kind == 8 && ec == 0x18) {
+	} else if (kind == TRAP_LOWER64_SYNC && ec == ESR_EC_SYSREG) {
 		decode_sysreg(&exit, f);
-	} else if (kind == 11 || kind == 15) {
+	} else if (kind == TRAP_LOWER64_SERROR || kind == TRAP_LOWER32_SERROR) {
 		exit.cause = "SError";
-	} else if (kind >= 12) {
+	} else if (kind >= TRAP_LOWER32_SYNC) {
 		exit.cause = "AArch32 exception (not supported)";
 	}
 
 	enum guest_action action = core_guest_exit(&exit);
 	if (action == GUEST_STOP) {
-		guest_exit_to_host(&host_contexts[arch_cpu_index()]);
+		guest_exit_to_host(&arch_percpu[arch_cpu_index()].host);
 	}
 	if (exit.step) {
 		f->elr += 4; /* the emulated instruction (IL = 1: always 32-bit in AArch64) */

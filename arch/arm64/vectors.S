@@ -2,9 +2,10 @@
 /*
  * EL2 exception vectors (Arm ARM D1.10.2, "Exception vectors"): 16 entries
  * of 0x80 bytes. Every entry saves the full register state in a
- * struct trap_frame on the current stack and calls arch_trap().
+ * struct trap_frame on the current stack and calls arch_trap() with its
+ * index, an enum trap_kind (traps.h).
  */
-#include <arch/asm.h>
+#include "asm.h"
 
 .macro vector kind
 	.balign	0x80

@@ -10,8 +10,10 @@
  *          Priority [27:23], State [29:28], Grp1 [30], HW [31].
  */
 #include <arch/gic.h>
-#include <arch/sysreg.h>
 #include <arch/vgic.h>
+
+#include "percpu.h"
+#include "sysreg.h"
 
 #define ICH_HCR_EN  (1UL << 0)
 #define ICH_HCR_UIE (1UL << 1)

@@ -4,7 +4,7 @@
  * The boot firmware has set the baud rate (its clock is board specific); we
  * only make sure the UART, its transmitter and receiver are enabled.
  */
-#include <bulkhead/pl011.h>
+#include <core/pl011.h>
 
 #define UARTDR	  0x00
 #define UARTFR	  0x18

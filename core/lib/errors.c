@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include <bulkhead/types.h>
+#include <core/types.h>
 
 const char *bh_strerror(int err)
 {

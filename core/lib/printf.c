@@ -3,7 +3,7 @@
  * Bounded printf formatting. Freestanding (no libc) so that the same file
  * is used at EL2, in the guest SDK and in host unit tests.
  */
-#include <bulkhead/printf.h>
+#include <core/printf.h>
 #include <stdbool.h>
 #include <stdint.h>
 

@@ -3,7 +3,7 @@
  * Debian's libfdt.a is built with -fstack-protector-strong: it needs a
  * guard value and a failure handler.
  */
-#include <bulkhead/log.h>
+#include <core/log.h>
 
 uintptr_t __stack_chk_guard = 0x5a17b0a7c0ffee00UL;
 

@@ -4,7 +4,7 @@
  * Plain byte loops: the hypervisor is built with -mstrict-align and these
  * run on small inputs (device trees, names), so clarity beats speed.
  */
-#include <bulkhead/string.h>
+#include <core/string.h>
 
 void *memcpy(void *dst, const void *src, size_t n)
 {

@@ -14,9 +14,10 @@
 #include <cmocka.h>
 
 #include <bulkhead/abi.h>
-#include <bulkhead/channel.h>
-#include <bulkhead/log.h>
-#include <bulkhead/partition.h>
+#include <core/channel.h>
+#include <core/partition.h>
+
+#include "fake_arch.h"
 
 /* ---------------------------------------------------------------- fakes */
 
@@ -35,21 +36,16 @@ void vgic_raise(struct vgic *vg, unsigned vcpu, unsigned intid)
 	}
 }
 
-void log_line(int level, const char *fmt, ...)
-{
-	(void)level;
-	(void)fmt;
-}
-
 /* ---------------------------------------------------------------- the system */
 
-static struct bh_config cfg;
+static struct config cfg;
 static _Alignas(4096) uint8_t region[2][0x4000];
 
 /* root (0) provides "echo" to rt0 (1) and "con" to rt1 (2). */
 static int setup(void **state)
 {
 	(void)state;
+	fake_arch_reset();
 	memset(&cfg, 0, sizeof(cfg));
 	memset(parts, 0, sizeof(parts));
 	memset(rings, 0, sizeof(rings));
@@ -61,16 +57,17 @@ static int setup(void **state)
 	}
 	static const char *const names[] = {"echo", "con"};
 	for (unsigned c = 0; c < 2; c++) {
-		struct bh_channel *ch = &cfg.channels[c];
+		struct config_channel *ch = &cfg.channels[c];
 		strcpy(ch->name, names[c]);
 		strcpy(ch->interface, names[c]);
-		ch->pa = (uintptr_t)region[c];
+		ch->pa = pa_from_ptr(region[c]);
 		ch->size = sizeof(region[c]);
 		ch->ring_size[0] = 0x2000;
 		ch->ring_size[1] = 0x2000;
-		ch->end[BH_PROVIDER] =
-			(struct bh_channel_end){0, 0x50000000 + c * 0x10000, 42 + c, c};
-		ch->end[BH_CONSUMER] = (struct bh_channel_end){1 + c, 0x60000000, 50, 0};
+		ch->end[SIDE_PROVIDER] = (struct config_channel_end){
+			0, ipa_init(0x50000000 + c * 0x10000), 42 + c, c};
+		ch->end[SIDE_CONSUMER] =
+			(struct config_channel_end){1 + c, ipa_init(0x60000000), 50, 0};
 		cfg.partitions[0].channels[cfg.partitions[0].channel_count++] = (uint8_t)c;
 		cfg.partitions[1 + c].channels[cfg.partitions[1 + c].channel_count++] = (uint8_t)c;
 	}
@@ -117,10 +114,13 @@ static void test_session(void **state)
 	assert_int_equal(rings[0], 1);
 	assert_int_equal(last_irq[0], 42);
 	assert_int_equal(state_of(0, 0), BH_CHANNEL_CONNECTED);
+	assert_int_equal(fake.logs[LOG_INFO], 1); /* the session is reported once */
+	assert_non_null(strstr(fake.last_log[LOG_INFO], "channel echo connected"));
 	/* Opening again changes nothing. */
 	assert_int_equal(call(1, BH_HVC_CHANNEL_OPEN, 0, x), BH_HVC_OK);
 	assert_int_equal(x[2], 1);
 	assert_int_equal(rings[0], 1);
+	assert_int_equal(fake.logs[LOG_INFO], 1);
 	/* Doorbells, each way, to the peer's own interrupt. */
 	assert_int_equal(call(1, BH_HVC_CHANNEL_SIGNAL, 0, x), BH_HVC_OK);
 	assert_int_equal(rings[0], 2);
@@ -143,6 +143,7 @@ static void test_restart_needs_both_to_reopen(void **state)
 	channels_partition_down(&parts[1]);
 	assert_int_equal(state_of(1, 0), BH_CHANNEL_CLOSED);
 	assert_int_equal(state_of(0, 0), BH_CHANNEL_RESET);
+	assert_non_null(strstr(fake.last_log[LOG_INFO], "went away"));
 	assert_int_equal(rings[0], before + 1);
 	assert_int_equal(call(0, BH_HVC_CHANNEL_SIGNAL, 0, x), BH_HVC_DENIED);
 	/* The restarted rt0 opens: it waits until the root has let go and opened again. */

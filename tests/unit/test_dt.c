@@ -6,6 +6,8 @@
  * libfdt's read-write API cover translation through `ranges`, CPU, memory
  * and reserved-memory handling and every error path (each message must name
  * the node); patched blobs cover dt_check_blob; strings cover dt_bootarg.
+ * The shared helpers of core/fdt_util.c: strings checked against their
+ * property's length, status, phandles and the path-prefixed messages.
  */
 #define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS */
 #include <setjmp.h>
@@ -20,8 +22,8 @@
 
 #include <cmocka.h>
 
-#include <bulkhead/dt.h>
-#include <libfdt.h>
+#include <core/dt.h>
+#include <core/fdt_util.h>
 
 #define TREE_SIZE (64 * 1024)
 
@@ -1022,6 +1024,73 @@ static void test_check_blob_bad_tag(void **state)
 	free(fdt);
 }
 
+/* ---------------------------------------------------------------- fdt_util */
+
+static void test_fdt_util(void **state)
+{
+	(void)state;
+	const char *s = NULL;
+	size_t len = 0;
+	struct dt_error err;
+
+	build_board(tree);
+	/* Strings: exactly one, its NUL the property's last byte. */
+	assert_int_equal(dt_get_string(tree, node_at(tree, "/psci"), "method", &s, &len), BH_OK);
+	assert_string_equal(s, "hvc");
+	assert_int_equal(len, 3);
+	assert_int_equal(dt_get_string(tree, node_at(tree, "/psci"), "nothing", &s, &len),
+			 BH_ENOENT);
+	set_prop(tree, "/psci", "method", "hvc", 3); /* no NUL */
+	assert_int_equal(dt_get_string(tree, node_at(tree, "/psci"), "method", &s, &len),
+			 BH_EINVAL);
+	assert_false(dt_prop_is(tree, node_at(tree, "/psci"), "method", "hvc"));
+	set_prop(tree, "/psci", "method", "hvc\0x", 6); /* two strings */
+	assert_int_equal(dt_get_string(tree, node_at(tree, "/psci"), "method", &s, &len),
+			 BH_EINVAL);
+	assert_false(dt_prop_is(tree, node_at(tree, "/psci"), "method", "hvc"));
+	set_prop(tree, "/psci", "method", "", 0);
+	assert_int_equal(dt_get_string(tree, node_at(tree, "/psci"), "method", &s, &len),
+			 BH_EINVAL);
+	set_str(tree, "/psci", "method", "smc");
+	assert_true(dt_prop_is(tree, node_at(tree, "/psci"), "method", "smc"));
+	assert_false(dt_prop_is(tree, node_at(tree, "/psci"), "method", "sm"));
+
+	/* status: absent, "okay" and "ok" are available; anything else, or "okay" unterminated,
+	 * not. */
+	assert_true(dt_node_available(tree, node_at(tree, "/psci")));
+	set_str(tree, "/psci", "status", "ok");
+	assert_true(dt_node_available(tree, node_at(tree, "/psci")));
+	set_str(tree, "/psci", "status", "okay");
+	assert_true(dt_node_available(tree, node_at(tree, "/psci")));
+	set_prop(tree, "/psci", "status", "okay", 4);
+	assert_false(dt_node_available(tree, node_at(tree, "/psci")));
+	set_str(tree, "/psci", "status", "disabled");
+	assert_false(dt_node_available(tree, node_at(tree, "/psci")));
+
+	/* Phandles 0 and ~0 name no node. */
+	assert_int_equal(fdt_setprop_u32(tree, node_at(tree, "/psci"), "phandle", 7), 0);
+	assert_int_equal(dt_node_of_phandle(tree, 7), node_at(tree, "/psci"));
+	assert_true(dt_node_of_phandle(tree, 0) < 0);
+	assert_true(dt_node_of_phandle(tree, ~0U) < 0);
+	assert_true(dt_node_of_phandle(tree, 8) < 0);
+
+	/* Numbers of one and two cells. */
+	const fdt32_t cells[] = {cpu_to_fdt32(0x12), cpu_to_fdt32(0x3456789a)};
+	assert_int_equal(dt_read_cells(cells, 1), 0x12);
+	assert_int_equal(dt_read_cells(cells, 2), 0x123456789aULL);
+
+	/* Messages: the node's path first; none for a NULL error. */
+	assert_int_equal(dt_fail(&err, tree, node_at(tree, "/soc/uart@1000"), BH_ERANGE, "x %d", 1),
+			 BH_ERANGE);
+	assert_string_equal(err.msg, "/soc/uart@1000: x 1");
+	assert_int_equal(dt_fail(&err, tree, -1, BH_EINVAL, "y"), BH_EINVAL);
+	assert_string_equal(err.msg, "?: y");
+	assert_int_equal(dt_fail(NULL, tree, 0, BH_EIO, "z"), BH_EIO);
+	char path[32];
+	dt_node_path(tree, 3, path, sizeof(path)); /* not a node's offset */
+	assert_string_equal(path, "(node at offset 3)");
+}
+
 /* ---------------------------------------------------------------- dt_bootarg */
 
 static void test_bootarg(void **state)
@@ -1112,6 +1181,7 @@ int main(void)
 		cmocka_unit_test(test_check_blob_short_buffer),
 		cmocka_unit_test(test_check_blob_bad_nameoff),
 		cmocka_unit_test(test_check_blob_bad_tag),
+		cmocka_unit_test(test_fdt_util),
 		cmocka_unit_test(test_bootarg),
 	};
 	return cmocka_run_group_tests_name("dt", tests, NULL, free_blobs);

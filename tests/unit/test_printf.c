@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include <bulkhead/printf.h>
+#include <core/printf.h>
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define BUF_SIZE   512

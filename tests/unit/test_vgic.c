@@ -13,69 +13,12 @@
 
 #include <cmocka.h>
 
-#include <arch/arch.h>
-#include <bulkhead/log.h>
-#include <bulkhead/vgic.h>
+#include <core/vgic.h>
+
+#include "fake_arch.h"
 
 #define GICD 0x08000000UL
 #define GICR 0x080a0000UL
-
-/* ---------------------------------------------------------------- fake arch */
-
-static struct vgic_lr lrs[ARCH_VGIC_MAX_LRS];
-static unsigned lr_total = 4;
-static bool underflow;
-static unsigned this_cpu;
-static unsigned kicks[8];
-static unsigned spi_setups;
-static unsigned last_spi_cpu;
-static unsigned warnings;
-
-unsigned arch_vgic_lr_count(void)
-{
-	return lr_total;
-}
-
-void arch_vgic_lr_write(unsigned lr, const struct vgic_lr *value)
-{
-	lrs[lr] = *value;
-}
-
-enum vgic_lr_state arch_vgic_lr_state(unsigned lr)
-{
-	return lrs[lr].state;
-}
-
-void arch_vgic_underflow_irq(bool on)
-{
-	underflow = on;
-}
-
-void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable)
-{
-	(void)intid;
-	(void)enable;
-	spi_setups++;
-	last_spi_cpu = pcpu;
-}
-
-unsigned arch_cpu_index(void)
-{
-	return this_cpu;
-}
-
-void arch_cpu_kick(unsigned cpu)
-{
-	kicks[cpu]++;
-}
-
-void log_line(int level, const char *fmt, ...)
-{
-	(void)fmt;
-	if (level == LOG_WARN) {
-		warnings++;
-	}
-}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -85,26 +28,22 @@ static struct vgic vg;
 static void setup(unsigned version)
 {
 	static const unsigned pcpus[] = {1, 2};
-	memset(lrs, 0, sizeof(lrs));
-	memset(kicks, 0, sizeof(kicks));
-	lr_total = 4;
-	underflow = false;
-	this_cpu = 1;
-	spi_setups = 0;
-	warnings = 0;
-	vgic_init(&vg, "test", version, 256, 2, pcpus, GICD, GICR, 0x80000);
+	fake_arch_reset();
+	fake.cpu = 1;
+	vgic_init(&vg, "test", version, 256, 2, pcpus, ipa_init(GICD),
+		  ipa_range(ipa_init(GICR), 0x80000));
 }
 
 static uint64_t rd(unsigned vcpu, uint64_t ipa, unsigned size)
 {
 	uint64_t v = 0xdeadbeef;
-	assert_true(vgic_mmio(&vg, vcpu, ipa, size, false, &v));
+	assert_true(vgic_mmio(&vg, vcpu, ipa_init(ipa), size, false, &v));
 	return v;
 }
 
 static void wr(unsigned vcpu, uint64_t ipa, unsigned size, uint64_t value)
 {
-	assert_true(vgic_mmio(&vg, vcpu, ipa, size, true, &value));
+	assert_true(vgic_mmio(&vg, vcpu, ipa_init(ipa), size, true, &value));
 }
 
 /* Enables distributor groups, and intid for vCPU vcpu (GICR on v3 for private ones). */
@@ -120,8 +59,8 @@ static void enable(unsigned vcpu, unsigned intid)
 
 static int lr_holding(unsigned intid)
 {
-	for (unsigned i = 0; i < lr_total; i++) {
-		if (lrs[i].state != LR_INVALID && lrs[i].intid == intid) {
+	for (unsigned i = 0; i < fake.lr_count; i++) {
+		if (fake.lrs[i].state != LR_INVALID && fake.lrs[i].intid == intid) {
 			return (int)i;
 		}
 	}
@@ -161,8 +100,8 @@ static void test_v3_identification(void **state)
 
 	/* Not ours at all: outside both regions. */
 	uint64_t v = 0;
-	assert_false(vgic_mmio(&vg, 0, GICD + 0x10000, 4, false, &v));
-	assert_false(vgic_mmio(&vg, 0, GICR + 0x80000, 4, false, &v));
+	assert_false(vgic_mmio(&vg, 0, ipa_init(GICD + 0x10000), 4, false, &v));
+	assert_false(vgic_mmio(&vg, 0, ipa_init(GICR + 0x80000), 4, false, &v));
 }
 
 static void test_v2_identification(void **state)
@@ -177,7 +116,7 @@ static void test_v2_identification(void **state)
 	assert_int_equal(rd(1, GICD + 0x81c, 4), 0x02020202);
 	/* GICv2 has no redistributors. */
 	uint64_t v = 0;
-	assert_false(vgic_mmio(&vg, 0, GICR, 4, false, &v));
+	assert_false(vgic_mmio(&vg, 0, ipa_init(GICR), 4, false, &v));
 }
 
 static void test_ownership_filter(void **state)
@@ -192,9 +131,9 @@ static void test_ownership_filter(void **state)
 	/* Enabling SPIs 32-63: only 40 takes, the others are reported once. */
 	wr(0, GICD + 0x104, 4, 0xffffffff);
 	assert_int_equal(rd(0, GICD + 0x104, 4), 1U << 8);
-	assert_int_equal(warnings, 1);
+	assert_int_equal(fake.logs[LOG_WARN], 1);
 	wr(0, GICD + 0x104, 4, 0xffffffff);
-	assert_int_equal(warnings, 1);
+	assert_int_equal(fake.logs[LOG_WARN], 1);
 	/* Priorities and routes of foreign SPIs read as zero and ignore writes. */
 	wr(0, GICD + 0x400 + 41, 1, 0xa0);
 	assert_int_equal(rd(0, GICD + 0x400 + 41, 1), 0);
@@ -218,8 +157,8 @@ static void test_spi_routing(void **state)
 	assert_int_equal(vgic_own_spi(&vg, 50, true), BH_OK);
 	wr(0, GICD + 0x6000 + 8 * 50, 8, 1); /* to vCPU 1 */
 	assert_int_equal(rd(0, GICD + 0x6000 + 8 * 50, 8), 1);
-	assert_int_equal(spi_setups, 1);
-	assert_int_equal(last_spi_cpu, 2);	    /* the physical line follows, to vCPU 1's CPU */
+	assert_int_equal(fake.spi_setups, 1);
+	assert_int_equal(fake.last_spi_cpu, 2);	    /* the physical line follows, to vCPU 1's CPU */
 	wr(0, GICD + 0x6000 + 8 * 50, 8, 1UL << 8); /* Aff1 = 1: no such vCPU -> vCPU 0 */
 	assert_int_equal(rd(0, GICD + 0x6000 + 8 * 50, 8), 0);
 	wr(0, GICD + 0x6000 + 8 * 50, 8, 7); /* Aff0 = 7: not ours -> vCPU 0 */
@@ -236,25 +175,25 @@ static void test_sgi1r_scope(void **state)
 	(void)state;
 	setup(3);
 	enable(1, 5);
-	memset(kicks, 0, sizeof(kicks));
+	memset(fake.kicks, 0, sizeof(fake.kicks));
 	/* vCPU 0 (CPU 1) sends SGI 5 to vCPU 1: pending there, CPU 2 kicked. */
 	vgic_sgi1r(&vg, 0, 5UL << 24 | 0x2);
-	assert_int_equal(kicks[2], 1);
-	this_cpu = 2;
+	assert_int_equal(fake.kicks[2], 1);
+	fake.cpu = 2;
 	vgic_flush(&vg, 1);
 	int i = lr_holding(5);
 	assert_true(i >= 0);
-	assert_int_equal(lrs[i].state, LR_PENDING);
-	assert_false(lrs[i].hw);
+	assert_int_equal(fake.lrs[i].state, LR_PENDING);
+	assert_false(fake.lrs[i].hw);
 
 	/* Aff1 != 0 or a target beyond the partition: nobody. */
-	memset(kicks, 0, sizeof(kicks));
+	memset(fake.kicks, 0, sizeof(fake.kicks));
 	vgic_sgi1r(&vg, 0, 6UL << 24 | 1UL << 16 | 0x2);
 	vgic_sgi1r(&vg, 0, 6UL << 24 | 0xfffc);
-	assert_int_equal(kicks[2] + kicks[3], 0);
+	assert_int_equal(fake.kicks[2] + fake.kicks[3], 0);
 	/* IRM: everybody but the sender. */
 	vgic_sgi1r(&vg, 1, 7UL << 24 | 1UL << 40);
-	assert_int_equal(kicks[1], 1);
+	assert_int_equal(fake.kicks[1], 1);
 }
 
 static void test_v2_sgir(void **state)
@@ -264,16 +203,16 @@ static void test_v2_sgir(void **state)
 	wr(0, GICD + 0x0, 4, 1);
 	/* Target list 0x02 from vCPU 0: vCPU 1, source 0. */
 	wr(0, GICD + 0xf00, 4, 0x020003);
-	this_cpu = 2;
+	fake.cpu = 2;
 	vgic_flush(&vg, 1);
 	int i = lr_holding(3);
 	assert_true(i >= 0);
-	assert_int_equal(lrs[i].source, 0);
+	assert_int_equal(fake.lrs[i].source, 0);
 	/* "Self only" from vCPU 1: its own, source 1, while 3 is still in a list register. */
 	wr(1, GICD + 0xf00, 4, 2U << 24 | 4);
 	vgic_flush(&vg, 1);
 	assert_true(lr_holding(4) >= 0);
-	assert_int_equal(lrs[lr_holding(4)].source, 1);
+	assert_int_equal(fake.lrs[lr_holding(4)].source, 1);
 	/* SPENDSGIR shows pending sources; CPENDSGIR clears them. */
 	wr(1, GICD + 0xf20, 1, 0x1);
 	assert_int_equal(rd(1, GICD + 0xf20, 1), 0x1);
@@ -285,7 +224,7 @@ static void test_priority_order_and_overflow(void **state)
 {
 	(void)state;
 	setup(3);
-	lr_total = 2;
+	fake.lr_count = 2;
 	unsigned ids[] = {40, 41, 42};
 	uint8_t prios[] = {0x80, 0x20, 0x40};
 	for (unsigned k = 0; k < 3; k++) {
@@ -295,16 +234,16 @@ static void test_priority_order_and_overflow(void **state)
 		vgic_raise(&vg, 0, ids[k]);
 	}
 	vgic_flush(&vg, 0);
-	/* The two most urgent go first; the third waits, with underflow on. */
+	/* The two most urgent go first; the third waits, with fake.underflow on. */
 	assert_true(lr_holding(41) >= 0);
 	assert_true(lr_holding(42) >= 0);
 	assert_int_equal(lr_holding(40), -1);
-	assert_true(underflow);
+	assert_true(fake.underflow);
 	/* The guest finishes 41: its register is retired and 40 takes it. */
-	lrs[lr_holding(41)].state = LR_INVALID;
+	fake.lrs[lr_holding(41)].state = LR_INVALID;
 	vgic_flush(&vg, 0);
 	assert_true(lr_holding(40) >= 0);
-	assert_false(underflow);
+	assert_false(fake.underflow);
 }
 
 static void test_repend_while_active(void **state)
@@ -317,12 +256,12 @@ static void test_repend_while_active(void **state)
 	vgic_flush(&vg, 0);
 	int i = lr_holding(45);
 	assert_true(i >= 0);
-	lrs[i].state = LR_ACTIVE; /* the guest took it */
+	fake.lrs[i].state = LR_ACTIVE; /* the guest took it */
 	vgic_raise(&vg, 0, 45);
 	vgic_flush(&vg, 0);
-	assert_int_equal(lrs[i].state, LR_PENDING_ACTIVE);
+	assert_int_equal(fake.lrs[i].state, LR_PENDING_ACTIVE);
 	assert_int_equal(lr_holding(45), i); /* never in two registers */
-	assert_false(underflow);
+	assert_false(fake.underflow);
 
 	/* GICv2: an SGI from another sender while one is active asks for an EOI exit. */
 	setup(2);
@@ -330,15 +269,15 @@ static void test_repend_while_active(void **state)
 	wr(1, GICD + 0xf00, 4, 0x010002); /* vCPU 1 -> vCPU 0, SGI 2 */
 	vgic_flush(&vg, 0);
 	i = lr_holding(2);
-	lrs[i].state = LR_ACTIVE;
+	fake.lrs[i].state = LR_ACTIVE;
 	wr(0, GICD + 0xf00, 4, 2U << 24 | 2); /* vCPU 0 -> itself */
 	vgic_flush(&vg, 0);
-	assert_true(lrs[i].eoi_irq);
-	lrs[i].state = LR_INVALID;
+	assert_true(fake.lrs[i].eoi_irq);
+	fake.lrs[i].state = LR_INVALID;
 	vgic_flush(&vg, 0);
 	i = lr_holding(2);
 	assert_true(i >= 0);
-	assert_int_equal(lrs[i].source, 0);
+	assert_int_equal(fake.lrs[i].source, 0);
 }
 
 static void test_hw_timer_and_gating(void **state)
@@ -358,10 +297,10 @@ static void test_hw_timer_and_gating(void **state)
 	vgic_flush(&vg, 0);
 	int i = lr_holding(27);
 	assert_true(i >= 0);
-	assert_true(lrs[i].hw);
-	assert_true(lrs[i].group1);
+	assert_true(fake.lrs[i].hw);
+	assert_true(fake.lrs[i].group1);
 	/* Software cannot pend a HW interrupt; an unowned SPI is not forwarded. */
-	lrs[i].state = LR_INVALID;
+	fake.lrs[i].state = LR_INVALID;
 	vgic_flush(&vg, 0);
 	wr(0, GICR + 0x10000 + 0x200, 4, 1U << 27);
 	vgic_flush(&vg, 0);
@@ -381,16 +320,39 @@ static void test_bad_accesses(void **state)
 	setup(3);
 	uint64_t v = 0x1234;
 	/* Unaligned and odd-sized accesses read as zero and do nothing. */
-	assert_true(vgic_mmio(&vg, 0, GICD + 0x101, 4, false, &v));
+	assert_true(vgic_mmio(&vg, 0, ipa_init(GICD + 0x101), 4, false, &v));
 	assert_int_equal(v, 0);
 	v = 0xffffffff;
-	assert_true(vgic_mmio(&vg, 0, GICD + 0x104, 3, true, &v));
-	assert_true(vgic_mmio(&vg, 0, GICD + 0x104, 8, true, &v));
+	assert_true(vgic_mmio(&vg, 0, ipa_init(GICD + 0x104), 3, true, &v));
+	assert_true(vgic_mmio(&vg, 0, ipa_init(GICD + 0x104), 8, true, &v));
 	assert_int_equal(rd(0, GICD + 0x104, 4), 0);
-	/* A vCPU index past the partition cannot reach anything. */
+	/* A vCPU index past the partition cannot reach anything... */
 	vgic_raise(&vg, 5, 3);
-	vgic_flush(&vg, 5);
+	vgic_flush(&vg, 0);
 	assert_int_equal(lr_holding(3), -1);
+	assert_int_equal(fake.kicks[1] + fake.kicks[2], 0);
+	/* ...and flushing one is a bug in the caller, not a guest's doing. */
+	expect_assert_failure(vgic_flush(&vg, 5));
+	assert_int_equal(fake.panics, 1);
+	assert_non_null(strstr(fake.panic_msg, "v >= vg->vcpu_count"));
+	assert_int_equal(fake.lr_writes, 0);
+}
+
+static void test_init_checks(void **state)
+{
+	(void)state;
+	static const unsigned pcpus[] = {1, 2};
+	fake_arch_reset();
+	/* No vCPU, or more interrupt lines than the model holds: refused loudly. */
+	expect_assert_failure(vgic_init(&vg, "test", 3, 256, 0, pcpus, ipa_init(GICD),
+					ipa_range(ipa_init(GICR), 0x80000)));
+	expect_assert_failure(vgic_init(&vg, "test", 3, 4096, 2, pcpus, ipa_init(GICD),
+					ipa_range(ipa_init(GICR), 0x80000)));
+	assert_int_equal(fake.panics, 2);
+	/* The limits themselves are fine. */
+	vgic_init(&vg, "test", 3, VGIC_MAX_INTID, 2, pcpus, ipa_init(GICD),
+		  ipa_range(ipa_init(GICR), 0x80000));
+	assert_int_equal(fake.panics, 2);
 }
 
 int main(void)
@@ -406,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_repend_while_active),
 		cmocka_unit_test(test_hw_timer_and_gating),
 		cmocka_unit_test(test_bad_accesses),
+		cmocka_unit_test(test_init_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

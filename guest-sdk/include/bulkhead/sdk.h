@@ -8,6 +8,7 @@
 #define BULKHEAD_SDK_H
 
 #include <bulkhead/abi.h>
+#include <bulkhead/psci.h>
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -61,30 +62,6 @@ bool bh_bootarg(const char *key, char *value, size_t size);
 
 /* ------------------------------------------------------------ PSCI */
 
-/* Return codes, as the PSCI specification (DEN 0022) numbers them. */
-#define BH_PSCI_SUCCESS		   0
-#define BH_PSCI_NOT_SUPPORTED	   (-1)
-#define BH_PSCI_INVALID_PARAMETERS (-2)
-#define BH_PSCI_DENIED		   (-3)
-#define BH_PSCI_ALREADY_ON	   (-4)
-#define BH_PSCI_ON_PENDING	   (-5)
-#define BH_PSCI_INTERNAL_FAILURE   (-6)
-#define BH_PSCI_NOT_PRESENT	   (-7)
-#define BH_PSCI_DISABLED	   (-8)
-#define BH_PSCI_INVALID_ADDRESS	   (-9)
-
-/* AFFINITY_INFO results */
-#define BH_PSCI_AFFINITY_ON	    0
-#define BH_PSCI_AFFINITY_OFF	    1
-#define BH_PSCI_AFFINITY_ON_PENDING 2
-
-#define BH_PSCI_FN_VERSION	 0x84000000U
-#define BH_PSCI_FN_CPU_OFF	 0x84000002U
-#define BH_PSCI_FN_CPU_ON	 0xc4000003U
-#define BH_PSCI_FN_AFFINITY_INFO 0xc4000004U
-#define BH_PSCI_FN_SYSTEM_OFF	 0x84000008U
-#define BH_PSCI_FN_SYSTEM_RESET	 0x84000009U
-#define BH_PSCI_FN_FEATURES	 0x8400000aU
 
 /*
  * Raw PSCI calls through the conduit chosen at build time (BH_PSCI_CONDUIT:

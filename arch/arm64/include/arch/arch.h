@@ -7,7 +7,7 @@
 #ifndef ARCH_ARCH_H
 #define ARCH_ARCH_H
 
-#include <bulkhead/types.h>
+#include <core/types.h>
 
 /* Logical index of the running CPU (0 is the boot CPU), and its MPIDR affinity. */
 unsigned arch_cpu_index(void);
@@ -68,7 +68,7 @@ struct arch_vcpu_boot {
 	const struct stage2 *s2;
 	unsigned vmid;
 	uint64_t vmpidr; /* the MPIDR the guest reads (its vCPU index) */
-	uint64_t entry;	 /* IPA */
+	ipaddr_t entry;
 	uint64_t x0;
 	uint64_t cntvoff; /* CNTVOFF_EL2: the partition's virtual counter starts at 0 */
 	bool reset_el1;	  /* a fresh partition start, not a PSCI CPU_ON */
@@ -102,7 +102,7 @@ struct guest_exit {
 	uint64_t pc;	  /* ELR_EL2 */
 	uint64_t esr;	  /* ESR_EL2 */
 	uint64_t far;	  /* FAR_EL2 (aborts) */
-	uint64_t ipa;	  /* faulting IPA (aborts), from HPFAR_EL2 */
+	ipaddr_t ipa;	  /* faulting IPA (aborts), from HPFAR_EL2 */
 	bool write;	  /* aborts: the access was a write */
 	bool instruction; /* aborts: instruction fetch */
 	/* Data aborts with a valid syndrome (ISV): enough to emulate the access. */

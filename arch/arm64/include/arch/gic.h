@@ -7,7 +7,7 @@
 #ifndef ARCH_GIC_H
 #define ARCH_GIC_H
 
-#include <bulkhead/types.h>
+#include <core/types.h>
 
 #define GIC_SGI_KICK	    8
 #define GIC_PPI_MAINTENANCE 25 /* SBSA; both boards' GIC nodes agree */

@@ -8,7 +8,7 @@
 #ifndef ARCH_STAGE2_H
 #define ARCH_STAGE2_H
 
-#include <bulkhead/types.h>
+#include <core/types.h>
 
 #define STAGE2_TABLE_ENTRIES 512
 
@@ -45,10 +45,10 @@ int stage2_init(struct stage2 *s2, struct stage2_pool *pool, unsigned ipa_bits);
  * 2 MiB blocks wherever both addresses are aligned. Any overlap with an
  * existing mapping is refused (BH_EEXIST), leaving earlier mappings intact.
  */
-int stage2_map(struct stage2 *s2, uint64_t ipa, uint64_t pa, uint64_t size, enum stage2_kind kind);
+int stage2_map(struct stage2 *s2, ipaddr_t ipa, paddr_t pa, uint64_t size, enum stage2_kind kind);
 
 /* Looks up an IPA: true and *pa, *block_size if mapped. */
-bool stage2_lookup(const struct stage2 *s2, uint64_t ipa, uint64_t *pa, uint64_t *block_size,
+bool stage2_lookup(const struct stage2 *s2, ipaddr_t ipa, paddr_t *pa, uint64_t *block_size,
 		   uint64_t *descriptor);
 
 /* VTCR_EL2 value for these tables (T0SZ, SL0, 4K granule, inner-shareable WB walks, PS). */

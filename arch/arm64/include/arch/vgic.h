@@ -7,7 +7,7 @@
 #ifndef ARCH_VGIC_H
 #define ARCH_VGIC_H
 
-#include <bulkhead/types.h>
+#include <core/types.h>
 
 #define ARCH_VGIC_MAX_LRS 16
 
@@ -36,10 +36,6 @@ enum vgic_lr_state arch_vgic_lr_state(unsigned lr);
 
 /* The underflow maintenance interrupt (at most one list register still valid). */
 void arch_vgic_underflow_irq(bool on);
-
-/* Used inside arch/arm64: set-up at boot (gic.c), reset around a vCPU's life (vcpu.c). */
-void arch_vgic_init(unsigned gic_version, paddr_t gich_base);
-void arch_vgic_cpu_reset(bool enable);
 
 /* Physical SPI routing: the line goes to logical CPU pcpu, enabled or not. */
 void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable);

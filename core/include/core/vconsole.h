@@ -5,17 +5,19 @@
  * there goes to one partition at a time (the escape Ctrl-] switches). A
  * partition reaches its console through hypercalls or an emulated PL011.
  */
-#ifndef BULKHEAD_VCONSOLE_H
-#define BULKHEAD_VCONSOLE_H
+#ifndef CORE_VCONSOLE_H
+#define CORE_VCONSOLE_H
 
-#include <bulkhead/lock.h>
-#include <bulkhead/types.h>
+#include <core/lock.h>
+#include <core/types.h>
 
 #define VCONSOLE_LINE_MAX  160
 #define VCONSOLE_INPUT_MAX 64
-#define VCONSOLE_ESCAPE	   0x1d /* Ctrl-] */
+#define VCONSOLE_ESCAPE	   0x1d	  /* Ctrl-] */
+#define VUART_SIZE	   0x1000 /* the emulated PL011 page */
 
 struct partition;
+struct vcpu;
 
 /* The emulated PL011's registers (the rest follow from the console state). */
 struct vuart {
@@ -53,7 +55,7 @@ bool vconsole_irq(unsigned intid);
 /* The partition restarts: its console forgets input and half lines. */
 void vconsole_reset(struct partition *p);
 
-/* A trapped access to the partition's emulated PL011; false if ipa is not it. */
-bool vuart_mmio(struct partition *p, uint64_t ipa, unsigned size, bool write, uint64_t *value);
+/* A trapped access to the emulated PL011 of v's partition (its MMIO region). */
+bool vuart_mmio(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_t *value);
 
 #endif

@@ -4,15 +4,15 @@
  * doorbells, and what a peer sees when the other side goes away. The rings
  * are the partitions' own business: the hypervisor never reads them.
  */
-#ifndef BULKHEAD_CHANNEL_H
-#define BULKHEAD_CHANNEL_H
+#ifndef CORE_CHANNEL_H
+#define CORE_CHANNEL_H
 
-#include <bulkhead/config.h>
+#include <core/config.h>
 
 struct partition;
 
 /* The configuration's channels, all closed; `partitions` is indexed by id. */
-void channels_init(const struct bh_config *cfg, struct partition *partitions);
+void channels_init(const struct config *cfg, struct partition *partitions);
 
 /* A channel hypercall (BH_HVC_CHANNEL_*) from partition p; false if fn is none. */
 bool channel_hypercall(struct partition *p, uint32_t fn, uint64_t *x);

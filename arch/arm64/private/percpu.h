@@ -1,17 +1,28 @@
 /* SPDX-License-Identifier: MIT */
-/* Per-CPU data of arch/arm64, reached through TPIDR_EL2. */
+/* Per-CPU data of arch/arm64, reached through TPIDR_EL2, and arch-internal functions. */
 #ifndef ARCH_PERCPU_H
 #define ARCH_PERCPU_H
 
-#include <arch/asm.h>
-#include <bulkhead/types.h>
+#include <core/types.h>
 
+#include "asm.h"
+
+/* Callee-saved registers and SP of arch_vcpu_run(), for guest_exit_to_host(). */
+struct host_context {
+	uint64_t x19_x30[12]; // cppcheck-suppress unusedStructMember
+	uint64_t sp;	      // cppcheck-suppress unusedStructMember
+};
+
+/* Everything arch/arm64 keeps per CPU: arch_percpu[logical index]. */
 struct arch_percpu {
+	/* head.S reads these with the MMU off (asm.h PERCPU_*): they stay first. */
 	uint64_t mpidr;	    /* affinity fields of MPIDR_EL1 */
 	uint64_t stack_top; /* 0 while the slot is unused */
 	uint32_t index;	    /* logical CPU number */
-	uint32_t pad;
-	uint64_t reserved;
+	/* C only. */
+	struct host_context host; /* vcpu.c, while a vCPU runs */
+	uintptr_t redist;	  /* gic.c, GICv3: this CPU's redistributor (RD_base) */
+	uint8_t v2_target;	  /* gic.c, GICv2: this CPU's interface bit in ITARGETSR */
 };
 
 extern struct arch_percpu arch_percpu[CONFIG_MAX_CPUS];
@@ -37,5 +48,9 @@ _Noreturn void arch_boot_secondary(void);
 void mmu_init_early(uintptr_t dtb, size_t dtb_size, uintptr_t early_uart);
 void mmu_enable_this_cpu(void);
 void mmu_clean_for_secondaries(void);
+
+/* vgic.c: set-up at boot (gic.c), reset around a vCPU's life (vcpu.c). */
+void arch_vgic_init(unsigned gic_version, paddr_t gich_base);
+void arch_vgic_cpu_reset(bool enable);
 
 #endif

@@ -3,9 +3,10 @@
  * A test-and-set spinlock on C11 atomics (LDAXR/STLXR on ARMv8.0).
  * Only usable once the MMU is on: exclusives need normal cacheable memory.
  */
-#ifndef BULKHEAD_LOCK_H
-#define BULKHEAD_LOCK_H
+#ifndef CORE_LOCK_H
+#define CORE_LOCK_H
 
+#include <arch/arch.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -18,13 +19,6 @@ typedef struct {
 		false \
 	}
 
-static inline void lock_relax(void)
-{
-#if defined(__aarch64__)
-	__asm__ volatile("yield" ::: "memory");
-#endif
-}
-
 static inline bool spin_trylock(spinlock_t *lock)
 {
 	return !atomic_exchange_explicit(&lock->locked, true, memory_order_acquire);
@@ -34,7 +28,7 @@ static inline void spin_lock(spinlock_t *lock)
 {
 	while (!spin_trylock(lock)) {
 		while (atomic_load_explicit(&lock->locked, memory_order_relaxed)) {
-			lock_relax();
+			arch_cpu_relax();
 		}
 	}
 }

@@ -7,7 +7,7 @@
 #define PERCPU_MPIDR	 0
 #define PERCPU_STACK_TOP 8
 #define PERCPU_INDEX	 16
-#define PERCPU_SIZE	 32
+#define PERCPU_SIZE	 144
 
 /* struct trap_frame layout (traps.h checks it). */
 #define FRAME_X(n) ((n)*8)

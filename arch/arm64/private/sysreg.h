@@ -52,6 +52,29 @@
 /* DAIF bits as used by msr daifset/daifclr */
 #define DAIF_ALL 0xf
 
+/* ESR_EL2 (D17.2.37): exception class EC [31:26], IL [25], syndrome ISS [24:0]. */
+#define ESR_EC(esr)	((uint32_t)((esr) >> 26) & 0x3f)
+#define ESR_ISS(esr)	((uint32_t)(esr)&0x1ffffff)
+#define ESR_EC_UNKNOWN	0x00
+#define ESR_EC_WFX	0x01
+#define ESR_EC_FP	0x07
+#define ESR_EC_ILLEGAL	0x0e
+#define ESR_EC_SVC32	0x11
+#define ESR_EC_HVC32	0x12
+#define ESR_EC_SMC32	0x13
+#define ESR_EC_SVC64	0x15
+#define ESR_EC_HVC64	0x16
+#define ESR_EC_SMC64	0x17
+#define ESR_EC_SYSREG	0x18 /* MSR, MRS or system instruction */
+#define ESR_EC_IABT_LOW 0x20 /* instruction abort from a lower EL */
+#define ESR_EC_IABT_CUR 0x21 /* instruction abort at EL2 */
+#define ESR_EC_PC_ALIGN 0x22
+#define ESR_EC_DABT_LOW 0x24 /* data abort from a lower EL */
+#define ESR_EC_DABT_CUR 0x25 /* data abort at EL2 */
+#define ESR_EC_SP_ALIGN 0x26
+#define ESR_EC_SERROR	0x2f
+#define ESR_EC_BRK	0x3c
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The physical console: a UART the hypervisor writes whole lines to. */
-#ifndef BULKHEAD_CONSOLE_H
-#define BULKHEAD_CONSOLE_H
+#ifndef CORE_CONSOLE_H
+#define CORE_CONSOLE_H
 
-#include <bulkhead/types.h>
+#include <core/types.h>
 
 enum console_kind {
 	CONSOLE_NONE,

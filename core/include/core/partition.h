@@ -3,21 +3,22 @@
  * Partitions and their vCPUs at run time, and the one lifecycle API that
  * boot, PSCI, faults and (later) the root partition's management calls use.
  */
-#ifndef BULKHEAD_PARTITION_H
-#define BULKHEAD_PARTITION_H
+#ifndef CORE_PARTITION_H
+#define CORE_PARTITION_H
 
 #include <arch/arch.h>
 #include <arch/stage2.h>
-#include <bulkhead/config.h>
-#include <bulkhead/lock.h>
-#include <bulkhead/string.h>
-#include <bulkhead/vconsole.h>
-#include <bulkhead/vgic.h>
+#include <core/config.h>
+#include <core/lock.h>
+#include <core/string.h>
+#include <core/vconsole.h>
+#include <core/vgic.h>
 
 enum partition_state {
 	PARTITION_STOPPED,
 	PARTITION_RUNNING,
 	PARTITION_RESTARTING,
+	PARTITION_STARTING, /* its memory is being loaded (outside the lock) */
 };
 
 enum vcpu_state {
@@ -34,12 +35,23 @@ struct vcpu {
 	unsigned pcpu;	/* logical physical CPU it is pinned to */
 	_Atomic unsigned state;
 	atomic_bool stop_request;
-	uint64_t entry;
+	ipaddr_t entry;
 	uint64_t context; /* x0 at entry */
 };
 
+/*
+ * An emulated device in a partition's IPA space: a trapped access inside
+ * `range` goes to `access` (exit.c looks it up by address).
+ */
+struct mmio_region {
+	struct ipa_range range;
+	bool (*access)(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_t *value);
+};
+
+#define PARTITION_MAX_MMIO 3 /* GICD, GICR, vuart */
+
 struct partition {
-	const struct bh_partition_config *cfg;
+	const struct config_partition *cfg;
 	unsigned id;
 	struct stage2 s2;
 	_Atomic unsigned state;
@@ -47,11 +59,13 @@ struct partition {
 	struct vcpu vcpus[CONFIG_MAX_CPUS];
 	unsigned vcpu_count;
 	unsigned starts; /* how many times it was started */
-	uint64_t boot_entry;
+	ipaddr_t boot_entry;
 	uint64_t boot_x0;
 	uint64_t cntvoff; /* physical count at the start: its virtual counter starts at 0 */
 	struct vgic vgic;
 	struct vconsole console;
+	struct mmio_region mmio[PARTITION_MAX_MMIO];
+	unsigned mmio_count;
 };
 
 /* Reads and checks /bulkhead, builds every partition and starts them all. */
@@ -67,7 +81,7 @@ const char *partition_state_name(unsigned state);
 struct vcpu *vcpu_current(void);
 
 /* Asks a vCPU to start at entry with x0 = context (PSCI CPU_ON). */
-void vcpu_request_start(struct vcpu *v, uint64_t entry, uint64_t context);
+void vcpu_request_start(struct vcpu *v, ipaddr_t entry, uint64_t context);
 
 /* Runs this CPU's vCPU if it has been asked to start; false if there was nothing to do. */
 bool vcpu_run_pending(void);
@@ -84,6 +98,11 @@ static inline void hypercall_put_name(const char *name, uint64_t *x)
 	memcpy(&x[0], bytes, 8);
 	memcpy(&x[1], bytes + 8, 8);
 }
+
+/* Adds an emulated device at `range` of p's IPA space (partition creation only). */
+void partition_add_mmio(struct partition *p, struct ipa_range range,
+			bool (*access)(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write,
+				       uint64_t *value));
 
 /* Reports a guest-caused fatal event (`what`, PC, ESR, FAR) and stops the partition. */
 enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, const char *what);

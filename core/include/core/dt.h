@@ -5,10 +5,10 @@
  * Built on libfdt; no hardware access, so host unit tests run it on real
  * device trees (QEMU's generated ones, Debian's bcm2711-rpi-4-b.dtb).
  */
-#ifndef BULKHEAD_DT_H
-#define BULKHEAD_DT_H
+#ifndef CORE_DT_H
+#define CORE_DT_H
 
-#include <bulkhead/types.h>
+#include <core/types.h>
 
 #ifndef DT_MAX_CPUS
 #define DT_MAX_CPUS CONFIG_MAX_CPUS
@@ -16,10 +16,17 @@
 #define DT_MAX_MEM	8
 #define DT_MAX_RESERVED 16
 
+/* A range in the address space the tree describes: the board's are physical. */
 struct dt_range {
 	uint64_t base;
 	uint64_t size;
 };
+
+/* A range of the board's own tree, as the physical range it is. */
+static inline struct pa_range dt_pa_range(struct dt_range r)
+{
+	return pa_range(pa_init(r.base), r.size);
+}
 
 enum dt_cpu_enable {
 	DT_CPU_ENABLE_NONE,	  /* no method we know: the CPU stays off */
@@ -80,7 +87,7 @@ struct dt_board {
 
 /* What went wrong and where: node path and property, ready to print. */
 struct dt_error {
-	char msg[192];
+	char msg[256];
 };
 
 /* Checks the blob's structure (header, tags, strings) before anything reads it. */

@@ -6,8 +6,8 @@
  * Output is always NUL-terminated when size > 0; the return value is the
  * length the full output would have had, as in C11 vsnprintf.
  */
-#ifndef BULKHEAD_PRINTF_H
-#define BULKHEAD_PRINTF_H
+#ifndef CORE_PRINTF_H
+#define CORE_PRINTF_H
 
 #include <stdarg.h>
 #include <stddef.h>

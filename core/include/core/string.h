@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The subset of <string.h> and <stdlib.h> the hypervisor provides. */
-#ifndef BULKHEAD_STRING_H
-#define BULKHEAD_STRING_H
+#ifndef CORE_STRING_H
+#define CORE_STRING_H
 
 #include <stddef.h>
 #include <stdint.h>

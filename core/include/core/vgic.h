@@ -15,12 +15,12 @@
  * Every other SPI reads as zero and ignores writes; the first such access is
  * logged.
  */
-#ifndef BULKHEAD_VGIC_H
-#define BULKHEAD_VGIC_H
+#ifndef CORE_VGIC_H
+#define CORE_VGIC_H
 
 #include <arch/vgic.h>
-#include <bulkhead/lock.h>
-#include <bulkhead/types.h>
+#include <core/lock.h>
+#include <core/types.h>
 
 #define VGIC_PRIVATE	 32   /* SGIs 0-15, PPIs 16-31 */
 #define VGIC_MAX_INTID	 1020 /* 1020-1023 are special */
@@ -62,12 +62,13 @@ struct vgic {
 	unsigned version; /* 2 or 3 */
 	unsigned lines;	  /* INTIDs implemented: 32 * (ITLinesNumber + 1), at most 1020 */
 	unsigned vcpu_count;
-	uint64_t gicd_ipa; /* distributor */
-	uint64_t gicr_ipa; /* v3: redistributor region */
-	uint64_t gicr_size;
-	uint32_t ctlr; /* GICD_CTLR enable bits */
+	ipaddr_t gicd;	       /* distributor, VGIC_GICD_SIZE bytes */
+	struct ipa_range gicr; /* v3: the redistributors (size 0 on v2) */
+	uint32_t ctlr;	       /* GICD_CTLR enable bits */
 	spinlock_t lock;
-	bool warned;	  /* an access to an interrupt it does not own was logged */
+	bool warned;		  /* an access to an interrupt it does not own was seen */
+	const char *foreign_what; /* ...and is still to be logged (outside the lock) */
+	unsigned foreign_intid;
 	const char *name; /* for log messages */
 	struct vgic_vcpu vcpu[VGIC_MAX_VCPUS];
 	struct virq spi[VGIC_MAX_SPIS];
@@ -76,11 +77,11 @@ struct vgic {
 
 /*
  * Sets up the model for a partition (all interrupts idle, SPIs not owned).
- * lines is the physical distributor's; pcpus[i] is the CPU of vCPU i.
+ * lines is the physical distributor's (at most VGIC_MAX_INTID); pcpus[i] is
+ * the CPU of vCPU i (at most VGIC_MAX_VCPUS). The caller checked both limits.
  */
 void vgic_init(struct vgic *vg, const char *name, unsigned version, unsigned lines,
-	       unsigned vcpu_count, const unsigned *pcpus, uint64_t gicd_ipa, uint64_t gicr_ipa,
-	       uint64_t gicr_size);
+	       unsigned vcpu_count, const unsigned *pcpus, ipaddr_t gicd, struct ipa_range gicr);
 
 /* Gives the partition SPI intid, backed by the physical line (hw) or virtual. */
 int vgic_own_spi(struct vgic *vg, unsigned intid, bool hw);
@@ -92,7 +93,7 @@ void vgic_reset(struct vgic *vg);
  * A trapped access to the distributor or a redistributor. Returns false if
  * ipa is in neither (not ours to answer). Reads fill *value.
  */
-bool vgic_mmio(struct vgic *vg, unsigned vcpu, uint64_t ipa, unsigned size, bool write,
+bool vgic_mmio(struct vgic *vg, unsigned vcpu, ipaddr_t ipa, unsigned size, bool write,
 	       uint64_t *value);
 
 /* GICv3: the guest wrote ICC_SGI1R_EL1 (trapped through HCR_EL2.IMO). */

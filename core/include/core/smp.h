@@ -1,9 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* Bringing up the physical CPUs listed in the device tree, and stopping them. */
-#ifndef BULKHEAD_SMP_H
-#define BULKHEAD_SMP_H
+#ifndef CORE_SMP_H
+#define CORE_SMP_H
 
-#include <bulkhead/dt.h>
+#include <core/dt.h>
+#include <stdatomic.h>
+
+struct vcpu;
+
+/* What core/ keeps per physical CPU (arch/ keeps its own behind TPIDR_EL2). */
+struct smp_cpu {
+	_Atomic unsigned state; /* CPU_OFF, CPU_STARTING, CPU_ONLINE, CPU_STOPPED (smp.c) */
+	uint64_t mpidr;
+	struct vcpu *_Atomic vcpu; /* the vCPU pinned to it, or NULL */
+};
+
+/* Logical CPU `cpu`'s data (cpu < CONFIG_MAX_CPUS). */
+struct smp_cpu *smp_cpu(unsigned cpu);
 
 /* Starts every CPU of board->cpus but the boot CPU (index 0); returns how many are online. */
 unsigned smp_boot(const struct dt_board *board, bool psci_usable);

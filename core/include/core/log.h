@@ -3,10 +3,10 @@
  * Hypervisor log: one call prints one whole line, prefixed "[hv] ", and
  * lines from different CPUs never interleave. CONFIG_LOG_LEVEL filters.
  */
-#ifndef BULKHEAD_LOG_H
-#define BULKHEAD_LOG_H
+#ifndef CORE_LOG_H
+#define CORE_LOG_H
 
-#include <bulkhead/types.h>
+#include <core/types.h>
 #include <stdarg.h>
 
 #define LOG_ERROR 0

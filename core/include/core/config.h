@@ -5,10 +5,10 @@
  * plain structs. The same code runs in the hypervisor and in the host tool
  * `bhconfig`, so a configuration the tool accepts is one the hypervisor boots.
  */
-#ifndef BULKHEAD_CONFIG_H
-#define BULKHEAD_CONFIG_H
+#ifndef CORE_CONFIG_H
+#define CORE_CONFIG_H
 
-#include <bulkhead/dt.h>
+#include <core/dt.h>
 
 #ifndef CONFIG_MAX_PARTITIONS
 #define CONFIG_MAX_PARTITIONS 8
@@ -24,46 +24,46 @@
 #define BH_MAX_DEVICE_SPIS 8
 #define BH_MAX_CHANNELS	   16 /* VMBus channels in the system */
 
-enum bh_image_format {
-	BH_IMAGE_RAW,	/* flat binary, entered at `entry` (default: its load IPA) */
-	BH_IMAGE_LINUX, /* arm64 Image: placed per its header, x0 = partition DTB */
-	BH_IMAGE_DTB,	/* the partition's device tree: its load IPA is x0 at entry */
+enum config_image_format {
+	IMAGE_RAW,   /* flat binary, entered at `entry` (default: its load IPA) */
+	IMAGE_LINUX, /* arm64 Image: placed per its header, x0 = partition DTB */
+	IMAGE_DTB,   /* the partition's device tree: its load IPA is x0 at entry */
 };
 
-struct bh_mem_region {
-	uint64_t ipa;
-	uint64_t pa;
+struct config_mem {
+	ipaddr_t ipa;
+	paddr_t pa;
 	uint64_t size;
 };
 
-struct bh_image {
+struct config_image {
 	char name[BH_NAME_MAX]; /* node name without unit address, e.g. "kernel" */
-	enum bh_image_format format;
-	uint64_t src_pa; /* where the boot loader put it: the pristine copy */
+	enum config_image_format format;
+	paddr_t src_pa; /* where the boot loader put it: the pristine copy */
 	uint64_t size;
-	uint64_t load_ipa;  /* where it is copied in the partition */
-	uint64_t entry_ipa; /* raw: `entry`, or load_ipa without one; linux: load_ipa */
+	ipaddr_t load_ipa;  /* where it is copied in the partition */
+	ipaddr_t entry_ipa; /* raw: `entry`, or load_ipa without one; linux: load_ipa */
 	bool has_entry;	    /* the node has an `entry` property */
 };
 
 /* A board device given to a partition: its MMIO pages and SPIs (docs/binding.md). */
-struct bh_device {
+struct config_device {
 	int node;				 /* offset of the board's node in the system tree */
-	struct dt_range reg[BH_MAX_DEVICE_REGS]; /* PA, mapped at the same IPA */
+	struct pa_range reg[BH_MAX_DEVICE_REGS]; /* mapped at IPA = PA */
 	unsigned reg_count;
 	uint16_t spi[BH_MAX_DEVICE_SPIS]; /* GIC INTIDs */
 	unsigned spi_count;
 };
 
-struct bh_partition_config {
+struct config_partition {
 	char name[BH_NAME_MAX];
-	unsigned id; /* index in bh_config.partitions, 0 is the root */
+	unsigned id; /* index in config.partitions, 0 is the root */
 	bool is_root;
 	uint64_t cpu_mask; /* bit i: logical CPU i (board->cpus[i]) */
 	unsigned cpu_count;
-	struct bh_mem_region mem[BH_MAX_MEM_REGIONS];
+	struct config_mem mem[BH_MAX_MEM_REGIONS];
 	unsigned mem_count;
-	struct bh_image images[BH_MAX_IMAGES];
+	struct config_image images[BH_MAX_IMAGES];
 	unsigned image_count; /* at least 1 */
 	/*
 	 * Index in images[] of the image the partition boots (docs/binding.md):
@@ -76,12 +76,12 @@ struct bh_partition_config {
 	char bootargs[BH_BOOTARGS_MAX];
 	char path[64];	    /* node path, for messages */
 	bool has_vuart;	    /* an emulated PL011 (`vuart`) */
-	uint64_t vuart_ipa; /* its 4 KiB page */
+	ipaddr_t vuart_ipa; /* its 4 KiB page */
 	unsigned vuart_irq; /* its interrupt: a virtual SPI (INTID) */
-	struct bh_device devices[BH_MAX_DEVICES];
+	struct config_device devices[BH_MAX_DEVICES];
 	unsigned device_count;
 	bool devices_listed; /* the root has a `devices` property (else it takes the rest) */
-	uint8_t channels[BH_MAX_CHANNELS]; /* its VMBus channels (bh_config.channels indices) */
+	uint8_t channels[BH_MAX_CHANNELS]; /* its VMBus channels (config.channels indices) */
 	unsigned channel_count;
 };
 
@@ -90,75 +90,66 @@ struct bh_partition_config {
  * mapped into exactly two partitions. The ring the provider sends on comes
  * first, at the region's start; the consumer's follows it.
  */
-enum bh_channel_role {
-	BH_PROVIDER = 0, /* the VSP's side */
-	BH_CONSUMER = 1, /* the VSC's side */
+enum config_channel_side {
+	SIDE_PROVIDER = 0, /* the VSP's side */
+	SIDE_CONSUMER = 1, /* the VSC's side */
 };
 
-struct bh_channel_end {
-	unsigned partition; /* id (index in bh_config.partitions) */
-	uint64_t ipa;	    /* where the region is in that partition */
+struct config_channel_end {
+	unsigned partition; /* id (index in config.partitions) */
+	ipaddr_t ipa;	    /* where the region is in that partition */
 	unsigned irq;	    /* its doorbell: a virtual SPI (INTID) */
 	unsigned index;	    /* the channel's number in that partition's list (hypercalls) */
 };
 
-struct bh_channel {
+struct config_channel {
 	char name[BH_NAME_MAX];
 	char interface[BH_NAME_MAX]; /* what it serves: `interface`, or the name */
 	char path[64];		     /* node path, for messages */
-	uint64_t pa;
+	paddr_t pa;
 	uint64_t size;	       /* the region: ring_size[0] + ring_size[1] */
 	uint64_t ring_size[2]; /* bytes, header page included; [role] is the ring role sends on */
-	struct bh_channel_end end[2]; /* [BH_PROVIDER], [BH_CONSUMER] */
+	struct config_channel_end end[2]; /* [SIDE_PROVIDER], [SIDE_CONSUMER] */
 };
 
 /* Is this child of /bulkhead the `vmbus` node (the channels), not a partition? */
-bool bh_is_vmbus_node(const void *fdt, int node);
+bool config_is_vmbus_node(const void *fdt, int node);
 
 /* Which end of ch partition `id` is (it must be one of the two). */
-static inline unsigned bh_channel_side(const struct bh_channel *ch, unsigned id)
+static inline unsigned config_channel_side(const struct config_channel *ch, unsigned id)
 {
-	return ch->end[BH_PROVIDER].partition == id ? BH_PROVIDER : BH_CONSUMER;
+	return ch->end[SIDE_PROVIDER].partition == id ? SIDE_PROVIDER : SIDE_CONSUMER;
 }
 
-struct bh_config {
-	struct bh_partition_config partitions[BH_MAX_PARTITIONS];
+struct config {
+	struct config_partition partitions[BH_MAX_PARTITIONS];
 	unsigned partition_count;
-	struct bh_channel channels[BH_MAX_CHANNELS];
+	struct config_channel channels[BH_MAX_CHANNELS];
 	unsigned channel_count;
 };
 
 /*
  * Reads /bulkhead and checks it against the board (RAM, reserved ranges,
- * CPUs) and the hypervisor's own footprint [hyp_start, hyp_end).
+ * CPUs) and the hypervisor's own footprint `hyp` (size 0: unknown).
  * Returns BH_OK, or BH_ENOENT when there is no /bulkhead node, or another
  * error with *err naming the node path and property.
  * The root partition is stored first (id 0); the others keep tree order.
  * On error, *cfg holds nothing usable. CPUs are found by MPIDR in board->cpus,
  * so the caller may reorder that list (boot CPU first) beforehand.
  */
-int bh_config_parse(const void *fdt, const struct dt_board *board, uint64_t hyp_start,
-		    uint64_t hyp_end, struct bh_config *cfg, struct dt_error *err);
+int config_parse(const void *fdt, const struct dt_board *board, struct pa_range hyp,
+		 struct config *cfg, struct dt_error *err);
 
 /*
  * Translates an IPA range of partition p to a PA; false if the range is not
  * inside one memory region. size 0 asks about the single address ipa.
  */
-bool bh_config_ipa_to_pa(const struct bh_partition_config *p, uint64_t ipa, uint64_t size,
-			 uint64_t *pa);
+bool config_ipa_to_pa(const struct config_partition *p, ipaddr_t ipa, uint64_t size, paddr_t *pa);
 
 /* A device's interrupts as "34,35" ("none" without any), for messages and tables. */
-void bh_device_irq_list(const struct bh_device *d, char *buf, size_t size);
+void config_device_irq_list(const struct config_device *d, char *buf, size_t size);
 
 /* "raw", "linux" or "dtb": the binding's name of a format. */
-const char *bh_image_format_name(enum bh_image_format format);
-
-/*
- * Range helpers the checks are built on (exported for the unit tests).
- * A range is [base, base + size); an empty one overlaps nothing and lies
- * within nothing. A range whose end passes 2^64 is treated as ending there.
- */
-bool bh_range_overlaps(uint64_t a_base, uint64_t a_size, uint64_t b_base, uint64_t b_size);
-bool bh_range_within(uint64_t base, uint64_t size, uint64_t outer_base, uint64_t outer_size);
+const char *config_image_format_name(enum config_image_format format);
 
 #endif

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Arm PrimeCell UART (PL011) driver: polled transmit, receive with an interrupt. */
-#ifndef BULKHEAD_PL011_H
-#define BULKHEAD_PL011_H
+#ifndef CORE_PL011_H
+#define CORE_PL011_H
 
-#include <bulkhead/types.h>
+#include <core/types.h>
 
 void pl011_init(uintptr_t base);
 void pl011_putc(uintptr_t base, char c);

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Board devices given to partitions (`devices`, or all the rest for the
+ * root), the emulated PL011 (`vuart`), and what a partition's IPA map holds.
+ * Devices are mapped at IPA = PA, in whole pages (docs/binding.md, "Devices").
+ */
+#include "config_internal.h"
+
+#define VUART_SIZE MEM_GRANULE
+#define VUART_SPI  1 /* SPI 1 (INTID 33): the PL011's on QEMU virt */
+
+/* The pages a register range touches: stage 2 maps whole pages. */
+static struct pa_range pages(struct pa_range r)
+{
+	uint64_t base = ALIGN_DOWN(pa_addr(r.base), MEM_GRANULE);
+	return pa_range(pa_init(base), ALIGN_UP(pa_addr(r.base) + r.size, MEM_GRANULE) - base);
+}
+
+/* Those pages where the partition sees them: at IPA = PA. */
+static struct ipa_range ipa_pages(struct pa_range r)
+{
+	struct pa_range pg = pages(r);
+	return ipa_range(ipa_init(pa_addr(pg.base)), pg.size);
+}
+
+/* The interrupt parent of a node (its own or inherited), or a negative libfdt error. */
+static int interrupt_parent(const void *fdt, int node)
+{
+	for (int n = node; n >= 0; n = fdt_parent_offset(fdt, n)) {
+		int len;
+		const fdt32_t *ip = fdt_getprop(fdt, n, "interrupt-parent", &len);
+		if (ip != NULL && len == 4) {
+			return fdt_node_offset_by_phandle(fdt, fdt32_ld(ip));
+		}
+	}
+	return -FDT_ERR_NOTFOUND;
+}
+
+/* The board's GIC, or a node below it (GICv3 ITS): never a partition's. */
+static bool in_gic(const struct parser *p, int node)
+{
+	for (int n = node; n >= 0; n = fdt_parent_offset(p->fdt, n)) {
+		struct dt_range r;
+		if (fdt_getprop(p->fdt, n, "interrupt-controller", NULL) != NULL &&
+		    dt_node_reg(p->fdt, n, 0, &r, NULL) == BH_OK &&
+		    r.base == p->board->gic.dist.base) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Why a node cannot be given to a partition at all, or NULL. */
+static const char *not_a_device(const struct parser *p, int node, const char *path)
+{
+	static const char *const system_nodes[] = {"/cpus",   "/memory",   "/reserved-memory",
+						   "/chosen", "/bulkhead", "/psci"};
+	for (size_t i = 0; i < ARRAY_SIZE(system_nodes); i++) {
+		size_t n = strlen(system_nodes[i]);
+		if (strncmp(path, system_nodes[i], n) == 0 &&
+		    (path[n] == '\0' || path[n] == '/' || path[n] == '@')) {
+			return "is not a device (it describes the system)";
+		}
+	}
+	if (in_gic(p, node)) {
+		return "is the interrupt controller, which the hypervisor virtualizes";
+	}
+	if (p->board->uart.kind != DT_UART_NONE && strcmp(path, p->board->uart.path) == 0) {
+		return "is the hypervisor's console UART";
+	}
+	return NULL;
+}
+
+/* Reads a device's registers and SPIs into *d; a message names `what` on error. */
+static int read_device(struct parser *p, int owner, int dev, const char *what, const char *path,
+		       struct config_device *d)
+{
+	struct dt_error e;
+	d->node = dev;
+	d->reg_count = 0;
+	d->spi_count = 0;
+	for (int i = 0;; i++) {
+		struct dt_range r;
+		int rc = dt_node_reg(p->fdt, dev, i, &r, &e);
+		if (rc == BH_ENOENT && i > 0) {
+			break;
+		}
+		if (rc == BH_ENOENT) {
+			return fail(p, owner, BH_EINVAL, "%s: %s has no 'reg' (nothing to map)",
+				    what, path);
+		}
+		if (rc != BH_OK) {
+			return fail(p, owner, rc, "%s: %s", what, e.msg);
+		}
+		if (i == BH_MAX_DEVICE_REGS) {
+			return fail(p, owner, BH_ENOMEM, "%s: %s has more than %d 'reg' entries",
+				    what, path, BH_MAX_DEVICE_REGS);
+		}
+		if (r.size == 0) {
+			continue;
+		}
+		for (unsigned m = 0; m < p->board->mem_count; m++) {
+			if (pa_range_overlaps(dt_pa_range(r), dt_pa_range(p->board->mem[m]))) {
+				return fail(p, owner, BH_ERANGE,
+					    "%s: %s (PA 0x%llx+0x%llx) is RAM, not a device "
+					    "(give RAM with 'memory')",
+					    what, path, (unsigned long long)r.base,
+					    (unsigned long long)r.size);
+			}
+		}
+		d->reg[d->reg_count++] = dt_pa_range(r);
+	}
+
+	int len;
+	const fdt32_t *irqs = fdt_getprop(p->fdt, dev, "interrupts", &len);
+	if (irqs == NULL) {
+		return BH_OK;
+	}
+	int parent = interrupt_parent(p->fdt, dev);
+	if (parent < 0 || !in_gic(p, parent)) {
+		return fail(p, owner, BH_EINVAL,
+			    "%s: %s has interrupts, but not from the GIC (only GIC SPIs can be "
+			    "given to a partition)",
+			    what, path);
+	}
+	if (len % 12 != 0) {
+		return fail(p, owner, BH_EINVAL,
+			    "%s: %s interrupts: %d bytes is not a list of <type number flags>",
+			    what, path, len);
+	}
+	for (int i = 0; i < len / 12; i++) {
+		uint32_t type = fdt32_ld(&irqs[(size_t)3 * (size_t)i]);
+		uint32_t number = fdt32_ld(&irqs[(size_t)3 * (size_t)i + 1]);
+		if (type != 0) {
+			return fail(p, owner, BH_EINVAL,
+				    "%s: %s interrupts[%d] is a PPI (only SPIs can be given to a "
+				    "partition)",
+				    what, path, i);
+		}
+		if (number + 32 >= 1020) {
+			return fail(p, owner, BH_ERANGE,
+				    "%s: %s interrupts[%d]: SPI %u does not exist", what, path, i,
+				    number);
+		}
+		if (d->spi_count == BH_MAX_DEVICE_SPIS) {
+			return fail(p, owner, BH_ENOMEM, "%s: %s has more than %d interrupts", what,
+				    path, BH_MAX_DEVICE_SPIS);
+		}
+		d->spi[d->spi_count++] = (uint16_t)(number + 32);
+	}
+	return BH_OK;
+}
+
+/*
+ * Whether d conflicts with what partitions 0..count-1 (and `self`, up to
+ * its device_count) already have: the same node, a shared page or an SPI.
+ * Fills `why` with the message tail.
+ */
+static bool device_conflict(const struct parser *p, const struct config_device *d, unsigned count,
+			    const struct config_partition *self, char *why, size_t size)
+{
+	char other[96];
+	/* Devices sit at IPA = PA: not where the partition has its memory. */
+	for (unsigned a = 0; a < d->reg_count; a++) {
+		for (unsigned m = 0; m < self->mem_count; m++) {
+			if (ipa_range_overlaps(ipa_pages(d->reg[a]),
+					       ipa_range(self->mem[m].ipa, self->mem[m].size))) {
+				bh_snprintf(
+					why, size,
+					"(PA 0x%llx, mapped at the same IPA) overlaps memory[%u] "
+					"of %s",
+					(unsigned long long)pa_addr(d->reg[a].base), m, self->path);
+				return true;
+			}
+		}
+	}
+	for (unsigned a = 0; a < d->reg_count && self->has_vuart; a++) {
+		if (ipa_range_overlaps(ipa_pages(d->reg[a]),
+				       ipa_range(self->vuart_ipa, VUART_SIZE))) {
+			bh_snprintf(why, size, "is where the vuart of %s is", self->path);
+			return true;
+		}
+	}
+	for (unsigned j = 0; j <= count; j++) {
+		const struct config_partition *o = j < count ? &p->cfg->partitions[j] : self;
+		if (j < count && o == self) {
+			continue;
+		}
+		for (unsigned k = 0; k < o->device_count; k++) {
+			const struct config_device *e = &o->devices[k];
+			dt_node_path(p->fdt, e->node, other, sizeof(other));
+			if (e->node == d->node) {
+				bh_snprintf(why, size, "is already in %s", o->path);
+				return true;
+			}
+			for (unsigned a = 0; a < d->reg_count; a++) {
+				for (unsigned b = 0; b < e->reg_count; b++) {
+					if (pa_range_overlaps(pages(d->reg[a]), pages(e->reg[b]))) {
+						bh_snprintf(
+							why, size,
+							"shares the page at PA 0x%llx with %s of "
+							"%s",
+							(unsigned long long)pa_addr(
+								pages(d->reg[a]).base),
+							other, o->path);
+						return true;
+					}
+				}
+			}
+			for (unsigned a = 0; a < d->spi_count; a++) {
+				for (unsigned b = 0; b < e->spi_count; b++) {
+					if (d->spi[a] == e->spi[b]) {
+						bh_snprintf(
+							why, size,
+							"has interrupt %u, which %s of %s has too",
+							d->spi[a], other, o->path);
+						return true;
+					}
+				}
+			}
+		}
+	}
+	return false;
+}
+
+/* `devices = <&node ...>`: board devices given to this partition. */
+int config_parse_devices(struct parser *p, int node, unsigned index)
+{
+	struct config_partition *part = &p->cfg->partitions[index];
+	int len;
+	const fdt32_t *phandles = fdt_getprop(p->fdt, node, "devices", &len);
+
+	if (phandles == NULL) {
+		return BH_OK;
+	}
+	part->devices_listed = true;
+	if (len % 4 != 0) {
+		return fail(p, node, BH_EINVAL, "devices: %d bytes is not a list of phandles", len);
+	}
+	for (int i = 0; i < len / 4; i++) {
+		char what[24];
+		char path[96];
+		char why[160];
+		uint32_t phandle = fdt32_ld(&phandles[i]);
+		int dev = dt_node_of_phandle(p->fdt, phandle);
+		bh_snprintf(what, sizeof(what), "devices[%d]", i);
+		if (dev < 0) {
+			return fail(p, node, BH_EINVAL, "%s: phandle 0x%x matches no node", what,
+				    phandle);
+		}
+		dt_node_path(p->fdt, dev, path, sizeof(path));
+		const char *bad = not_a_device(p, dev, path);
+		if (bad != NULL) {
+			return fail(p, node, BH_EINVAL, "%s: %s %s", what, path, bad);
+		}
+		if (part->device_count == BH_MAX_DEVICES) {
+			return fail(p, node, BH_ENOMEM, "devices: more than %d", BH_MAX_DEVICES);
+		}
+		struct config_device *d = &part->devices[part->device_count];
+		int rc = read_device(p, node, dev, what, path, d);
+		if (rc != BH_OK) {
+			return rc;
+		}
+		if (device_conflict(p, d, index, part, why, sizeof(why))) {
+			return fail(p, node, BH_EEXIST, "%s: %s %s", what, path, why);
+		}
+		part->device_count++;
+	}
+	return BH_OK;
+}
+
+/* The virtual GIC: at the board's GIC addresses, in every partition. */
+static bool overlaps_vgic(const struct dt_gic *gic, struct ipa_range r)
+{
+	uint64_t base = ipa_addr(r.base);
+	return range_overlaps(base, r.size, gic->dist.base, 0x10000) ||
+	       (gic->version == 3 &&
+		range_overlaps(base, r.size, gic->redist.base, gic->redist.size)) ||
+	       (gic->version == 2 && range_overlaps(base, r.size, gic->cpu.base, 0x2000));
+}
+
+bool config_ipa_in_use(const struct parser *p, const struct config_partition *part,
+		       struct ipa_range r, bool whose, char *what, size_t n)
+{
+	char own[BH_NAME_MAX + 4] = ""; /* "rt0's ", or nothing */
+	if (whose) {
+		bh_snprintf(own, sizeof(own), "%s's ", part->name);
+	}
+	for (unsigned m = 0; m < part->mem_count; m++) {
+		if (ipa_range_overlaps(r, ipa_range(part->mem[m].ipa, part->mem[m].size))) {
+			bh_snprintf(what, n, "is in %s%smemory[%u]", whose ? part->path : "",
+				    whose ? " " : "", m);
+			return true;
+		}
+	}
+	if (overlaps_vgic(&p->board->gic, r)) {
+		bh_snprintf(what, n, "is where %svirtual GIC is", whose ? own : "the ");
+		return true;
+	}
+	if (part->has_vuart && ipa_range_overlaps(r, ipa_range(part->vuart_ipa, VUART_SIZE))) {
+		bh_snprintf(what, n, "is where %svuart is", whose ? own : "the ");
+		return true;
+	}
+	for (unsigned k = 0; k < part->device_count; k++) {
+		const struct config_device *d = &part->devices[k];
+		for (unsigned q = 0; q < d->reg_count; q++) {
+			if (ipa_range_overlaps(r, ipa_pages(d->reg[q]))) {
+				char path[96];
+				dt_node_path(p->fdt, d->node, path, sizeof(path));
+				bh_snprintf(what, n, "is where %sdevice %s is", own, path);
+				return true;
+			}
+		}
+	}
+	for (unsigned c = 0; c < part->channel_count; c++) {
+		const struct config_channel *o = &p->cfg->channels[part->channels[c]];
+		if (ipa_range_overlaps(
+			    r, ipa_range(o->end[config_channel_side(o, part->id)].ipa, o->size))) {
+			bh_snprintf(what, n, "is where %s has channel %s", part->name, o->path);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* `vuart = <IPA>` and `vuart-interrupt = <SPI>`: an emulated PL011 for the partition. */
+int config_parse_vuart(struct parser *p, int node, struct config_partition *part)
+{
+	ipaddr_t ipa = ipa_init(0);
+	int len;
+	const fdt32_t *irq = fdt_getprop(p->fdt, node, "vuart-interrupt", &len);
+	int rc = config_get_ipa(p, node, "vuart", &ipa);
+
+	if (rc == BH_ENOENT) {
+		return irq == NULL ? BH_OK
+				   : fail(p, node, BH_EINVAL, "vuart-interrupt: without 'vuart'");
+	}
+	if (rc != BH_OK) {
+		return rc;
+	}
+	if (!IS_ALIGNED(ipa_addr(ipa), MEM_GRANULE)) {
+		return fail(p, node, BH_EINVAL, "vuart: IPA 0x%llx is not 4 KiB aligned",
+			    (unsigned long long)ipa_addr(ipa));
+	}
+	char what[128];
+	if (config_ipa_in_use(p, part, ipa_range(ipa, VUART_SIZE), false, what, sizeof(what))) {
+		return fail(p, node, BH_ERANGE, "vuart (IPA 0x%llx) %s",
+			    (unsigned long long)ipa_addr(ipa), what);
+	}
+	uint32_t spi = VUART_SPI;
+	if (irq != NULL) {
+		if (len != 4) {
+			return fail(p, node, BH_EINVAL,
+				    "vuart-interrupt: %d bytes, expected one cell (an SPI number)",
+				    len);
+		}
+		spi = fdt32_ld(irq);
+		if (spi + 32 >= 1020) {
+			return fail(p, node, BH_ERANGE, "vuart-interrupt: SPI %u does not exist",
+				    spi);
+		}
+	}
+	for (unsigned k = 0; k < part->device_count; k++) {
+		const struct config_device *d = &part->devices[k];
+		char path[96];
+		dt_node_path(p->fdt, d->node, path, sizeof(path));
+		for (unsigned q = 0; q < d->spi_count; q++) {
+			if (d->spi[q] == spi + 32) {
+				return fail(p, node, BH_EEXIST,
+					    "vuart-interrupt: SPI %u is device %s's", spi, path);
+			}
+		}
+	}
+	part->has_vuart = true;
+	part->vuart_ipa = ipa;
+	part->vuart_irq = spi + 32;
+	return BH_OK;
+}
+
+/*
+ * A root partition without `devices` gets every board device no child has:
+ * each available node with `reg` on the root bus or a simple-bus, outside
+ * RAM, except the system nodes, the GIC and the hypervisor's console.
+ */
+int config_claim_the_rest(struct parser *p, unsigned root)
+{
+	struct config_partition *part = &p->cfg->partitions[root];
+	int node = 0; /* the root node: its children are at depth 1 */
+	int depth = 0;
+
+	while ((node = fdt_next_node(p->fdt, node, &depth)) >= 0 && depth > 0) {
+		char path[96];
+		char why[160];
+		int parent = fdt_parent_offset(p->fdt, node);
+		if (fdt_getprop(p->fdt, node, "reg", NULL) == NULL ||
+		    (depth > 1 && fdt_node_check_compatible(p->fdt, parent, "simple-bus") != 0)) {
+			continue;
+		}
+		dt_node_path(p->fdt, node, path, sizeof(path));
+		if (!dt_node_available(p->fdt, node) || not_a_device(p, node, path) != NULL) {
+			continue;
+		}
+		struct config_device d;
+		if (read_device(p, p->partition_node[root], node, "devices", path, &d) != BH_OK) {
+			/* Not something we can map (RAM, odd interrupts...): not a device to take.
+			 */
+			p->err->msg[0] = '\0';
+			continue;
+		}
+		if (device_conflict(p, &d, p->cfg->partition_count, part, why, sizeof(why))) {
+			continue; /* a child's, or sharing its pages */
+		}
+		if (part->device_count == BH_MAX_DEVICES) {
+			return fail(p, p->partition_node[root], BH_ENOMEM,
+				    "takes every device no child has, more than %d (from %s on): "
+				    "list its devices with 'devices'",
+				    BH_MAX_DEVICES, path);
+		}
+		part->devices[part->device_count++] = d;
+	}
+	return BH_OK;
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest exits: arch/ decodes a trap into a struct guest_exit and calls
+ * core_guest_exit() on the vCPU's own CPU; this file sends it to the one
+ * service that owns that kind of exit. Emulated devices are found by
+ * address in the partition's table of MMIO regions.
+ */
+#include <arch/arch.h>
+#include <core/log.h>
+#include <core/partition.h>
+#include <core/printf.h>
+#include <core/smp.h>
+
+enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, const char *what)
+{
+	struct partition *p = v->partition;
+	char why[96];
+
+	log_error("partition %s: vCPU %u (CPU%u): %s", p->cfg->name, v->index, v->pcpu, what);
+	log_error("partition %s:   PC 0x%llx  ESR 0x%llx (EC 0x%02llx %s)  FAR 0x%llx",
+		  p->cfg->name, (unsigned long long)exit->pc, (unsigned long long)exit->esr,
+		  (unsigned long long)(exit->esr >> 26) & 0x3f, exit->cause,
+		  (unsigned long long)exit->far);
+	bh_snprintf(why, sizeof(why), "fault in vCPU %u; other partitions keep running", v->index);
+	partition_stop(p, v, why);
+	return GUEST_STOP;
+}
+
+void partition_add_mmio(struct partition *p, struct ipa_range range,
+			bool (*access)(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write,
+				       uint64_t *value))
+{
+	BUG_ON(p->mmio_count == PARTITION_MAX_MMIO);
+	p->mmio[p->mmio_count++] = (struct mmio_region){range, access};
+}
+
+/* A load or store to an emulated device; false if no device is there. */
+static bool emulate_mmio(struct vcpu *v, struct guest_exit *exit)
+{
+	const struct partition *p = v->partition;
+	const struct mmio_region *region = NULL;
+	uint64_t value = 0;
+	unsigned bits = 8 * exit->access_size;
+	uint64_t mask = bits == 64 ? ~0UL : (1UL << bits) - 1;
+
+	for (unsigned i = 0; i < p->mmio_count && region == NULL; i++) {
+		if (ipa_range_within(ipa_range(exit->ipa, 1), p->mmio[i].range)) {
+			region = &p->mmio[i];
+		}
+	}
+	if (region == NULL || !exit->syndrome_valid) {
+		return false;
+	}
+	if (exit->write && exit->reg != 31) {
+		value = exit->x[exit->reg] & mask;
+	}
+	if (!region->access(v, exit->ipa, exit->access_size, exit->write, &value)) {
+		return false;
+	}
+	if (!exit->write && exit->reg != 31) {
+		value &= mask;
+		if (exit->sign_extend && bits < 64 && (value & (1UL << (bits - 1))) != 0) {
+			value |= ~mask;
+		}
+		exit->x[exit->reg] = exit->reg64 ? value : value & 0xffffffffUL;
+	}
+	exit->step = true;
+	return true;
+}
+
+static enum guest_action handle_exit(struct vcpu *v, struct guest_exit *exit)
+{
+	struct partition *p = v->partition;
+	char what[128];
+
+	switch (exit->kind) {
+	case GUEST_EXIT_KICK:
+		return GUEST_RESUME;
+	case GUEST_EXIT_IRQ:
+		if (!vconsole_irq(exit->intid) && !vgic_hw_irq(&p->vgic, v->index, exit->intid)) {
+			arch_guest_irq_done(exit->intid); /* nobody's: complete it here */
+		}
+		return GUEST_RESUME;
+	case GUEST_EXIT_SGI:
+		vgic_sgi1r(&p->vgic, v->index, exit->value);
+		exit->step = true;
+		return GUEST_RESUME;
+	case GUEST_EXIT_HVC:
+		return hypercall(v, exit);
+	case GUEST_EXIT_SMC:
+		return vpsci_call(v, exit->x);
+	case GUEST_EXIT_ABORT:
+		if (emulate_mmio(v, exit)) {
+			return GUEST_RESUME;
+		}
+		bh_snprintf(
+			what, sizeof(what),
+			"stage-2 %s abort: %s IPA 0x%llx, which is not mapped for this partition",
+			exit->instruction ? "instruction" : "data",
+			exit->instruction ? "fetch from"
+			: exit->write	  ? "write to"
+					  : "read of",
+			(unsigned long long)ipa_addr(exit->ipa));
+		return vcpu_fault(v, exit, what);
+	case GUEST_EXIT_FAULT:
+	default:
+		bh_snprintf(what, sizeof(what), "fatal exception: %s", exit->cause);
+		return vcpu_fault(v, exit, what);
+	}
+}
+
+enum guest_action core_guest_exit(struct guest_exit *exit)
+{
+	struct vcpu *v = vcpu_current();
+
+	if (v == NULL) {
+		panic("guest exit on CPU%u, which runs no vCPU", arch_cpu_index());
+	}
+	if (panic_in_progress() || atomic_load(&v->stop_request)) {
+		return GUEST_STOP;
+	}
+	enum guest_action action = handle_exit(v, exit);
+	if (action == GUEST_RESUME) {
+		vgic_flush(&v->partition->vgic, v->index);
+	}
+	return action;
+}
