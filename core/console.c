@@ -8,7 +8,7 @@ static uintptr_t console_addr;
 void console_use(enum console_kind kind, paddr_t base)
 {
 	console_kind = kind;
-	console_addr = (uintptr_t)pa_addr(base);
+	console_addr = va_addr(pa_to_va(base));
 	if (kind == CONSOLE_PL011) {
 		pl011_init(console_addr);
 	}

@@ -84,7 +84,7 @@ static bool wait_clear(uintptr_t addr, uint32_t mask)
 
 int arch_gic_probe(unsigned version, paddr_t dist, struct gic_info *info)
 {
-	uintptr_t base = (uintptr_t)pa_addr(dist);
+	uintptr_t base = va_addr(pa_to_va(dist));
 	uint32_t typer = mmio_read32(base + GICD_TYPER);
 	uint32_t pidr2 = mmio_read32(base + (version == 3 ? GICV3_GICD_PIDR2 : GICV2_ICPIDR2));
 
@@ -99,7 +99,7 @@ int arch_gic_probe(unsigned version, paddr_t dist, struct gic_info *info)
 
 int arch_gic_init(const struct gic_desc *desc)
 {
-	uintptr_t dist = (uintptr_t)pa_addr(desc->dist);
+	uintptr_t dist = va_addr(pa_to_va(desc->dist));
 
 	gic = *desc;
 	if (gic.version == 3) {
@@ -135,7 +135,7 @@ static int init_cpu_v3(unsigned cpu)
 {
 	uint64_t mpidr = arch_cpu_mpidr();
 	uint64_t affinity = ((mpidr >> 32) & 0xff) << 24 | (mpidr & 0xffffff);
-	uintptr_t frame = (uintptr_t)pa_addr(gic.redist);
+	uintptr_t frame = va_addr(pa_to_va(gic.redist));
 	uintptr_t end = frame + gic.redist_size;
 	uintptr_t rd = 0;
 
@@ -178,8 +178,8 @@ static int init_cpu_v3(unsigned cpu)
 
 static int init_cpu_v2(unsigned cpu)
 {
-	uintptr_t dist = (uintptr_t)pa_addr(gic.dist);
-	uintptr_t cpuif = (uintptr_t)pa_addr(gic.cpu);
+	uintptr_t dist = va_addr(pa_to_va(gic.dist));
+	uintptr_t cpuif = va_addr(pa_to_va(gic.cpu));
 
 	/* Reading the SGI targets gives this CPU's own interface bit. */
 	arch_percpu[cpu].v2_target = (uint8_t)(mmio_read32(dist + GICD_ITARGETSR) & 0xff);
@@ -229,7 +229,7 @@ void arch_gic_send_kick(unsigned cpu)
 		write_sysreg(S3_0_C12_C11_5, sgi1r); /* ICC_SGI1R_EL1 */
 		isb();
 	} else if (gic.version == 2) {
-		mmio_write32((uintptr_t)pa_addr(gic.dist) + GICD_SGIR,
+		mmio_write32(va_addr(pa_to_va(gic.dist)) + GICD_SGIR,
 			     (uint32_t)arch_percpu[cpu].v2_target << 16 | GIC_SGI_KICK);
 	}
 }
@@ -244,7 +244,7 @@ uint32_t arch_gic_ack(void)
 		}
 		return iar;
 	}
-	uintptr_t cpuif = (uintptr_t)pa_addr(gic.cpu);
+	uintptr_t cpuif = va_addr(pa_to_va(gic.cpu));
 	iar = mmio_read32(cpuif + GICC_IAR);
 	if ((iar & 0x3ff) < 1020) {
 		mmio_write32(cpuif + GICC_EOIR, iar);
@@ -258,20 +258,20 @@ void arch_gic_deactivate(uint32_t iar)
 		write_sysreg(S3_0_C12_C11_1, iar); /* ICC_DIR_EL1 */
 		isb();
 	} else {
-		mmio_write32((uintptr_t)pa_addr(gic.cpu) + GICC_DIR, iar);
+		mmio_write32(va_addr(pa_to_va(gic.cpu)) + GICC_DIR, iar);
 	}
 }
 
 void arch_gic_ppi_clear(uint32_t mask)
 {
 	uintptr_t frame = gic.version == 3 ? arch_percpu[arch_cpu_index()].redist + GICR_SGI_BASE
-					   : (uintptr_t)pa_addr(gic.dist); /* banked per CPU */
+					   : va_addr(pa_to_va(gic.dist)); /* banked per CPU */
 	mmio_write32(frame + GICD_ICACTIVER, mask & HYP_PPIS);
 }
 
 void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable)
 {
-	uintptr_t dist = (uintptr_t)pa_addr(gic.dist);
+	uintptr_t dist = va_addr(pa_to_va(gic.dist));
 	uint32_t bit = 1U << (intid % 32);
 
 	if (intid < 32 || pcpu >= CONFIG_MAX_CPUS) {

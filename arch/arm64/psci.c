@@ -86,7 +86,7 @@ int arch_cpu_start_spin_table(unsigned index, uint64_t mpidr, paddr_t release_ad
 		return rc;
 	}
 	prepare_slot(index, mpidr);
-	volatile uint64_t *release = (volatile uint64_t *)(uintptr_t)addr;
+	volatile uint64_t *release = pa_to_ptr(release_addr);
 	*release = (uintptr_t)secondary_entry;
 	/* The waiting CPU polls with its caches off. */
 	dcache_clean_inval_range((uintptr_t)addr, (uintptr_t)addr + 8);

@@ -84,7 +84,7 @@ static void v3_lr_access(unsigned lr, bool write, uint64_t *value)
 void arch_vgic_init(unsigned gic_version, paddr_t gich_base)
 {
 	version = gic_version;
-	gich = (uintptr_t)pa_addr(gich_base);
+	gich = va_addr(pa_to_va(gich_base));
 	if (version == 3) {
 		lr_count = (unsigned)(read_sysreg(S3_4_C12_C11_1) & 0x1f) + 1; /* ICH_VTR_EL2 */
 	} else if (version == 2 && gich != 0) {
