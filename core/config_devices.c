@@ -6,20 +6,12 @@
  */
 #include "config_internal.h"
 
-#define VUART_SIZE MEM_GRANULE
-#define VUART_SPI  1 /* SPI 1 (INTID 33): the PL011's on QEMU virt */
+#define VUART_SPI 1 /* SPI 1 (INTID 33): the PL011's on QEMU virt */
 
-/* The pages a register range touches: stage 2 maps whole pages. */
-static struct pa_range pages(struct pa_range r)
-{
-	uint64_t base = ALIGN_DOWN(pa_addr(r.base), MEM_GRANULE);
-	return pa_range(pa_init(base), ALIGN_UP(pa_addr(r.base) + r.size, MEM_GRANULE) - base);
-}
-
-/* Those pages where the partition sees them: at IPA = PA. */
+/* A device's pages where the partition sees them: at IPA = PA. */
 static struct ipa_range ipa_pages(struct pa_range r)
 {
-	struct pa_range pg = pages(r);
+	struct pa_range pg = config_device_pages(r);
 	return ipa_range(ipa_init(pa_addr(pg.base)), pg.size);
 }
 
@@ -195,13 +187,15 @@ static bool device_conflict(const struct parser *p, const struct config_device *
 			}
 			for (unsigned a = 0; a < d->reg_count; a++) {
 				for (unsigned b = 0; b < e->reg_count; b++) {
-					if (pa_range_overlaps(pages(d->reg[a]), pages(e->reg[b]))) {
+					if (pa_range_overlaps(config_device_pages(d->reg[a]),
+							      config_device_pages(e->reg[b]))) {
 						bh_snprintf(
 							why, size,
 							"shares the page at PA 0x%llx with %s of "
 							"%s",
 							(unsigned long long)pa_addr(
-								pages(d->reg[a]).base),
+								config_device_pages(d->reg[a])
+									.base),
 							other, o->path);
 						return true;
 					}

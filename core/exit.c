@@ -26,9 +26,7 @@ enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, cons
 	return GUEST_STOP;
 }
 
-void partition_add_mmio(struct partition *p, struct ipa_range range,
-			bool (*access)(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write,
-				       uint64_t *value))
+void partition_add_mmio(struct partition *p, struct ipa_range range, mmio_access_t *access)
 {
 	BUG_ON(p->mmio_count == PARTITION_MAX_MMIO);
 	p->mmio[p->mmio_count++] = (struct mmio_region){range, access};

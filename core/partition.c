@@ -116,11 +116,9 @@ static int partition_create(struct partition *p, const struct config_partition *
 	for (unsigned i = 0; rc == BH_OK && i < cfg->device_count; i++) {
 		const struct config_device *d = &cfg->devices[i];
 		for (unsigned r = 0; rc == BH_OK && r < d->reg_count; r++) {
-			uint64_t base = ALIGN_DOWN(pa_addr(d->reg[r].base), PAGE_SIZE);
-			uint64_t end =
-				ALIGN_UP(pa_addr(d->reg[r].base) + d->reg[r].size, PAGE_SIZE);
-			rc = stage2_map(&p->s2, ipa_init(base), pa_init(base), end - base,
-					STAGE2_DEVICE);
+			struct pa_range pages = config_device_pages(d->reg[r]);
+			rc = stage2_map(&p->s2, ipa_init(pa_addr(pages.base)), pages.base,
+					pages.size, STAGE2_DEVICE);
 		}
 	}
 	/* VMBus regions: shared with exactly one other partition, never executable. */

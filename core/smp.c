@@ -14,14 +14,8 @@ enum cpu_state {
 	CPU_STOPPED,
 };
 
-static struct smp_cpu cpus[CONFIG_MAX_CPUS];
+struct smp_cpu smp_cpus[CONFIG_MAX_CPUS];
 static atomic_bool stop_requested;
-
-struct smp_cpu *smp_cpu(unsigned cpu)
-{
-	BUG_ON(cpu >= CONFIG_MAX_CPUS);
-	return &cpus[cpu];
-}
 
 /* A CPU that is not online this long after the request is reported as lost. */
 #define CPU_START_TIMEOUT_MS 2000
@@ -30,7 +24,7 @@ struct smp_cpu *smp_cpu(unsigned cpu)
 static bool wait_for_state(unsigned cpu, unsigned state, uint64_t timeout_ms)
 {
 	uint64_t deadline = arch_counter() + arch_counter_freq() * timeout_ms / 1000;
-	while (atomic_load(&cpus[cpu].state) != state) {
+	while (atomic_load(&smp_cpus[cpu].state) != state) {
 		if (arch_counter() > deadline) {
 			return false;
 		}
@@ -41,15 +35,15 @@ static bool wait_for_state(unsigned cpu, unsigned state, uint64_t timeout_ms)
 
 unsigned smp_boot(const struct dt_board *board, bool psci_usable)
 {
-	atomic_store(&cpus[0].state, CPU_ONLINE);
-	cpus[0].mpidr = board->cpus[0].mpidr;
+	atomic_store(&smp_cpus[0].state, CPU_ONLINE);
+	smp_cpus[0].mpidr = board->cpus[0].mpidr;
 
 	for (unsigned i = 1; i < board->cpu_count; i++) {
 		const struct dt_cpu *cpu = &board->cpus[i];
 		int rc;
 
-		cpus[i].mpidr = cpu->mpidr;
-		atomic_store(&cpus[i].state, CPU_STARTING);
+		smp_cpus[i].mpidr = cpu->mpidr;
+		atomic_store(&smp_cpus[i].state, CPU_STARTING);
 		switch (cpu->enable) {
 		case DT_CPU_ENABLE_PSCI:
 			rc = psci_usable ? arch_cpu_start_psci(i, cpu->mpidr) : BH_ENOTSUP;
@@ -65,7 +59,7 @@ unsigned smp_boot(const struct dt_board *board, bool psci_usable)
 			log_error("CPU%u (MPIDR 0x%llx): cannot start: %s", i,
 				  (unsigned long long)cpu->mpidr,
 				  rc == BH_ENOTSUP ? "no usable enable-method" : bh_strerror(rc));
-			atomic_store(&cpus[i].state, CPU_OFF);
+			atomic_store(&smp_cpus[i].state, CPU_OFF);
 			continue;
 		}
 		if (!wait_for_state(i, CPU_ONLINE, CPU_START_TIMEOUT_MS)) {
@@ -80,14 +74,14 @@ unsigned smp_online_count(void)
 {
 	unsigned n = 0;
 	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
-		n += atomic_load(&cpus[i].state) == CPU_ONLINE;
+		n += atomic_load(&smp_cpus[i].state) == CPU_ONLINE;
 	}
 	return n;
 }
 
 bool smp_cpu_online(unsigned cpu)
 {
-	return cpu < CONFIG_MAX_CPUS && atomic_load(&cpus[cpu].state) == CPU_ONLINE;
+	return cpu < CONFIG_MAX_CPUS && atomic_load(&smp_cpus[cpu].state) == CPU_ONLINE;
 }
 
 _Noreturn void bulkhead_secondary_main(void)
@@ -99,7 +93,7 @@ _Noreturn void bulkhead_secondary_main(void)
 		arch_cpu_park();
 	}
 	log_info("CPU%u online (MPIDR 0x%llx)", cpu, (unsigned long long)arch_cpu_mpidr());
-	atomic_store(&cpus[cpu].state, CPU_ONLINE);
+	atomic_store(&smp_cpus[cpu].state, CPU_ONLINE);
 	smp_idle();
 }
 
@@ -110,7 +104,7 @@ _Noreturn void smp_idle(void)
 			arch_wait_event();
 		}
 	}
-	atomic_store(&cpus[arch_cpu_index()].state, CPU_STOPPED);
+	atomic_store(&smp_cpus[arch_cpu_index()].state, CPU_STOPPED);
 	arch_cpu_park();
 }
 
@@ -121,13 +115,13 @@ unsigned smp_stop_others(void)
 
 	atomic_store(&stop_requested, true);
 	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
-		if (i != self && atomic_load(&cpus[i].state) == CPU_ONLINE) {
+		if (i != self && atomic_load(&smp_cpus[i].state) == CPU_ONLINE) {
 			arch_cpu_kick(i); /* a CPU in a guest only hears an interrupt */
 		}
 	}
 	arch_send_event();
 	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
-		unsigned state = atomic_load(&cpus[i].state);
+		unsigned state = atomic_load(&smp_cpus[i].state);
 		if (i == self || (state != CPU_ONLINE && state != CPU_STOPPED)) {
 			continue;
 		}
@@ -135,7 +129,7 @@ unsigned smp_stop_others(void)
 			stopped++;
 		} else {
 			log_error("CPU%u (MPIDR 0x%llx) did not stop", i,
-				  (unsigned long long)cpus[i].mpidr);
+				  (unsigned long long)smp_cpus[i].mpidr);
 		}
 	}
 	return stopped;

@@ -621,12 +621,13 @@ bool vgic_mmio(struct vgic *vg, unsigned vcpu, ipaddr_t at, unsigned size, bool 
 		}
 	}
 	const char *foreign = vg->foreign_what;
+	unsigned foreign_intid = vg->foreign_intid;
 	vg->foreign_what = NULL;
 	spin_unlock(&vg->lock);
 	if (foreign != NULL) {
 		log_warn("partition %s: %s interrupt %u, which it does not own: ignored (reported "
 			 "once)",
-			 vg->name, foreign, vg->foreign_intid);
+			 vg->name, foreign, foreign_intid);
 	}
 	if (!write) {
 		*value = out;

@@ -46,6 +46,8 @@ struct config_image {
 	bool has_entry;	    /* the node has an `entry` property */
 };
 
+#define VUART_SIZE 0x1000 /* the emulated PL011 (`vuart`): one 4 KiB page */
+
 /* A board device given to a partition: its MMIO pages and SPIs (docs/binding.md). */
 struct config_device {
 	int node;				 /* offset of the board's node in the system tree */
@@ -145,6 +147,13 @@ int config_parse(const void *fdt, const struct dt_board *board, struct pa_range 
  * inside one memory region. size 0 asks about the single address ipa.
  */
 bool config_ipa_to_pa(const struct config_partition *p, ipaddr_t ipa, uint64_t size, paddr_t *pa);
+
+/* The pages a device register range touches: stage 2 maps devices in whole pages. */
+static inline struct pa_range config_device_pages(struct pa_range r)
+{
+	uint64_t base = ALIGN_DOWN(pa_addr(r.base), PAGE_SIZE);
+	return pa_range(pa_init(base), ALIGN_UP(pa_addr(r.base) + r.size, PAGE_SIZE) - base);
+}
 
 /* A device's interrupts as "34,35" ("none" without any), for messages and tables. */
 void config_device_irq_list(const struct config_device *d, char *buf, size_t size);

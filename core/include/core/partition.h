@@ -43,9 +43,12 @@ struct vcpu {
  * An emulated device in a partition's IPA space: a trapped access inside
  * `range` goes to `access` (exit.c looks it up by address).
  */
+typedef bool mmio_access_t(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write,
+			   uint64_t *value);
+
 struct mmio_region {
 	struct ipa_range range;
-	bool (*access)(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_t *value);
+	mmio_access_t *access;
 };
 
 #define PARTITION_MAX_MMIO 3 /* GICD, GICR, vuart */
@@ -100,9 +103,7 @@ static inline void hypercall_put_name(const char *name, uint64_t *x)
 }
 
 /* Adds an emulated device at `range` of p's IPA space (partition creation only). */
-void partition_add_mmio(struct partition *p, struct ipa_range range,
-			bool (*access)(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write,
-				       uint64_t *value));
+void partition_add_mmio(struct partition *p, struct ipa_range range, mmio_access_t *access);
 
 /* Reports a guest-caused fatal event (`what`, PC, ESR, FAR) and stops the partition. */
 enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, const char *what);

@@ -4,6 +4,7 @@
 #define CORE_SMP_H
 
 #include <core/dt.h>
+#include <core/log.h>
 #include <stdatomic.h>
 
 struct vcpu;
@@ -15,8 +16,14 @@ struct smp_cpu {
 	struct vcpu *_Atomic vcpu; /* the vCPU pinned to it, or NULL */
 };
 
-/* Logical CPU `cpu`'s data (cpu < CONFIG_MAX_CPUS). */
-struct smp_cpu *smp_cpu(unsigned cpu);
+extern struct smp_cpu smp_cpus[CONFIG_MAX_CPUS];
+
+/* Logical CPU `cpu`'s data; inline, since every guest exit asks for its vCPU. */
+static inline struct smp_cpu *smp_cpu(unsigned cpu)
+{
+	BUG_ON(cpu >= CONFIG_MAX_CPUS);
+	return &smp_cpus[cpu];
+}
 
 /* Starts every CPU of board->cpus but the boot CPU (index 0); returns how many are online. */
 unsigned smp_boot(const struct dt_board *board, bool psci_usable);

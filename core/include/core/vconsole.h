@@ -13,8 +13,7 @@
 
 #define VCONSOLE_LINE_MAX  160
 #define VCONSOLE_INPUT_MAX 64
-#define VCONSOLE_ESCAPE	   0x1d	  /* Ctrl-] */
-#define VUART_SIZE	   0x1000 /* the emulated PL011 page */
+#define VCONSOLE_ESCAPE	   0x1d /* Ctrl-] */
 
 struct partition;
 struct vcpu;
