@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#define WAIT_SECONDS 2
+#define WAIT_SECONDS 10 /* a hang detector only: a loaded host may be slow */
 
 static atomic_uint cpus_online;
 
