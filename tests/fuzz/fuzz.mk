@@ -1,74 +1,125 @@
 # SPDX-License-Identifier: MIT
 #
-# libFuzzer over the VMBus ring's receive path (tests/fuzz/fuzz_ring.c), from
+# libFuzzer over the code a hostile partition or a broken tree drives, from
 # the top-level Makefile. Needs clang and libFuzzer's runtime (Debian: clang,
-# libclang-rt-14-dev).
+# libclang-rt-14-dev). The targets:
 #
-#   make fuzz-smoke   about 20 s from fixed seeds (-seed=1), fails on any crash
-#   make fuzz         FUZZ_TIME seconds (default 600), growing a corpus that
-#                     persists in build/host/fuzz/corpus
-#   make fuzz-replay  FUZZ_INPUTS (default: the seeds and that corpus) through a
-#                     gcc build, no libFuzzer: to reproduce a crash file
+#   ring    the VMBus ring's receive path (tests/fuzz/fuzz_ring.c), seeded
+#           with valid rings written by the library itself
+#   vgic    the virtual GIC's register decode and list registers
+#           (tests/fuzz/fuzz_vgic.c over core/vgic.c and the arch fake)
+#   vuart   the emulated PL011's register decode (tests/fuzz/fuzz_vuart.c)
+#   config  the partition parser on whole system trees
+#           (tests/fuzz/fuzz_config.c), seeded with tests/configs/{good,bad}
 #
-# A crash leaves its input in build/host/fuzz/crash-*; replay it with
-# build/host/fuzz/fuzz_ring FILE (or make fuzz-replay FUZZ_INPUTS=FILE).
+#   make fuzz-smoke   FUZZ_SMOKE_TIME (default 15) seconds per target from
+#                     fixed seeds (-seed=1), fails on any crash
+#   make fuzz         FUZZ_TIME seconds per target (default 600), growing
+#                     corpora that persist in build/host/fuzz/corpus/<target>
+#   make fuzz-replay  FUZZ_INPUTS (default: seeds and corpora) through gcc
+#                     builds, no libFuzzer: to reproduce a crash file
+#
+# Pick targets with FUZZ_TARGETS="vgic config". A crash leaves its input in
+# build/host/fuzz/crash-*; replay it with build/host/fuzz/fuzz_<target> FILE.
 
 .PHONY: fuzz-smoke fuzz fuzz-replay
 
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 600
-FUZZ_SMOKE_TIME ?= 20
+FUZZ_SMOKE_TIME ?= 15
+FUZZ_TARGETS ?= ring vgic config
 FUZZ_B := $(HOST_B)/fuzz
-FUZZ_RING := $(FUZZ_B)/fuzz_ring
-FUZZ_SEEDS := $(FUZZ_B)/seeds
-FUZZ_CORPUS := $(FUZZ_B)/corpus
 FUZZ_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion
-FUZZ_SRCS := tests/fuzz/fuzz_ring.c vmbus/ring.c
-# -timeout: a single input running for seconds is a hang; the largest input
-# is the header fields, a 32-byte script and a 4 KiB data area.
-FUZZ_FLAGS := -timeout=5 -max_len=4200 -print_final_stats=1
+# Core code built for the host as the unit tests build it (BUG_ON live).
+FUZZ_CORE_CFLAGS := -Iinclude -Icore/include -Iarch/arm64/include -DFAKE_ARCH_FUZZ \
+	-DCONFIG_MAX_CPUS=8 -DCONFIG_LOG_LEVEL=3 -DCONFIG_DEBUG_CHECKS=1
 
-$(FUZZ_RING): $(FUZZ_SRCS) vmbus/ring.h tests/fuzz/fuzz.mk | $(DEPS_STAMP)
-	@mkdir -p $(@D)
+FUZZ_SRCS_ring := tests/fuzz/fuzz_ring.c vmbus/ring.c
+FUZZ_DEPS_ring := vmbus/ring.h
+FUZZ_MAXLEN_ring := 4200
+FUZZ_SRCS_vgic := tests/fuzz/fuzz_vgic.c core/vgic.c tests/unit/fake_arch.c
+FUZZ_DEPS_vgic := tests/unit/fake_arch.h $(wildcard core/include/core/*.h arch/arm64/include/arch/*.h)
+FUZZ_FLAGS_vgic := $(FUZZ_CORE_CFLAGS)
+FUZZ_MAXLEN_vgic := 4096
+FUZZ_SRCS_vuart := tests/fuzz/fuzz_vuart.c core/vconsole.c tests/unit/fake_arch.c
+FUZZ_DEPS_vuart := $(FUZZ_DEPS_vgic)
+FUZZ_FLAGS_vuart := $(FUZZ_CORE_CFLAGS)
+FUZZ_MAXLEN_vuart := 4096
+FUZZ_SRCS_config := tests/fuzz/fuzz_config.c core/config.c core/config_devices.c \
+	core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c core/lib/errors.c
+FUZZ_DEPS_config := core/config_internal.h $(wildcard core/include/core/*.h include/bulkhead/*.h)
+FUZZ_FLAGS_config := $(FUZZ_CORE_CFLAGS)
+FUZZ_LIBS_config := -lfdt
+FUZZ_MAXLEN_config := 16384
+
+# $(1): target. The libFuzzer build and the gcc replay build.
+define fuzz_target
+$(FUZZ_B)/fuzz_$(1): $(FUZZ_SRCS_$(1)) $(FUZZ_DEPS_$(1)) tests/fuzz/fuzz.mk | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
 	@command -v $(FUZZ_CC) >/dev/null || \
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
-	@$(if $(Q),echo "  FUZZCC  $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ $(FUZZ_SRCS)
+	@$$(if $$(Q),echo "  FUZZCC  $$@")
+	$$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_FLAGS_$(1)) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $$@ $(FUZZ_SRCS_$(1)) $(FUZZ_LIBS_$(1))
+$(FUZZ_B)/fuzz_$(1)_replay: $(FUZZ_SRCS_$(1)) $(FUZZ_DEPS_$(1)) | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(Q)$(HOST_CC) $(FUZZ_CFLAGS) $(FUZZ_FLAGS_$(1)) -DFUZZ_REPLAY -fsanitize=address,undefined \
+		-fno-sanitize-recover=all -o $$@ $(FUZZ_SRCS_$(1)) $(FUZZ_LIBS_$(1))
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
 
-# The seeds are generated, not stored: valid rings written by the library itself.
-$(FUZZ_SEEDS).stamp: tests/fuzz/make_seeds.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
-	@mkdir -p $(FUZZ_SEEDS)
+# Seeds are generated, not stored. The ring's: valid rings written by the
+# library itself; the parser's: every system tree of the bad-config corpus and
+# the good ones, compiled as bhconfig compiles them; the emulated devices
+# start from nothing (their input format is a script any bytes make).
+$(FUZZ_B)/seeds/ring.stamp: tests/fuzz/make_seeds.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
+	@mkdir -p $(FUZZ_B)/seeds/ring
 	$(Q)$(HOST_CC) $(FUZZ_CFLAGS) -o $(FUZZ_B)/make_seeds tests/fuzz/make_seeds.c vmbus/ring.c
-	$(Q)rm -f $(FUZZ_SEEDS)/* && $(FUZZ_B)/make_seeds $(FUZZ_SEEDS) && touch $@
+	$(Q)rm -f $(FUZZ_B)/seeds/ring/* && $(FUZZ_B)/make_seeds $(FUZZ_B)/seeds/ring && touch $@
+$(FUZZ_B)/seeds/config.stamp: $(wildcard tests/configs/*/*.dts tests/configs/common/*.dtsi) \
+		| $(DEPS_STAMP)
+	@mkdir -p $(FUZZ_B)/seeds/config
+	$(Q)rm -f $(FUZZ_B)/seeds/config/* && for f in tests/configs/good/*.dts tests/configs/bad/*.dts; do \
+		n=$$(basename $$(dirname $$f))-$$(basename $$f .dts); \
+		dtc -q -I dts -O dtb -i boards -o $(FUZZ_B)/seeds/config/$$n.dtb $$f 2>/dev/null || \
+			rm -f $(FUZZ_B)/seeds/config/$$n.dtb; done; touch $@
+$(FUZZ_B)/seeds/vgic.stamp $(FUZZ_B)/seeds/vuart.stamp:
+	@mkdir -p $(basename $@)
+	$(Q)touch $@
 
-# Runs the fuzzer: $(1) seconds, $(2) the corpus it grows, $(3) a label.
+FUZZ_FLAGS := -timeout=5 -print_final_stats=1
+
+# Runs one target: $(1) target, $(2) seconds, $(3) the corpus it grows, $(4) log label.
 # libFuzzer reads the seeds first, then mutates; its summary line gives the runs.
 define run_fuzzer
-	@mkdir -p $(2)
-	$(Q)log=$(FUZZ_B)/$(3).log; \
-	if ! $(FUZZ_RING) $(FUZZ_FLAGS) -seed=1 -max_total_time=$(1) \
-		-artifact_prefix=$(FUZZ_B)/ $(2) $(FUZZ_SEEDS) >$$log 2>&1; then \
+	@mkdir -p $(3)
+	$(Q)log=$(FUZZ_B)/$(4)-$(1).log; \
+	if ! $(FUZZ_B)/fuzz_$(1) $(FUZZ_FLAGS) -max_len=$(FUZZ_MAXLEN_$(1)) -seed=1 \
+		-max_total_time=$(2) -artifact_prefix=$(FUZZ_B)/ $(3) $(FUZZ_B)/seeds/$(1) \
+		>$$log 2>&1; then \
 		tail -n 40 $$log; \
-		echo "  FUZZ    ring: CRASH, input in $$(ls -t $(FUZZ_B)/crash-* $(FUZZ_B)/leak-* \
+		echo "  FUZZ    $(1): CRASH, input in $$(ls -t $(FUZZ_B)/crash-* $(FUZZ_B)/leak-* \
 			$(FUZZ_B)/timeout-* $(FUZZ_B)/oom-* 2>/dev/null | head -n 1), log in $$log" >&2; \
 		exit 1; \
 	fi; \
-	sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/  FUZZ    ring: \1 runs in \2 s, no crash/p' $$log
+	sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/  FUZZ    $(1): \1 runs in \2 s, no crash/p' $$log
 endef
 
-fuzz-smoke: $(FUZZ_RING) $(FUZZ_SEEDS).stamp
-	$(Q)rm -rf $(FUZZ_B)/smoke-corpus
-	$(call run_fuzzer,$(FUZZ_SMOKE_TIME),$(FUZZ_B)/smoke-corpus,smoke)
+# Per target: fuzz-smoke-<t>, fuzz-<t>, fuzz-replay-<t>.
+define fuzz_runs
+.PHONY: fuzz-smoke-$(1) fuzz-$(1) fuzz-replay-$(1)
+fuzz-smoke-$(1): $(FUZZ_B)/fuzz_$(1) $(FUZZ_B)/seeds/$(1).stamp
+	$$(Q)rm -rf $(FUZZ_B)/smoke-corpus/$(1)
+	$$(call run_fuzzer,$(1),$(FUZZ_SMOKE_TIME),$(FUZZ_B)/smoke-corpus/$(1),smoke)
+fuzz-$(1): $(FUZZ_B)/fuzz_$(1) $(FUZZ_B)/seeds/$(1).stamp
+	$$(call run_fuzzer,$(1),$(FUZZ_TIME),$(FUZZ_B)/corpus/$(1),fuzz)
+fuzz-replay-$(1): $(FUZZ_B)/fuzz_$(1)_replay $(FUZZ_B)/seeds/$(1).stamp
+	$$(Q)$(FUZZ_B)/fuzz_$(1)_replay $$$$(find $$(or $$(FUZZ_INPUTS),$(FUZZ_B)/seeds/$(1) \
+		$(FUZZ_B)/corpus/$(1)) -type f 2>/dev/null)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_runs,$(t))))
 
-fuzz: $(FUZZ_RING) $(FUZZ_SEEDS).stamp
-	$(call run_fuzzer,$(FUZZ_TIME),$(FUZZ_CORPUS),fuzz)
-
-FUZZ_INPUTS ?= $(FUZZ_SEEDS) $(FUZZ_CORPUS)
-$(FUZZ_B)/fuzz_ring_replay: $(FUZZ_SRCS) vmbus/ring.h | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(FUZZ_CFLAGS) -DFUZZ_REPLAY -fsanitize=address,undefined \
-		-fno-sanitize-recover=all -o $@ $(FUZZ_SRCS)
-
-fuzz-replay: $(FUZZ_B)/fuzz_ring_replay $(FUZZ_SEEDS).stamp
-	$(Q)$(FUZZ_B)/fuzz_ring_replay $$(find $(FUZZ_INPUTS) -type f 2>/dev/null)
+FUZZ_INPUTS ?=
+fuzz-smoke: $(addprefix fuzz-smoke-,$(FUZZ_TARGETS))
+fuzz: $(addprefix fuzz-,$(FUZZ_TARGETS))
+fuzz-replay: $(addprefix fuzz-replay-,$(FUZZ_TARGETS))

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* The shared fake of the arch interface and the log for host unit tests (fake_arch.h). */
+/*
+ * The shared fake of the arch interface and the log for host unit tests
+ * (fake_arch.h). The fuzz targets (tests/fuzz/) build it with FAKE_ARCH_FUZZ:
+ * no cmocka, and every failed check or panic aborts, which is what
+ * libFuzzer reports.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef FAKE_ARCH_FUZZ
+#define assert_in_range(value, lo, hi)                                                          \
+	do {                                                                                    \
+		if ((uint64_t)(value) < (uint64_t)(lo) || (uint64_t)(value) > (uint64_t)(hi)) { \
+			fprintf(stderr, "fake_arch: %s out of range\n", #value);                \
+			abort();                                                                \
+		}                                                                               \
+	} while (0)
+#define mock_assert(result, message, file, line) \
+	(fprintf(stderr, "%s:%d: panic: %s\n", file, line, message), abort())
+#else
 #include <cmocka.h>
+#endif
 
 #include "fake_arch.h"
 
