@@ -31,11 +31,8 @@ static int interrupt_parent(const void *fdt, int node)
 /* The board's GIC, or a node below it (GICv3 ITS): never a partition's. */
 static bool in_gic(const struct parser *p, int node)
 {
-	for (int n = node; n >= 0; n = fdt_parent_offset(p->fdt, n)) {
-		struct dt_range r;
-		if (fdt_getprop(p->fdt, n, "interrupt-controller", NULL) != NULL &&
-		    dt_node_reg(p->fdt, n, 0, &r, NULL) == BH_OK &&
-		    r.base == p->board->gic.dist.base) {
+	for (int n = node; n >= 0 && p->gic >= 0; n = fdt_parent_offset(p->fdt, n)) {
+		if (n == p->gic) {
 			return true;
 		}
 	}
@@ -63,11 +60,67 @@ static const char *not_a_device(const struct parser *p, int node, const char *pa
 	return NULL;
 }
 
+/* Fails unless the device's pages (reg) stay off the pages of `whose` `node` (PA r). */
+static int keep_off(struct parser *p, int owner, const char *dev, struct pa_range reg,
+		    const char *whose, const char *node, struct dt_range r)
+{
+	if (!pa_range_overlaps(config_device_pages(reg), config_device_pages(dt_pa_range(r)))) {
+		return BH_OK;
+	}
+	return fail(p, owner, BH_ERANGE,
+		    "%s (PA 0x%llx+0x%llx) shares a page with %s %s (PA 0x%llx+0x%llx)", dev,
+		    (unsigned long long)pa_addr(reg.base), (unsigned long long)reg.size, whose,
+		    node, (unsigned long long)r.base, (unsigned long long)r.size);
+}
+
+/*
+ * What a device page may not touch, by address, whatever its node is called:
+ * the partition's IPA space ends, RAM, the hypervisor, reserved memory,
+ * every frame of the GIC (all `reg`s of its node and the nodes below it:
+ * GICD, GICR, GICC, GICH, GICV, ITS) and the console UART's page.
+ */
+static int check_device_reg(struct parser *p, int owner, const char *dev, struct pa_range r)
+{
+	struct ipa_range ipa = ipa_range(ipa_init(pa_addr(r.base)), r.size);
+	int rc = config_check_ipa(p, owner, dev, ipa);
+	for (unsigned m = 0; rc == BH_OK && m < p->board->mem_count; m++) {
+		if (pa_range_overlaps(config_device_pages(r), dt_pa_range(p->board->mem[m]))) {
+			return fail(p, owner, BH_ERANGE,
+				    "%s (PA 0x%llx+0x%llx) is RAM, not a device (give RAM with "
+				    "'memory')",
+				    dev, (unsigned long long)pa_addr(r.base),
+				    (unsigned long long)r.size);
+		}
+	}
+	if (rc == BH_OK) {
+		rc = config_check_fixed(p, owner, dev, config_device_pages(r));
+	}
+	char path[96];
+	int depth = 0;
+	for (int n = p->gic; rc == BH_OK && n >= 0 && (n == p->gic || depth > 0);
+	     n = fdt_next_node(p->fdt, n, &depth)) {
+		struct dt_range frame;
+		dt_node_path(p->fdt, n, path, sizeof(path));
+		for (int i = 0; rc == BH_OK && dt_node_reg(p->fdt, n, i, &frame, NULL) == BH_OK;
+		     i++) {
+			rc = keep_off(p, owner, dev, r, "the GIC", path, frame);
+		}
+	}
+	if (rc == BH_OK && p->board->uart.kind != DT_UART_NONE) {
+		rc = keep_off(p, owner, dev, r, "the console UART", p->board->uart.path,
+			      p->board->uart.reg);
+	}
+	return rc;
+}
+
 /* Reads a device's registers and SPIs into *d; a message names `what` on error. */
 static int read_device(struct parser *p, int owner, int dev, const char *what, const char *path,
 		       struct config_device *d)
 {
+	static const char *const kinds[] = {"an SPI", "a PPI", "an extended SPI (GICv3.1)"};
 	struct dt_error e;
+	char name[128]; /* "devices[0]: /pl031@9010000" */
+	bh_snprintf(name, sizeof(name), "%s: %s", what, path);
 	d->node = dev;
 	d->reg_count = 0;
 	d->spi_count = 0;
@@ -78,27 +131,21 @@ static int read_device(struct parser *p, int owner, int dev, const char *what, c
 			break;
 		}
 		if (rc == BH_ENOENT) {
-			return fail(p, owner, BH_EINVAL, "%s: %s has no 'reg' (nothing to map)",
-				    what, path);
+			return fail(p, owner, BH_EINVAL, "%s has no 'reg' (nothing to map)", name);
 		}
 		if (rc != BH_OK) {
 			return fail(p, owner, rc, "%s: %s", what, e.msg);
 		}
 		if (i == BH_MAX_DEVICE_REGS) {
-			return fail(p, owner, BH_ENOMEM, "%s: %s has more than %d 'reg' entries",
-				    what, path, BH_MAX_DEVICE_REGS);
+			return fail(p, owner, BH_ENOMEM, "%s has more than %d 'reg' entries", name,
+				    BH_MAX_DEVICE_REGS);
 		}
 		if (r.size == 0) {
 			continue;
 		}
-		for (unsigned m = 0; m < p->board->mem_count; m++) {
-			if (pa_range_overlaps(dt_pa_range(r), dt_pa_range(p->board->mem[m]))) {
-				return fail(p, owner, BH_ERANGE,
-					    "%s: %s (PA 0x%llx+0x%llx) is RAM, not a device "
-					    "(give RAM with 'memory')",
-					    what, path, (unsigned long long)r.base,
-					    (unsigned long long)r.size);
-			}
+		rc = check_device_reg(p, owner, name, dt_pa_range(r));
+		if (rc != BH_OK) {
+			return rc;
 		}
 		d->reg[d->reg_count++] = dt_pa_range(r);
 	}
@@ -111,34 +158,40 @@ static int read_device(struct parser *p, int owner, int dev, const char *what, c
 	int parent = interrupt_parent(p->fdt, dev);
 	if (parent < 0 || !in_gic(p, parent)) {
 		return fail(p, owner, BH_EINVAL,
-			    "%s: %s has interrupts, but not from the GIC (only GIC SPIs can be "
+			    "%s has interrupts, but not from the GIC (only GIC SPIs can be "
 			    "given to a partition)",
-			    what, path);
+			    name);
 	}
 	if (len % 12 != 0) {
 		return fail(p, owner, BH_EINVAL,
-			    "%s: %s interrupts: %d bytes is not a list of <type number flags>",
-			    what, path, len);
+			    "%s interrupts: %d bytes is not a list of <type number flags>", name,
+			    len);
 	}
 	for (int i = 0; i < len / 12; i++) {
 		uint32_t type = fdt32_ld(&irqs[(size_t)3 * (size_t)i]);
-		uint32_t number = fdt32_ld(&irqs[(size_t)3 * (size_t)i + 1]);
+		char spi[160];
+		unsigned intid;
 		if (type != 0) {
-			return fail(p, owner, BH_EINVAL,
-				    "%s: %s interrupts[%d] is a PPI (only SPIs can be given to a "
-				    "partition)",
-				    what, path, i);
+			return fail(
+				p, owner, BH_EINVAL,
+				"%s interrupts[%d] is %s (only SPIs can be given to a partition)",
+				name, i, type < 3 ? kinds[type] : "of no GIC type (0 SPI, 1 PPI)");
 		}
-		if (number + 32 >= 1020) {
-			return fail(p, owner, BH_ERANGE,
-				    "%s: %s interrupts[%d]: SPI %u does not exist", what, path, i,
-				    number);
+		bh_snprintf(spi, sizeof(spi), "%s interrupts[%d]", name, i);
+		int rc = config_check_spi(p, owner, spi, fdt32_ld(&irqs[(size_t)3 * (size_t)i + 1]),
+					  &intid);
+		if (rc != BH_OK) {
+			return rc;
+		}
+		if (intid == p->board->uart.irq) {
+			return fail(p, owner, BH_EEXIST, "%s: SPI %u is the console UART %s's", spi,
+				    intid - 32, p->board->uart.path);
 		}
 		if (d->spi_count == BH_MAX_DEVICE_SPIS) {
-			return fail(p, owner, BH_ENOMEM, "%s: %s has more than %d interrupts", what,
-				    path, BH_MAX_DEVICE_SPIS);
+			return fail(p, owner, BH_ENOMEM, "%s has more than %d interrupts", name,
+				    BH_MAX_DEVICE_SPIS);
 		}
-		d->spi[d->spi_count++] = (uint16_t)(number + 32);
+		d->spi[d->spi_count++] = (uint16_t)intid;
 	}
 	return BH_OK;
 }
@@ -267,10 +320,10 @@ int config_parse_devices(struct parser *p, int node, unsigned index)
 static bool overlaps_vgic(const struct dt_gic *gic, struct ipa_range r)
 {
 	uint64_t base = ipa_addr(r.base);
-	return range_overlaps(base, r.size, gic->dist.base, 0x10000) ||
+	return range_overlaps(base, r.size, gic->dist.base, GIC_DIST_SIZE) ||
 	       (gic->version == 3 &&
 		range_overlaps(base, r.size, gic->redist.base, gic->redist.size)) ||
-	       (gic->version == 2 && range_overlaps(base, r.size, gic->cpu.base, 0x2000));
+	       (gic->version == 2 && range_overlaps(base, r.size, gic->cpu.base, GICV2_CPUIF_SIZE));
 }
 
 bool config_ipa_in_use(const struct parser *p, const struct config_partition *part,
@@ -336,38 +389,41 @@ int config_parse_vuart(struct parser *p, int node, struct config_partition *part
 		return fail(p, node, BH_EINVAL, "vuart: IPA 0x%llx is not 4 KiB aligned",
 			    (unsigned long long)ipa_addr(ipa));
 	}
+	rc = config_check_ipa(p, node, "vuart", ipa_range(ipa, VUART_SIZE));
+	if (rc != BH_OK) {
+		return rc;
+	}
 	char what[128];
 	if (config_ipa_in_use(p, part, ipa_range(ipa, VUART_SIZE), false, what, sizeof(what))) {
 		return fail(p, node, BH_ERANGE, "vuart (IPA 0x%llx) %s",
 			    (unsigned long long)ipa_addr(ipa), what);
 	}
-	uint32_t spi = VUART_SPI;
-	if (irq != NULL) {
-		if (len != 4) {
-			return fail(p, node, BH_EINVAL,
-				    "vuart-interrupt: %d bytes, expected one cell (an SPI number)",
-				    len);
-		}
-		spi = fdt32_ld(irq);
-		if (spi + 32 >= 1020) {
-			return fail(p, node, BH_ERANGE, "vuart-interrupt: SPI %u does not exist",
-				    spi);
-		}
+	uint64_t spi = VUART_SPI;
+	unsigned intid;
+	if (irq != NULL && len != 4) {
+		return fail(p, node, BH_EINVAL,
+			    "vuart-interrupt: %d bytes, expected one cell (an SPI number)", len);
+	}
+	spi = irq != NULL ? fdt32_ld(irq) : spi;
+	rc = config_check_spi(p, node, "vuart-interrupt", spi, &intid);
+	if (rc != BH_OK) {
+		return rc;
 	}
 	for (unsigned k = 0; k < part->device_count; k++) {
 		const struct config_device *d = &part->devices[k];
 		char path[96];
 		dt_node_path(p->fdt, d->node, path, sizeof(path));
 		for (unsigned q = 0; q < d->spi_count; q++) {
-			if (d->spi[q] == spi + 32) {
+			if (d->spi[q] == intid) {
 				return fail(p, node, BH_EEXIST,
-					    "vuart-interrupt: SPI %u is device %s's", spi, path);
+					    "vuart-interrupt: SPI %u is device %s's", intid - 32,
+					    path);
 			}
 		}
 	}
 	part->has_vuart = true;
 	part->vuart_ipa = ipa;
-	part->vuart_irq = spi + 32;
+	part->vuart_irq = intid;
 	return BH_OK;
 }
 
@@ -387,7 +443,7 @@ int config_claim_the_rest(struct parser *p, unsigned root)
 		char why[160];
 		int parent = fdt_parent_offset(p->fdt, node);
 		if (fdt_getprop(p->fdt, node, "reg", NULL) == NULL ||
-		    (depth > 1 && fdt_node_check_compatible(p->fdt, parent, "simple-bus") != 0)) {
+		    (depth > 1 && !dt_compatible(p->fdt, parent, "simple-bus"))) {
 			continue;
 		}
 		dt_node_path(p->fdt, node, path, sizeof(path));

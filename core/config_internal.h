@@ -16,10 +16,11 @@
 struct parser {
 	const void *fdt;
 	const struct dt_board *board;
-	struct pa_range hyp; /* the hypervisor's image, size 0 if unknown */
+	struct config_limits lim;
 	struct config *cfg;
 	struct dt_error *err;
 	int system;  /* offset of /bulkhead */
+	int gic;     /* offset of the board's GIC node, or a negative libfdt error */
 	int cpus;    /* offset of /cpus, or a negative libfdt error */
 	int cpus_ac; /* /cpus #address-cells: the cells of a CPU's MPIDR */
 	int ac;	     /* /bulkhead #address-cells: addresses in memory, reg, load, entry */
@@ -65,6 +66,12 @@ int config_check_ram(struct parser *p, int node, const char *what, struct pa_ran
 
 /* `what` (PA range r) touches neither the hypervisor nor reserved memory. */
 int config_check_fixed(struct parser *p, int node, const char *what, struct pa_range r);
+
+/* `what` (IPA range r) lies in the IPA space stage 2 translates (lim.ipa_bits). */
+int config_check_ipa(struct parser *p, int node, const char *what, struct ipa_range r);
+
+/* SPI `spi` of `what` exists in the GIC (lim.gic_lines): its INTID in *intid. */
+int config_check_spi(struct parser *p, int node, const char *what, uint64_t spi, unsigned *intid);
 
 /*
  * What in `part`'s guest-physical map r lands on: its memory, the virtual

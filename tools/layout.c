@@ -149,8 +149,8 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 {
 	static char buf[GUEST_DTB_SIZE];
 	char name[64], args[BH_BOOTARGS_MAX + 64];
-	int gic = fdt_node_offset_by_compatible(fdt, -1, board->gic.compatible);
-	int timer = fdt_node_offset_by_compatible(fdt, -1, "arm,armv8-timer");
+	int gic = dt_find_compatible(fdt, -1, board->gic.compatible);
+	int timer = dt_find_compatible(fdt, -1, "arm,armv8-timer");
 	int cpu0 = fdt_path_offset(fdt, "/cpus");
 	uint32_t gic_phandle = gic >= 0 ? fdt_get_phandle(fdt, gic) : 0;
 
@@ -245,7 +245,7 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 	int node;
 	fdt_for_each_subnode(node, fdt, 0)
 	{
-		if (fdt_node_check_compatible(fdt, node, "fixed-clock") == 0) {
+		if (dt_compatible(fdt, node, "fixed-clock")) {
 			fdt_begin_node(buf, fdt_get_name(fdt, node, NULL));
 			copy_props(buf, fdt, node, NULL);
 			fdt_end_node(buf);
@@ -368,7 +368,8 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 	for (unsigned i = 0; i < a->reserve_count && board.reserved_count < DT_MAX_RESERVED; i++) {
 		board.reserved[board.reserved_count++] = a->reserve[i];
 	}
-	if (config_parse(buf, &board, a->hyp, &cfg, &err) != BH_OK) {
+	if (config_parse(buf, &board, board_limits(buf, &board, a->hyp, a->pa_bits, a->gic_lines),
+			 &cfg, &err) != BH_OK) {
 		return say("%s", err.msg);
 	}
 	for (unsigned i = 0; i < count; i++) {

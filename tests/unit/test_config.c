@@ -8,7 +8,8 @@
  *   every one in tests/configs/bad fails with exactly the message its
  *   `// expect: <message>` line gives. A `hyp: BASE:SIZE` line sets the
  *   hypervisor footprint (default 0x40200000:4M, as bhconfig's). Every
- *   mismatch is shown before the test fails.
+ *   mismatch is shown before the test fails. A `limits: BITS:LINES` line sets
+ *   the IPA size and GIC lines (default 48:1020, the architecture's limits).
  * - Exact results for chosen systems: the example's partition map, root
  *   ordering, the entry image rule, CPUs looked up by MPIDR after the
  *   hypervisor moved the boot CPU to index 0, #address-cells = <1>.
@@ -56,6 +57,8 @@ struct sys {
 	struct config cfg;
 	struct dt_error err;
 	struct pa_range hyp;
+	unsigned ipa_bits,
+		gic_lines; /* default 48 and 1020; a `limits: BITS:LINES` line sets them */
 	int rc;
 };
 
@@ -206,7 +209,9 @@ static struct pa_range hyp_of(const char *path)
 
 static int parse(struct sys *s)
 {
-	s->rc = config_parse(s->fdt, &s->board, s->hyp, &s->cfg, &s->err);
+	s->rc = config_parse(s->fdt, &s->board,
+			     (struct config_limits){s->hyp, s->ipa_bits, s->gic_lines}, &s->cfg,
+			     &s->err);
 	return s->rc;
 }
 
@@ -222,6 +227,12 @@ static struct sys *load_system(const char *path)
 		fail();
 	}
 	s->hyp = hyp_of(path);
+	char value[64];
+	s->ipa_bits = 48;
+	s->gic_lines = 1020;
+	if (directive(path, "limits", value, sizeof(value))) {
+		assert_int_equal(sscanf(value, "%u:%u", &s->ipa_bits, &s->gic_lines), 2);
+	}
 	parse(s);
 	return s;
 }
@@ -653,6 +664,26 @@ static void test_devices(void **state)
 	assert_string_equal(device_path(s, &root->devices[0]), "/pl061@9030000");
 	assert_int_equal(root->devices[0].spi[0], 39);
 	assert_int_equal(s->cfg.partitions[2].device_count, 0);
+
+	/* Nor anything over the GIC's frames or the console's page under other names, nor
+	   what names the console's interrupt (issue 12): the root's walk skips them. */
+	make_writable(s);
+	static const uint32_t regs[][4] = {
+		{0, 0x080c0000, 0, 0x1000}, {0, 0x09000800, 0, 0x100}, {0, 0, 0, 0x40000000}};
+	for (size_t i = 0; i < ARRAY_SIZE(regs); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "dev@%zu", i);
+		int node = fdt_add_subnode(s->fdt, 0, name);
+		assert_true(node >= 0);
+		snprintf(name, sizeof(name), "/dev@%zu", i);
+		set_cells(s, name, "reg", regs[i], 4);
+	}
+	assert_int_equal(fdt_add_subnode(s->fdt, 0, "irq@a000000") >= 0, 1);
+	set_cells(s, "/irq@a000000", "reg", CELLS(0, 0x0a000000, 0, 0x1000));
+	set_cells(s, "/irq@a000000", "interrupts", CELLS(0, 1, 4));
+	assert_int_equal(parse(s), BH_OK);
+	assert_int_equal(s->cfg.partitions[0].device_count, 1);
+	assert_string_equal(device_path(s, &s->cfg.partitions[0].devices[0]), "/pl061@9030000");
 	free_system(s);
 
 	/* A root with a `devices` list gets only that. */
@@ -798,12 +829,18 @@ static void test_memory_edges(void **state)
 		 6,
 		 BH_EINVAL,
 		 "/bulkhead/rt0: memory[0]: size 0xfff is not a multiple of 4 KiB"},
-		/* An IPA range reaching exactly 2^64 is fine; one page more wraps. */
-		{{0xffffffff, 0xfffff000, 0, 0x45000000, 0, 0x1000, 0, 0x40000000, 0, 0x45001000, 0,
+		/* An IPA range reaching exactly 2^48 (the test's IPA space) is fine, one page more
+		   is beyond it (not wrapped in 32 bits); one reaching past 2^64 wraps. */
+		{{0xffff, 0xfffff000, 0, 0x45000000, 0, 0x1000, 0, 0x40000000, 0, 0x45001000, 0,
 		  0x100000},
 		 12,
 		 BH_OK,
 		 ""},
+		{{0xffff, 0xfffff000, 0, 0x45000000, 0, 0x2000},
+		 6,
+		 BH_ERANGE,
+		 "/bulkhead/rt0: memory[0] (IPA 0xfffffffff000+0x2000) is beyond the 48-bit IPA "
+		 "space of stage 2"},
 		{{0xffffffff, 0xfffff000, 0, 0x45000000, 0, 0x2000},
 		 6,
 		 BH_ERANGE,
@@ -1021,6 +1058,18 @@ static void test_bhconfig_check(void **state)
 	BHCONFIG(1, "--max-partitions 2 check partitions/qemu-virt-hello.dts",
 		 "error: /bulkhead: 3 partitions, but the hypervisor is built for at most 2");
 	BHCONFIG(0, "--max-partitions 16 check tests/configs/good/root-last.dts", "ok: 3");
+	/* What only the running hypervisor reads (issue 12): bhconfig knows QEMU virt's GICv3
+	   (256 lines) and the Cortex-A72 (44-bit PA); options override. */
+	BHCONFIG(1, "check tests/configs/bad/device-spi-lines.dts",
+		 "interrupts[0]: SPI 300 does not exist (the GIC has 256 interrupt lines");
+	BHCONFIG(0, "--gic-lines 1020 check tests/configs/bad/device-spi-lines.dts", "ok: 3");
+	BHCONFIG(1, "check tests/configs/bad/device-ipa-limit.dts",
+		 "is beyond the 44-bit IPA space of stage 2");
+	BHCONFIG(0, "--pa-bits 48 check tests/configs/bad/device-ipa-limit.dts", "ok: 3");
+	BHCONFIG(1, "--pa-bits 40 check tests/configs/bad/device-ipa-limit.dts",
+		 "40-bit IPA space");
+	BHCONFIG(1, "--gic-lines 40 check tests/configs/good/vmbus.dts",
+		 "does not exist (the GIC has 40 interrupt lines, SPIs 0-7)");
 	/* No /bulkhead: the hypervisor boots without partitions. */
 	char args[512];
 	snprintf(args, sizeof(args), "check %s/board-only.dts", tmpdir);
@@ -1055,6 +1104,8 @@ static void test_bhconfig_check(void **state)
 	BHCONFIG(2, "--bogus 1 check x.dts", "unknown option --bogus");
 	BHCONFIG(2, "--hyp 0x40200000 check x.dts", "--hyp 0x40200000: expected BASE:SIZE");
 	BHCONFIG(2, "--max-partitions 0 check x.dts", "--max-partitions 0: expected 1 to 16");
+	BHCONFIG(2, "--pa-bits 64 check x.dts", "--pa-bits 64: expected 32 to 52");
+	BHCONFIG(2, "--gic-lines 1021 check x.dts", "--gic-lines 1021: expected 32 to 1020");
 	BHCONFIG(2, "dtb partitions/qemu-virt-hello.dts",
 		 "-o goes with the dtb and layout commands");
 	BHCONFIG(0, "--help", "usage:");
@@ -1068,6 +1119,8 @@ static void test_bhconfig_show(void **state)
 		"partitions/qemu-virt-hello.dts: 3 partitions on linux,dummy-virt\n",
 		"  RAM         0x0040000000-0x007fffffff  1 GiB\n",
 		"  hypervisor  0x0040200000-0x00405fffff  4 MiB",
+		"  limits      44-bit IPA space, 256 GIC interrupt lines (--pa-bits, "
+		"--gic-lines)\n",
 		"ID  PARTITION       ROOT  CPUS (MPIDR)                   MEMORY     BOOTARGS\n",
 		"0   root            yes   CPU0 (0x0)                     64 MiB     -\n",
 		"1   rt0             -     CPU1 (0x1)                     16 MiB     -\n",

@@ -131,15 +131,25 @@ struct config {
 };
 
 /*
+ * What the running hypervisor knows that the tree does not say; bhconfig
+ * takes them from options and per-board defaults (docs/configuration.md).
+ */
+struct config_limits {
+	struct pa_range hyp; /* the hypervisor's own footprint, size 0 if unknown */
+	unsigned ipa_bits;   /* stage 2's input size (32-48): every IPA is below 2^ipa_bits */
+	unsigned gic_lines;  /* INTIDs the GIC implements (GICD_TYPER): every SPI is below */
+};
+
+/*
  * Reads /bulkhead and checks it against the board (RAM, reserved ranges,
- * CPUs) and the hypervisor's own footprint `hyp` (size 0: unknown).
+ * CPUs, GIC, console) and the limits `lim`.
  * Returns BH_OK, or BH_ENOENT when there is no /bulkhead node, or another
  * error with *err naming the node path and property.
  * The root partition is stored first (id 0); the others keep tree order.
  * On error, *cfg holds nothing usable. CPUs are found by MPIDR in board->cpus,
  * so the caller may reorder that list (boot CPU first) beforehand.
  */
-int config_parse(const void *fdt, const struct dt_board *board, struct pa_range hyp,
+int config_parse(const void *fdt, const struct dt_board *board, struct config_limits lim,
 		 struct config *cfg, struct dt_error *err);
 
 /*
