@@ -170,8 +170,12 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 	fdt_property_u32(buf, "interrupt-parent", gic_phandle);
 
 	fdt_begin_node(buf, "chosen");
-	snprintf(args, sizeof(args), "%s%sbulkhead.partition=%s", p->bootargs,
-		 p->bootargs[0] != '\0' ? " " : "", p->name);
+	/* Linux's init learns its partition's name from its command line (docs/linux.md); a
+	   bare-metal program gets its bootargs as written. */
+	bool linux = p->images[p->entry_image].format == IMAGE_LINUX;
+	snprintf(args, sizeof(args), "%s%s%s%s", p->bootargs,
+		 linux && p->bootargs[0] != '\0' ? " " : "", linux ? "bulkhead.partition=" : "",
+		 linux ? p->name : "");
 	prop_string(buf, "bootargs", args);
 	if (p->has_vuart) {
 		snprintf(name, sizeof(name), "/pl011@%llx",

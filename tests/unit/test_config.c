@@ -1245,6 +1245,35 @@ static void test_channels(void **state)
 	assert_int_equal(fdt32_ld(&v[3]), 0x6000);
 	v = fdt_getprop(fdt, node, "index", &len);
 	assert_int_equal(fdt32_ld(v), 0);
+	/* A bare-metal partition's command line is its bootargs as written (issue 12). */
+	assert_string_equal(fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"), "bootargs", NULL),
+			    "");
+	free(fdt);
+
+	/* Only a Linux partition gets ` bulkhead.partition=NAME` (docs/linux.md). */
+	snprintf(path, sizeof(path), "%s/app.bin", tmpdir);
+	snprintf(args, sizeof(args),
+		 "/dts-v1/;\n/include/ \"qemu-virt/qemu-virt-gicv3.dtsi\"\n"
+		 "/ { bulkhead { compatible = \"bulkhead,system-v1\"; #address-cells = <2>; "
+		 "#size-cells = <2>; root { compatible = \"bulkhead,partition-v1\"; root; "
+		 "cpus = <&cpu0>; memory = <0x0 0x40000000 0x0 0x41000000 0x0 0x1000000>; "
+		 "app { compatible = \"bulkhead,image-v1\"; file = \"%s\"; "
+		 "load = <0x0 0x40000000>; }; }; lx { compatible = \"bulkhead,partition-v1\"; "
+		 "cpus = <&cpu1>; bootargs = \"quiet\"; "
+		 "memory = <0x0 0x40000000 0x0 0x42000000 0x0 0x1000000>; "
+		 "kernel { compatible = \"bulkhead,image-v1\"; format = \"linux\"; file = \"%s\"; "
+		 "load = <0x0 0x40000000>; }; dtb { compatible = \"bulkhead,image-v1\"; "
+		 "format = \"dtb\"; load = <0x0 0x40f00000>; }; }; }; };\n",
+		 path, path);
+	write_text(dts, args);
+	snprintf(args, sizeof(args), "--reserve 0x48000000:2M --images 0x4c000000 layout %s -o %s",
+		 dts, tmpdir);
+	BHCONFIG(0, args, "");
+	snprintf(path, sizeof(path), "%s/lx.dtb", tmpdir);
+	fdt = read_file(path, &size);
+	assert_non_null(fdt);
+	assert_string_equal(fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"), "bootargs", NULL),
+			    "quiet bulkhead.partition=lx");
 	free(fdt);
 }
 
