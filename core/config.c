@@ -23,8 +23,9 @@ _Static_assert(DT_MAX_CPUS <= 64, "config_partition.cpu_mask has 64 bits");
 
 static const char *const system_props[] = {"compatible", "#address-cells", "#size-cells", NULL};
 static const char *const partition_props[] = {
-	"compatible",  "root",	  "cpus",  "memory",	      "bootargs", "#address-cells",
-	"#size-cells", "devices", "vuart", "vuart-interrupt", NULL};
+	"compatible",	   "root",	    "cpus",    "memory", "bootargs",
+	"#address-cells",  "#size-cells",   "devices", "vuart",	 "vuart-interrupt",
+	"trusted-devices", "other-devices", NULL};
 static const char *const image_props[] = {"compatible", "reg", "load", "format", "entry", NULL};
 
 static const struct node_kind system_kind = {NULL, "/bulkhead", "bulkhead,system-v1", system_props};
@@ -660,6 +661,14 @@ static int parse_partition_props(struct parser *p, int node, unsigned index)
 		p->root = (int)index;
 		part->is_root = true;
 	}
+	if (fdt_getprop(p->fdt, node, "other-devices", &len) != NULL) {
+		if (len != 0 || !part->is_root) {
+			return fail(p, node, BH_EINVAL, "other-devices: %s",
+				    len != 0 ? "a boolean property takes no value"
+					     : "only the root partition takes the other devices");
+		}
+		part->other_devices = true;
+	}
 
 	rc = parse_cpus(p, node, index);
 	if (rc == BH_OK) {
@@ -948,7 +957,7 @@ int config_parse(const void *fdt, const struct dt_board *board, struct config_li
 		return fail(&p, p.system, BH_EINVAL,
 			    "no root partition (exactly one partition has the 'root' property)");
 	}
-	if (!cfg->partitions[p.root].devices_listed) {
+	if (cfg->partitions[p.root].other_devices) {
 		rc = config_claim_the_rest(&p, (unsigned)p.root);
 		if (rc != BH_OK) {
 			return rc;

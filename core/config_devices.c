@@ -270,48 +270,91 @@ static bool device_conflict(const struct parser *p, const struct config_device *
 	return false;
 }
 
-/* `devices = <&node ...>`: board devices given to this partition. */
-int config_parse_devices(struct parser *p, int node, unsigned index)
+/* Entry i of `devices` (or `trusted-devices`, which may hold the risky kinds). */
+static int parse_device(struct parser *p, int node, unsigned index, const char *prop, int i,
+			uint32_t phandle, bool trusted)
 {
 	struct config_partition *part = &p->cfg->partitions[index];
-	int len;
-	const fdt32_t *phandles = fdt_getprop(p->fdt, node, "devices", &len);
+	char what[32];
+	char path[96];
+	char why[160];
+	int dev = dt_node_of_phandle(p->fdt, phandle);
+	bh_snprintf(what, sizeof(what), "%s[%d]", prop, i);
+	if (dev < 0) {
+		return fail(p, node, BH_EINVAL, "%s: phandle 0x%x matches no node", what, phandle);
+	}
+	dt_node_path(p->fdt, dev, path, sizeof(path));
+	const char *bad = not_a_device(p, dev, path);
+	if (bad != NULL) {
+		return fail(p, node, BH_EINVAL, "%s: %s %s", what, path, bad);
+	}
+	if (part->device_count == BH_MAX_DEVICES) {
+		return fail(p, node, BH_ENOMEM, "devices: more than %d", BH_MAX_DEVICES);
+	}
+	struct config_device *d = &part->devices[part->device_count];
+	int rc = read_device(p, node, dev, what, path, d);
+	if (rc != BH_OK) {
+		return rc;
+	}
+	const char *risk = trusted ? NULL : config_device_risk(p->fdt, dev);
+	if (risk != NULL) {
+		return fail(p, node, BH_EINVAL, "%s: %s %s (only 'trusted-devices' may give it)",
+			    what, path, risk);
+	}
+	if (device_conflict(p, d, index, part, why, sizeof(why))) {
+		return fail(p, node, BH_EEXIST, "%s: %s %s", what, path, why);
+	}
+	part->device_count++;
+	return BH_OK;
+}
 
-	if (phandles == NULL) {
-		return BH_OK;
+const char *config_device_risk(const void *fdt, int node)
+{
+	/* A property, a generic node name (Devicetree Specification 2.2.2) or a compatible. */
+	static const char *const marks[2][17] = {
+		{"#dma-cells", "dma-coherent", "iommus", "dma-controller", "dma", "ethernet", "usb",
+		 "mmc", "sata", "pci", "pcie", "gpu", "virtio,mmio", "brcm,bcm2835-vchiq",
+		 "brcm,bcm2711-hvs", "brcm,bcm2835-txp", NULL},
+		{"#clock-cells", "#reset-cells", "#power-domain-cells", "#mbox-cells",
+		 "gpio-controller", "interrupt-controller", "pinctrl", "mailbox", "syscon",
+		 "brcm,bcm2836-l1-intc", NULL},
+	};
+	static const char *const why[2] = {
+		"can master DMA, which reaches all memory with no SMMU",
+		"controls what other devices share (clocks, resets, power, pins, interrupts)"};
+	const char *name = fdt_get_name(fdt, node, NULL);
+	const char *at = name != NULL ? strchr(name, '@') : NULL;
+	size_t len = name == NULL ? 0 : at != NULL ? (size_t)(at - name) : strlen(name);
+	for (unsigned k = 0; k < 2; k++) {
+		for (const char *const *m = marks[k]; *m != NULL; m++) {
+			if (fdt_getprop(fdt, node, *m, NULL) != NULL ||
+			    dt_compatible(fdt, node, *m) ||
+			    (strlen(*m) == len && strncmp(name, *m, len) == 0)) {
+				return why[k];
+			}
+		}
 	}
-	part->devices_listed = true;
-	if (len % 4 != 0) {
-		return fail(p, node, BH_EINVAL, "devices: %d bytes is not a list of phandles", len);
-	}
-	for (int i = 0; i < len / 4; i++) {
-		char what[24];
-		char path[96];
-		char why[160];
-		uint32_t phandle = fdt32_ld(&phandles[i]);
-		int dev = dt_node_of_phandle(p->fdt, phandle);
-		bh_snprintf(what, sizeof(what), "devices[%d]", i);
-		if (dev < 0) {
-			return fail(p, node, BH_EINVAL, "%s: phandle 0x%x matches no node", what,
-				    phandle);
+	return NULL;
+}
+
+/* `devices` and `trusted-devices = <&node ...>`: board devices given to this partition. */
+int config_parse_devices(struct parser *p, int node, unsigned index)
+{
+	for (unsigned trusted = 0; trusted < 2; trusted++) {
+		const char *prop = trusted ? "trusted-devices" : "devices";
+		int len;
+		const fdt32_t *phandles = fdt_getprop(p->fdt, node, prop, &len);
+		if (phandles != NULL && len % 4 != 0) {
+			return fail(p, node, BH_EINVAL, "%s: %d bytes is not a list of phandles",
+				    prop, len);
 		}
-		dt_node_path(p->fdt, dev, path, sizeof(path));
-		const char *bad = not_a_device(p, dev, path);
-		if (bad != NULL) {
-			return fail(p, node, BH_EINVAL, "%s: %s %s", what, path, bad);
+		for (int i = 0; phandles != NULL && i < len / 4; i++) {
+			int rc = parse_device(p, node, index, prop, i, fdt32_ld(&phandles[i]),
+					      trusted);
+			if (rc != BH_OK) {
+				return rc;
+			}
 		}
-		if (part->device_count == BH_MAX_DEVICES) {
-			return fail(p, node, BH_ENOMEM, "devices: more than %d", BH_MAX_DEVICES);
-		}
-		struct config_device *d = &part->devices[part->device_count];
-		int rc = read_device(p, node, dev, what, path, d);
-		if (rc != BH_OK) {
-			return rc;
-		}
-		if (device_conflict(p, d, index, part, why, sizeof(why))) {
-			return fail(p, node, BH_EEXIST, "%s: %s %s", what, path, why);
-		}
-		part->device_count++;
 	}
 	return BH_OK;
 }
@@ -428,9 +471,11 @@ int config_parse_vuart(struct parser *p, int node, struct config_partition *part
 }
 
 /*
- * A root partition without `devices` gets every board device no child has:
- * each available node with `reg` on the root bus or a simple-bus, outside
- * RAM, except the system nodes, the GIC and the hypervisor's console.
+ * A root partition with `other-devices` also gets every board device no
+ * partition has: each available node with `reg` on the root bus or a
+ * simple-bus, except the system nodes, the GIC, the hypervisor's console,
+ * devices that can master DMA or control what others share, and any whose
+ * pages or interrupts the hypervisor keeps (read_device refuses those).
  */
 int config_claim_the_rest(struct parser *p, unsigned root)
 {
@@ -447,8 +492,9 @@ int config_claim_the_rest(struct parser *p, unsigned root)
 			continue;
 		}
 		dt_node_path(p->fdt, node, path, sizeof(path));
-		if (!dt_node_available(p->fdt, node) || not_a_device(p, node, path) != NULL) {
-			continue;
+		if (!dt_node_available(p->fdt, node) || not_a_device(p, node, path) != NULL ||
+		    config_device_risk(p->fdt, node) != NULL) {
+			continue; /* never taken implicitly: list it in 'trusted-devices' */
 		}
 		struct config_device d;
 		if (read_device(p, p->partition_node[root], node, "devices", path, &d) != BH_OK) {
@@ -462,8 +508,8 @@ int config_claim_the_rest(struct parser *p, unsigned root)
 		}
 		if (part->device_count == BH_MAX_DEVICES) {
 			return fail(p, p->partition_node[root], BH_ENOMEM,
-				    "takes every device no child has, more than %d (from %s on): "
-				    "list its devices with 'devices'",
+				    "other-devices: more than %d devices (from %s on): list them "
+				    "with 'devices'",
 				    BH_MAX_DEVICES, path);
 		}
 		part->devices[part->device_count++] = d;

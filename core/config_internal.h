@@ -87,7 +87,7 @@ bool config_ipa_in_use(const struct parser *p, const struct config_partition *pa
 int config_parse_devices(struct parser *p, int node, unsigned index);
 int config_parse_vuart(struct parser *p, int node, struct config_partition *part);
 
-/* The root partition without `devices` takes every device no other partition has. */
+/* The root partition with `other-devices` takes every safe device no partition has. */
 int config_claim_the_rest(struct parser *p, unsigned root);
 
 /* `/bulkhead/vmbus`: the channels, read once the partitions are known. */

@@ -375,6 +375,34 @@ static void show_devices(const void *fdt, const struct config *cfg)
 	}
 }
 
+/* What each partition reaches by DMA: with no SMMU, a DMA master reaches all of it. */
+static void show_dma(const void *fdt, const struct config *cfg)
+{
+	printf("\n%-15s %s\n", "PARTITION", "REACHES BY DMA");
+	for (unsigned i = 0; i < cfg->partition_count; i++) {
+		const struct config_partition *p = &cfg->partitions[i];
+		char list[512], node[96];
+		size_t n = 0;
+		list[0] = '\0';
+		for (unsigned k = 0; k < p->device_count && n < sizeof(list); k++) {
+			const char *risk = config_device_risk(fdt, p->devices[k].node);
+			if (risk != NULL && strncmp(risk, "can master DMA", 14) == 0 &&
+			    fdt_get_path(fdt, p->devices[k].node, node, sizeof(node)) == 0) {
+				int w = snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "",
+						 node);
+				n += w > 0 ? (size_t)w : 0;
+			}
+		}
+		if (n == 0) {
+			printf("%-15s nothing (no device of it can master DMA)\n", p->name);
+		} else {
+			printf("%-15s all physical memory, the hypervisor's included (no SMMU): "
+			       "%s\n",
+			       p->name, list);
+		}
+	}
+}
+
 static void show(const char *path, const struct dt_board *board, const struct options *opt,
 		 const struct config_limits *lim, const struct config *cfg)
 {
@@ -569,6 +597,7 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 	if (strcmp(cmd, "show") == 0) {
 		show(path, &board, opt, &lim, &cfg);
 		show_devices(fdt, &cfg);
+		show_dma(fdt, &cfg);
 		show_channels(&cfg);
 	} else if (cfg.channel_count == 0) {
 		printf("ok: %u partition%s\n", cfg.partition_count,

@@ -657,9 +657,10 @@ static void test_devices(void **state)
 	assert_int_equal(rt0->devices[0].reg[0].size, 0x1000);
 	assert_int_equal(rt0->devices[0].spi_count, 1);
 	assert_int_equal(rt0->devices[0].spi[0], 34);
-	/* The root the rest: the GPIO controller; never the console, the GIC or the RTC. */
+	/* The root its trusted GPIO controller; the rest holds nothing else: never the console,
+	   the GIC or the RTC. */
 	assert_true(root->is_root);
-	assert_false(root->devices_listed);
+	assert_true(root->other_devices);
 	assert_int_equal(root->device_count, 1);
 	assert_string_equal(device_path(s, &root->devices[0]), "/pl061@9030000");
 	assert_int_equal(root->devices[0].spi[0], 39);
@@ -686,10 +687,35 @@ static void test_devices(void **state)
 	assert_string_equal(device_path(s, &s->cfg.partitions[0].devices[0]), "/pl061@9030000");
 	free_system(s);
 
-	/* A root with a `devices` list gets only that. */
+	/* A root without `other-devices` gets only its list. */
 	s = load_ok("tests/configs/good/devices-root-listed.dts");
-	assert_true(s->cfg.partitions[0].devices_listed);
+	assert_false(s->cfg.partitions[0].other_devices);
 	assert_int_equal(s->cfg.partitions[0].device_count, 0);
+	free_system(s);
+
+	/* The root's walk takes no device that can master DMA or control shared things
+	   (issue 12): without `trusted-devices` the GPIO stays out, and so does a virtio-mmio
+	   transport; a plain device is taken. */
+	s = load_ok("tests/configs/good/devices.dts");
+	make_writable(s);
+	assert_int_equal(
+		fdt_delprop(s->fdt, fdt_path_offset(s->fdt, "/bulkhead/root"), "trusted-devices"),
+		0);
+	static const char *const extra[] = {"virtio_mmio@a000000", "plain@a001000"};
+	for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
+		int node = fdt_add_subnode(s->fdt, 0, extra[i]);
+		assert_true(node >= 0);
+		uint32_t reg[] = {0, 0x0a000000 + 0x1000 * (uint32_t)i, 0, 0x200};
+		char path[40];
+		snprintf(path, sizeof(path), "/%s", extra[i]);
+		set_cells(s, path, "reg", reg, 4);
+	}
+	assert_int_equal(fdt_setprop_string(s->fdt, fdt_path_offset(s->fdt, "/virtio_mmio@a000000"),
+					    "compatible", "virtio,mmio"),
+			 0);
+	assert_int_equal(parse(s), BH_OK);
+	assert_int_equal(s->cfg.partitions[0].device_count, 1);
+	assert_string_equal(device_path(s, &s->cfg.partitions[0].devices[0]), "/plain@a001000");
 	free_system(s);
 }
 
@@ -1038,6 +1064,105 @@ static char *bhconfig(int status, const char *args, const char *const *want, siz
 	free(bhconfig(status, args, (const char *const[]){__VA_ARGS__}, \
 		      sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))
 
+/*
+ * Debian's Raspberry Pi 4 tree with a root partition that takes the other devices
+ * (issue 12): what can master DMA or controls what others share is never taken
+ * implicitly; `trusted-devices` gives it, and bhconfig show says what it reaches.
+ */
+static void test_rpi4_root_takes_no_dma(void **state)
+{
+	(void)state;
+	size_t size;
+	char *debian = load_test_dtb("bcm2711-rpi-4-b.dtb", &size);
+	int room = (int)size + 8192;
+	struct sys *s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	s->fdt = malloc((size_t)room);
+	s->size = (size_t)room;
+	assert_non_null(s->fdt);
+	assert_int_equal(fdt_open_into(debian, s->fdt, room), 0);
+	free(debian);
+	set_cells(s, "/memory@0", "reg", CELLS(0, 0, 0x3b400000));
+	int cpu0 = fdt_path_offset(s->fdt, "/cpus/cpu@0");
+	uint32_t cpu_phandle = fdt_get_phandle(s->fdt, cpu0);
+	assert_true(cpu_phandle != 0);
+	int genet = fdt_path_offset(s->fdt, "/scb/ethernet@7d580000");
+	assert_int_equal(fdt_setprop_u32(s->fdt, genet, "phandle", 0x7000), 0);
+	int system = fdt_add_subnode(s->fdt, 0, "bulkhead");
+	assert_true(system >= 0);
+	assert_int_equal(fdt_setprop_string(s->fdt, system, "compatible", "bulkhead,system-v1"), 0);
+	assert_int_equal(fdt_setprop_u32(s->fdt, system, "#address-cells", 2), 0);
+	assert_int_equal(fdt_setprop_u32(s->fdt, system, "#size-cells", 2), 0);
+	int root = fdt_add_subnode(s->fdt, system, "root");
+	assert_int_equal(fdt_setprop_string(s->fdt, root, "compatible", "bulkhead,partition-v1"),
+			 0);
+	assert_int_equal(fdt_setprop(s->fdt, root, "root", NULL, 0), 0);
+	assert_int_equal(fdt_setprop(s->fdt, root, "other-devices", NULL, 0), 0);
+	assert_int_equal(fdt_setprop_u32(s->fdt, root, "cpus", cpu_phandle), 0);
+	set_cells(s, "/bulkhead/root", "memory",
+		  CELLS(0, 0x40000000, 0, 0x10000000, 0, 0x10000000));
+	root = fdt_path_offset(s->fdt, "/bulkhead/root");
+	int app = fdt_add_subnode(s->fdt, root, "app");
+	assert_int_equal(fdt_setprop_string(s->fdt, app, "compatible", "bulkhead,image-v1"), 0);
+	set_cells(s, "/bulkhead/root/app", "reg", CELLS(0, 0x04000000, 0, 0x100000));
+	set_cells(s, "/bulkhead/root/app", "load", CELLS(0, 0x40000000));
+	assert_int_equal(dt_parse_board(s->fdt, &s->board, &s->err), BH_OK);
+	s->hyp = pa_range(pa_init(0x200000), MiB(4));
+	s->ipa_bits = 44;
+	s->gic_lines = 256;
+	if (parse(s) != BH_OK) {
+		print_error("%s\n", s->err.msg);
+		fail();
+	}
+	static const char *const kept[] = {
+		"/scb/ethernet@7d580000",
+		"/scb/pcie@7d500000",
+		"/scb/gpu@7ec00000",
+		"/soc/usb@7e980000",
+		"/emmc2bus/mmc@7e340000",
+		"/soc/mmc@7e300000",
+		"/soc/mailbox@7e00b880",
+		"/soc/cprman@7e101000",
+		"/soc/local_intc@40000000",
+		"/soc/gpio@7e200000",
+		"/soc/dma@7e007000",
+		"/soc/watchdog@7e100000",
+		"/soc/mailbox@7e00b840",
+		"/soc/serial@7e201000",
+		"/soc/hvs@7e400000",
+		"/soc/txp@7e004000",
+		"/soc/interrupt-controller@40041000",
+	};
+	const struct config_partition *p = &s->cfg.partitions[0];
+	assert_true(p->device_count >= 5); /* the I2C, SPI, PWM... blocks */
+	for (unsigned k = 0; k < p->device_count; k++) {
+		const char *path = device_path(s, &p->devices[k]);
+		for (size_t i = 0; i < ARRAY_SIZE(kept); i++) {
+			if (strcmp(path, kept[i]) == 0) {
+				print_error("the root took %s\n", path);
+				fail();
+			}
+		}
+	}
+	/* Given by name in `trusted-devices`, GENET is the root's, and show says what it
+	   reaches by DMA. */
+	set_cells(s, "/bulkhead/root", "trusted-devices", CELLS(0x7000));
+	assert_int_equal(parse(s), BH_OK);
+	assert_string_equal(device_path(s, &s->cfg.partitions[0].devices[0]),
+			    "/scb/ethernet@7d580000");
+	char dtb[256], args[512];
+	snprintf(dtb, sizeof(dtb), "%s/rpi4-debian.dtb", tmpdir);
+	FILE *f = fopen(dtb, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(s->fdt, 1, fdt_totalsize(s->fdt), f), fdt_totalsize(s->fdt));
+	assert_int_equal(fclose(f), 0);
+	snprintf(args, sizeof(args), "--hyp 0x200000:4M show %s", dtb);
+	BHCONFIG(0, args, "limits      44-bit IPA space, 256 GIC interrupt lines",
+		 "root            all physical memory, the hypervisor's included (no SMMU): "
+		 "/scb/ethernet@7d580000\n");
+	free_system(s);
+}
+
 static void test_bhconfig_check(void **state)
 {
 	(void)state;
@@ -1301,6 +1426,7 @@ int main(void)
 		cmocka_unit_test(test_hyp_footprint),
 		cmocka_unit_test(test_qemu_board_dtsi),
 		cmocka_unit_test(test_rpi4_board_dtsi),
+		cmocka_unit_test(test_rpi4_root_takes_no_dma),
 		cmocka_unit_test(test_bhconfig_check),
 		cmocka_unit_test(test_bhconfig_show),
 		cmocka_unit_test(test_bhconfig_dtb),

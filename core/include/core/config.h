@@ -82,7 +82,7 @@ struct config_partition {
 	unsigned vuart_irq; /* its interrupt: a virtual SPI (INTID) */
 	struct config_device devices[BH_MAX_DEVICES];
 	unsigned device_count;
-	bool devices_listed; /* the root has a `devices` property (else it takes the rest) */
+	bool other_devices; /* the root's `other-devices`: it takes the safe rest too */
 	uint8_t channels[BH_MAX_CHANNELS]; /* its VMBus channels (config.channels indices) */
 	unsigned channel_count;
 };
@@ -164,6 +164,15 @@ static inline struct pa_range config_device_pages(struct pa_range r)
 	uint64_t base = ALIGN_DOWN(pa_addr(r.base), PAGE_SIZE);
 	return pa_range(pa_init(base), ALIGN_UP(pa_addr(r.base) + r.size, PAGE_SIZE) - base);
 }
+
+/*
+ * Why a board device may only be given with `trusted-devices`, or NULL: it
+ * can master DMA (with no SMMU, all memory) or controls what other devices
+ * share (clocks, resets, power, pins, interrupts, firmware mailboxes). The
+ * tree has no "bus master" flag: this goes by DMA and IOMMU properties,
+ * provider properties and generic node names (docs/binding.md, "Devices").
+ */
+const char *config_device_risk(const void *fdt, int node);
 
 /* A device's interrupts as "34,35" ("none" without any), for messages and tables. */
 void config_device_irq_list(const struct config_device *d, char *buf, size_t size);
