@@ -270,6 +270,28 @@ static bool device_conflict(const struct parser *p, const struct config_device *
 	return false;
 }
 
+/*
+ * A node config_device_risk() names (enabled or not: its registers are live)
+ * that shares a page with d, whose mapping would hand it over too; or -1.
+ */
+static int risky_neighbour(const struct parser *p, const struct config_device *d)
+{
+	for (int n = fdt_next_node(p->fdt, 0, NULL); n >= 0; n = fdt_next_node(p->fdt, n, NULL)) {
+		struct dt_range r;
+		for (int i = 0; n != d->node && config_device_risk(p->fdt, n) != NULL &&
+				dt_node_reg(p->fdt, n, i, &r, NULL) == BH_OK;
+		     i++) {
+			for (unsigned a = 0; a < d->reg_count; a++) {
+				if (pa_range_overlaps(config_device_pages(d->reg[a]),
+						      config_device_pages(dt_pa_range(r)))) {
+					return n;
+				}
+			}
+		}
+	}
+	return -1;
+}
+
 /* Entry i of `devices` (or `trusted-devices`, which may hold the risky kinds). */
 static int parse_device(struct parser *p, int node, unsigned index, const char *prop, int i,
 			uint32_t phandle, bool trusted)
@@ -297,6 +319,15 @@ static int parse_device(struct parser *p, int node, unsigned index, const char *
 		return rc;
 	}
 	const char *risk = trusted ? NULL : config_device_risk(p->fdt, dev);
+	int near = trusted || risk != NULL ? -1 : risky_neighbour(p, d);
+	if (near >= 0) {
+		char other[96];
+		dt_node_path(p->fdt, near, other, sizeof(other));
+		return fail(p, node, BH_EINVAL,
+			    "%s: %s shares a page with %s, which %s (only 'trusted-devices' may "
+			    "give it)",
+			    what, path, other, config_device_risk(p->fdt, near));
+	}
 	if (risk != NULL) {
 		return fail(p, node, BH_EINVAL, "%s: %s %s (only 'trusted-devices' may give it)",
 			    what, path, risk);
@@ -503,8 +534,9 @@ int config_claim_the_rest(struct parser *p, unsigned root)
 			p->err->msg[0] = '\0';
 			continue;
 		}
-		if (device_conflict(p, &d, p->cfg->partition_count, part, why, sizeof(why))) {
-			continue; /* a child's, or sharing its pages */
+		if (device_conflict(p, &d, p->cfg->partition_count, part, why, sizeof(why)) ||
+		    risky_neighbour(p, &d) >= 0) {
+			continue; /* a child's, or sharing a page with one or with a risky device */
 		}
 		if (part->device_count == BH_MAX_DEVICES) {
 			return fail(p, p->partition_node[root], BH_ENOMEM,

@@ -1132,6 +1132,9 @@ static void test_rpi4_root_takes_no_dma(void **state)
 		"/soc/hvs@7e400000",
 		"/soc/txp@7e004000",
 		"/soc/interrupt-controller@40041000",
+		/* in the page of the aux clock gate, of the HDMI DVP clock and reset block */
+		"/soc/serial@7e215040",
+		"/soc/i2c@7ef04500",
 	};
 	const struct config_partition *p = &s->cfg.partitions[0];
 	assert_true(p->device_count >= 5); /* the I2C, SPI, PWM... blocks */
