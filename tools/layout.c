@@ -228,14 +228,14 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 	static const char *const gic_skip[] = {
 		"reg", "interrupts", "ranges", "#address-cells", "#size-cells", NULL};
 	copy_props(buf, fdt, gic, gic_skip);
-	uint64_t gic_reg[4] = {board->gic.dist.base, 0x10000, 0, 0};
+	uint64_t gic_reg[4] = {board->gic.dist.base, GIC_DIST_SIZE, 0, 0};
 	if (board->gic.version == 3) {
 		gic_reg[2] = board->gic.redist.base;
 		gic_reg[3] = (uint64_t)p->cpu_count * 0x20000;
 	} else {
 		gic_reg[1] = 0x1000;
 		gic_reg[2] = board->gic.cpu.base;
-		gic_reg[3] = 0x2000;
+		gic_reg[3] = GICV2_CPUIF_SIZE;
 	}
 	prop_cells(buf, "reg", gic_reg, 4);
 	fdt_end_node(buf);
