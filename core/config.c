@@ -23,8 +23,9 @@ _Static_assert(DT_MAX_CPUS <= 64, "config_partition.cpu_mask has 64 bits");
 
 static const char *const system_props[] = {"compatible", "#address-cells", "#size-cells", NULL};
 static const char *const partition_props[] = {
-	"compatible",  "root",	  "cpus",  "memory",	      "bootargs", "#address-cells",
-	"#size-cells", "devices", "vuart", "vuart-interrupt", NULL};
+	"compatible",	   "root",	    "cpus",    "memory", "bootargs",
+	"#address-cells",  "#size-cells",   "devices", "vuart",	 "vuart-interrupt",
+	"trusted-devices", "other-devices", NULL};
 static const char *const image_props[] = {"compatible", "reg", "load", "format", "entry", NULL};
 
 static const struct node_kind system_kind = {NULL, "/bulkhead", "bulkhead,system-v1", system_props};
@@ -202,10 +203,11 @@ int config_check_node(struct parser *p, int node, const struct node_kind *kind, 
 	if (c == NULL) {
 		return fail(p, node, BH_EINVAL, "missing 'compatible' (\"%s\")", kind->compatible);
 	}
-	if (fdt_node_check_compatible(p->fdt, node, kind->compatible) != 0) {
-		const char *nul = len > 0 ? memchr(c, '\0', (size_t)len) : NULL;
-		int shown = nul != NULL ? (int)(nul - c) : 0;
-		return fail(p, node, BH_EINVAL, "compatible is \"%.*s\", expected \"%s\"", shown, c,
+	if (len < 1 || c[len - 1] != '\0') {
+		return fail(p, node, BH_EINVAL, "compatible: not a list of NUL-terminated strings");
+	}
+	if (!dt_compatible(p->fdt, node, kind->compatible)) {
+		return fail(p, node, BH_EINVAL, "compatible is \"%s\", expected \"%s\"", c,
 			    kind->compatible);
 	}
 	return check_props(p, node, kind);
@@ -375,7 +377,10 @@ static int parse_memory(struct parser *p, int node, struct config_partition *par
 		}
 		char what[24];
 		bh_snprintf(what, sizeof(what), "memory[%d]", i);
-		int rc = config_check_ram(p, node, what, pa_range(m.pa, m.size));
+		int rc = config_check_ipa(p, node, what, ipa_range(m.ipa, m.size));
+		if (rc == BH_OK) {
+			rc = config_check_ram(p, node, what, pa_range(m.pa, m.size));
+		}
 		if (rc != BH_OK) {
 			return rc;
 		}
@@ -656,6 +661,14 @@ static int parse_partition_props(struct parser *p, int node, unsigned index)
 		p->root = (int)index;
 		part->is_root = true;
 	}
+	if (fdt_getprop(p->fdt, node, "other-devices", &len) != NULL) {
+		if (len != 0 || !part->is_root) {
+			return fail(p, node, BH_EINVAL, "other-devices: %s",
+				    len != 0 ? "a boolean property takes no value"
+					     : "only the root partition takes the other devices");
+		}
+		part->other_devices = true;
+	}
 
 	rc = parse_cpus(p, node, index);
 	if (rc == BH_OK) {
@@ -718,14 +731,39 @@ static int parse_partition(struct parser *p, int node, unsigned index)
 
 /* ---------------------------------------------------------------- the whole system */
 
+int config_check_ipa(struct parser *p, int node, const char *what, struct ipa_range r)
+{
+	if (p->lim.ipa_bits >= 64 || range_last(ipa_addr(r.base), r.size) >> p->lim.ipa_bits == 0) {
+		return BH_OK;
+	}
+	return fail(p, node, BH_ERANGE,
+		    "%s (IPA 0x%llx+0x%llx) is beyond the %u-bit IPA space of stage 2", what,
+		    (unsigned long long)ipa_addr(r.base), (unsigned long long)r.size,
+		    p->lim.ipa_bits);
+}
+
+int config_check_spi(struct parser *p, int node, const char *what, uint64_t spi, unsigned *intid)
+{
+	unsigned lines = p->lim.gic_lines; /* INTIDs 1020-1023 are special: at most SPI 987 */
+	uint64_t spis = lines > 1020 ? 988 : lines > 32 ? lines - 32 : 0;
+	if (spi >= spis) {
+		return fail(p, node, BH_ERANGE,
+			    "%s: SPI %llu does not exist (the GIC has %u interrupt lines, SPIs "
+			    "0-%lld)",
+			    what, (unsigned long long)spi, lines, (long long)spis - 1);
+	}
+	*intid = (unsigned)spi + 32;
+	return BH_OK;
+}
+
 int config_check_fixed(struct parser *p, int node, const char *what, struct pa_range r)
 {
-	if (pa_range_overlaps(r, p->hyp)) {
+	if (pa_range_overlaps(r, p->lim.hyp)) {
 		return fail(p, node, BH_ERANGE,
 			    "%s (PA 0x%llx+0x%llx) overlaps the hypervisor (PA 0x%llx+0x%llx)",
 			    what, (unsigned long long)pa_addr(r.base), (unsigned long long)r.size,
-			    (unsigned long long)pa_addr(p->hyp.base),
-			    (unsigned long long)p->hyp.size);
+			    (unsigned long long)pa_addr(p->lim.hyp.base),
+			    (unsigned long long)p->lim.hyp.size);
 	}
 	for (unsigned i = 0; i < p->board->reserved_count; i++) {
 		const struct dt_range *res = &p->board->reserved[i];
@@ -856,13 +894,15 @@ static void put_root_first(struct config *cfg, unsigned root)
 	}
 }
 
-int config_parse(const void *fdt, const struct dt_board *board, struct pa_range hyp,
+int config_parse(const void *fdt, const struct dt_board *board, struct config_limits lim,
 		 struct config *cfg, struct dt_error *err)
 {
 	struct parser p = {
 		.fdt = fdt,
 		.board = board,
-		.hyp = hyp,
+		.lim = lim,
+		.gic = board->gic.version != 0 ? dt_find_compatible(fdt, -1, board->gic.compatible)
+					       : -FDT_ERR_NOTFOUND,
 		.cfg = cfg,
 		.err = err,
 		.root = -1,
@@ -917,7 +957,7 @@ int config_parse(const void *fdt, const struct dt_board *board, struct pa_range 
 		return fail(&p, p.system, BH_EINVAL,
 			    "no root partition (exactly one partition has the 'root' property)");
 	}
-	if (!cfg->partitions[p.root].devices_listed) {
+	if (cfg->partitions[p.root].other_devices) {
 		rc = config_claim_the_rest(&p, (unsigned)p.root);
 		if (rc != BH_OK) {
 			return rc;

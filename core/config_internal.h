@@ -16,10 +16,11 @@
 struct parser {
 	const void *fdt;
 	const struct dt_board *board;
-	struct pa_range hyp; /* the hypervisor's image, size 0 if unknown */
+	struct config_limits lim;
 	struct config *cfg;
 	struct dt_error *err;
 	int system;  /* offset of /bulkhead */
+	int gic;     /* offset of the board's GIC node, or a negative libfdt error */
 	int cpus;    /* offset of /cpus, or a negative libfdt error */
 	int cpus_ac; /* /cpus #address-cells: the cells of a CPU's MPIDR */
 	int ac;	     /* /bulkhead #address-cells: addresses in memory, reg, load, entry */
@@ -66,6 +67,12 @@ int config_check_ram(struct parser *p, int node, const char *what, struct pa_ran
 /* `what` (PA range r) touches neither the hypervisor nor reserved memory. */
 int config_check_fixed(struct parser *p, int node, const char *what, struct pa_range r);
 
+/* `what` (IPA range r) lies in the IPA space stage 2 translates (lim.ipa_bits). */
+int config_check_ipa(struct parser *p, int node, const char *what, struct ipa_range r);
+
+/* SPI `spi` of `what` exists in the GIC (lim.gic_lines): its INTID in *intid. */
+int config_check_spi(struct parser *p, int node, const char *what, uint64_t spi, unsigned *intid);
+
 /*
  * What in `part`'s guest-physical map r lands on: its memory, the virtual
  * GIC, its vuart, a device's pages or a channel. Writes the phrase for the
@@ -80,7 +87,7 @@ bool config_ipa_in_use(const struct parser *p, const struct config_partition *pa
 int config_parse_devices(struct parser *p, int node, unsigned index);
 int config_parse_vuart(struct parser *p, int node, struct config_partition *part);
 
-/* The root partition without `devices` takes every device no other partition has. */
+/* The root partition with `other-devices` takes every safe device no partition has. */
 int config_claim_the_rest(struct parser *p, unsigned root);
 
 /* `/bulkhead/vmbus`: the channels, read once the partitions are known. */

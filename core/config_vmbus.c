@@ -60,11 +60,11 @@ static int channel_irq(struct parser *p, int node, const struct config_partition
 	if (rc != BH_OK) {
 		return rc;
 	}
-	if (spi + 32 >= 1020) {
-		return fail(p, node, BH_ERANGE, "%s: SPI %llu does not exist", prop,
-			    (unsigned long long)spi);
+	unsigned intid;
+	rc = config_check_spi(p, node, prop, spi, &intid);
+	if (rc != BH_OK) {
+		return rc;
 	}
-	unsigned intid = (unsigned)spi + 32;
 	if (part->has_vuart && part->vuart_irq == intid) {
 		return fail(p, node, BH_EEXIST, "%s: SPI %u is %s's vuart interrupt", prop,
 			    intid - 32, part->name);
@@ -185,6 +185,10 @@ static int channel_end(struct parser *p, int node, struct config_channel *ch, un
 		   range_wraps(ipa_addr(e->ipa), ch->size)) {
 		return fail(p, node, BH_EINVAL, "%s: IPA 0x%llx is not 4 KiB aligned", prop,
 			    (unsigned long long)ipa_addr(e->ipa));
+	}
+	rc = config_check_ipa(p, node, prop, ipa_range(e->ipa, ch->size));
+	if (rc != BH_OK) {
+		return rc;
 	}
 	/* Free in the partition: no memory, GIC, device, vuart or channel there. */
 	char what[160];

@@ -61,10 +61,12 @@ static int bus_cells(const void *fdt, int bus, int *ac, int *sc, struct dt_error
 	return BH_OK;
 }
 
-int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t *out, struct dt_error *err)
+int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t size, uint64_t *out,
+		 struct dt_error *err)
 {
 	int bus = fdt_parent_offset(fdt, node);
 
+	size = size != 0 ? size : 1;
 	while (bus > 0) {
 		int len;
 		const fdt32_t *ranges = fdt_getprop(fdt, bus, "ranges", &len);
@@ -91,9 +93,13 @@ int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t *out, struct
 				uint64_t child = dt_read_cells(&ranges[i], child_ac);
 				uint64_t parent_base =
 					dt_read_cells(&ranges[i + child_ac], parent_ac);
-				uint64_t size =
+				uint64_t window =
 					dt_read_cells(&ranges[i + child_ac + parent_ac], size_c);
-				if (addr >= child && addr - child < size) {
+				/* The whole range in one window, which does not wrap either side.
+				 */
+				if (range_within(addr, size, child, window) &&
+				    !range_wraps(child, window) &&
+				    !range_wraps(parent_base, window)) {
 					addr = parent_base + (addr - child);
 					found = true;
 					break;
@@ -101,8 +107,8 @@ int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t *out, struct
 			}
 			if (!found) {
 				return dt_fail(err, fdt, bus, BH_ERANGE,
-					       "'ranges' does not cover bus address 0x%llx",
-					       (unsigned long long)addr);
+					       "'ranges' does not cover bus range 0x%llx+0x%llx",
+					       (unsigned long long)addr, (unsigned long long)size);
 			}
 		}
 		bus = fdt_parent_offset(fdt, bus);
@@ -137,11 +143,11 @@ int dt_node_reg(const void *fdt, int node, int index, struct dt_range *out, stru
 	size_t at = (size_t)index * (size_t)entry;
 	uint64_t addr = dt_read_cells(&reg[at], ac);
 	out->size = dt_read_cells(&reg[at + (size_t)ac], sc);
-	if (out->size != 0 && addr + out->size < addr) {
+	if (range_wraps(addr, out->size)) {
 		return dt_fail(err, fdt, node, BH_ERANGE,
 			       "'reg' entry %d wraps around the address space", index);
 	}
-	return dt_translate(fdt, node, addr, &out->base, err);
+	return dt_translate(fdt, node, addr, out->size, &out->base, err);
 }
 
 int dt_stdout_node(const void *fdt)
@@ -150,16 +156,14 @@ int dt_stdout_node(const void *fdt)
 	if (chosen < 0) {
 		return -FDT_ERR_NOTFOUND;
 	}
-	int len;
-	const char *path = fdt_getprop(fdt, chosen, "stdout-path", &len);
-	if (path == NULL) {
-		path = fdt_getprop(fdt, chosen, "linux,stdout-path", &len);
-	}
-	if (path == NULL || len < 2) {
+	const char *path;
+	size_t len;
+	if (dt_get_string(fdt, chosen, "stdout-path", &path, &len) != BH_OK &&
+	    dt_get_string(fdt, chosen, "linux,stdout-path", &path, &len) != BH_OK) {
 		return -FDT_ERR_NOTFOUND;
 	}
 	int namelen = 0;
-	while (namelen < len && path[namelen] != '\0' && path[namelen] != ':') {
+	while (path[namelen] != '\0' && path[namelen] != ':') {
 		namelen++;
 	}
 	/* fdt_path_offset_namelen resolves an alias when the path does not start with '/'. */
@@ -330,7 +334,7 @@ static void parse_psci(const void *fdt, struct dt_board *board)
 	static const char *const compatibles[] = {"arm,psci-1.0", "arm,psci-0.2", "arm,psci"};
 	board->psci = DT_PSCI_NONE;
 	for (size_t i = 0; i < ARRAY_SIZE(compatibles); i++) {
-		int node = fdt_node_offset_by_compatible(fdt, -1, compatibles[i]);
+		int node = dt_find_compatible(fdt, -1, compatibles[i]);
 		if (node < 0 || !dt_node_available(fdt, node)) {
 			continue;
 		}
@@ -347,13 +351,12 @@ static int parse_uart(const void *fdt, struct dt_board *board, struct dt_error *
 {
 	int node = dt_stdout_node(fdt);
 	board->uart.from_stdout_path = true;
-	if (node < 0 || fdt_node_check_compatible(fdt, node, "arm,pl011") != 0 ||
-	    !dt_node_available(fdt, node)) {
+	if (node < 0 || !dt_compatible(fdt, node, "arm,pl011") || !dt_node_available(fdt, node)) {
 		/* stdout-path missing or a UART we do not drive (RPi4: the mini UART). */
 		board->uart.from_stdout_path = false;
-		node = fdt_node_offset_by_compatible(fdt, -1, "arm,pl011");
+		node = dt_find_compatible(fdt, -1, "arm,pl011");
 		while (node >= 0 && !dt_node_available(fdt, node)) {
-			node = fdt_node_offset_by_compatible(fdt, node, "arm,pl011");
+			node = dt_find_compatible(fdt, node, "arm,pl011");
 		}
 	}
 	if (node < 0) {
@@ -368,11 +371,12 @@ static int parse_uart(const void *fdt, struct dt_board *board, struct dt_error *
 	if (fdt_get_path(fdt, node, board->uart.path, (int)sizeof(board->uart.path)) != 0) {
 		board->uart.path[0] = '\0';
 	}
-	/* GIC binding: <type number flags>, type 0 = SPI (INTID 32 + number). */
+	/* GIC binding: <type number flags>, type 0 = SPI (INTID 32 + number, below 1020). */
 	int len;
 	const fdt32_t *irq = fdt_getprop(fdt, node, "interrupts", &len);
-	board->uart.irq =
-		irq != NULL && len >= 12 && fdt32_ld(&irq[0]) == 0 ? 32 + fdt32_ld(&irq[1]) : 0;
+	uint64_t spi =
+		irq != NULL && len >= 12 && fdt32_ld(&irq[0]) == 0 ? fdt32_ld(&irq[1]) : ~0ULL;
+	board->uart.irq = spi < 1020 - 32 ? (unsigned)spi + 32 : 0;
 	return BH_OK;
 }
 
@@ -391,7 +395,7 @@ static int parse_gic(const void *fdt, struct dt_board *board, struct dt_error *e
 	int node = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(gics) && node < 0; i++) {
-		node = fdt_node_offset_by_compatible(fdt, -1, gics[i].compatible);
+		node = dt_find_compatible(fdt, -1, gics[i].compatible);
 		if (node >= 0) {
 			gic->version = gics[i].version;
 			copy_string(gic->compatible, sizeof(gic->compatible), gics[i].compatible,
@@ -417,7 +421,7 @@ static int parse_gic(const void *fdt, struct dt_board *board, struct dt_error *e
 	}
 	int len;
 	const fdt32_t *irq = fdt_getprop(fdt, node, "interrupts", &len);
-	if (irq != NULL && len >= 12 && fdt32_ld(&irq[0]) == 1) {
+	if (irq != NULL && len >= 12 && fdt32_ld(&irq[0]) == 1 && fdt32_ld(&irq[1]) < 16) {
 		gic->maint_irq = fdt32_ld(&irq[1]) + 16; /* PPI n is INTID 16 + n */
 	}
 	return BH_OK;

@@ -59,6 +59,29 @@ bool dt_prop_is(const void *fdt, int node, const char *name, const char *value)
 	return dt_get_string(fdt, node, name, &s, &len) == BH_OK && strcmp(s, value) == 0;
 }
 
+bool dt_compatible(const void *fdt, int node, const char *value)
+{
+	int len;
+	const char *s = fdt_getprop(fdt, node, "compatible", &len);
+	if (s == NULL || len < 1 || s[len - 1] != '\0') {
+		return false; /* libfdt would compare one byte past an unterminated list */
+	}
+	for (const char *end = s + len; s < end; s += strlen(s) + 1) {
+		if (strcmp(s, value) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+int dt_find_compatible(const void *fdt, int from, const char *value)
+{
+	int node = from;
+	while ((node = fdt_next_node(fdt, node, NULL)) >= 0 && !dt_compatible(fdt, node, value)) {
+	}
+	return node;
+}
+
 bool dt_node_available(const void *fdt, int node)
 {
 	return fdt_getprop(fdt, node, "status", NULL) == NULL ||

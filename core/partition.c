@@ -11,6 +11,7 @@
  */
 #include <arch/arch.h>
 #include <core/channel.h>
+#include <core/fdt_util.h>
 #include <core/log.h>
 #include <core/partition.h>
 #include <core/printf.h>
@@ -49,9 +50,6 @@ struct vcpu *vcpu_current(void)
 	return atomic_load(&smp_cpu(arch_cpu_index())->vcpu);
 }
 
-/* GICv2: the guest's GICC page pair is the physical GICV (IHI 0048B 5.5). */
-#define GICV2_CPUIF_SIZE 0x2000
-
 /*
  * Where the partition sees its GIC: where its own device tree (a "dtb"
  * image) puts the board's kind of GIC, else where the board has it.
@@ -70,7 +68,7 @@ static void guest_gic_layout(const struct config_partition *cfg, const struct dt
 	if (fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > img->size) {
 		return; /* partition_load() reports it */
 	}
-	int node = fdt_node_offset_by_compatible(fdt, -1, board->gic.compatible);
+	int node = dt_find_compatible(fdt, -1, board->gic.compatible);
 	if (node < 0 || dt_node_reg(fdt, node, 0, &dist, &err) != BH_OK ||
 	    dt_node_reg(fdt, node, 1, &second, &err) != BH_OK) {
 		return;
@@ -510,8 +508,12 @@ void partitions_boot(const void *fdt, const struct dt_board *board, unsigned gic
 {
 	struct dt_error err = {{0}};
 	paddr_t hyp = arch_image_start();
-	int rc = config_parse(fdt, board, pa_range(hyp, pa_addr(arch_image_end()) - pa_addr(hyp)),
-			      &config, &err);
+	struct config_limits lim = {
+		.hyp = pa_range(hyp, pa_addr(arch_image_end()) - pa_addr(hyp)),
+		.ipa_bits = stage2_ipa_bits(arch_pa_bits()), /* what partition_create() uses */
+		.gic_lines = gic_lines,
+	};
+	int rc = config_parse(fdt, board, lim, &config, &err);
 
 	if (rc == BH_ENOENT) {
 		log_info("no /bulkhead node in the device tree: no partitions to run");

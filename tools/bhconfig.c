@@ -15,6 +15,8 @@
  *   --hyp BASE:SIZE        the hypervisor's footprint (default 0x40200000:4M, QEMU -kernel)
  *   --reserve BASE:SIZE    also treat this range as reserved (repeatable; e.g. the DTB)
  *   --max-partitions N     CONFIG_MAX_PARTITIONS of the hypervisor build (default 4)
+ *   --pa-bits N            the CPU's physical address size (default: known per CPU, else 48)
+ *   --gic-lines N          the GIC's interrupt lines (default: known per board, else 1020)
  *   -i DIR                 another include directory for dtc (repeatable)
  *   --images BASE          layout: where the first image goes (default 0x60000000)
  * Numbers take 0x and a K, M or G suffix. Exit status: 0 fine, 1 the file is
@@ -30,8 +32,7 @@
 #include <unistd.h>
 
 #include <core/config.h>
-#include <core/dt.h>
-#include <libfdt.h>
+#include <core/fdt_util.h>
 
 #include "layout.h"
 
@@ -55,6 +56,8 @@ struct options {
 	struct dt_range reserve[DT_MAX_RESERVED];
 	unsigned reserve_count;
 	unsigned max_partitions;
+	unsigned pa_bits;   /* 0: from the board */
+	unsigned gic_lines; /* 0: from the board */
 	const char *includes[MAX_INCLUDES];
 	unsigned include_count;
 	const char *output;
@@ -75,6 +78,11 @@ static void usage(FILE *f)
 		"                        the hypervisor re-checks with its real one at boot)\n"
 		"  --reserve BASE:SIZE   treat a range as reserved too (repeatable)\n"
 		"  --max-partitions N    the hypervisor's CONFIG_MAX_PARTITIONS (default %d)\n"
+		"  --pa-bits N           the CPU's physical address bits (32-52; default: known\n"
+		"                        per CPU compatible, else 48)\n"
+		"  --gic-lines N         the GIC's interrupt lines (GICD_TYPER; default: known "
+		"per\n"
+		"                        board, else 1020)\n"
 		"  -i DIR                include directory for dtc (repeatable; %s is always "
 		"searched)\n"
 		"  -o OUT                output of the dtb command (a file) or layout (a folder)\n"
@@ -267,6 +275,50 @@ static char *load(const char *path, const struct options *opt, size_t *size)
 	return run_dtc(path, opt, size);
 }
 
+/* ---------------------------------------------------------------- limits */
+
+/*
+ * What the hypervisor reads from the hardware at boot, as far as the tree
+ * tells: the CPU's physical address size (ID_AA64MMFR0_EL1.PARange; the
+ * TRMs) and the GIC's interrupt lines (GICD_TYPER; measured or from the
+ * board's documentation). Options override; unknown boards get the
+ * architecture's limits and the hypervisor's own check at boot.
+ */
+struct config_limits board_limits(const void *fdt, const struct dt_board *board,
+				  struct pa_range hyp, unsigned opt_pa_bits, unsigned opt_lines)
+{
+	static const struct {
+		const char *cpu;
+		unsigned pa_bits;
+	} cpus[] = {
+		{"arm,cortex-a53", 40}, {"arm,cortex-a55", 40}, {"arm,cortex-a57", 44},
+		{"arm,cortex-a72", 44}, {"arm,cortex-a76", 40},
+	};
+	static const struct {
+		const char *board, *gic;
+		unsigned lines;
+	} gics[] = {
+		{"linux,dummy-virt", "arm,gic-v3", 256},	 /* QEMU 7.2 virt, GICv3 */
+		{"linux,dummy-virt", "arm,cortex-a15-gic", 288}, /* QEMU 7.2 virt, GICv2 */
+		{"brcm,bcm2711", "arm,gic-400", 256},		 /* Raspberry Pi 4 */
+	};
+	struct config_limits lim = {hyp, 48, opt_lines != 0 ? opt_lines : 1020};
+	int cpus_node = fdt_path_offset(fdt, "/cpus");
+	int cpu = cpus_node >= 0 ? fdt_first_subnode(fdt, cpus_node) : -1;
+	unsigned pa_bits = opt_pa_bits != 0 ? opt_pa_bits : 48;
+	for (size_t i = 0; opt_pa_bits == 0 && cpu >= 0 && i < ARRAY_SIZE(cpus); i++) {
+		pa_bits = dt_compatible(fdt, cpu, cpus[i].cpu) ? cpus[i].pa_bits : pa_bits;
+	}
+	for (size_t i = 0; opt_lines == 0 && i < ARRAY_SIZE(gics); i++) {
+		if (dt_compatible(fdt, 0, gics[i].board) &&
+		    strcmp(board->gic.compatible, gics[i].gic) == 0) {
+			lim.gic_lines = gics[i].lines;
+		}
+	}
+	lim.ipa_bits = pa_bits > 48 ? 48 : pa_bits; /* stage2_ipa_bits() */
+	return lim;
+}
+
 /* ---------------------------------------------------------------- output */
 
 /* "64 MiB", "1 GiB", "68 KiB", "68768 bytes" */
@@ -323,8 +375,36 @@ static void show_devices(const void *fdt, const struct config *cfg)
 	}
 }
 
+/* What each partition reaches by DMA: with no SMMU, a DMA master reaches all of it. */
+static void show_dma(const void *fdt, const struct config *cfg)
+{
+	printf("\n%-15s %s\n", "PARTITION", "REACHES BY DMA");
+	for (unsigned i = 0; i < cfg->partition_count; i++) {
+		const struct config_partition *p = &cfg->partitions[i];
+		char list[512], node[96];
+		size_t n = 0;
+		list[0] = '\0';
+		for (unsigned k = 0; k < p->device_count && n < sizeof(list); k++) {
+			const char *risk = config_device_risk(fdt, p->devices[k].node);
+			if (risk != NULL && strncmp(risk, "can master DMA", 14) == 0 &&
+			    fdt_get_path(fdt, p->devices[k].node, node, sizeof(node)) == 0) {
+				int w = snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "",
+						 node);
+				n += w > 0 ? (size_t)w : 0;
+			}
+		}
+		if (n == 0) {
+			printf("%-15s nothing (no device of it can master DMA)\n", p->name);
+		} else {
+			printf("%-15s all physical memory, the hypervisor's included (no SMMU): "
+			       "%s\n",
+			       p->name, list);
+		}
+	}
+}
+
 static void show(const char *path, const struct dt_board *board, const struct options *opt,
-		 const struct config *cfg)
+		 const struct config_limits *lim, const struct config *cfg)
 {
 	char a[40], b[40], s[32];
 
@@ -343,6 +423,8 @@ static void show(const char *path, const struct dt_board *board, const struct op
 	printf("  hypervisor  %s  %s (--hyp; checked again at boot with the real one)\n",
 	       span(pa_addr(opt->hyp.base), opt->hyp.size, a, 40),
 	       human_size(opt->hyp.size, s, sizeof(s)));
+	printf("  limits      %u-bit IPA space, %u GIC interrupt lines (--pa-bits, --gic-lines)\n",
+	       lim->ipa_bits, lim->gic_lines);
 
 	printf("\n%-3s %-15s %-5s %-30s %-10s %s\n", "ID", "PARTITION", "ROOT", "CPUS (MPIDR)",
 	       "MEMORY", "BOOTARGS");
@@ -468,6 +550,8 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 			.image_base = opt->image_base,
 			.outdir = opt->output,
 			.hyp = opt->hyp,
+			.pa_bits = opt->pa_bits,
+			.gic_lines = opt->gic_lines,
 			.reserve = opt->reserve,
 			.reserve_count = opt->reserve_count,
 		};
@@ -491,7 +575,9 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 		}
 		board.reserved[board.reserved_count++] = opt->reserve[i];
 	}
-	int rc = config_parse(fdt, &board, opt->hyp, &cfg, &err);
+	struct config_limits lim =
+		board_limits(fdt, &board, opt->hyp, opt->pa_bits, opt->gic_lines);
+	int rc = config_parse(fdt, &board, lim, &cfg, &err);
 	if (rc == BH_ENOENT) {
 		printf("ok: no /bulkhead node: the hypervisor boots without partitions\n");
 		status = 0;
@@ -509,8 +595,9 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 	}
 	status = 0;
 	if (strcmp(cmd, "show") == 0) {
-		show(path, &board, opt, &cfg);
+		show(path, &board, opt, &lim, &cfg);
 		show_devices(fdt, &cfg);
+		show_dma(fdt, &cfg);
 		show_channels(&cfg);
 	} else if (cfg.channel_count == 0) {
 		printf("ok: %u partition%s\n", cfg.partition_count,
@@ -584,6 +671,18 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			opt.max_partitions = (unsigned)n;
+		} else if (strcmp(a, "--pa-bits") == 0) {
+			if (!parse_number(v, &n) || n < 32 || n > 52) {
+				error("--pa-bits %s: expected 32 to 52", v);
+				return 2;
+			}
+			opt.pa_bits = (unsigned)n;
+		} else if (strcmp(a, "--gic-lines") == 0) {
+			if (!parse_number(v, &n) || n < 32 || n > 1020) {
+				error("--gic-lines %s: expected 32 to 1020", v);
+				return 2;
+			}
+			opt.gic_lines = (unsigned)n;
 		} else if (strcmp(a, "-i") == 0) {
 			if (opt.include_count == MAX_INCLUDES) {
 				error("-i: at most %d", MAX_INCLUDES);

@@ -149,8 +149,8 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 {
 	static char buf[GUEST_DTB_SIZE];
 	char name[64], args[BH_BOOTARGS_MAX + 64];
-	int gic = fdt_node_offset_by_compatible(fdt, -1, board->gic.compatible);
-	int timer = fdt_node_offset_by_compatible(fdt, -1, "arm,armv8-timer");
+	int gic = dt_find_compatible(fdt, -1, board->gic.compatible);
+	int timer = dt_find_compatible(fdt, -1, "arm,armv8-timer");
 	int cpu0 = fdt_path_offset(fdt, "/cpus");
 	uint32_t gic_phandle = gic >= 0 ? fdt_get_phandle(fdt, gic) : 0;
 
@@ -170,8 +170,12 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 	fdt_property_u32(buf, "interrupt-parent", gic_phandle);
 
 	fdt_begin_node(buf, "chosen");
-	snprintf(args, sizeof(args), "%s%sbulkhead.partition=%s", p->bootargs,
-		 p->bootargs[0] != '\0' ? " " : "", p->name);
+	/* Linux's init learns its partition's name from its command line (docs/linux.md); a
+	   bare-metal program gets its bootargs as written. */
+	bool linux = p->images[p->entry_image].format == IMAGE_LINUX;
+	snprintf(args, sizeof(args), "%s%s%s%s", p->bootargs,
+		 linux && p->bootargs[0] != '\0' ? " " : "", linux ? "bulkhead.partition=" : "",
+		 linux ? p->name : "");
 	prop_string(buf, "bootargs", args);
 	if (p->has_vuart) {
 		snprintf(name, sizeof(name), "/pl011@%llx",
@@ -224,14 +228,14 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 	static const char *const gic_skip[] = {
 		"reg", "interrupts", "ranges", "#address-cells", "#size-cells", NULL};
 	copy_props(buf, fdt, gic, gic_skip);
-	uint64_t gic_reg[4] = {board->gic.dist.base, 0x10000, 0, 0};
+	uint64_t gic_reg[4] = {board->gic.dist.base, GIC_DIST_SIZE, 0, 0};
 	if (board->gic.version == 3) {
 		gic_reg[2] = board->gic.redist.base;
 		gic_reg[3] = (uint64_t)p->cpu_count * 0x20000;
 	} else {
 		gic_reg[1] = 0x1000;
 		gic_reg[2] = board->gic.cpu.base;
-		gic_reg[3] = 0x2000;
+		gic_reg[3] = GICV2_CPUIF_SIZE;
 	}
 	prop_cells(buf, "reg", gic_reg, 4);
 	fdt_end_node(buf);
@@ -245,7 +249,7 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 	int node;
 	fdt_for_each_subnode(node, fdt, 0)
 	{
-		if (fdt_node_check_compatible(fdt, node, "fixed-clock") == 0) {
+		if (dt_compatible(fdt, node, "fixed-clock")) {
 			fdt_begin_node(buf, fdt_get_name(fdt, node, NULL));
 			copy_props(buf, fdt, node, NULL);
 			fdt_end_node(buf);
@@ -368,7 +372,8 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 	for (unsigned i = 0; i < a->reserve_count && board.reserved_count < DT_MAX_RESERVED; i++) {
 		board.reserved[board.reserved_count++] = a->reserve[i];
 	}
-	if (config_parse(buf, &board, a->hyp, &cfg, &err) != BH_OK) {
+	if (config_parse(buf, &board, board_limits(buf, &board, a->hyp, a->pa_bits, a->gic_lines),
+			 &cfg, &err) != BH_OK) {
 		return say("%s", err.msg);
 	}
 	for (unsigned i = 0; i < count; i++) {

@@ -52,10 +52,12 @@ class Partition:
     """One partition of a test system: a guest program on some CPUs."""
 
     def __init__(self, name, guest, cpus, root=False, mem=16 * MiB, pa=None, ipa=GUEST_IPA,
-                 bootargs=None, dtb=None, devices=None, vuart=None):
+                 bootargs=None, dtb=None, devices=None, vuart=None, trusted_devices=None):
         """`dtb`: a file loaded as the partition's device tree (format "dtb") in
         its last MiB; the guest finds its IPA in x0. `devices`: labels of board
-        nodes to give it (`devices = <&rtc>`). `vuart`: IPA of an emulated PL011."""
+        nodes to give it (`devices = <&rtc>`); a root without them takes the other
+        safe devices (`other-devices`). `trusted_devices`: labels for
+        `trusted-devices` (DMA masters, GPIO...). `vuart`: IPA of an emulated PL011."""
         self.name = name
         self.guest = guest
         self.cpus = list(cpus)
@@ -66,6 +68,7 @@ class Partition:
         self.bootargs = bootargs
         self.dtb = dtb
         self.devices = devices
+        self.trusted_devices = trusted_devices
         self.vuart = vuart
 
     def images(self):
@@ -225,6 +228,11 @@ def system_dts(partitions, gic=3, images=None, channels=()):
             lines.append(f"\t\t\tvuart = <{_cells(p.vuart)}>;")
         if p.devices:
             lines.append("\t\t\tdevices = <" + " ".join(f"&{d}" for d in p.devices) + ">;")
+        if p.trusted_devices:
+            lines.append("\t\t\ttrusted-devices = <" +
+                         " ".join(f"&{d}" for d in p.trusted_devices) + ">;")
+        if p.root and p.devices is None:
+            lines.append("\t\t\tother-devices;")
         for node, _path, load, fmt in p.images():
             image_pa, image_size = images[(p.name, node)]
             lines += ["", f"\t\t\t{node} {{", '\t\t\t\tcompatible = "bulkhead,image-v1";',

@@ -72,13 +72,14 @@ def test_foreign_interrupts_untouchable(qemu, tmp_path, gic):
 def test_passthrough_rtc(qemu, tmp_path, gic):
     """A child given the PL031 RTC (devices = <&rtc>) maps it at its physical
     address and takes its interrupt (SPI 34) through the HW list register
-    path: three one-second match alarms. The root, which takes every device
-    no child has, gets the GPIO controller but not the RTC; a second child
+    path: three one-second match alarms. The root, which takes the other safe
+    devices (`other-devices`), gets the GPIO controller it lists in
+    `trusted-devices` (it controls pins) but not the RTC; a second child
     that reads the RTC is stopped by a stage-2 fault."""
     bad = Partition("bad", "misbehave-idmap", [2], pa=0x47000000, ipa=0x47000000,
                     bootargs="do=read addr=0x9010000 delay_ms=200")
     vm = boot_system(qemu, tmp_path, [
-        Partition("root", "ticker", [0], root=True),
+        Partition("root", "ticker", [0], root=True, trusted_devices=["gpio"]),
         Partition("rt0", "irqtest", [1], bootargs="test=rtc alarms=3", devices=["rtc"]),
         bad], gic=gic)
     vm.expect_all(["[hv]   device /pl031@9010000: PA 0x9010000+0x1000, interrupts 34",

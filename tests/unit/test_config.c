@@ -8,7 +8,8 @@
  *   every one in tests/configs/bad fails with exactly the message its
  *   `// expect: <message>` line gives. A `hyp: BASE:SIZE` line sets the
  *   hypervisor footprint (default 0x40200000:4M, as bhconfig's). Every
- *   mismatch is shown before the test fails.
+ *   mismatch is shown before the test fails. A `limits: BITS:LINES` line sets
+ *   the IPA size and GIC lines (default 48:1020, the architecture's limits).
  * - Exact results for chosen systems: the example's partition map, root
  *   ordering, the entry image rule, CPUs looked up by MPIDR after the
  *   hypervisor moved the boot CPU to index 0, #address-cells = <1>.
@@ -56,6 +57,8 @@ struct sys {
 	struct config cfg;
 	struct dt_error err;
 	struct pa_range hyp;
+	unsigned ipa_bits,
+		gic_lines; /* default 48 and 1020; a `limits: BITS:LINES` line sets them */
 	int rc;
 };
 
@@ -206,7 +209,9 @@ static struct pa_range hyp_of(const char *path)
 
 static int parse(struct sys *s)
 {
-	s->rc = config_parse(s->fdt, &s->board, s->hyp, &s->cfg, &s->err);
+	s->rc = config_parse(s->fdt, &s->board,
+			     (struct config_limits){s->hyp, s->ipa_bits, s->gic_lines}, &s->cfg,
+			     &s->err);
 	return s->rc;
 }
 
@@ -222,6 +227,12 @@ static struct sys *load_system(const char *path)
 		fail();
 	}
 	s->hyp = hyp_of(path);
+	char value[64];
+	s->ipa_bits = 48;
+	s->gic_lines = 1020;
+	if (directive(path, "limits", value, sizeof(value))) {
+		assert_int_equal(sscanf(value, "%u:%u", &s->ipa_bits, &s->gic_lines), 2);
+	}
 	parse(s);
 	return s;
 }
@@ -646,19 +657,65 @@ static void test_devices(void **state)
 	assert_int_equal(rt0->devices[0].reg[0].size, 0x1000);
 	assert_int_equal(rt0->devices[0].spi_count, 1);
 	assert_int_equal(rt0->devices[0].spi[0], 34);
-	/* The root the rest: the GPIO controller; never the console, the GIC or the RTC. */
+	/* The root its trusted GPIO controller; the rest holds nothing else: never the console,
+	   the GIC or the RTC. */
 	assert_true(root->is_root);
-	assert_false(root->devices_listed);
+	assert_true(root->other_devices);
 	assert_int_equal(root->device_count, 1);
 	assert_string_equal(device_path(s, &root->devices[0]), "/pl061@9030000");
 	assert_int_equal(root->devices[0].spi[0], 39);
 	assert_int_equal(s->cfg.partitions[2].device_count, 0);
+
+	/* Nor anything over the GIC's frames or the console's page under other names, nor
+	   what names the console's interrupt (issue 12): the root's walk skips them. */
+	make_writable(s);
+	static const uint32_t regs[][4] = {
+		{0, 0x080c0000, 0, 0x1000}, {0, 0x09000800, 0, 0x100}, {0, 0, 0, 0x40000000}};
+	for (size_t i = 0; i < ARRAY_SIZE(regs); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "dev@%zu", i);
+		int node = fdt_add_subnode(s->fdt, 0, name);
+		assert_true(node >= 0);
+		snprintf(name, sizeof(name), "/dev@%zu", i);
+		set_cells(s, name, "reg", regs[i], 4);
+	}
+	assert_int_equal(fdt_add_subnode(s->fdt, 0, "irq@a000000") >= 0, 1);
+	set_cells(s, "/irq@a000000", "reg", CELLS(0, 0x0a000000, 0, 0x1000));
+	set_cells(s, "/irq@a000000", "interrupts", CELLS(0, 1, 4));
+	assert_int_equal(parse(s), BH_OK);
+	assert_int_equal(s->cfg.partitions[0].device_count, 1);
+	assert_string_equal(device_path(s, &s->cfg.partitions[0].devices[0]), "/pl061@9030000");
 	free_system(s);
 
-	/* A root with a `devices` list gets only that. */
+	/* A root without `other-devices` gets only its list. */
 	s = load_ok("tests/configs/good/devices-root-listed.dts");
-	assert_true(s->cfg.partitions[0].devices_listed);
+	assert_false(s->cfg.partitions[0].other_devices);
 	assert_int_equal(s->cfg.partitions[0].device_count, 0);
+	free_system(s);
+
+	/* The root's walk takes no device that can master DMA or control shared things
+	   (issue 12): without `trusted-devices` the GPIO stays out, and so does a virtio-mmio
+	   transport; a plain device is taken. */
+	s = load_ok("tests/configs/good/devices.dts");
+	make_writable(s);
+	assert_int_equal(
+		fdt_delprop(s->fdt, fdt_path_offset(s->fdt, "/bulkhead/root"), "trusted-devices"),
+		0);
+	static const char *const extra[] = {"virtio_mmio@a000000", "plain@a001000"};
+	for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
+		int node = fdt_add_subnode(s->fdt, 0, extra[i]);
+		assert_true(node >= 0);
+		uint32_t reg[] = {0, 0x0a000000 + 0x1000 * (uint32_t)i, 0, 0x200};
+		char path[40];
+		snprintf(path, sizeof(path), "/%s", extra[i]);
+		set_cells(s, path, "reg", reg, 4);
+	}
+	assert_int_equal(fdt_setprop_string(s->fdt, fdt_path_offset(s->fdt, "/virtio_mmio@a000000"),
+					    "compatible", "virtio,mmio"),
+			 0);
+	assert_int_equal(parse(s), BH_OK);
+	assert_int_equal(s->cfg.partitions[0].device_count, 1);
+	assert_string_equal(device_path(s, &s->cfg.partitions[0].devices[0]), "/plain@a001000");
 	free_system(s);
 }
 
@@ -798,12 +855,18 @@ static void test_memory_edges(void **state)
 		 6,
 		 BH_EINVAL,
 		 "/bulkhead/rt0: memory[0]: size 0xfff is not a multiple of 4 KiB"},
-		/* An IPA range reaching exactly 2^64 is fine; one page more wraps. */
-		{{0xffffffff, 0xfffff000, 0, 0x45000000, 0, 0x1000, 0, 0x40000000, 0, 0x45001000, 0,
+		/* An IPA range reaching exactly 2^48 (the test's IPA space) is fine, one page more
+		   is beyond it (not wrapped in 32 bits); one reaching past 2^64 wraps. */
+		{{0xffff, 0xfffff000, 0, 0x45000000, 0, 0x1000, 0, 0x40000000, 0, 0x45001000, 0,
 		  0x100000},
 		 12,
 		 BH_OK,
 		 ""},
+		{{0xffff, 0xfffff000, 0, 0x45000000, 0, 0x2000},
+		 6,
+		 BH_ERANGE,
+		 "/bulkhead/rt0: memory[0] (IPA 0xfffffffff000+0x2000) is beyond the 48-bit IPA "
+		 "space of stage 2"},
 		{{0xffffffff, 0xfffff000, 0, 0x45000000, 0, 0x2000},
 		 6,
 		 BH_ERANGE,
@@ -1001,6 +1064,108 @@ static char *bhconfig(int status, const char *args, const char *const *want, siz
 	free(bhconfig(status, args, (const char *const[]){__VA_ARGS__}, \
 		      sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))
 
+/*
+ * Debian's Raspberry Pi 4 tree with a root partition that takes the other devices
+ * (issue 12): what can master DMA or controls what others share is never taken
+ * implicitly; `trusted-devices` gives it, and bhconfig show says what it reaches.
+ */
+static void test_rpi4_root_takes_no_dma(void **state)
+{
+	(void)state;
+	size_t size;
+	char *debian = load_test_dtb("bcm2711-rpi-4-b.dtb", &size);
+	int room = (int)size + 8192;
+	struct sys *s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	s->fdt = malloc((size_t)room);
+	s->size = (size_t)room;
+	assert_non_null(s->fdt);
+	assert_int_equal(fdt_open_into(debian, s->fdt, room), 0);
+	free(debian);
+	set_cells(s, "/memory@0", "reg", CELLS(0, 0, 0x3b400000));
+	int cpu0 = fdt_path_offset(s->fdt, "/cpus/cpu@0");
+	uint32_t cpu_phandle = fdt_get_phandle(s->fdt, cpu0);
+	assert_true(cpu_phandle != 0);
+	int genet = fdt_path_offset(s->fdt, "/scb/ethernet@7d580000");
+	assert_int_equal(fdt_setprop_u32(s->fdt, genet, "phandle", 0x7000), 0);
+	int system = fdt_add_subnode(s->fdt, 0, "bulkhead");
+	assert_true(system >= 0);
+	assert_int_equal(fdt_setprop_string(s->fdt, system, "compatible", "bulkhead,system-v1"), 0);
+	assert_int_equal(fdt_setprop_u32(s->fdt, system, "#address-cells", 2), 0);
+	assert_int_equal(fdt_setprop_u32(s->fdt, system, "#size-cells", 2), 0);
+	int root = fdt_add_subnode(s->fdt, system, "root");
+	assert_int_equal(fdt_setprop_string(s->fdt, root, "compatible", "bulkhead,partition-v1"),
+			 0);
+	assert_int_equal(fdt_setprop(s->fdt, root, "root", NULL, 0), 0);
+	assert_int_equal(fdt_setprop(s->fdt, root, "other-devices", NULL, 0), 0);
+	assert_int_equal(fdt_setprop_u32(s->fdt, root, "cpus", cpu_phandle), 0);
+	set_cells(s, "/bulkhead/root", "memory",
+		  CELLS(0, 0x40000000, 0, 0x10000000, 0, 0x10000000));
+	root = fdt_path_offset(s->fdt, "/bulkhead/root");
+	int app = fdt_add_subnode(s->fdt, root, "app");
+	assert_int_equal(fdt_setprop_string(s->fdt, app, "compatible", "bulkhead,image-v1"), 0);
+	set_cells(s, "/bulkhead/root/app", "reg", CELLS(0, 0x04000000, 0, 0x100000));
+	set_cells(s, "/bulkhead/root/app", "load", CELLS(0, 0x40000000));
+	assert_int_equal(dt_parse_board(s->fdt, &s->board, &s->err), BH_OK);
+	s->hyp = pa_range(pa_init(0x200000), MiB(4));
+	s->ipa_bits = 44;
+	s->gic_lines = 256;
+	if (parse(s) != BH_OK) {
+		print_error("%s\n", s->err.msg);
+		fail();
+	}
+	static const char *const kept[] = {
+		"/scb/ethernet@7d580000",
+		"/scb/pcie@7d500000",
+		"/scb/gpu@7ec00000",
+		"/soc/usb@7e980000",
+		"/emmc2bus/mmc@7e340000",
+		"/soc/mmc@7e300000",
+		"/soc/mailbox@7e00b880",
+		"/soc/cprman@7e101000",
+		"/soc/local_intc@40000000",
+		"/soc/gpio@7e200000",
+		"/soc/dma@7e007000",
+		"/soc/watchdog@7e100000",
+		"/soc/mailbox@7e00b840",
+		"/soc/serial@7e201000",
+		"/soc/hvs@7e400000",
+		"/soc/txp@7e004000",
+		"/soc/interrupt-controller@40041000",
+		/* in the page of the aux clock gate, of the HDMI DVP clock and reset block */
+		"/soc/serial@7e215040",
+		"/soc/i2c@7ef04500",
+	};
+	const struct config_partition *p = &s->cfg.partitions[0];
+	assert_true(p->device_count >= 5); /* the I2C, SPI, PWM... blocks */
+	for (unsigned k = 0; k < p->device_count; k++) {
+		const char *path = device_path(s, &p->devices[k]);
+		for (size_t i = 0; i < ARRAY_SIZE(kept); i++) {
+			if (strcmp(path, kept[i]) == 0) {
+				print_error("the root took %s\n", path);
+				fail();
+			}
+		}
+	}
+	/* Given by name in `trusted-devices`, GENET is the root's, and show says what it
+	   reaches by DMA. */
+	set_cells(s, "/bulkhead/root", "trusted-devices", CELLS(0x7000));
+	assert_int_equal(parse(s), BH_OK);
+	assert_string_equal(device_path(s, &s->cfg.partitions[0].devices[0]),
+			    "/scb/ethernet@7d580000");
+	char dtb[256], args[512];
+	snprintf(dtb, sizeof(dtb), "%s/rpi4-debian.dtb", tmpdir);
+	FILE *f = fopen(dtb, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(s->fdt, 1, fdt_totalsize(s->fdt), f), fdt_totalsize(s->fdt));
+	assert_int_equal(fclose(f), 0);
+	snprintf(args, sizeof(args), "--hyp 0x200000:4M show %s", dtb);
+	BHCONFIG(0, args, "limits      44-bit IPA space, 256 GIC interrupt lines",
+		 "root            all physical memory, the hypervisor's included (no SMMU): "
+		 "/scb/ethernet@7d580000\n");
+	free_system(s);
+}
+
 static void test_bhconfig_check(void **state)
 {
 	(void)state;
@@ -1021,6 +1186,18 @@ static void test_bhconfig_check(void **state)
 	BHCONFIG(1, "--max-partitions 2 check partitions/qemu-virt-hello.dts",
 		 "error: /bulkhead: 3 partitions, but the hypervisor is built for at most 2");
 	BHCONFIG(0, "--max-partitions 16 check tests/configs/good/root-last.dts", "ok: 3");
+	/* What only the running hypervisor reads (issue 12): bhconfig knows QEMU virt's GICv3
+	   (256 lines) and the Cortex-A72 (44-bit PA); options override. */
+	BHCONFIG(1, "check tests/configs/bad/device-spi-lines.dts",
+		 "interrupts[0]: SPI 300 does not exist (the GIC has 256 interrupt lines");
+	BHCONFIG(0, "--gic-lines 1020 check tests/configs/bad/device-spi-lines.dts", "ok: 3");
+	BHCONFIG(1, "check tests/configs/bad/device-ipa-limit.dts",
+		 "is beyond the 44-bit IPA space of stage 2");
+	BHCONFIG(0, "--pa-bits 48 check tests/configs/bad/device-ipa-limit.dts", "ok: 3");
+	BHCONFIG(1, "--pa-bits 40 check tests/configs/bad/device-ipa-limit.dts",
+		 "40-bit IPA space");
+	BHCONFIG(1, "--gic-lines 40 check tests/configs/good/vmbus.dts",
+		 "does not exist (the GIC has 40 interrupt lines, SPIs 0-7)");
 	/* No /bulkhead: the hypervisor boots without partitions. */
 	char args[512];
 	snprintf(args, sizeof(args), "check %s/board-only.dts", tmpdir);
@@ -1055,6 +1232,8 @@ static void test_bhconfig_check(void **state)
 	BHCONFIG(2, "--bogus 1 check x.dts", "unknown option --bogus");
 	BHCONFIG(2, "--hyp 0x40200000 check x.dts", "--hyp 0x40200000: expected BASE:SIZE");
 	BHCONFIG(2, "--max-partitions 0 check x.dts", "--max-partitions 0: expected 1 to 16");
+	BHCONFIG(2, "--pa-bits 64 check x.dts", "--pa-bits 64: expected 32 to 52");
+	BHCONFIG(2, "--gic-lines 1021 check x.dts", "--gic-lines 1021: expected 32 to 1020");
 	BHCONFIG(2, "dtb partitions/qemu-virt-hello.dts",
 		 "-o goes with the dtb and layout commands");
 	BHCONFIG(0, "--help", "usage:");
@@ -1068,6 +1247,8 @@ static void test_bhconfig_show(void **state)
 		"partitions/qemu-virt-hello.dts: 3 partitions on linux,dummy-virt\n",
 		"  RAM         0x0040000000-0x007fffffff  1 GiB\n",
 		"  hypervisor  0x0040200000-0x00405fffff  4 MiB",
+		"  limits      44-bit IPA space, 256 GIC interrupt lines (--pa-bits, "
+		"--gic-lines)\n",
 		"ID  PARTITION       ROOT  CPUS (MPIDR)                   MEMORY     BOOTARGS\n",
 		"0   root            yes   CPU0 (0x0)                     64 MiB     -\n",
 		"1   rt0             -     CPU1 (0x1)                     16 MiB     -\n",
@@ -1192,6 +1373,35 @@ static void test_channels(void **state)
 	assert_int_equal(fdt32_ld(&v[3]), 0x6000);
 	v = fdt_getprop(fdt, node, "index", &len);
 	assert_int_equal(fdt32_ld(v), 0);
+	/* A bare-metal partition's command line is its bootargs as written (issue 12). */
+	assert_string_equal(fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"), "bootargs", NULL),
+			    "");
+	free(fdt);
+
+	/* Only a Linux partition gets ` bulkhead.partition=NAME` (docs/linux.md). */
+	snprintf(path, sizeof(path), "%s/app.bin", tmpdir);
+	snprintf(args, sizeof(args),
+		 "/dts-v1/;\n/include/ \"qemu-virt/qemu-virt-gicv3.dtsi\"\n"
+		 "/ { bulkhead { compatible = \"bulkhead,system-v1\"; #address-cells = <2>; "
+		 "#size-cells = <2>; root { compatible = \"bulkhead,partition-v1\"; root; "
+		 "cpus = <&cpu0>; memory = <0x0 0x40000000 0x0 0x41000000 0x0 0x1000000>; "
+		 "app { compatible = \"bulkhead,image-v1\"; file = \"%s\"; "
+		 "load = <0x0 0x40000000>; }; }; lx { compatible = \"bulkhead,partition-v1\"; "
+		 "cpus = <&cpu1>; bootargs = \"quiet\"; "
+		 "memory = <0x0 0x40000000 0x0 0x42000000 0x0 0x1000000>; "
+		 "kernel { compatible = \"bulkhead,image-v1\"; format = \"linux\"; file = \"%s\"; "
+		 "load = <0x0 0x40000000>; }; dtb { compatible = \"bulkhead,image-v1\"; "
+		 "format = \"dtb\"; load = <0x0 0x40f00000>; }; }; }; };\n",
+		 path, path);
+	write_text(dts, args);
+	snprintf(args, sizeof(args), "--reserve 0x48000000:2M --images 0x4c000000 layout %s -o %s",
+		 dts, tmpdir);
+	BHCONFIG(0, args, "");
+	snprintf(path, sizeof(path), "%s/lx.dtb", tmpdir);
+	fdt = read_file(path, &size);
+	assert_non_null(fdt);
+	assert_string_equal(fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"), "bootargs", NULL),
+			    "quiet bulkhead.partition=lx");
 	free(fdt);
 }
 
@@ -1219,6 +1429,7 @@ int main(void)
 		cmocka_unit_test(test_hyp_footprint),
 		cmocka_unit_test(test_qemu_board_dtsi),
 		cmocka_unit_test(test_rpi4_board_dtsi),
+		cmocka_unit_test(test_rpi4_root_takes_no_dma),
 		cmocka_unit_test(test_bhconfig_check),
 		cmocka_unit_test(test_bhconfig_show),
 		cmocka_unit_test(test_bhconfig_dtb),

@@ -471,29 +471,29 @@ static void test_translate_real(void **state)
 	const void *p = rpi4.data;
 	int uart = node_at(p, "/soc/serial@7e201000");
 
-	assert_int_equal(dt_translate(p, uart, 0x7e201000, &out, &err), BH_OK);
+	assert_int_equal(dt_translate(p, uart, 0x7e201000, 0, &out, &err), BH_OK);
 	assert_int_equal(out, 0xfe201000);
 	/* First and last byte of each /soc range. */
-	assert_int_equal(dt_translate(p, uart, 0x7e000000, &out, &err), BH_OK);
+	assert_int_equal(dt_translate(p, uart, 0x7e000000, 0, &out, &err), BH_OK);
 	assert_int_equal(out, 0xfe000000);
-	assert_int_equal(dt_translate(p, uart, 0x7f7fffff, &out, &err), BH_OK);
+	assert_int_equal(dt_translate(p, uart, 0x7f7fffff, 0, &out, &err), BH_OK);
 	assert_int_equal(out, 0xff7fffff);
-	assert_int_equal(dt_translate(p, uart, 0x7c000000, &out, &err), BH_OK);
+	assert_int_equal(dt_translate(p, uart, 0x7c000000, 0, &out, &err), BH_OK);
 	assert_int_equal(out, 0xfc000000);
-	assert_int_equal(dt_translate(p, uart, 0x40041000, &out, &err), BH_OK);
+	assert_int_equal(dt_translate(p, uart, 0x40041000, 0, &out, &err), BH_OK);
 	assert_int_equal(out, 0xff841000);
 	/* Just past the first range, and below all of them. */
 	out = 1;
-	assert_int_equal(dt_translate(p, uart, 0x7f800000, &out, &err), BH_ERANGE);
+	assert_int_equal(dt_translate(p, uart, 0x7f800000, 0, &out, &err), BH_ERANGE);
 	assert_msg_has(err, "/soc");
 	assert_msg_has(err, "0x7f800000");
 	assert_int_equal(out, 1);
-	assert_int_equal(dt_translate(p, uart, 0x1000, &out, &err), BH_ERANGE);
+	assert_int_equal(dt_translate(p, uart, 0x1000, 0, &out, &err), BH_ERANGE);
 	assert_msg_has(err, "/soc");
 
 	/* Directly under the root nothing is translated. */
 	const void *q = qemu_v3.data;
-	assert_int_equal(dt_translate(q, node_at(q, "/pl011@9000000"), 0x9000000, &out, &err),
+	assert_int_equal(dt_translate(q, node_at(q, "/pl011@9000000"), 0x9000000, 0, &out, &err),
 			 BH_OK);
 	assert_int_equal(out, 0x9000000);
 }
@@ -600,6 +600,28 @@ static void test_built_board_variants(void **state)
 	assert_range(b.gic.hyp, 0, 0);
 	assert_range(b.gic.vcpu, 0, 0);
 	assert_int_equal(b.gic.maint_irq, 0); /* an SPI is not a maintenance interrupt */
+
+	/* Interrupt numbers in 64 bits (issue 12): SPI 2^32-24 is no INTID, not INTID 8
+	   (the kick SGI); PPI 2^32-7 is no maintenance interrupt, not INTID 9. */
+	build_board(tree);
+	set_cells(tree, "/soc/uart@1000", "interrupts", CELLS(0, 0xffffffe8, 4));
+	set_cells(tree, "/soc/interrupt-controller@40000", "interrupts", CELLS(1, 0xfffffff9, 4));
+	assert_int_equal(dt_parse_board(tree, &b, &err), BH_OK);
+	assert_int_equal(b.uart.irq, 0);
+	assert_int_equal(b.gic.maint_irq, 0);
+	set_cells(tree, "/soc/uart@1000", "interrupts", CELLS(0, 987, 4));
+	assert_int_equal(dt_parse_board(tree, &b, &err), BH_OK);
+	assert_int_equal(b.uart.irq, 1019);
+
+	/* A UART whose compatible lacks its NUL is no PL011 (libfdt would match it). */
+	build_board(tree);
+	set_prop(tree, "/soc/uart@1000", "compatible", "arm,pl011", 9);
+	assert_int_equal(dt_parse_board(tree, &b, &err), BH_OK);
+	assert_int_equal(b.uart.kind, DT_UART_NONE);
+	/* Nor is a stdout-path without its NUL followed. */
+	build_board(tree);
+	set_prop(tree, "/chosen", "stdout-path", "/soc/uart@1000", 14);
+	assert_true(dt_stdout_node(tree) < 0);
 }
 
 static void test_nested_translation(void **state)
@@ -623,10 +645,19 @@ static void test_nested_translation(void **state)
 	assert_range(r, 0x10020010, 0x4);
 	assert_int_equal(dt_node_reg(tree, dev, 1, &r, &err), BH_OK);
 	assert_range(r, 0x10030010, 0x8);
-	assert_int_equal(dt_translate(tree, dev, 0xfff, &out, &err), BH_OK);
+	assert_int_equal(dt_translate(tree, dev, 0xfff, 0, &out, &err), BH_OK);
 	assert_int_equal(out, 0x10020fff);
-	assert_int_equal(dt_translate(tree, dev, 0x1000, &out, &err), BH_ERANGE);
+	assert_int_equal(dt_translate(tree, dev, 0x1000, 0, &out, &err), BH_ERANGE);
 	assert_msg_has(err, "/soc/bus@20000");
+	/* A range is translated whole: one that starts in a window but leaves it is refused
+	   (issue 12: it would map what lies past the window). */
+	assert_int_equal(dt_translate(tree, dev, 0xf00, 0x100, &out, &err), BH_OK);
+	assert_int_equal(dt_translate(tree, dev, 0xf00, 0x101, &out, &err), BH_ERANGE);
+	set_cells(tree, "/soc/bus@20000/dev@10", "reg", CELLS(0x10, 0x40000000));
+	dev = node_at(tree, "/soc/bus@20000/dev@10");
+	assert_int_equal(dt_node_reg(tree, dev, 0, &r, &err), BH_ERANGE);
+	set_cells(tree, "/soc/bus@20000/dev@10", "reg", CELLS(0x10, 0x4, 0x8010, 0x8));
+	dev = node_at(tree, "/soc/bus@20000/dev@10");
 
 	/* An empty `ranges` is the identity map. */
 	set_prop(tree, "/soc/bus@20000", "ranges", NULL, 0);
@@ -1066,6 +1097,23 @@ static void test_fdt_util(void **state)
 	assert_false(dt_node_available(tree, node_at(tree, "/psci")));
 	set_str(tree, "/psci", "status", "disabled");
 	assert_false(dt_node_available(tree, node_at(tree, "/psci")));
+
+	/* compatible: a list of NUL-terminated strings. libfdt compares one byte past a
+	   last string without its NUL (the padding's zero) and would match it. */
+	int uart = node_at(tree, "/soc/uart@1000");
+	assert_true(dt_compatible(tree, uart, "arm,primecell"));
+	assert_true(dt_compatible(tree, uart, "arm,pl011"));
+	assert_false(dt_compatible(tree, uart, "arm,pl01"));
+	assert_int_equal(dt_find_compatible(tree, -1, "arm,pl011"), uart);
+	assert_true(dt_find_compatible(tree, uart, "arm,pl011") < 0);
+	set_prop(tree, "/soc/uart@1000", "compatible", "arm,pl011", 9);
+	uart = node_at(tree, "/soc/uart@1000");
+	assert_int_equal(fdt_node_check_compatible(tree, uart, "arm,pl011"), 0); /* libfdt */
+	assert_false(dt_compatible(tree, uart, "arm,pl011"));
+	assert_true(dt_find_compatible(tree, -1, "arm,pl011") < 0);
+	set_prop(tree, "/soc/uart@1000", "compatible", "", 0);
+	assert_false(dt_compatible(tree, node_at(tree, "/soc/uart@1000"), ""));
+	build_board(tree);
 
 	/* Phandles 0 and ~0 name no node. */
 	assert_int_equal(fdt_setprop_u32(tree, node_at(tree, "/psci"), "phandle", 7), 0);

@@ -82,7 +82,7 @@ struct config_partition {
 	unsigned vuart_irq; /* its interrupt: a virtual SPI (INTID) */
 	struct config_device devices[BH_MAX_DEVICES];
 	unsigned device_count;
-	bool devices_listed; /* the root has a `devices` property (else it takes the rest) */
+	bool other_devices; /* the root's `other-devices`: it takes the safe rest too */
 	uint8_t channels[BH_MAX_CHANNELS]; /* its VMBus channels (config.channels indices) */
 	unsigned channel_count;
 };
@@ -131,15 +131,25 @@ struct config {
 };
 
 /*
+ * What the running hypervisor knows that the tree does not say; bhconfig
+ * takes them from options and per-board defaults (docs/configuration.md).
+ */
+struct config_limits {
+	struct pa_range hyp; /* the hypervisor's own footprint, size 0 if unknown */
+	unsigned ipa_bits;   /* stage 2's input size (32-48): every IPA is below 2^ipa_bits */
+	unsigned gic_lines;  /* INTIDs the GIC implements (GICD_TYPER): every SPI is below */
+};
+
+/*
  * Reads /bulkhead and checks it against the board (RAM, reserved ranges,
- * CPUs) and the hypervisor's own footprint `hyp` (size 0: unknown).
+ * CPUs, GIC, console) and the limits `lim`.
  * Returns BH_OK, or BH_ENOENT when there is no /bulkhead node, or another
  * error with *err naming the node path and property.
  * The root partition is stored first (id 0); the others keep tree order.
  * On error, *cfg holds nothing usable. CPUs are found by MPIDR in board->cpus,
  * so the caller may reorder that list (boot CPU first) beforehand.
  */
-int config_parse(const void *fdt, const struct dt_board *board, struct pa_range hyp,
+int config_parse(const void *fdt, const struct dt_board *board, struct config_limits lim,
 		 struct config *cfg, struct dt_error *err);
 
 /*
@@ -154,6 +164,15 @@ static inline struct pa_range config_device_pages(struct pa_range r)
 	uint64_t base = ALIGN_DOWN(pa_addr(r.base), PAGE_SIZE);
 	return pa_range(pa_init(base), ALIGN_UP(pa_addr(r.base) + r.size, PAGE_SIZE) - base);
 }
+
+/*
+ * Why a board device may only be given with `trusted-devices`, or NULL: it
+ * can master DMA (with no SMMU, all memory) or controls what other devices
+ * share (clocks, resets, power, pins, interrupts, firmware mailboxes). The
+ * tree has no "bus master" flag: this goes by DMA and IOMMU properties,
+ * provider properties and generic node names (docs/binding.md, "Devices").
+ */
+const char *config_device_risk(const void *fdt, int node);
 
 /* A device's interrupts as "34,35" ("none" without any), for messages and tables. */
 void config_device_irq_list(const struct config_device *d, char *buf, size_t size);

@@ -59,6 +59,10 @@ struct dt_uart {
 	unsigned irq;	       /* GIC INTID of its interrupt (an SPI), 0 if none */
 };
 
+/* GIC frames whose size the architecture fixes (the tree may say less). */
+#define GIC_DIST_SIZE	 0x10000 /* GICD: 64 KiB (IHI 0069 12.1.2; the vGIC traps as much on v2) */
+#define GICV2_CPUIF_SIZE 0x2000	 /* GICC and GICV: two 4 KiB pages (IHI 0048B 4.3, 5.5) */
+
 struct dt_gic {
 	unsigned version;	/* 0 (none found), 2 or 3 */
 	struct dt_range dist;	/* GICD */
@@ -102,8 +106,12 @@ int dt_parse_board(const void *fdt, struct dt_board *board, struct dt_error *err
  */
 int dt_node_reg(const void *fdt, int node, int index, struct dt_range *out, struct dt_error *err);
 
-/* Translates a bus address of `node`'s parent bus to a CPU physical address. */
-int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t *out, struct dt_error *err);
+/*
+ * Translates a range of `node`'s parent bus (size 0: the address alone) to
+ * a CPU physical address; the whole range must lie in one `ranges` window.
+ */
+int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t size, uint64_t *out,
+		 struct dt_error *err);
 
 /* The node `stdout-path` in /chosen names (alias or path, options cut off). */
 int dt_stdout_node(const void *fdt);

@@ -36,6 +36,16 @@ int dt_get_string(const void *fdt, int node, const char *name, const char **out,
 /* True if property `name` of `node` is exactly the string `value`. */
 bool dt_prop_is(const void *fdt, int node, const char *name, const char *value);
 
+/*
+ * The node's `compatible` list holds `value`. Unlike libfdt's
+ * fdt_node_check_compatible(), a list whose last string lacks its NUL
+ * matches nothing (libfdt compares one byte past the property).
+ */
+bool dt_compatible(const void *fdt, int node, const char *value);
+
+/* The first node after `from` (-1: from the start) that dt_compatible() finds, or < 0. */
+int dt_find_compatible(const void *fdt, int from, const char *value);
+
 /* The node has no `status`, or "okay" or "ok". */
 bool dt_node_available(const void *fdt, int node);
 
