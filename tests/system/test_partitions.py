@@ -294,6 +294,9 @@ SURVIVABLE = [
     ("do=impdef", r"\[hv\] warning: partition bad: vCPU 0 \(CPU1\): MSR/MRS/system instruction "
      r"at PC 0x470[0-9a-f]+ \(ESR 0x62[0-9a-f]+\): UNDEF injected",
      r"\[bad\] misbehave: caught 1: ESR 0x2000000 FAR 0x[0-9a-f]+ ELR 0x470[0-9a-f]+"),
+    ("do=el0", r"\[hv\] warning: partition bad: vCPU 0 \(CPU1\): MSR/MRS/system instruction "
+     r"at PC 0x470[0-9a-f]+ \(ESR 0x62[0-9a-f]+\): UNDEF injected",
+     r"\[bad\] misbehave: caught 1: ESR 0x2000000 FAR 0x[0-9a-f]+ ELR 0x470[0-9a-f]+"),
     ("do=hvc", r"\[hv\] partition bad: vCPU 0 \(CPU1\): unknown hypercall 0xc6000bad: "
      r"NOT_SUPPORTED", r"\[bad\] misbehave: hvc 0xc6000bad -> -1"),
 ]
@@ -301,9 +304,11 @@ SURVIVABLE = [
 
 @pytest.mark.parametrize("bootargs,report,seen", SURVIVABLE, ids=[s[0] for s in SURVIVABLE])
 def test_undefined_for_the_guest_is_survivable(qemu, tmp_path, bootargs, report, seen):
-    """An implementation-defined register (ACTLR_EL1, trapped by HCR_EL2.TACR)
-    is UNDEFINED for the guest: it takes an Undefined Instruction exception
-    (ESR_EL1.EC 0, IL) at the instruction, as on hardware, and handles it. An
+    """An implementation-defined register (ACTLR_EL1, trapped by HCR_EL2.TACR),
+    or a trap from EL0 that only EL2's controls cause (MDCCSR_EL0 under
+    MDCR_EL2.TDA), is UNDEFINED for the guest: it takes an Undefined
+    Instruction exception (ESR_EL1.EC 0, IL) at the instruction, as on
+    hardware, and handles it (Linux: SIGILL for the process). An
     unknown hypercall returns NOT_SUPPORTED (SMCCC). One report line each; the
     partition lives on."""
     vm = boot_bad(qemu, tmp_path, bootargs)

@@ -12,6 +12,7 @@
  *   do=cpu_on                       PSCI CPU_ON of MPIDR 7, not the partition's
  *   do=smccc                        PSCI and SMCCC discovery over SMC and HVC
  *   do=pmu                          the PMU and debug registers, written then read
+ *   do=el0                          read MDCCSR_EL0 at EL0 (MDCR_EL2.TDA traps it)
  *   do=dirty                        checks that EL1 state (FP, ELR/SPSR/ESR/FAR,
  *                                   PAR, AFSR, timer compares, TPIDR) starts at
  *                                   zero, dirties it and resets the partition
@@ -40,6 +41,30 @@ struct caught {
 };
 volatile struct caught misbehave_caught;
 extern char misbehave_vectors[];
+void misbehave_el0(void);
+
+/*
+ * The SDK's identity map forbids EL0 execution (UXN): a copy of its four
+ * 1 GiB blocks allows it in the one holding this program while misbehave_el0()
+ * runs.
+ */
+static void do_el0(void)
+{
+	static uint64_t table[4] __attribute__((aligned(64)));
+	uint64_t ttbr0;
+
+	__asm__ volatile("mrs %0, ttbr0_el1" : "=r"(ttbr0));
+	const uint64_t *map = (const uint64_t *)(uintptr_t)(ttbr0 & 0xfffffffffffeUL); /* BADDR */
+	for (unsigned i = 0; i < 4; i++) {
+		table[i] = map[i] & ~(((uintptr_t)do_el0 >> 30) == i ? 1UL << 54 : 0); /* UXN */
+	}
+	__asm__ volatile(
+		"dsb ish\n\tmsr ttbr0_el1, %0\n\tisb\n\ttlbi vmalle1\n\tdsb ish\n\tisb" ::"r"(table)
+		: "memory");
+	misbehave_el0();
+	__asm__ volatile("msr ttbr0_el1, %0\n\tisb\n\ttlbi vmalle1\n\tdsb ish\n\tisb" ::"r"(ttbr0)
+			 : "memory");
+}
 
 static void do_impdef(void)
 {
@@ -172,6 +197,8 @@ static void once(void)
 		do_smccc();
 	} else if (strcmp(action, "pmu") == 0) {
 		do_pmu();
+	} else if (strcmp(action, "el0") == 0) {
+		do_el0();
 	} else {
 		bh_printf("misbehave: unknown action '%s'\n", action);
 	}
