@@ -12,15 +12,19 @@
  *   FMO/IMO/AMO  physical interrupts and SErrors go to EL2
  *   FB, BSU=IS   broadcast guest TLB/cache maintenance to the partition's other CPUs
  *   TSC     SMC traps: PSCI is emulated per partition
- *   TIDCP, TACR  implementation-defined and auxiliary control registers trap
+ *   TIDCP, TACR  implementation-defined and auxiliary control registers trap,
+ *           and the guest takes an UNDEF as on hardware that forbids them
  *   WFI/WFE not trapped: the CPU is the guest's alone, letting it sleep natively
  *           costs nothing and keeps wake-up latency at the hardware's.
  *
- * MDCR_EL2 (D17.2.x): the PMU (TPM, TPMCR), debug (TDA), OS lock (TDOSA) and
+ * MDCR_EL2 (Arm ARM, "MDCR_EL2"): the PMU (TPM, TPMCR), debug (TDA), OS lock (TDOSA) and
  * debug ROM (TDRA) registers trap and read as zero, so a guest can neither
  * count EL2 events (PMEVTYPER.NSH) nor keep debug state across its restarts;
  * SPE (TPMS) and trace filtering (TTRF) trap where implemented.
  * CPTR_EL2: TTA traps the trace registers, TAM the activity monitors.
+ * Any trap from the guest's EL0 (only EL2's controls cause one) is an UNDEF
+ * for the guest; an unemulated stage-2 abort stops the partition, or with
+ * on-fault = "inject" becomes a synchronous external abort (exit.c decides).
  */
 #include <arch/arch.h>
 #include <arch/gic.h>
