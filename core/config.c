@@ -23,9 +23,9 @@ _Static_assert(DT_MAX_CPUS <= 64, "config_partition.cpu_mask has 64 bits");
 
 static const char *const system_props[] = {"compatible", "#address-cells", "#size-cells", NULL};
 static const char *const partition_props[] = {
-	"compatible",	   "root",	    "cpus",    "memory", "bootargs",
-	"#address-cells",  "#size-cells",   "devices", "vuart",	 "vuart-interrupt",
-	"trusted-devices", "other-devices", NULL};
+	"compatible",	 "root",    "cpus",  "memory",		"bootargs", "#address-cells",
+	"#size-cells",	 "devices", "vuart", "vuart-interrupt", "on-fault", "trusted-devices",
+	"other-devices", NULL};
 static const char *const image_props[] = {"compatible", "reg", "load", "format", "entry", NULL};
 
 static const struct node_kind system_kind = {NULL, "/bulkhead", "bulkhead,system-v1", system_props};
@@ -696,6 +696,20 @@ static int parse_partition_props(struct parser *p, int node, unsigned index)
 				    args_len, BH_BOOTARGS_MAX - 1);
 		}
 		memcpy(part->bootargs, args, args_len + 1);
+	}
+	/* What an unemulated stage-2 abort does (docs/binding.md): stop (default) or inject. */
+	const char *policy = NULL;
+	size_t policy_len = 0;
+	rc = config_get_string(p, node, "on-fault", &policy, &policy_len);
+	if (rc == BH_EINVAL) {
+		return rc;
+	}
+	if (rc == BH_OK && policy != NULL) {
+		part->fault_inject = strcmp(policy, "inject") == 0;
+		if (!part->fault_inject && strcmp(policy, "stop") != 0) {
+			return fail(p, node, BH_EINVAL,
+				    "on-fault: \"%s\", expected \"stop\" or \"inject\"", policy);
+		}
 	}
 	return BH_OK;
 }

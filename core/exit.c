@@ -11,11 +11,71 @@
 #include <core/printf.h>
 #include <core/smp.h>
 
+#include <stdarg.h>
+
+/*
+ * Lines a guest can make the hypervisor print (faults it survives, refused
+ * or unknown calls) are rate-limited per partition: GUEST_LOG_BURST lines per
+ * GUEST_LOG_WINDOW seconds; the next line printed says how many were dropped.
+ */
+#define GUEST_LOG_BURST	 10
+#define GUEST_LOG_WINDOW 5
+
+static struct guest_log_limit {
+	spinlock_t lock;
+	uint64_t window_start;
+	unsigned printed;
+	unsigned suppressed;
+} log_limits[BH_MAX_PARTITIONS];
+
+/* May p print a line now? `always`: yes. *dropped: lines suppressed before it. */
+static bool guest_log_admit(const struct partition *p, bool always, unsigned *dropped)
+{
+	BUG_ON(p->id >= BH_MAX_PARTITIONS);
+	struct guest_log_limit *l = &log_limits[p->id];
+	uint64_t now = arch_counter();
+	bool ok;
+
+	spin_lock(&l->lock);
+	if (now - l->window_start >= GUEST_LOG_WINDOW * arch_counter_freq()) {
+		l->window_start = now;
+		l->printed = 0;
+	}
+	ok = always || l->printed < GUEST_LOG_BURST;
+	*dropped = ok ? l->suppressed : 0;
+	l->printed += ok ? 1 : 0;
+	l->suppressed = ok ? 0 : l->suppressed + 1;
+	spin_unlock(&l->lock);
+	if (*dropped != 0) {
+		log_info("partition %s: %u more line(s) suppressed (rate limit)", p->cfg->name,
+			 *dropped);
+	}
+	return ok;
+}
+
+void guest_log(struct vcpu *v, int level, const char *fmt, ...)
+{
+	const struct partition *p = v->partition;
+	char what[160];
+	unsigned dropped;
+	va_list ap;
+
+	if (!guest_log_admit(p, false, &dropped)) {
+		return;
+	}
+	va_start(ap, fmt);
+	bh_vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	log_line(level, "partition %s: vCPU %u (CPU%u): %s", p->cfg->name, v->index, v->pcpu, what);
+}
+
 enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, const char *what)
 {
 	struct partition *p = v->partition;
 	char why[96];
+	unsigned dropped;
 
+	guest_log_admit(p, true, &dropped); /* once per life: never dropped */
 	log_error("partition %s: vCPU %u (CPU%u): %s", p->cfg->name, v->index, v->pcpu, what);
 	log_error("partition %s:   PC 0x%llx  ESR 0x%llx (EC 0x%02llx %s)  FAR 0x%llx",
 		  p->cfg->name, (unsigned long long)exit->pc, (unsigned long long)exit->esr,
@@ -87,6 +147,13 @@ static enum guest_action handle_exit(struct vcpu *v, struct guest_exit *exit)
 		return hypercall(v, exit);
 	case GUEST_EXIT_SMC:
 		return vpsci_call(v, exit->x);
+	case GUEST_EXIT_UNDEF:
+		/* EL0 traps, IMPLEMENTATION DEFINED registers: as on hardware, the guest decides.
+		 */
+		guest_log(v, LOG_WARN, "%s at PC 0x%llx (ESR 0x%llx): UNDEF injected", exit->cause,
+			  (unsigned long long)exit->pc, (unsigned long long)exit->esr);
+		exit->inject = GUEST_INJECT_UNDEF;
+		return GUEST_RESUME;
 	case GUEST_EXIT_ABORT:
 		if (emulate_mmio(v, exit)) {
 			return GUEST_RESUME;
@@ -99,6 +166,12 @@ static enum guest_action handle_exit(struct vcpu *v, struct guest_exit *exit)
 			: exit->write	  ? "write to"
 					  : "read of",
 			(unsigned long long)ipa_addr(exit->ipa));
+		if (p->cfg->fault_inject) {
+			guest_log(v, LOG_WARN, "%s; external abort injected at PC 0x%llx", what,
+				  (unsigned long long)exit->pc);
+			exit->inject = GUEST_INJECT_ABORT;
+			return GUEST_RESUME;
+		}
 		return vcpu_fault(v, exit, what);
 	case GUEST_EXIT_FAULT:
 	default:

@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * Bulkhead hypercalls (docs/hypercalls.md). Arguments and results travel in
- * registers only, so no guest memory is read here.
+ * registers only, so no guest memory is read here. Function IDs outside
+ * Bulkhead's owner (vendor specific hypervisor service) go to PSCI/SMCCC.
  */
 #include <bulkhead/abi.h>
+#include <bulkhead/psci.h>
 #include <core/channel.h>
 #include <core/log.h>
 #include <core/partition.h>
-#include <core/printf.h>
 #include <core/string.h>
 
 enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 {
 	struct partition *p = v->partition;
 	uint64_t *x = exit->x;
-	char what[64];
 	uint32_t fn = (uint32_t)x[0];
 
 	switch (fn) {
@@ -68,8 +68,14 @@ enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 		if (channel_hypercall(p, fn, x)) {
 			return GUEST_RESUME;
 		}
+		if (BH_SMCCC_OWNER(fn) != BH_SMCCC_OWNER_VENDOR_HYP) {
+			/* PSCI, SMCCC: the same service on HVC as on SMC. */
+			return vpsci_call(v, x);
+		}
 		break;
 	}
-	bh_snprintf(what, sizeof(what), "unknown hypercall 0x%08x", fn);
-	return vcpu_fault(v, exit, what);
+	/* SMCCC 5.2: an unknown function ID returns NOT_SUPPORTED; the guest lives on. */
+	guest_log(v, LOG_INFO, "unknown hypercall 0x%08x: NOT_SUPPORTED", fn);
+	x[0] = (uint64_t)(int64_t)BH_HVC_NOT_SUPPORTED;
+	return GUEST_RESUME;
 }

@@ -3,7 +3,9 @@
  * PSCI for guests (Arm DEN 0022, PSCI 1.1), scoped to the calling partition:
  * its vCPUs are MPIDR 0..n-1 (Aff0 = vCPU index) and nothing else exists for
  * it. SYSTEM_OFF and SYSTEM_RESET act on the partition, never on the board.
- * SMCCC discovery calls are answered here too, since SMC is the conduit.
+ * SMCCC discovery calls are answered here too, on both conduits (SMC, and HVC
+ * for IDs outside Bulkhead's hypercalls): an unknown ID gets NOT_SUPPORTED
+ * (SMCCC 5.2) and a rate-limited report.
  */
 #include <bulkhead/psci.h>
 #include <core/log.h>
@@ -28,6 +30,7 @@ static bool psci_implemented(uint32_t fn)
 	case BH_PSCI_FN_SYSTEM_RESET:
 	case BH_PSCI_FN_FEATURES:
 	case BH_SMCCC_FN_VERSION:
+	case BH_SMCCC_FN_ARCH_FEATURES:
 		return true;
 	default:
 		return false;
@@ -50,9 +53,10 @@ static int64_t cpu_on(struct vcpu *self, uint64_t mpidr, uint64_t entry, uint64_
 	paddr_t pa;
 
 	if (target == NULL) {
-		log_info("partition %s: PSCI CPU_ON(MPIDR 0x%llx) refused: the partition has %u "
-			 "vCPU(s), MPIDR 0-%u",
-			 p->cfg->name, (unsigned long long)mpidr, p->vcpu_count, p->vcpu_count - 1);
+		guest_log(self, LOG_INFO,
+			  "PSCI CPU_ON(MPIDR 0x%llx) refused: the partition has %u vCPU(s), MPIDR "
+			  "0-%u",
+			  (unsigned long long)mpidr, p->vcpu_count, p->vcpu_count - 1);
 		return BH_PSCI_INVALID_PARAMETERS;
 	}
 	if (!config_ipa_to_pa(p->cfg, ipa_init(entry), 4, &pa)) {
@@ -139,8 +143,22 @@ enum guest_action vpsci_call(struct vcpu *v, uint64_t *x)
 	case BH_SMCCC_FN_VERSION:
 		rc = BH_SMCCC_VERSION_1_1;
 		break;
+	case BH_SMCCC_FN_ARCH_FEATURES:
+		/* DEN 0028 7.3: 0 for VERSION and ARCH_FEATURES; the workarounds as arch says. */
+		rc = (uint32_t)a1 == BH_SMCCC_FN_VERSION ||
+				     (uint32_t)a1 == BH_SMCCC_FN_ARCH_FEATURES
+			     ? BH_SMCCC_SUCCESS
+			     : arch_smccc_workaround((uint32_t)a1);
+		break;
+	case BH_SMCCC_FN_WORKAROUND_1:
+	case BH_SMCCC_FN_WORKAROUND_2:
+	case BH_SMCCC_FN_WORKAROUND_3:
+		/* Entering EL2 already applied the mitigation; these return nothing. */
+		rc = arch_smccc_workaround(fn) == BH_SMCCC_NOT_SUPPORTED ? BH_SMCCC_NOT_SUPPORTED
+									 : BH_SMCCC_SUCCESS;
+		break;
 	default:
-		/* BH_SMCCC_FN_ARCH_FEATURES and anything else: not provided. */
+		guest_log(v, LOG_INFO, "unknown PSCI/SMCCC call 0x%08x: NOT_SUPPORTED", fn);
 		rc = BH_PSCI_NOT_SUPPORTED;
 		break;
 	}

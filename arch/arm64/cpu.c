@@ -10,6 +10,8 @@ _Static_assert(sizeof(struct arch_percpu) == PERCPU_SIZE, "asm.h PERCPU_SIZE");
 _Static_assert(__builtin_offsetof(struct arch_percpu, mpidr) == PERCPU_MPIDR, "asm.h");
 _Static_assert(__builtin_offsetof(struct arch_percpu, stack_top) == PERCPU_STACK_TOP, "asm.h");
 _Static_assert(__builtin_offsetof(struct arch_percpu, index) == PERCPU_INDEX, "asm.h");
+_Static_assert(__builtin_offsetof(struct arch_percpu, bhb_loops) == PERCPU_BHB_LOOPS, "asm.h");
+_Static_assert(__builtin_offsetof(struct arch_percpu, fw_call) == PERCPU_FW_CALL, "asm.h");
 
 struct arch_percpu arch_percpu[CONFIG_MAX_CPUS];
 uint8_t hyp_stacks[CONFIG_MAX_CPUS][CONFIG_HYP_STACK_SIZE] __attribute__((aligned(4096)));

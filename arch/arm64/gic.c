@@ -252,6 +252,23 @@ uint32_t arch_gic_ack(void)
 	return iar;
 }
 
+bool arch_gic_fiq_done(void)
+{
+	if (gic.version != 3) {
+		return false; /* GICv2 signals no FIQ (GICC_CTLR.FIQEn = 0) */
+	}
+	/* GICv3 signals group 0 as FIQ: complete it (EOImode = 1: drop, then deactivate). */
+	uint32_t iar = (uint32_t)read_sysreg(S3_0_C12_C8_0); /* ICC_IAR0_EL1 */
+	if ((iar & 0xffffff) >= 1020) {
+		return false;
+	}
+	write_sysreg(S3_0_C12_C8_1, iar); /* ICC_EOIR0_EL1 */
+	arch_gic_deactivate(iar);
+	log_warn("CPU%u: FIQ for INTID %u, which nothing configured; completed", arch_cpu_index(),
+		 iar & 0xffffff);
+	return true;
+}
+
 void arch_gic_deactivate(uint32_t iar)
 {
 	if (gic.version == 3) {

@@ -51,3 +51,19 @@ guest_exit_to_host:
 	mov	sp, x1
 	mov	x0, #1
 	ret
+
+/*
+ * void fpsimd_reset(void): a new life of a partition starts with zero FP/SIMD
+ * registers (they stay in the CPU between traps, vcpu.c). EL2 may use them
+ * (CPTR_EL2.TFP = 0); the C code is built without them.
+ */
+	.arch_extension fp
+	.arch_extension simd
+	.global fpsimd_reset
+fpsimd_reset:
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	movi	v\n\().2d, #0
+	.endr
+	msr	fpcr, xzr
+	msr	fpsr, xzr
+	ret

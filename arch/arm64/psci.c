@@ -125,3 +125,90 @@ _Noreturn void arch_system_reset(void)
 {
 	system_power(BH_PSCI_FN_SYSTEM_RESET, "SYSTEM_RESET");
 }
+
+/*
+ * Branch-predictor hardening (Spectre-v2 CVE-2017-5715, Spectre-BHB
+ * CVE-2022-23960) for EL2, which maps every partition's RAM, and the answers
+ * guests get to SMCCC_ARCH_FEATURES(WORKAROUND_n) (DEN 0028 7.5-7.7). Computed
+ * per CPU when it first runs a vCPU; vectors.S applies it on every entry from
+ * a guest. Cortex-A57/A72 need a loop of 8 taken branches to overwrite the
+ * branch history (Linux spectre_bhb_loop_affected(): k = 8) and firmware's
+ * WORKAROUND_1 to invalidate the branch predictor (their CSV2 is 0).
+ */
+#define MIDR_ARM(part) (0x41U << 12 | (part))
+#define CPU_A53	       MIDR_ARM(0xd03)
+#define CPU_A35	       MIDR_ARM(0xd04)
+#define CPU_A55	       MIDR_ARM(0xd05)
+#define CPU_A57	       MIDR_ARM(0xd07)
+#define CPU_A72	       MIDR_ARM(0xd08)
+
+static int64_t firmware_feature(uint32_t fn)
+{
+	/* SMCCC 1.1 is discovered through PSCI_FEATURES (DEN 0028 7.2). */
+	if (!psci_available || psci_call(BH_PSCI_FN_FEATURES, BH_SMCCC_FN_VERSION, 0, 0) < 0 ||
+	    (int32_t)psci_call(BH_SMCCC_FN_VERSION, 0, 0, 0) < (int32_t)BH_SMCCC_VERSION_1_1) {
+		return BH_SMCCC_NOT_SUPPORTED;
+	}
+	return (int32_t)psci_call(BH_SMCCC_FN_ARCH_FEATURES, fn, 0, 0);
+}
+
+void arch_spectre_cpu_init(void)
+{
+	struct arch_percpu *cpu = &arch_percpu[arch_cpu_index()];
+	if (cpu->guest_wa[0] != 0) {
+		return; /* done at this CPU's first vCPU start */
+	}
+	uint64_t midr = read_sysreg(midr_el1);
+	uint32_t core = ((uint32_t)(midr >> 12) & 0xff000U) | ((uint32_t)(midr >> 4) & 0xfffU);
+	bool simple = core == CPU_A53 || core == CPU_A35 || core == CPU_A55;	      /* in order */
+	bool v2_safe = simple || ((read_sysreg(id_aa64pfr0_el1) >> 56) & 0xf) != 0;   /* CSV2 */
+	bool bhb_safe = simple || ((read_sysreg(id_aa64mmfr1_el1) >> 60) & 0xf) != 0; /* ECBHB */
+	int64_t fw1 = firmware_feature(BH_SMCCC_FN_WORKAROUND_1);
+	int64_t fw2 = firmware_feature(BH_SMCCC_FN_WORKAROUND_2);
+	int64_t fw3 = firmware_feature(BH_SMCCC_FN_WORKAROUND_3);
+
+	v2_safe = v2_safe || fw1 == BH_SMCCC_WA_UNAFFECTED;
+	bhb_safe = bhb_safe || fw3 == BH_SMCCC_WA_UNAFFECTED;
+	if (!bhb_safe && (core == CPU_A57 || core == CPU_A72)) {
+		cpu->bhb_loops = 8;
+	} else if (!bhb_safe && fw3 == BH_SMCCC_SUCCESS) {
+		cpu->fw_call = BH_SMCCC_FN_WORKAROUND_3; /* covers Spectre-v2 too */
+	}
+	if (!v2_safe && cpu->fw_call == 0 && fw1 == BH_SMCCC_SUCCESS) {
+		cpu->fw_call = BH_SMCCC_FN_WORKAROUND_1;
+	}
+	bool v2_done = v2_safe || cpu->fw_call != 0;
+	bool bhb_done = bhb_safe || cpu->bhb_loops != 0 || cpu->fw_call == BH_SMCCC_FN_WORKAROUND_3;
+	/* Stored +2 so that 0 means "not computed yet". */
+	cpu->guest_wa[0] = (int8_t)(2 + (v2_safe   ? BH_SMCCC_WA_UNAFFECTED
+					 : v2_done ? BH_SMCCC_SUCCESS
+						   : BH_SMCCC_NOT_SUPPORTED));
+	cpu->guest_wa[2] = (int8_t)(2 + (v2_safe && bhb_safe   ? BH_SMCCC_WA_UNAFFECTED
+					 : v2_done && bhb_done ? BH_SMCCC_SUCCESS
+							       : BH_SMCCC_NOT_SUPPORTED));
+	/*
+	 * Speculative Store Bypass: a dynamic firmware mitigation is turned on
+	 * for good, so no guest needs to call it (NOT_REQUIRED); without one the
+	 * guest is told the truth (NOT_SUPPORTED: vulnerable).
+	 */
+	if (fw2 == BH_SMCCC_SUCCESS) {
+		psci_call(BH_SMCCC_FN_WORKAROUND_2, 1, 0, 0);
+	}
+	cpu->guest_wa[1] = (int8_t)(2 + (fw2 == BH_SMCCC_NOT_SUPPORTED ? BH_SMCCC_NOT_SUPPORTED
+								       : BH_SMCCC_NOT_REQUIRED));
+}
+
+int64_t arch_smccc_workaround(uint32_t fn)
+{
+	const struct arch_percpu *cpu = &arch_percpu[arch_cpu_index()];
+	switch (fn) {
+	case BH_SMCCC_FN_WORKAROUND_1:
+		return cpu->guest_wa[0] - 2;
+	case BH_SMCCC_FN_WORKAROUND_2:
+		return cpu->guest_wa[1] - 2;
+	case BH_SMCCC_FN_WORKAROUND_3:
+		return cpu->guest_wa[2] - 2;
+	default:
+		return BH_SMCCC_NOT_SUPPORTED;
+	}
+}

@@ -12,9 +12,19 @@
  *   FMO/IMO/AMO  physical interrupts and SErrors go to EL2
  *   FB, BSU=IS   broadcast guest TLB/cache maintenance to the partition's other CPUs
  *   TSC     SMC traps: PSCI is emulated per partition
- *   TIDCP, TACR  implementation-defined and auxiliary control registers trap
+ *   TIDCP, TACR  implementation-defined and auxiliary control registers trap,
+ *           and the guest takes an UNDEF as on hardware that forbids them
  *   WFI/WFE not trapped: the CPU is the guest's alone, letting it sleep natively
  *           costs nothing and keeps wake-up latency at the hardware's.
+ *
+ * MDCR_EL2 (Arm ARM, "MDCR_EL2"): the PMU (TPM, TPMCR), debug (TDA), OS lock (TDOSA) and
+ * debug ROM (TDRA) registers trap and read as zero, so a guest can neither
+ * count EL2 events (PMEVTYPER.NSH) nor keep debug state across its restarts;
+ * SPE (TPMS) and trace filtering (TTRF) trap where implemented.
+ * CPTR_EL2: TTA traps the trace registers, TAM the activity monitors.
+ * Any trap from the guest's EL0 (only EL2's controls cause one) is an UNDEF
+ * for the guest; an unemulated stage-2 abort stops the partition, or with
+ * on-fault = "inject" becomes a synchronous external abort (exit.c decides).
  */
 #include <arch/arch.h>
 #include <arch/gic.h>
@@ -40,6 +50,17 @@
 	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TSC | \
 	 HCR_TIDCP | HCR_TACR | HCR_RW)
 
+#define MDCR_TPMCR	     (1UL << 5)
+#define MDCR_TPM	     (1UL << 6)
+#define MDCR_TDA	     (1UL << 9)
+#define MDCR_TDOSA	     (1UL << 10)
+#define MDCR_TDRA	     (1UL << 11)
+#define MDCR_TPMS	     (1UL << 14)
+#define MDCR_TTRF	     (1UL << 19)
+#define CPTR_TTA	     (1UL << 20)
+#define CPTR_TAM	     (1UL << 30)
+#define ID_FIELD(reg, shift) (((reg) >> (shift)) & 0xf)
+
 #define SPSR_EL1H_MASKED 0x3c5UL      /* EL1h, D, A, I, F masked (booting.rst) */
 #define SCTLR_EL1_RES1	 0x30d00800UL /* MMU, caches off */
 #define CNTHCTL_EL1PCTEN (1UL << 0)
@@ -51,6 +72,7 @@ _Static_assert(offsetof(struct host_context, sp) == 96, "guest.S HOST_SP");
 
 int guest_enter(struct trap_frame *frame, struct host_context *host);
 _Noreturn void guest_exit_to_host(struct host_context *host);
+void fpsimd_reset(void);
 
 static void reset_el1_state(void)
 {
@@ -70,7 +92,63 @@ static void reset_el1_state(void)
 	write_sysreg(cntkctl_el1, 0);
 	write_sysreg(cntv_ctl_el0, 0);
 	write_sysreg(cntp_ctl_el0, 0);
+	write_sysreg(cntv_cval_el0, 0);
+	write_sysreg(cntp_cval_el0, 0);
 	write_sysreg(mdscr_el1, 0);
+	write_sysreg(elr_el1, 0);
+	write_sysreg(spsr_el1, 0);
+	write_sysreg(esr_el1, 0);
+	write_sysreg(far_el1, 0);
+	write_sysreg(par_el1, 0);
+	write_sysreg(afsr0_el1, 0);
+	write_sysreg(afsr1_el1, 0);
+	write_sysreg(amair_el1, 0);
+	write_sysreg(csselr_el1, 0);
+	fpsimd_reset();
+}
+
+/* Guests cannot reach the PMU (MDCR_EL2.TPM): this clears what firmware left. */
+static void pmu_reset(void)
+{
+	unsigned ver = ID_FIELD(read_sysreg(id_aa64dfr0_el1), 8);
+	if (ver == 0 || ver == 0xf) {
+		return; /* no PMUv3 */
+	}
+	write_sysreg(pmcr_el0, 0x6); /* E = 0: all counters off; P, C: reset them */
+	write_sysreg(pmcntenclr_el0, ~0UL);
+	write_sysreg(pmintenclr_el1, ~0UL);
+	write_sysreg(pmovsclr_el0, ~0UL);
+	write_sysreg(pmuserenr_el0, 0);
+	write_sysreg(pmccfiltr_el0, 0);
+}
+
+/*
+ * What a guest must not reach (see the top of this file). HPMN = PMCR_EL0.N,
+ * HPME = 0: no counter is reserved for EL2, and none counts since EL1 cannot
+ * enable one. Cortex-A53/A57/A72: ACTLR_EL2 = 0 keeps EL1 from writing
+ * CPUACTLR, CPUECTLR, L2CTLR, L2ECTLR and L2ACTLR (TRM, "Auxiliary Control
+ * Register, EL2", bits 0, 1, 4, 5, 6); the L2 ones are shared by the cluster.
+ */
+static void set_traps(void)
+{
+	uint64_t dfr0 = read_sysreg(id_aa64dfr0_el1);
+	uint64_t mdcr = MDCR_TPM | MDCR_TPMCR | MDCR_TDA | MDCR_TDOSA | MDCR_TDRA;
+	unsigned pmu = ID_FIELD(dfr0, 8);
+	uint64_t midr = read_sysreg(midr_el1);
+	unsigned part = (unsigned)(midr >> 4) & 0xfff;
+
+	if (pmu != 0 && pmu != 0xf) {
+		mdcr |= (read_sysreg(pmcr_el0) >> 11) & 0x1f;
+	}
+	mdcr |= ID_FIELD(dfr0, 32) != 0 ? MDCR_TPMS : 0; /* SPE: E2PB = 0, buffer EL2's */
+	mdcr |= ID_FIELD(dfr0, 40) != 0 ? MDCR_TTRF : 0;
+	write_sysreg(mdcr_el2, mdcr);
+	write_sysreg(cptr_el2,
+		     CPTR_EL2_DEFAULT | CPTR_TTA |
+			     (ID_FIELD(read_sysreg(id_aa64pfr0_el1), 44) != 0 ? CPTR_TAM : 0));
+	if ((midr >> 24) == 0x41 && (part == 0xd03 || part == 0xd07 || part == 0xd08)) {
+		write_sysreg(actlr_el2, 0);
+	}
 }
 
 void arch_vcpu_run(const struct arch_vcpu_boot *boot)
@@ -88,6 +166,9 @@ void arch_vcpu_run(const struct arch_vcpu_boot *boot)
 	if (boot->reset_el1) {
 		reset_el1_state();
 	}
+	set_traps();
+	pmu_reset();
+	arch_spectre_cpu_init();
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
 	write_sysreg(vmpidr_el2, boot->vmpidr | (1UL << 31));
 	write_sysreg(cnthctl_el2, CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
@@ -177,7 +258,25 @@ static void decode_abort(struct guest_exit *exit, uint64_t esr, uint64_t far)
 #define ICC_ASGI1R_EL1_ISS SYSREG(3U, 0U, 12U, 11U, 6U)
 #define ICC_SGI0R_EL1_ISS  SYSREG(3U, 0U, 12U, 11U, 7U)
 
-static void decode_sysreg(struct guest_exit *exit, const struct trap_frame *f)
+/*
+ * PMU (op0 3, op1 3, CRn 9, CRm 12-14; CRn 14, CRm 8-15; PMINTEN*_EL1 op1 0),
+ * activity monitors (op1 3, CRn 13, CRm 2-7), debug, OS lock and trace
+ * (op0 2): trapped by MDCR_EL2/CPTR_EL2 and read as zero, writes ignored,
+ * so a guest (Linux writes PMUSERENR_EL0, OSLAR_EL1 and the breakpoint
+ * registers while it boots) sees no PMU and no debug hardware.
+ */
+static bool sysreg_raz_wi(uint32_t iss)
+{
+	unsigned op0 = (iss >> 20) & 3, op1 = (iss >> 14) & 7;
+	unsigned crn = (iss >> 10) & 0xf, crm = (iss >> 1) & 0xf;
+
+	return op0 == 2 || (op0 == 3 && crn == 9 && crm >= 12 && (op1 == 3 || crm == 14)) ||
+	       (op0 == 3 && op1 == 3 && crn == 14 && crm >= 8) ||
+	       (op0 == 3 && op1 == 3 && crn == 13 && crm >= 2 && crm <= 7);
+}
+
+/* Returns true if the access was emulated here (read as zero, write ignored). */
+static bool decode_sysreg(struct guest_exit *exit, struct trap_frame *f)
 {
 	uint32_t iss = ESR_ISS(f->esr);
 	uint32_t which = iss & SYSREG_MASK;
@@ -188,6 +287,53 @@ static void decode_sysreg(struct guest_exit *exit, const struct trap_frame *f)
 		      which == ICC_SGI0R_EL1_ISS)) {
 		exit->kind = GUEST_EXIT_SGI;
 		exit->value = rt == 31 ? 0 : f->x[rt];
+	} else if (sysreg_raz_wi(iss)) {
+		if (read && rt != 31) {
+			f->x[rt] = 0;
+		}
+		f->elr += 4;
+		return true;
+	} else {
+		exit->kind =
+			GUEST_EXIT_UNDEF; /* IMPLEMENTATION DEFINED (TIDCP), ACTLR_EL1 (TACR) */
+	}
+	return false;
+}
+
+/*
+ * Makes the guest take a synchronous exception to EL1 at the trapped
+ * instruction (Arm ARM D1.10: ELR/SPSR/ESR/FAR_EL1, EL1h with DAIF masked,
+ * VBAR_EL1 + 0x000 from EL1 with SP_EL0, 0x200 from EL1 with SP_EL1, 0x400
+ * from AArch64 EL0, 0x600 from AArch32 EL0).
+ */
+#define ESR_IL	     (1UL << 25)
+#define ESR_EC_SHIFT 26
+#define FSC_SEA	     0x10 /* synchronous external abort, not on a table walk */
+#define SPSR_PAN     (1UL << 22)
+#define SCTLR_SPAN   (1UL << 23)
+
+static void inject(struct trap_frame *f, enum guest_inject what)
+{
+	uint64_t mode = f->spsr & 0x1f;
+	bool el0 = (mode & 0xc) == 0 || (mode & 0x10) != 0;
+	uint64_t offset = (mode & 0x10) ? 0x600 : el0 ? 0x400 : (mode & 1) ? 0x200 : 0;
+	uint64_t esr = ESR_IL; /* EC 0: unknown reason, what an UNDEFINED instruction gives */
+
+	if (what == GUEST_INJECT_ABORT) {
+		uint32_t ec = ESR_EC(f->esr) == ESR_EC_IABT_LOW ? ESR_EC_IABT_LOW : ESR_EC_DABT_LOW;
+		ec += el0 ? 0 : 1; /* from the same EL: EC 0x21 / 0x25 */
+		esr |= (uint64_t)ec << ESR_EC_SHIFT | FSC_SEA | (f->esr & ESR_WNR);
+		write_sysreg(far_el1, f->far);
+	}
+	write_sysreg(esr_el1, esr);
+	write_sysreg(elr_el1, f->elr);
+	write_sysreg(spsr_el1, f->spsr);
+	f->elr = read_sysreg(vbar_el1) + offset;
+	f->spsr = SPSR_EL1H_MASKED;
+	/* FEAT_PAN: PSTATE.PAN is set on taking an exception to EL1 unless SCTLR_EL1.SPAN. */
+	if (ID_FIELD(read_sysreg(id_aa64mmfr1_el1), 20) != 0 &&
+	    (read_sysreg(sctlr_el1) & SCTLR_SPAN) == 0) {
+		f->spsr |= SPSR_PAN;
 	}
 }
 
@@ -202,10 +348,19 @@ void arch_guest_trap(struct trap_frame *f, uint64_t kind)
 		.far = f->far,
 	};
 	uint32_t ec = ESR_EC(f->esr);
+	bool from_el0 = (f->spsr & 0xc) == 0 || (f->spsr & 0x10) != 0;
 	exit.cause = esr_class_name(ec);
 
+	if (kind >= TRAP_LOWER32_SYNC) {
+		kind -= TRAP_LOWER32_SYNC - TRAP_LOWER64_SYNC; /* AArch32 EL0: same handling */
+	}
 	if (kind == TRAP_LOWER64_FIQ) {
-		return; /* FIQ: none is configured; nothing to do */
+		/* None is configured: taking it back without acknowledging it would loop forever.
+		 */
+		if (!arch_gic_fiq_done()) {
+			panic("FIQ from a guest that no interrupt controller claims");
+		}
+		return;
 	}
 	if (kind == TRAP_LOWER64_IRQ) {
 		uint32_t iar = arch_gic_ack();
@@ -223,26 +378,31 @@ void arch_guest_trap(struct trap_frame *f, uint64_t kind)
 			exit.intid = intid;
 			exit.cause = "interrupt";
 		}
-	} else if (kind == TRAP_LOWER64_SYNC && ec == ESR_EC_HVC64) {
+	} else if (kind == TRAP_LOWER64_SERROR) {
+		exit.cause = "SError";
+	} else if (ec == ESR_EC_DABT_LOW || ec == ESR_EC_IABT_LOW) {
+		decode_abort(&exit, f->esr, f->far);
+	} else if (!from_el0 && ec == ESR_EC_HVC64) {
 		exit.kind = GUEST_EXIT_HVC;
-	} else if (kind == TRAP_LOWER64_SYNC && ec == ESR_EC_SMC64) {
+	} else if (!from_el0 && ec == ESR_EC_SMC64) {
 		f->elr += 4; /* a trapped SMC returns to itself (HCR_EL2.TSC) */
 		exit.kind = GUEST_EXIT_SMC;
-	} else if (kind == TRAP_LOWER64_SYNC && (ec == ESR_EC_DABT_LOW || ec == ESR_EC_IABT_LOW)) {
-		decode_abort(&exit, f->esr, f->far);
-	} else if (kind == TRAP_LOWER64_SYNC && ec == ESR_EC_SYSREG) {
-		decode_sysreg(&exit, f);
-	} else if (kind == TRAP_LOWER64_SERROR || kind == TRAP_LOWER32_SERROR) {
-		exit.cause = "SError";
-	} else if (kind >= TRAP_LOWER32_SYNC) {
-		exit.cause = "AArch32 exception (not supported)";
+	} else if (!from_el0 && ec == ESR_EC_SYSREG) {
+		if (decode_sysreg(&exit, f)) {
+			return;
+		}
+	} else {
+		/* EC 0 (unknown), and any trap from EL0: only EL2's controls made it trap. */
+		exit.kind = GUEST_EXIT_UNDEF;
 	}
 
 	enum guest_action action = core_guest_exit(&exit);
 	if (action == GUEST_STOP) {
 		guest_exit_to_host(&arch_percpu[arch_cpu_index()].host);
 	}
-	if (exit.step) {
+	if (exit.inject != GUEST_INJECT_NONE) {
+		inject(f, exit.inject);
+	} else if (exit.step) {
 		f->elr += 4; /* the emulated instruction (IL = 1: always 32-bit in AArch64) */
 	}
 }

@@ -61,7 +61,27 @@ trap_common:
 	stp	x1, x2, [sp, #FRAME_ESR]
 	str	x0, [sp, #FRAME_KIND]
 
-	mov	x1, x0
+	/*
+	 * From a guest: harden the branch predictor before the first indirect
+	 * branch (psci.c says what this CPU needs). Spectre-BHB: a loop of
+	 * taken branches overwrites the branch history, then DSB+ISB (Linux's
+	 * spectre_bhb_loop). Spectre-v2: firmware's SMCCC ARCH_WORKAROUND.
+	 * Every guest register is saved; the SMC may clobber x0-x17.
+	 */
+	cmp	x0, #8			/* TRAP_LOWER64_SYNC */
+	b.lo	3f
+	mrs	x2, tpidr_el2
+	ldr	w1, [x2, #PERCPU_BHB_LOOPS]
+	cbz	w1, 2f
+1:	b	. + 4
+	subs	w1, w1, #1
+	b.ne	1b
+	dsb	nsh
+	isb
+2:	ldr	w0, [x2, #PERCPU_FW_CALL]
+	cbz	w0, 3f
+	smc	#0
+3:	ldr	x1, [sp, #FRAME_KIND]
 	mov	x0, sp
 	bl	arch_trap
 

@@ -162,8 +162,20 @@ void arch_vgic_cpu_reset(bool enable)
 	}
 	if (version == 3) {
 		/* No active priorities, a fresh VMCR (the guest's PMR, BPR, enables). */
-		write_sysreg(S3_4_C12_C8_0, 0);	 /* ICH_AP0R0_EL2 */
-		write_sysreg(S3_4_C12_C9_0, 0);	 /* ICH_AP1R0_EL2 */
+		write_sysreg(S3_4_C12_C8_0, 0); /* ICH_AP0R0_EL2 */
+		write_sysreg(S3_4_C12_C9_0, 0); /* ICH_AP1R0_EL2 */
+		/* AP<n>R1 exist with 6+ preemption bits, AP<n>R2-3 with 7 (ICH_VTR_EL2.PREbits). */
+		unsigned pre_bits = ((unsigned)(read_sysreg(S3_4_C12_C11_1) >> 29) & 7) + 1;
+		if (pre_bits >= 6) {
+			write_sysreg(S3_4_C12_C8_1, 0);
+			write_sysreg(S3_4_C12_C9_1, 0);
+		}
+		if (pre_bits == 7) {
+			write_sysreg(S3_4_C12_C8_2, 0);
+			write_sysreg(S3_4_C12_C9_2, 0);
+			write_sysreg(S3_4_C12_C8_3, 0);
+			write_sysreg(S3_4_C12_C9_3, 0);
+		}
 		write_sysreg(S3_4_C12_C11_7, 0); /* ICH_VMCR_EL2 */
 		write_sysreg(S3_4_C12_C11_0, enable ? ICH_HCR_EN : 0);
 		isb();

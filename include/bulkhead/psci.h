@@ -22,6 +22,13 @@
 #define BH_PSCI_FN_FEATURES	     0x8400000aU
 #define BH_SMCCC_FN_VERSION	     0x80000000U
 #define BH_SMCCC_FN_ARCH_FEATURES    0x80000001U
+/* DEN 0028 7.5-7.7: firmware mitigations for CVE-2017-5715, -2018-3639, -2022-23960. */
+#define BH_SMCCC_FN_WORKAROUND_1     0x80008000U
+#define BH_SMCCC_FN_WORKAROUND_2     0x80007fffU
+#define BH_SMCCC_FN_WORKAROUND_3     0x80003fffU
+/* Function ID owner, bits [29:24] (DEN 0028 2.5): 6 is "vendor specific hypervisor". */
+#define BH_SMCCC_OWNER(fn)	     (((fn) >> 24) & 0x3fU)
+#define BH_SMCCC_OWNER_VENDOR_HYP    6U
 
 /* Return codes (DEN 0022 5.2.2). */
 #define BH_PSCI_SUCCESS		   0
@@ -45,5 +52,12 @@
 
 #define BH_PSCI_VERSION_1_1  0x00010001U /* major << 16 | minor */
 #define BH_SMCCC_VERSION_1_1 0x00010001U
+
+/* SMCCC return codes (DEN 0028 7.1); ARCH_FEATURES(WORKAROUND_n) answers 1 for "this PE is not
+ * affected". */
+#define BH_SMCCC_SUCCESS       0
+#define BH_SMCCC_NOT_SUPPORTED (-1)
+#define BH_SMCCC_NOT_REQUIRED  (-2)
+#define BH_SMCCC_WA_UNAFFECTED 1
 
 #endif

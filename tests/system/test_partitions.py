@@ -13,6 +13,7 @@ import re
 import pytest
 
 import harness
+import systems
 from systems import Partition, build_system
 
 GICS = pytest.mark.parametrize("gic", [3, 2], ids=["gicv3", "gicv2"])
@@ -116,8 +117,6 @@ FAULTS = [
     ("do=exec addr=0x42000000",
      "stage-2 instruction abort: fetch from IPA 0x42000000, which is not mapped",
      "root's memory"),
-    ("do=hvc", "unknown hypercall 0xc6000bad", "undefined hypercall"),
-    ("do=impdef", "fatal exception: MSR/MRS/system instruction", "ACTLR_EL1 (TACR)"),
 ]
 
 
@@ -256,3 +255,179 @@ def test_config_error_cpu_shared(qemu, tmp_path):
               "is already in /bulkhead/root")
     vm.expect("[hv] boot complete")
     assert "ticker" not in vm.output
+
+
+def with_fault_inject(monkeypatch, *names):
+    """Gives partitions `names` on-fault = "inject" (docs/binding.md) in the
+    system tree systems.py writes."""
+    plain = systems.system_dts
+
+    def system_dts(partitions, *args, **kwargs):
+        text = plain(partitions, *args, **kwargs)
+        for name in names:
+            node = f'\t\t{name} {{\n\t\t\tcompatible = "bulkhead,partition-v1";\n'
+            assert node in text
+            text = text.replace(node, node + '\t\t\ton-fault = "inject";\n')
+        return text
+
+    monkeypatch.setattr(systems, "system_dts", system_dts)
+
+
+def boot_bad(qemu, tmp_path, bootargs, cpus=(1,)):
+    """root and rt1 tick; "bad" (IPA = PA 0x47000000) runs misbehave with `bootargs`."""
+    root, rt1 = ticker_partitions()
+    bad = Partition("bad", "misbehave-idmap", cpus, pa=0x47000000, ipa=0x47000000,
+                    bootargs=bootargs)
+    return boot_system(qemu, tmp_path, [root, bad, rt1])
+
+
+def expect_bad_survives(vm):
+    vm.expect("[bad] misbehave: survived")
+    expect_keeps_ticking(vm, "root")
+    expect_keeps_ticking(vm, "rt1")
+    assert "partition bad stopped: fault" not in vm.output
+    assert "[hv] error:" not in vm.output
+
+
+SURVIVABLE = [
+    # bootargs, the hypervisor's line, what the guest sees
+    ("do=impdef", r"\[hv\] warning: partition bad: vCPU 0 \(CPU1\): MSR/MRS/system instruction "
+     r"at PC 0x470[0-9a-f]+ \(ESR 0x62[0-9a-f]+\): UNDEF injected",
+     r"\[bad\] misbehave: caught 1: ESR 0x2000000 FAR 0x[0-9a-f]+ ELR 0x470[0-9a-f]+"),
+    ("do=el0", r"\[hv\] warning: partition bad: vCPU 0 \(CPU1\): MSR/MRS/system instruction "
+     r"at PC 0x470[0-9a-f]+ \(ESR 0x62[0-9a-f]+\): UNDEF injected",
+     r"\[bad\] misbehave: caught 1: ESR 0x2000000 FAR 0x[0-9a-f]+ ELR 0x470[0-9a-f]+"),
+    ("do=hvc", r"\[hv\] partition bad: vCPU 0 \(CPU1\): unknown hypercall 0xc6000bad: "
+     r"NOT_SUPPORTED", r"\[bad\] misbehave: hvc 0xc6000bad -> -1"),
+]
+
+
+@pytest.mark.parametrize("bootargs,report,seen", SURVIVABLE, ids=[s[0] for s in SURVIVABLE])
+def test_undefined_for_the_guest_is_survivable(qemu, tmp_path, bootargs, report, seen):
+    """An implementation-defined register (ACTLR_EL1, trapped by HCR_EL2.TACR),
+    or a trap from EL0 that only EL2's controls cause (MDCCSR_EL0 under
+    MDCR_EL2.TDA), is UNDEFINED for the guest: it takes an Undefined
+    Instruction exception (ESR_EL1.EC 0, IL) at the instruction, as on
+    hardware, and handles it (Linux: SIGILL for the process). An
+    unknown hypercall returns NOT_SUPPORTED (SMCCC). One report line each; the
+    partition lives on."""
+    vm = boot_bad(qemu, tmp_path, bootargs)
+    vm.expect_regex(report)
+    vm.expect_regex(seen)
+    expect_bad_survives(vm)
+
+
+def test_smccc_on_both_conduits(qemu, tmp_path):
+    """PSCI and SMCCC answer the same over SMC and HVC: PSCI 1.1, SMCCC 1.1,
+    ARCH_FEATURES about the Spectre workarounds as this CPU and firmware
+    make them true (QEMU's Cortex-A72, whose PSCI has no SMCCC workarounds:
+    not mitigated for v2, so WORKAROUND_1 and _3 are NOT_SUPPORTED; no SSB
+    mitigation: WORKAROUND_2 NOT_SUPPORTED), and NOT_SUPPORTED for an unknown
+    ID (the vendor hypervisor UID query Linux makes, a Bulkhead ID that does
+    not exist) with a report instead of a stop."""
+    vm = boot_bad(qemu, tmp_path, "do=smccc")
+    for via in ("smc", "hvc"):
+        vm.expect(f"[bad] misbehave: {via} PSCI_VERSION 0x10001 SMCCC_VERSION 0x10001")
+        vm.expect(f"[bad] misbehave: {via} ARCH_FEATURES WA1 -1 WA2 -1 WA3 -1")
+        vm.expect(f"[bad] misbehave: {via} unknown 0x8600ff01 -1, 0xc6000bad -1")
+    expect_bad_survives(vm)
+    # Over HVC, the vendor hypervisor service owner's IDs are Bulkhead's.
+    assert vm.count("unknown PSCI/SMCCC call 0x8600ff01: NOT_SUPPORTED") == 1
+    assert vm.count("unknown hypercall 0x8600ff01: NOT_SUPPORTED") == 1
+    assert vm.count("unknown hypercall 0xc6000bad: NOT_SUPPORTED") == 1
+    assert vm.count("unknown PSCI/SMCCC call 0xc6000bad: NOT_SUPPORTED") == 1
+
+
+def test_pmu_and_debug_hidden(qemu, tmp_path):
+    """The PMU and the debug registers trap (MDCR_EL2.TPM/TPMCR/TDA/TDOSA) and
+    read as zero: a guest cannot enable a counter (nor count EL2 events) or
+    keep a breakpoint, and its writes leave nothing behind."""
+    vm = boot_bad(qemu, tmp_path, "do=pmu")
+    vm.expect("[bad] misbehave: pmcr 0x0 dbgbcr0 0x0 mdscr 0x0")
+    expect_bad_survives(vm)
+
+
+def test_restart_resets_el1_state(qemu, tmp_path):
+    """A partition that dirties its FP and EL1 registers (FPCR, q31, ELR, SPSR,
+    ESR, FAR, PAR, AFSR0, the timers' compare values) and resets itself with
+    PSCI SYSTEM_RESET finds them all zero again in its next life."""
+    vm = boot_bad(qemu, tmp_path, "do=dirty")
+    for start in (1, 2):
+        vm.expect("[bad] misbehave: state ")
+        vm.expect("[bad] misbehave: dirtied, resetting")
+        vm.expect("[hv] partition bad restarting: PSCI SYSTEM_RESET from vCPU 0")
+    vm.expect("[bad] misbehave: state ")
+    assert "stale" not in vm.output
+    assert vm.count("[bad] misbehave: state fresh") == 3
+
+
+@pytest.mark.parametrize("action,line", [
+    ("impdef", "UNDEF injected"),
+    ("cpu_on", "PSCI CPU_ON(MPIDR 0x7) refused"),
+], ids=["undef", "cpu_on"])
+def test_guest_triggered_lines_rate_limited(qemu, tmp_path, action, line):
+    """A guest that makes 300 calls the hypervisor refuses, or takes 300 UNDEFs,
+    gets at most 10 report lines per 5 s; the rest are counted and the count
+    is printed ("N more line(s) suppressed") before the next line, here the
+    fatal report of its final stage-2 abort, which is never suppressed."""
+    vm = boot_bad(qemu, tmp_path, f"do={action} repeat=300 then=read")
+    vm.expect("[hv] error: partition bad: vCPU 0 (CPU1): stage-2 data abort: read of IPA "
+              "0x80000000")
+    vm.expect("[hv] partition bad stopped: fault in vCPU 0")
+    printed = vm.count(line)
+    suppressed = sum(int(n) for n in re.findall(
+        r"\[hv\] partition bad: (\d+) more line\(s\) suppressed \(rate limit\)", vm.output))
+    assert printed + suppressed == 300
+    assert 10 <= printed <= 50, printed
+    expect_keeps_ticking(vm, "root")
+
+
+@pytest.mark.parametrize("bootargs,ec,what", [
+    ("do=read addr=0x80000000", "0x96000010", "read of IPA 0x80000000"),
+    ("do=write addr=0x41000000", "0x96000050", "write to IPA 0x41000000"),
+    ("do=exec addr=0x42000000", "0x86000010", "fetch from IPA 0x42000000"),
+], ids=["read", "write", "exec"])
+def test_on_fault_inject(qemu, tmp_path, monkeypatch, bootargs, ec, what):
+    """With on-fault = "inject" a stage-2 abort is not the partition's end: the
+    guest takes a synchronous external abort (EC 0x25/0x21 from EL1, DFSC 0x10,
+    FAR = the address) and lives on; the hypervisor prints the one-line
+    report."""
+    with_fault_inject(monkeypatch, "bad")
+    vm = boot_bad(qemu, tmp_path, bootargs)
+    vm.expect(f"[hv] warning: partition bad: vCPU 0 (CPU1): stage-2 ")
+    vm.expect(f"{what}, which is not mapped for this partition; external abort injected at PC")
+    addr = bootargs.split("addr=")[1]
+    vm.expect(f"[bad] misbehave: caught 1: ESR {ec} FAR {addr} ")
+    expect_bad_survives(vm)
+
+
+def test_on_fault_default_stop_in_smp(qemu, tmp_path, monkeypatch):
+    """on-fault = "inject" on another partition changes nothing for this one:
+    the default stays "stop"."""
+    with_fault_inject(monkeypatch, "rt1")
+    vm = boot_bad(qemu, tmp_path, "do=read")
+    vm.expect("[hv] partition bad stopped: fault in vCPU 0; other partitions keep running")
+    assert "misbehave: survived" not in vm.output
+
+
+def test_linux_devmem_on_fault_inject(qemu, tmp_path, monkeypatch):
+    """A child Linux with on-fault = "inject" reads a physical address outside
+    its partition with busybox devmem: the external abort reaches the process
+    as SIGBUS ("Bus error"), the kernel and the partition live on, the root
+    keeps ticking."""
+    from systems import LinuxPartition  # pylint: disable=import-outside-toplevel
+    with_fault_inject(monkeypatch, "lx")
+    extra = build_system(tmp_path, [Partition("root", "ticker", [0], root=True, pa=0x41000000),
+                                    LinuxPartition("lx", [1], pa=0x60000000, mem=128 << 20)],
+                         image_start=0x68000000)
+    vm = qemu.boot(gic=3, smp=4, extra=extra, timeout=180.0)
+    vm.expect_regex(r"\[lx\] bulkhead-linux: partition lx ready")
+    vm.send("\x1d1")
+    vm.expect("[hv] console input goes to ")
+    vm.send("devmem 0x7f000000; echo devmem status $?\r")
+    vm.expect("[hv] warning: partition lx: vCPU 0 (CPU1): stage-2 data abort: read of IPA "
+              "0x7f000000, which is not mapped for this partition; external abort injected")
+    vm.expect("[lx] Bus error")
+    vm.expect("[lx] devmem status 135")
+    assert "partition lx stopped" not in vm.output
+    expect_keeps_ticking(vm, "root")

@@ -2,14 +2,16 @@
 /*
  * Host tests for the Bulkhead hypercalls (core/hypercall.c, docs/hypercalls.md):
  * version, partition info and name, console write/read limits, bootargs in
- * 32-byte chunks, channel calls handed to channel.c, and unknown calls as
- * guest faults. The services it calls (vconsole, channel, vcpu_fault) are
+ * 32-byte chunks, channel calls handed to channel.c, PSCI/SMCCC IDs handed to
+ * vpsci.c, and unknown calls answered NOT_SUPPORTED with a report. The
+ * services it calls (vconsole, channel, vpsci, vcpu_fault, guest_log) are
  * local fakes that record what they got; arch and log are the shared fake.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -26,7 +28,9 @@ static struct config_partition cfg;
 static struct partition part;
 
 static struct {
-	unsigned writes, reads, channel_calls, faults;
+	unsigned writes, reads, channel_calls, faults, psci_calls, logs;
+	uint32_t psci_fn;
+	char log[96];
 	struct partition *p;
 	uint8_t written[64];
 	size_t written_len;
@@ -78,6 +82,26 @@ enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, cons
 	rec.fault_exit = exit;
 	strncpy(rec.fault_what, what, sizeof(rec.fault_what) - 1);
 	return GUEST_STOP;
+}
+
+enum guest_action vpsci_call(struct vcpu *v, uint64_t *x)
+{
+	assert_ptr_equal(v, &part.vcpus[1]);
+	rec.psci_calls++;
+	rec.psci_fn = (uint32_t)x[0];
+	x[0] = 0x9511;
+	return GUEST_RESUME;
+}
+
+void guest_log(struct vcpu *v, int level, const char *fmt, ...)
+{
+	va_list ap;
+	assert_ptr_equal(v, &part.vcpus[1]);
+	assert_int_equal(level, LOG_INFO);
+	rec.logs++;
+	va_start(ap, fmt);
+	vsnprintf(rec.log, sizeof(rec.log), fmt, ap);
+	va_end(ap);
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -334,28 +358,43 @@ static void test_channel_calls(void **state)
 	assert_int_equal(rec.faults, 0);
 }
 
-static void test_unknown_is_a_fault(void **state)
+/* SMCCC 5.2: an unknown ID returns NOT_SUPPORTED, with a report; the guest lives on. */
+static void test_unknown_not_supported(void **state)
 {
 	(void)state;
 	static const uint64_t unknown[] = {
-		BH_HVC_FN(12),
-		BH_HVC_FN(0xffff),
-		0x84000000U, /* PSCI belongs on SMC */
-		0,
-		0xffffffffU,
+		BH_HVC_FN(12), BH_HVC_FN(0xffff),
+		0x8600ff01U, /* vendor hypervisor service UID, SMC32 */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(unknown); i++) {
-		hvc(unknown[i], 0, NULL, 0);
-		assert_int_equal(action, GUEST_STOP);
-		assert_int_equal(rec.faults, i + 1);
+		assert_int_equal(hvc(unknown[i], 0, NULL, 0), -1);
+		assert_int_equal(action, GUEST_RESUME);
+		assert_int_equal(rec.logs, i + 1);
 		assert_int_equal(rec.channel_fn, (uint32_t)unknown[i]); /* channel.c was asked */
-		assert_ptr_equal(rec.fault_vcpu, &part.vcpus[1]);
-		assert_ptr_equal(rec.fault_exit, &exit_); /* PC, ESR reported from it */
 	}
-	assert_string_equal(rec.fault_what, "unknown hypercall 0xffffffff");
+	assert_string_equal(rec.log, "unknown hypercall 0x8600ff01: NOT_SUPPORTED");
 	hvc(BH_HVC_FN(12), 0, NULL, 0);
-	assert_string_equal(rec.fault_what, "unknown hypercall 0xc600000c");
-	assert_int_equal(rec.writes + rec.reads, 0);
+	assert_string_equal(rec.log, "unknown hypercall 0xc600000c: NOT_SUPPORTED");
+	assert_int_equal(rec.writes + rec.reads + rec.faults + rec.psci_calls, 0);
+}
+
+/* PSCI and SMCCC over HVC: the same service as over SMC (vpsci.c). */
+static void test_psci_over_hvc(void **state)
+{
+	(void)state;
+	static const uint64_t other[] = {
+		0x84000000U, /* PSCI_VERSION */
+		0xc4000003U, /* CPU_ON */
+		0x80000001U, /* SMCCC_ARCH_FEATURES */
+		0,	     0xffffffffU,
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
+		assert_int_equal(hvc(other[i], 0, NULL, 0), 0x9511);
+		assert_int_equal(action, GUEST_RESUME);
+		assert_int_equal(rec.psci_calls, i + 1);
+		assert_int_equal(rec.psci_fn, (uint32_t)other[i]);
+	}
+	assert_int_equal(rec.logs + rec.faults, 0);
 }
 
 int main(void)
@@ -369,7 +408,8 @@ int main(void)
 		cmocka_unit_test_setup(test_bootargs, setup),
 		cmocka_unit_test_setup(test_bootargs_long, setup),
 		cmocka_unit_test_setup(test_channel_calls, setup),
-		cmocka_unit_test_setup(test_unknown_is_a_fault, setup),
+		cmocka_unit_test_setup(test_unknown_not_supported, setup),
+		cmocka_unit_test_setup(test_psci_over_hvc, setup),
 	};
 	return cmocka_run_group_tests_name("hypercall", tests, NULL, NULL);
 }

@@ -91,6 +91,33 @@ void partition_restart(struct partition *p, struct vcpu *caller, const char *why
 	record_stop(p, caller, why);
 }
 
+/* The rate limit is exit.c's: here every line reaches the shared fake log. */
+void guest_log(struct vcpu *v, int level, const char *fmt, ...)
+{
+	va_list ap;
+	assert_non_null(v);
+	va_start(ap, fmt);
+	log_vline(level, fmt, ap);
+	va_end(ap);
+}
+
+/* What arch answers about the Spectre workarounds: WORKAROUND_1, _2, _3. */
+static int64_t workaround[3];
+
+int64_t arch_smccc_workaround(uint32_t fn)
+{
+	switch (fn) {
+	case BH_SMCCC_FN_WORKAROUND_1:
+		return workaround[0];
+	case BH_SMCCC_FN_WORKAROUND_2:
+		return workaround[1];
+	case BH_SMCCC_FN_WORKAROUND_3:
+		return workaround[2];
+	default:
+		return BH_SMCCC_NOT_SUPPORTED;
+	}
+}
+
 /* ---------------------------------------------------------------- helpers */
 
 /* "rt0": 3 vCPUs on CPUs 1-3, vCPU 0 running, two memory regions. */
@@ -167,23 +194,23 @@ static void test_features(void **state)
 {
 	(void)state;
 	static const uint32_t implemented[] = {
-		BH_PSCI_FN_VERSION,	     BH_PSCI_FN_CPU_SUSPEND,   BH_PSCI_FN_CPU_SUSPEND_64,
-		BH_PSCI_FN_CPU_OFF,	     BH_PSCI_FN_CPU_ON_32,     BH_PSCI_FN_CPU_ON,
-		BH_PSCI_FN_AFFINITY_INFO_32, BH_PSCI_FN_AFFINITY_INFO, BH_PSCI_FN_MIGRATE_INFO_TYPE,
-		BH_PSCI_FN_SYSTEM_OFF,	     BH_PSCI_FN_SYSTEM_RESET,  BH_PSCI_FN_FEATURES,
-		BH_SMCCC_FN_VERSION,
+		BH_PSCI_FN_VERSION,	      BH_PSCI_FN_CPU_SUSPEND,
+		BH_PSCI_FN_CPU_SUSPEND_64,    BH_PSCI_FN_CPU_OFF,
+		BH_PSCI_FN_CPU_ON_32,	      BH_PSCI_FN_CPU_ON,
+		BH_PSCI_FN_AFFINITY_INFO_32,  BH_PSCI_FN_AFFINITY_INFO,
+		BH_PSCI_FN_MIGRATE_INFO_TYPE, BH_PSCI_FN_SYSTEM_OFF,
+		BH_PSCI_FN_SYSTEM_RESET,      BH_PSCI_FN_FEATURES,
+		BH_SMCCC_FN_VERSION,	      BH_SMCCC_FN_ARCH_FEATURES,
 	};
 	static const uint32_t missing[] = {
-		0x84000005U,		   /* MIGRATE */
-		0x8400000cU,		   /* CPU_DEFAULT_SUSPEND */
-		0xc400000cU,		   /* CPU_DEFAULT_SUSPEND, SMC64 */
-		0x8400000eU,		   /* SYSTEM_SUSPEND */
-		0xc400000eU,		   /* SYSTEM_SUSPEND, SMC64 */
-		0x84000012U,		   /* SYSTEM_RESET2 */
-		BH_SMCCC_FN_ARCH_FEATURES, /* SMCCC, not PSCI */
-		0xc6000000U,		   /* a Bulkhead hypercall */
-		0,
-		0xffffffffU,
+		0x84000005U, /* MIGRATE */
+		0x8400000cU, /* CPU_DEFAULT_SUSPEND */
+		0xc400000cU, /* CPU_DEFAULT_SUSPEND, SMC64 */
+		0x8400000eU, /* SYSTEM_SUSPEND */
+		0xc400000eU, /* SYSTEM_SUSPEND, SMC64 */
+		0x84000012U, /* SYSTEM_RESET2 */
+		0xc6000000U, /* a Bulkhead hypercall */
+		0,	     0xffffffffU,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(implemented); i++) {
 		assert_int_equal(psci_resume(0, BH_PSCI_FN_FEATURES, implemented[i], 0, 0),
@@ -376,21 +403,50 @@ static void test_system_reset(void **state)
 	assert_string_equal(rec.why, "PSCI SYSTEM_RESET from vCPU 0");
 }
 
+/* SMCCC_ARCH_FEATURES (DEN 0028 7.3): 0 for itself and VERSION, arch's answers for the workarounds.
+ */
+static void test_smccc_arch_features(void **state)
+{
+	(void)state;
+	static const int64_t answers[][3] = {
+		{BH_SMCCC_SUCCESS, BH_SMCCC_NOT_REQUIRED, BH_SMCCC_SUCCESS}, /* A72 with TF-A */
+		{BH_SMCCC_NOT_SUPPORTED, BH_SMCCC_NOT_SUPPORTED, BH_SMCCC_NOT_SUPPORTED},
+		{BH_SMCCC_WA_UNAFFECTED, BH_SMCCC_NOT_REQUIRED, BH_SMCCC_WA_UNAFFECTED},
+	};
+	static const uint32_t ids[] = {BH_SMCCC_FN_WORKAROUND_1, BH_SMCCC_FN_WORKAROUND_2,
+				       BH_SMCCC_FN_WORKAROUND_3};
+
+	assert_int_equal(psci_resume(0, BH_SMCCC_FN_ARCH_FEATURES, BH_SMCCC_FN_VERSION, 0, 0), 0);
+	assert_int_equal(psci_resume(0, BH_SMCCC_FN_ARCH_FEATURES, BH_SMCCC_FN_ARCH_FEATURES, 0, 0),
+			 0);
+	assert_int_equal(psci_resume(0, BH_SMCCC_FN_ARCH_FEATURES, 0x80000002U, 0, 0), -1);
+	for (size_t i = 0; i < ARRAY_SIZE(answers); i++) {
+		memcpy(workaround, answers[i], sizeof(workaround));
+		for (size_t w = 0; w < 3; w++) {
+			assert_int_equal(psci_resume(0, BH_SMCCC_FN_ARCH_FEATURES, ids[w], 0, 0),
+					 answers[i][w]);
+			/* The call itself: EL2's entry did the work; unknown if not offered. */
+			assert_int_equal(psci_resume(0, ids[w], 1, 0, 0),
+					 answers[i][w] == BH_SMCCC_NOT_SUPPORTED ? -1 : 0);
+		}
+	}
+	assert_int_equal(fake.logs[LOG_INFO] + fake.logs[LOG_WARN] + fake.logs[LOG_ERROR], 0);
+}
+
 static void test_unknown(void **state)
 {
 	(void)state;
 	static const uint64_t unknown[] = {
-		BH_SMCCC_FN_ARCH_FEATURES,
-		0x84000005U,
-		0x8400000eU,
-		0xc4000012U,
-		0x84000012U,
-		0xc6000000U,
-		0,
-		0xffffffffU,
+		0x8600ff01U, /* vendor hypervisor UID (KVM discovery) */
+		0x84000050U, /* TRNG_VERSION */
+		0x84000005U, 0x8400000eU, 0xc4000012U, 0x84000012U, 0xc6000000U, 0, 0xffffffffU,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(unknown); i++) {
+		fake.logs[LOG_INFO] = 0;
 		assert_int_equal(psci_resume(0, unknown[i], 1, RAM0, 0), BH_PSCI_NOT_SUPPORTED);
+		/* Reported (exit.c rate-limits it), and the partition lives on. */
+		assert_int_equal(fake.logs[LOG_INFO], 1);
+		assert_non_null(strstr(fake.last_log[LOG_INFO], "NOT_SUPPORTED"));
 	}
 	assert_int_equal(rec.starts, 0);
 	assert_int_equal(fake.panics, 0);
@@ -411,6 +467,7 @@ int main(void)
 		cmocka_unit_test_setup(test_cpu_off, setup),
 		cmocka_unit_test_setup(test_system_off, setup),
 		cmocka_unit_test_setup(test_system_reset, setup),
+		cmocka_unit_test_setup(test_smccc_arch_features, setup),
 		cmocka_unit_test_setup(test_unknown, setup),
 	};
 	return cmocka_run_group_tests_name("vpsci", tests, NULL, NULL);

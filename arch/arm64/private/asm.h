@@ -7,6 +7,8 @@
 #define PERCPU_MPIDR	 0
 #define PERCPU_STACK_TOP 8
 #define PERCPU_INDEX	 16
+#define PERCPU_BHB_LOOPS 20
+#define PERCPU_FW_CALL	 140
 #define PERCPU_SIZE	 144
 
 /* struct trap_frame layout (traps.h checks it). */

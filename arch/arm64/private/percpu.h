@@ -19,10 +19,13 @@ struct arch_percpu {
 	uint64_t mpidr;	    /* affinity fields of MPIDR_EL1 */
 	uint64_t stack_top; /* 0 while the slot is unused */
 	uint32_t index;	    /* logical CPU number */
+	uint32_t bhb_loops; /* psci.c, read by vectors.S: Spectre-BHB loop count, 0: none */
 	/* C only. */
 	struct host_context host; /* vcpu.c, while a vCPU runs */
 	uintptr_t redist;	  /* gic.c, GICv3: this CPU's redistributor (RD_base) */
 	uint8_t v2_target;	  /* gic.c, GICv2: this CPU's interface bit in ITARGETSR */
+	int8_t guest_wa[3];	  /* psci.c: guests' ARCH_FEATURES(WORKAROUND_1-3) answers + 2 */
+	uint32_t fw_call;	  /* psci.c, read by vectors.S: SMCCC workaround to call, 0: none */
 };
 
 extern struct arch_percpu arch_percpu[CONFIG_MAX_CPUS];
@@ -48,6 +51,9 @@ _Noreturn void arch_boot_secondary(void);
 void mmu_init_early(uintptr_t dtb, size_t dtb_size, uintptr_t early_uart);
 void mmu_enable_this_cpu(void);
 void mmu_clean_for_secondaries(void);
+
+/* psci.c: branch-predictor hardening of this CPU (vectors.S), before its first vCPU. */
+void arch_spectre_cpu_init(void);
 
 /* vgic.c: set-up at boot (gic.c), reset around a vCPU's life (vcpu.c). */
 void arch_vgic_init(unsigned gic_version, paddr_t gich_base);

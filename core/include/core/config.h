@@ -76,6 +76,7 @@ struct config_partition {
 	bool has_dtb;	    /* an image has format "dtb" (at most one does) */
 	unsigned dtb_image; /* its index in images[], if has_dtb */
 	char bootargs[BH_BOOTARGS_MAX];
+	bool fault_inject;  /* on-fault = "inject": a stage-2 abort becomes an external abort */
 	char path[64];	    /* node path, for messages */
 	bool has_vuart;	    /* an emulated PL011 (`vuart`) */
 	ipaddr_t vuart_ipa; /* its 4 KiB page */

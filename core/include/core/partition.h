@@ -108,4 +108,8 @@ void partition_add_mmio(struct partition *p, struct ipa_range range, mmio_access
 /* Reports a guest-caused fatal event (`what`, PC, ESR, FAR) and stops the partition. */
 enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, const char *what);
 
+/* A line about something v did and survives, "partition: vCPU: ...", rate-limited per partition. */
+void guest_log(struct vcpu *v, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

@@ -93,7 +93,15 @@ enum guest_exit_kind {
 	GUEST_EXIT_KICK,  /* another CPU asked this one to look at its requests */
 	GUEST_EXIT_IRQ,	  /* a physical interrupt (intid), priority dropped, still active */
 	GUEST_EXIT_SGI,	  /* GICv3: the guest wrote an SGI register (value) */
+	GUEST_EXIT_UNDEF, /* UNDEFINED for the guest (EL0 trap, IMPDEF register...) */
 	GUEST_EXIT_FAULT, /* anything else the guest caused: fatal for it */
+};
+
+/* What arch makes the guest take when core resumes it (set by core). */
+enum guest_inject {
+	GUEST_INJECT_NONE,
+	GUEST_INJECT_UNDEF, /* an Undefined Instruction exception at the trapped PC */
+	GUEST_INJECT_ABORT, /* a synchronous external abort (the access of an ABORT exit) */
 };
 
 struct guest_exit {
@@ -110,12 +118,20 @@ struct guest_exit {
 	unsigned access_size; /* bytes: 1, 2, 4 or 8 */
 	unsigned reg;	      /* x0-x30, 31 = xzr */
 	bool sign_extend;
-	bool reg64;	   /* a load sign-extends to 64 bits, not 32 */
-	unsigned intid;	   /* GUEST_EXIT_IRQ */
-	uint64_t value;	   /* GUEST_EXIT_SGI: the value written */
-	const char *cause; /* decoded exception class, for reports */
-	bool step;	   /* set by core: the instruction was emulated, skip it */
+	bool reg64;		  /* a load sign-extends to 64 bits, not 32 */
+	unsigned intid;		  /* GUEST_EXIT_IRQ */
+	uint64_t value;		  /* GUEST_EXIT_SGI: the value written */
+	const char *cause;	  /* decoded exception class, for reports */
+	bool step;		  /* set by core: the instruction was emulated, skip it */
+	enum guest_inject inject; /* set by core: deliver this exception instead */
 };
+
+/*
+ * The SMCCC_ARCH_FEATURES answer for a guest on this CPU about
+ * ARCH_WORKAROUND_1/2/3 (BH_SMCCC_*): whether the CPU is affected and the
+ * hypervisor's entry mitigates it (docs/partitions.md); NOT_SUPPORTED otherwise.
+ */
+int64_t arch_smccc_workaround(uint32_t fn);
 
 /* Deactivates a physical interrupt acknowledged for a guest exit (not forwarded). */
 void arch_guest_irq_done(unsigned intid);

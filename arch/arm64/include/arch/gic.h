@@ -53,6 +53,9 @@ void arch_gic_send_kick(unsigned cpu);
 uint32_t arch_gic_ack(void);
 void arch_gic_deactivate(uint32_t iar);
 
+/* Completes a FIQ (GICv3 group 0); false if no interrupt controller claims one. */
+bool arch_gic_fiq_done(void);
+
 /* Clears the active state of this CPU's hypervisor PPIs in mask (a vCPU stopped). */
 void arch_gic_ppi_clear(uint32_t mask);
 
