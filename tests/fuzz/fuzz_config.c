@@ -11,8 +11,10 @@
  *   - every memory region lies in the board's RAM, outside the hypervisor
  *     and every reserved range, and no two regions (of any partitions) share
  *     a byte;
- *   - no passthrough device page touches RAM, the hypervisor, or the GIC's
- *     distributor;
+ *   - every IPA lies below the stage-2 input limit given to the parser;
+ *   - no passthrough device page touches RAM, the hypervisor, the GIC's
+ *     frames or the console UART's page, and no passed-through SPI is past
+ *     the GIC's lines or the console's own interrupt;
  *   - every CPU belongs to one partition at most;
  *   - on failure the message is a terminated, non-empty string.
  *
@@ -28,9 +30,11 @@
 #include <core/config.h>
 #include <core/dt.h>
 
-#define HYP_BASE 0x40200000ULL /* as tests/unit/test_config.c assumes */
-#define HYP_SIZE (4ULL << 20)
-#define MAX_BLOB (1U << 16)
+#define HYP_BASE  0x40200000ULL /* as tests/unit/test_config.c assumes */
+#define HYP_SIZE  (4ULL << 20)
+#define MAX_BLOB  (1U << 16)
+#define IPA_BITS  40 /* below QEMU's 48 and the A72's 44: the limit checks run */
+#define GIC_LINES 288
 
 #define CHECK(cond)                                                                           \
 	do {                                                                                  \
@@ -65,6 +69,13 @@ static bool touches_ram(struct pa_range r)
 	return false;
 }
 
+static bool touches(struct pa_range pages, struct dt_range r, uint64_t min_size)
+{
+	return r.size != 0 &&
+	       pa_range_overlaps(pages,
+				 pa_range(pa_init(r.base), r.size > min_size ? r.size : min_size));
+}
+
 static void check_accepted(struct pa_range hyp)
 {
 	uint64_t cpus = 0;
@@ -75,6 +86,7 @@ static void check_accepted(struct pa_range hyp)
 		for (unsigned m = 0; m < p->mem_count; m++) {
 			struct pa_range r = pa_range(p->mem[m].pa, p->mem[m].size);
 			CHECK(r.size != 0 && in_ram(r));
+			CHECK(ipa_addr(p->mem[m].ipa) + p->mem[m].size <= 1ULL << IPA_BITS);
 			CHECK(!pa_range_overlaps(r, hyp));
 			for (unsigned k = 0; k < board.reserved_count; k++) {
 				CHECK(!pa_range_overlaps(r, dt_pa_range(board.reserved[k])));
@@ -92,7 +104,19 @@ static void check_accepted(struct pa_range hyp)
 				struct pa_range pages = config_device_pages(p->devices[d].reg[k]);
 				CHECK(!touches_ram(pages));
 				CHECK(!pa_range_overlaps(pages, hyp));
-				CHECK(!pa_range_overlaps(pages, dt_pa_range(board.gic.dist)));
+				CHECK(!touches(pages, board.gic.dist, GIC_DIST_SIZE));
+				CHECK(!touches(pages, board.gic.redist, 0));
+				CHECK(!touches(pages, board.gic.cpu, GICV2_CPUIF_SIZE));
+				CHECK(!touches(pages, board.gic.hyp, 0));
+				CHECK(!touches(pages, board.gic.vcpu, GICV2_CPUIF_SIZE));
+				CHECK(board.uart.kind == DT_UART_NONE ||
+				      !touches(pages, board.uart.reg, 1));
+				CHECK(pa_addr(pages.base) + pages.size <= 1ULL << IPA_BITS);
+			}
+			for (unsigned k = 0; k < p->devices[d].spi_count; k++) {
+				unsigned intid = p->devices[d].spi[k];
+				CHECK(intid >= 32 && intid < GIC_LINES);
+				CHECK(intid != board.uart.irq);
 			}
 		}
 	}
@@ -113,11 +137,12 @@ static void run(const uint8_t *data, size_t size)
 	memcpy(fdt, data, size);
 	memset(&err, 0, sizeof(err));
 	if (dt_check_blob(fdt, size, &err) == BH_OK && dt_parse_board(fdt, &board, &err) == BH_OK) {
-		struct pa_range hyp = pa_range(pa_init(HYP_BASE), HYP_SIZE);
+		struct config_limits lim = {pa_range(pa_init(HYP_BASE), HYP_SIZE), IPA_BITS,
+					    GIC_LINES};
 		memset(&err, 0, sizeof(err));
-		int rc = config_parse(fdt, &board, hyp, &cfg, &err);
+		int rc = config_parse(fdt, &board, lim, &cfg, &err);
 		if (rc == BH_OK) {
-			check_accepted(hyp);
+			check_accepted(lim.hyp);
 		} else if (rc != BH_ENOENT) {
 			CHECK(memchr(err.msg, '\0', sizeof(err.msg)) != NULL && err.msg[0] != '\0');
 		}
