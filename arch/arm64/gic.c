@@ -40,6 +40,7 @@
 #define GICC_PMR	  0x0004
 #define GICC_IAR	  0x000c
 #define GICC_EOIR	  0x0010
+#define GICC_HPPIR	  0x0018
 #define GICC_DIR	  0x1000
 #define GICC_CTLR_EOIMODE (1U << 9) /* EOI drops priority only; DIR deactivates */
 
@@ -259,6 +260,21 @@ void arch_gic_deactivate(uint32_t iar)
 		isb();
 	} else {
 		mmio_write32(va_addr(pa_to_va(gic.cpu)) + GICC_DIR, iar);
+	}
+}
+
+/*
+ * The kick has the highest priority the hypervisor uses, so when it is the
+ * highest pending interrupt the acknowledge returns it. Anything else pending
+ * stays for the vCPU (a device line of a vCPU that is off keeps the idle CPU
+ * awake, as before).
+ */
+void gic_idle_ack_kick(void)
+{
+	uint32_t hppir = gic.version == 3 ? (uint32_t)read_sysreg(S3_0_C12_C12_2) /* ICC_HPPIR1 */
+					  : mmio_read32(va_addr(pa_to_va(gic.cpu)) + GICC_HPPIR);
+	if (GIC_IAR_INTID(hppir) == GIC_SGI_KICK) {
+		arch_gic_deactivate(arch_gic_ack());
 	}
 }
 
