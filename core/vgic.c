@@ -132,6 +132,7 @@ static void reset_virq(struct virq *q, uint8_t keep, uint8_t flags, uint8_t targ
 void vgic_reset(struct vgic *vg)
 {
 	spin_lock(&vg->lock);
+	vg->live = true;
 	vg->ctlr = 0;
 	for (unsigned v = 0; v < vg->vcpu_count; v++) {
 		struct vgic_vcpu *c = &vg->vcpu[v];
@@ -153,6 +154,13 @@ void vgic_reset(struct vgic *vg)
 	for (unsigned i = 0; i < sizeof(vg->spi_pending) / sizeof(vg->spi_pending[0]); i++) {
 		vg->spi_pending[i] = 0;
 	}
+	spin_unlock(&vg->lock);
+}
+
+void vgic_stop(struct vgic *vg)
+{
+	spin_lock(&vg->lock);
+	vg->live = false;
 	spin_unlock(&vg->lock);
 }
 
@@ -611,7 +619,9 @@ bool vgic_mmio(struct vgic *vg, unsigned vcpu, ipaddr_t at, unsigned size, bool 
 		return true;
 	}
 	spin_lock(&vg->lock);
-	if (gicd) {
+	if (write && !vg->live) {
+		/* ignored: see vgic_stop() */
+	} else if (gicd) {
 		out = gicd_access(vg, vcpu, ipa - ipa_addr(vg->gicd), size, write, in);
 	} else {
 		uint64_t rel = ipa - ipa_addr(vg->gicr.base);

@@ -37,6 +37,9 @@ void arch_cpu_kick(unsigned cpu)
 void arch_cpu_relax(void)
 {
 	fake.relaxes++;
+	if (fake.hook != NULL) {
+		fake.hook();
+	}
 }
 
 void arch_send_event(void)
@@ -96,6 +99,9 @@ void arch_guest_irq_done(unsigned intid)
 void arch_guest_memory_sync(paddr_t base, uint64_t size)
 {
 	fake.memory_syncs++;
+	if (fake.hook != NULL) {
+		fake.hook();
+	}
 	fake.last_sync_base = base;
 	fake.last_sync_size = size;
 }

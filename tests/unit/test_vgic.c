@@ -170,6 +170,33 @@ static void test_spi_routing(void **state)
 	assert_int_equal(rd(0, GICD + 0x800 + 50, 1), 0x3);
 }
 
+/* A stopping partition's vCPU still in flight cannot route (or re-enable) a physical line. */
+static void test_no_routing_once_stopped(void **state)
+{
+	(void)state;
+	for (unsigned version = 2; version <= 3; version++) {
+		setup(version);
+		assert_int_equal(vgic_own_spi(&vg, 50, true), BH_OK);
+		vgic_stop(&vg);
+		if (version == 3) {
+			wr(0, GICD + 0x6000 + 8 * 50, 8, 1);
+			assert_int_equal(rd(0, GICD + 0x6000 + 8 * 50, 8), 0);
+		} else {
+			wr(0, GICD + 0x800 + 50, 1, 0x2);
+			assert_int_equal(rd(0, GICD + 0x800 + 50, 1), 0x1);
+		}
+		wr(0, GICD + 0x104, 4, 1U << 18);
+		assert_int_equal(rd(0, GICD + 0x104, 4), 0);
+		assert_int_equal(fake.spi_setups, 0);
+		/* The next start makes it live again. */
+		vgic_reset(&vg);
+		wr(0, GICD + (version == 3 ? 0x6000 + 8 * 50 : 0x800 + 50), version == 3 ? 8 : 1,
+		   version == 3 ? 1 : 2);
+		assert_int_equal(fake.spi_setups, 1);
+		assert_int_equal(fake.last_spi_cpu, 2);
+	}
+}
+
 static void test_sgi1r_scope(void **state)
 {
 	(void)state;
@@ -362,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_v2_identification),
 		cmocka_unit_test(test_ownership_filter),
 		cmocka_unit_test(test_spi_routing),
+		cmocka_unit_test(test_no_routing_once_stopped),
 		cmocka_unit_test(test_sgi1r_scope),
 		cmocka_unit_test(test_v2_sgir),
 		cmocka_unit_test(test_priority_order_and_overflow),

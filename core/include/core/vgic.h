@@ -66,6 +66,7 @@ struct vgic {
 	struct ipa_range gicr; /* v3: the redistributors (size 0 on v2) */
 	uint32_t ctlr;	       /* GICD_CTLR enable bits */
 	spinlock_t lock;
+	bool live;		  /* false once its partition stops: guest writes are ignored */
 	bool warned;		  /* an access to an interrupt it does not own was seen */
 	const char *foreign_what; /* ...and is still to be logged (outside the lock) */
 	unsigned foreign_intid;
@@ -86,8 +87,14 @@ void vgic_init(struct vgic *vg, const char *name, unsigned version, unsigned lin
 /* Gives the partition SPI intid, backed by the physical line (hw) or virtual. */
 int vgic_own_spi(struct vgic *vg, unsigned intid, bool hw);
 
-/* Back to the reset state (partition start): ownership stays. */
+/* Back to the reset state (partition start), live: ownership stays. */
 void vgic_reset(struct vgic *vg);
+
+/*
+ * The partition is stopping: from now on its vCPUs' register writes (a vCPU
+ * still in flight) change nothing, above all no physical SPI routing.
+ */
+void vgic_stop(struct vgic *vg);
 
 /*
  * A trapped access to the distributor or a redistributor. Returns false if
