@@ -114,6 +114,13 @@ static unsigned make_pending(struct vgic *vg, unsigned vcpu, unsigned intid, str
 	return spi_target(vg, q);
 }
 
+/* Enabled, and its group too: it can be delivered once pending. */
+static bool enabled(const struct vgic *vg, const struct virq *q)
+{
+	uint32_t group_on = (q->flags & VIRQ_GROUP1) != 0 ? CTLR_ENABLE_GRP1 : CTLR_ENABLE_GRP0;
+	return (q->flags & VIRQ_ENABLED) != 0 && (vg->ctlr & group_on) != 0;
+}
+
 static void kick(struct vgic *vg, unsigned vcpu)
 {
 	if (vcpu < vg->vcpu_count && vg->vcpu[vcpu].pcpu != arch_cpu_index()) {
@@ -199,11 +206,23 @@ int vgic_own_spi(struct vgic *vg, unsigned intid, bool hw)
 	return BH_OK;
 }
 
+/*
+ * A doorbell or console interrupt. Its target is kicked only when the
+ * interrupt becomes pending and can be delivered now: raising it again while
+ * pending merges (an edge), a disabled one waits for its enable (which kicks),
+ * and one whose list register will exit when done (EOI) waits for that exit.
+ * So a peer signalling in a loop costs the target at most an exit or two per
+ * interrupt it takes, not one per signal.
+ */
 void vgic_raise(struct vgic *vg, unsigned vcpu, unsigned intid)
 {
 	spin_lock(&vg->lock);
 	struct virq *q = virq_of(vg, vcpu, intid);
-	unsigned target = q != NULL ? make_pending(vg, vcpu, intid, q) : VGIC_MAX_VCPUS;
+	unsigned target = VGIC_MAX_VCPUS;
+	if (q != NULL && (q->flags & VIRQ_PENDING) == 0) {
+		unsigned to = make_pending(vg, vcpu, intid, q);
+		target = (q->flags & VIRQ_EOI_WAIT) == 0 && enabled(vg, q) ? to : VGIC_MAX_VCPUS;
+	}
 	spin_unlock(&vg->lock);
 	kick(vg, target);
 }
@@ -649,10 +668,7 @@ bool vgic_mmio(struct vgic *vg, unsigned vcpu, ipaddr_t at, unsigned size, bool 
 
 static bool deliverable(const struct vgic *vg, const struct virq *q)
 {
-	uint32_t group_on = (q->flags & VIRQ_GROUP1) != 0 ? CTLR_ENABLE_GRP1 : CTLR_ENABLE_GRP0;
-	return (q->flags & (VIRQ_PENDING | VIRQ_ENABLED | VIRQ_IN_LR)) ==
-		       (VIRQ_PENDING | VIRQ_ENABLED) &&
-	       (vg->ctlr & group_on) != 0;
+	return (q->flags & (VIRQ_PENDING | VIRQ_IN_LR)) == VIRQ_PENDING && enabled(vg, q);
 }
 
 /* The highest-priority deliverable interrupt for vCPU v, or NULL. */
@@ -716,8 +732,10 @@ static void repend_in_lr(struct vgic *vg, struct vgic_vcpu *c, unsigned i, unsig
 		lr_write(c, i, intid, q, state, true);
 		return;
 	}
-	if (state == LR_ACTIVE) {
-		lr_write(c, i, intid, q, LR_PENDING_ACTIVE, false);
+	if (!v2_sgi) {
+		/* Further raises wait for the exit the guest's EOI makes (vgic_raise). */
+		lr_write(c, i, intid, q, state == LR_ACTIVE ? LR_PENDING_ACTIVE : state, true);
+		q->flags |= VIRQ_EOI_WAIT;
 	}
 	/* Already pending: a second edge before the first was taken merges with it. */
 	q->sources = v2_sgi ? (uint8_t)(q->sources & ~same) : 0;
@@ -751,7 +769,7 @@ void vgic_flush(struct vgic *vg, unsigned v)
 			 * request. */
 			static const struct vgic_lr empty = {0};
 			arch_vgic_lr_write(i, &empty);
-			q->flags = (uint8_t)(q->flags & ~VIRQ_IN_LR);
+			q->flags = (uint8_t)(q->flags & ~(VIRQ_IN_LR | VIRQ_EOI_WAIT));
 			c->lr_intid[i] = VGIC_LR_NONE;
 		} else if ((q->flags & (VIRQ_PENDING | VIRQ_HW)) == VIRQ_PENDING) {
 			repend_in_lr(vg, c, i, intid, q, state);

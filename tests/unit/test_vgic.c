@@ -307,6 +307,59 @@ static void test_repend_while_active(void **state)
 	assert_int_equal(fake.lrs[i].source, 0);
 }
 
+/*
+ * A peer signalling a doorbell in a loop (CPU 3): its target (vCPU 0, CPU 1)
+ * is kicked once per interrupt it can take, not once per signal.
+ */
+static void test_doorbell_storm_is_coalesced(void **state)
+{
+	(void)state;
+	setup(3);
+	assert_int_equal(vgic_own_spi(&vg, 45, false), BH_OK);
+	fake.cpu = 3;
+	for (unsigned n = 0; n < 100; n++) {
+		vgic_raise(&vg, 0, 45); /* disabled: only pending */
+	}
+	assert_int_equal(fake.kicks[1], 0);
+	fake.cpu = 1;
+	enable(0, 45); /* the enable is what makes vCPU 0 look */
+	vgic_flush(&vg, 0);
+	int i = lr_holding(45);
+	assert_true(i >= 0);
+	assert_false(fake.lrs[i].eoi_irq);
+	/* In a list register, not taken yet: the first signal kicks, the rest merge. */
+	fake.cpu = 3;
+	for (unsigned n = 0; n < 100; n++) {
+		vgic_raise(&vg, 0, 45);
+	}
+	assert_int_equal(fake.kicks[1], 1);
+	fake.cpu = 1;
+	vgic_flush(&vg, 0);
+	assert_int_equal(fake.lrs[i].state, LR_PENDING);
+	assert_true(fake.lrs[i].eoi_irq); /* an exit when the guest is done with it */
+	fake.lrs[i].state = LR_ACTIVE;
+	fake.cpu = 3;
+	for (unsigned n = 0; n < 100; n++) {
+		vgic_raise(&vg, 0, 45);
+	}
+	assert_int_equal(fake.kicks[1], 1);
+	/* Done (the EOI exit): the signals since it was taken arrive once more. */
+	fake.cpu = 1;
+	fake.lrs[i].state = LR_INVALID;
+	vgic_flush(&vg, 0);
+	i = lr_holding(45);
+	assert_true(i >= 0);
+	assert_int_equal(fake.lrs[i].state, LR_PENDING);
+	assert_false(fake.lrs[i].eoi_irq);
+	fake.lrs[i].state = LR_INVALID;
+	vgic_flush(&vg, 0);
+	assert_int_equal(lr_holding(45), -1);
+	/* Idle again: the next signal kicks at once. */
+	fake.cpu = 3;
+	vgic_raise(&vg, 0, 45);
+	assert_int_equal(fake.kicks[1], 2);
+}
+
 static void test_hw_timer_and_gating(void **state)
 {
 	(void)state;
@@ -394,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_v2_sgir),
 		cmocka_unit_test(test_priority_order_and_overflow),
 		cmocka_unit_test(test_repend_while_active),
+		cmocka_unit_test(test_doorbell_storm_is_coalesced),
 		cmocka_unit_test(test_hw_timer_and_gating),
 		cmocka_unit_test(test_bad_accesses),
 		cmocka_unit_test(test_init_checks),

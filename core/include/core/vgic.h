@@ -35,13 +35,14 @@
 #define VGIC_PPI_PHYS_TIMER 30
 
 /* virq.flags */
-#define VIRQ_ENABLED (1U << 0)
-#define VIRQ_PENDING (1U << 1) /* pending, not yet in a list register */
-#define VIRQ_EDGE    (1U << 2)
-#define VIRQ_GROUP1  (1U << 3)
-#define VIRQ_HW	     (1U << 4) /* backed by the same physical INTID */
-#define VIRQ_OWNED   (1U << 5)
-#define VIRQ_IN_LR   (1U << 6)
+#define VIRQ_ENABLED  (1U << 0)
+#define VIRQ_PENDING  (1U << 1) /* pending, not yet in a list register */
+#define VIRQ_EDGE     (1U << 2)
+#define VIRQ_GROUP1   (1U << 3)
+#define VIRQ_HW	      (1U << 4) /* backed by the same physical INTID */
+#define VIRQ_OWNED    (1U << 5)
+#define VIRQ_IN_LR    (1U << 6)
+#define VIRQ_EOI_WAIT (1U << 7) /* in a list register that exits when done: no kick needed */
 
 struct virq {
 	uint8_t priority;
