@@ -153,6 +153,7 @@ void vgic_reset(struct vgic *vg)
 			c->lr_intid[i] = VGIC_LR_NONE;
 		}
 		c->waker_sleep = true;
+		c->hw_sync = 0;
 	}
 	for (unsigned i = 0; i < VGIC_MAX_SPIS; i++) {
 		/* Delivered to vCPU 0 until the guest routes them. */
@@ -227,12 +228,41 @@ void vgic_raise(struct vgic *vg, unsigned vcpu, unsigned intid)
 	kick(vg, target);
 }
 
+/*
+ * Lock held. Forwarded interrupt q is not pending any more: its physical line
+ * is deactivated, so a level one still asserted signals again (a level
+ * interrupt is pending exactly while its line is, GIC IHI 0069 4.1.2), and
+ * left enabled only if the guest has it enabled. A PPI is done on its own CPU
+ * by vgic_flush().
+ */
+static void hw_line_reset(struct vgic *vg, unsigned vcpu, unsigned intid, struct virq *q)
+{
+	if (intid < VGIC_PRIVATE) {
+		vg->vcpu[vcpu].hw_sync |= 1U << intid;
+		kick(vg, vcpu);
+		return;
+	}
+	unsigned t = spi_target(vg, q);
+	if (t < vg->vcpu_count) {
+		arch_gic_spi_setup(intid, vg->vcpu[t].pcpu, false);
+		if ((q->flags & VIRQ_ENABLED) != 0) {
+			arch_gic_spi_setup(intid, vg->vcpu[t].pcpu, true);
+		}
+	}
+}
+
 bool vgic_hw_irq(struct vgic *vg, unsigned vcpu, unsigned intid)
 {
 	spin_lock(&vg->lock);
 	struct virq *q = virq_of(vg, vcpu, intid);
 	bool ours = q != NULL && (q->flags & VIRQ_HW) != 0;
-	unsigned target = ours ? make_pending(vg, vcpu, intid, q) : VGIC_MAX_VCPUS;
+	unsigned target = VGIC_MAX_VCPUS;
+	if (ours && (q->flags & (VIRQ_EDGE | VIRQ_ENABLED)) == 0) {
+		/* Level and disabled by the guest: the line keeps the pending state, masked. */
+		hw_line_reset(vg, vcpu, intid, q);
+	} else if (ours) {
+		target = make_pending(vg, vcpu, intid, q);
+	}
 	spin_unlock(&vg->lock);
 	kick(vg, target);
 	return ours;
@@ -316,6 +346,10 @@ static uint32_t bit_reg_access(struct vgic *vg, unsigned vcpu, unsigned first, e
 				q->flags |= VIRQ_ENABLED;
 				kicks |= (q->flags & VIRQ_PENDING) != 0;
 			}
+			if (bit && (q->flags & (VIRQ_HW | VIRQ_PENDING | VIRQ_IN_LR)) == VIRQ_HW) {
+				hw_line_reset(vg, vcpu, intid,
+					      q); /* unmasked: a line still up signals */
+			}
 			break;
 		case REG_CLEAR_ENABLE:
 			q->flags = (uint8_t)(bit ? q->flags & ~VIRQ_ENABLED : q->flags);
@@ -331,7 +365,11 @@ static uint32_t bit_reg_access(struct vgic *vg, unsigned vcpu, unsigned first, e
 			}
 			break;
 		case REG_CLEAR_PEND:
-			if (bit && (q->flags & VIRQ_HW) == 0) {
+			if (bit && (q->flags & (VIRQ_HW | VIRQ_PENDING | VIRQ_IN_LR)) ==
+					   (VIRQ_HW | VIRQ_PENDING)) {
+				q->flags = (uint8_t)(q->flags & ~VIRQ_PENDING);
+				hw_line_reset(vg, vcpu, intid, q);
+			} else if (bit && (q->flags & VIRQ_HW) == 0) {
 				q->flags = (uint8_t)(q->flags & ~VIRQ_PENDING);
 				q->sources = 0;
 			}
@@ -806,6 +844,12 @@ void vgic_flush(struct vgic *vg, unsigned v)
 			vg->spi_pending[intid / 32] &= ~(1U << (intid % 32));
 		}
 	}
+	for (uint32_t bits = c->hw_sync; bits != 0; bits &= bits - 1) {
+		const struct virq *q = &c->private[__builtin_ctz(bits)];
+		arch_gic_ppi_sync((unsigned)__builtin_ctz(bits), (q->flags & VIRQ_ENABLED) != 0,
+				  (q->flags & (VIRQ_PENDING | VIRQ_IN_LR)) == 0);
+	}
+	c->hw_sync = 0;
 	/* Only when every list register got used can something be left waiting. */
 	unsigned dummy = 0;
 	overflow = !drained && best_pending(vg, v, &dummy) != NULL;

@@ -278,11 +278,26 @@ void gic_idle_ack_kick(void)
 	}
 }
 
+static uintptr_t ppi_frame(void)
+{
+	return gic.version == 3 ? arch_percpu[arch_cpu_index()].redist + GICR_SGI_BASE
+				: va_addr(pa_to_va(gic.dist)); /* banked per CPU */
+}
+
+/* Inactive, and enabled again if a guest's disable had masked it (arch_gic_ppi_sync). */
 void arch_gic_ppi_clear(uint32_t mask)
 {
-	uintptr_t frame = gic.version == 3 ? arch_percpu[arch_cpu_index()].redist + GICR_SGI_BASE
-					   : va_addr(pa_to_va(gic.dist)); /* banked per CPU */
-	mmio_write32(frame + GICD_ICACTIVER, mask & HYP_PPIS);
+	mmio_write32(ppi_frame() + GICD_ICACTIVER, mask & HYP_PPIS);
+	mmio_write32(ppi_frame() + GICD_ISENABLER, mask & HYP_PPIS);
+}
+
+void arch_gic_ppi_sync(unsigned intid, bool enable, bool deactivate)
+{
+	uint32_t bit = intid < 32 ? (1U << intid) & HYP_PPIS : 0;
+	mmio_write32(ppi_frame() + (enable ? GICD_ISENABLER : GICD_ICENABLER), bit);
+	if (deactivate) {
+		mmio_write32(ppi_frame() + GICD_ICACTIVER, bit);
+	}
 }
 
 void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable)

@@ -121,6 +121,18 @@ def test_gic_where_the_partition_tree_says(qemu, tmp_path, gic):
     assert 95 <= int(m.group(1)) <= 105
 
 
+@GICS
+def test_forwarded_timer_is_level(qemu, tmp_path, gic):
+    """The virtual timer's PPI follows its line, as on a GIC: a timer that
+    fired while the PPI was disabled and was then stopped is not taken when
+    the PPI is enabled (no stale interrupt); one still firing is; and ICPENDR
+    clears a forwarded interrupt's pending state (held while the groups
+    were off)."""
+    vm = boot_system(qemu, tmp_path, [
+        Partition("root", "irqtest", [0], root=True, bootargs="test=level")], gic=gic)
+    vm.expect("[root] irqtest: level: stale 0, live 1, after ICPENDR 0")
+
+
 def qemu_cpu_seconds(vm):
     """Host CPU time (user + system) QEMU has used so far."""
     with open(f"/proc/{vm.child.pid}/stat", encoding="ascii") as f:

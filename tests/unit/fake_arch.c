@@ -90,6 +90,14 @@ void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable)
 	fake.last_spi_enable = enable;
 }
 
+void arch_gic_ppi_sync(unsigned intid, bool enable, bool deactivate)
+{
+	fake.ppi_syncs++;
+	fake.last_ppi = intid;
+	fake.last_ppi_enable = enable;
+	fake.last_ppi_deactivate = deactivate;
+}
+
 void arch_guest_irq_done(unsigned intid)
 {
 	fake.irqs_done++;

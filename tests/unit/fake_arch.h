@@ -36,6 +36,9 @@ struct fake_arch {
 	unsigned spi_setups;
 	unsigned last_spi_intid, last_spi_cpu;
 	bool last_spi_enable;
+	unsigned ppi_syncs; /* arch_gic_ppi_sync() */
+	unsigned last_ppi;
+	bool last_ppi_enable, last_ppi_deactivate;
 	unsigned irqs_done; /* arch_guest_irq_done() */
 	unsigned last_irq_done;
 	unsigned memory_syncs; /* arch_guest_memory_sync() */

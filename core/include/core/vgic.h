@@ -55,6 +55,7 @@ struct vgic_vcpu {
 	struct virq private[VGIC_PRIVATE];
 	uint16_t lr_intid[ARCH_VGIC_MAX_LRS]; /* VGIC_LR_NONE when free */
 	uint8_t lr_source[ARCH_VGIC_MAX_LRS]; /* GICv2 SGIs: the source in that LR */
+	uint32_t hw_sync;		      /* HW PPIs whose physical line vgic_flush() resets */
 	bool waker_sleep;		      /* GICR_WAKER.ProcessorSleep */
 	unsigned pcpu;			      /* the physical CPU it runs on */
 };
