@@ -770,10 +770,10 @@ static void repend_in_lr(struct vgic *vg, struct vgic_vcpu *c, unsigned i, unsig
 		lr_write(c, i, intid, q, state, true);
 		return;
 	}
-	if (!v2_sgi) {
-		/* Further raises wait for the exit the guest's EOI makes (vgic_raise). */
-		lr_write(c, i, intid, q, state == LR_ACTIVE ? LR_PENDING_ACTIVE : state, true);
-		q->flags |= VIRQ_EOI_WAIT;
+	if (state == LR_ACTIVE || !v2_sgi) {
+		/* Not a GICv2 SGI: further raises wait for the exit its EOI makes (vgic_raise). */
+		lr_write(c, i, intid, q, state == LR_ACTIVE ? LR_PENDING_ACTIVE : state, !v2_sgi);
+		q->flags |= v2_sgi ? 0 : VIRQ_EOI_WAIT;
 	}
 	/* Already pending: a second edge before the first was taken merges with it. */
 	q->sources = v2_sgi ? (uint8_t)(q->sources & ~same) : 0;

@@ -305,6 +305,12 @@ static void test_repend_while_active(void **state)
 	i = lr_holding(2);
 	assert_true(i >= 0);
 	assert_int_equal(fake.lrs[i].source, 0);
+	/* The same sender again while it is active: pending and active, not lost. */
+	fake.lrs[i].state = LR_ACTIVE;
+	wr(0, GICD + 0xf00, 4, 2U << 24 | 2);
+	vgic_flush(&vg, 0);
+	assert_int_equal(lr_holding(2), i);
+	assert_int_equal(fake.lrs[i].state, LR_PENDING_ACTIVE);
 }
 
 /*
