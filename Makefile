@@ -307,11 +307,14 @@ $(HOST_B)/tests/test_config: HOST_CFLAGS += -DBH_SRC_DIR='"$(CURDIR)"' -DBH_BHCO
 $(HOST_B)/tests/test_ring: tests/unit/test_ring.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
 # Tests of core/ over the shared arch fake (tests/unit/fake_arch.c).
 FAKE_ARCH := tests/unit/fake_arch.c tests/unit/fake_arch.h
-FAKE_ARCH_TESTS := $(addprefix $(HOST_B)/tests/,test_vgic test_channel test_vpsci test_hypercall)
+FAKE_ARCH_TESTS := $(addprefix $(HOST_B)/tests/,test_vgic test_channel test_vpsci test_hypercall \
+	test_partition)
 $(HOST_B)/tests/test_vgic: tests/unit/test_vgic.c core/vgic.c
 $(HOST_B)/tests/test_channel: tests/unit/test_channel.c core/channel.c
 $(HOST_B)/tests/test_vpsci: tests/unit/test_vpsci.c core/vpsci.c core/lib/printf.c
 $(HOST_B)/tests/test_hypercall: tests/unit/test_hypercall.c core/hypercall.c core/lib/printf.c
+$(HOST_B)/tests/test_partition: tests/unit/test_partition.c core/partition.c core/lib/printf.c \
+	core/lib/errors.c
 $(FAKE_ARCH_TESTS): $(FAKE_ARCH) $(wildcard core/include/core/*.h include/bulkhead/*.h \
 	arch/arm64/include/arch/*.h) | $(DEPS_STAMP)
 $(HOST_B)/tests/test_stage2 $(FAKE_ARCH_TESTS): HOST_CFLAGS += -Iarch/arm64/include

@@ -124,6 +124,12 @@ bool channel_hypercall(struct partition *p, uint32_t fn, uint64_t *x)
 	spin_lock(&ch->lock);
 	unsigned before = ch->state[side];
 	bool zero = false;
+	/*
+	 * A vCPU still in flight while its partition stops must not reopen (or
+	 * signal) what channels_partition_down() closes: the stop changes the
+	 * state before it takes this lock, so looking under the lock orders them.
+	 */
+	bool running = atomic_load(&p->state) == PARTITION_RUNNING;
 	x[0] = BH_HVC_OK;
 	switch (fn) {
 	case BH_HVC_CHANNEL_INFO:
@@ -134,14 +140,16 @@ bool channel_hypercall(struct partition *p, uint32_t fn, uint64_t *x)
 		hypercall_put_name(ch->cfg->interface, &x[3]);
 		break;
 	case BH_HVC_CHANNEL_SIGNAL:
-		if (ch->state[side] == BH_CHANNEL_CONNECTED) {
+		if (running && ch->state[side] == BH_CHANNEL_CONNECTED) {
 			ring_doorbell(ch, 1 - side);
 		} else {
 			x[0] = (uint64_t)(int64_t)BH_HVC_DENIED;
 		}
 		break;
 	default: /* OPEN, CLOSE, STATE */
-		if (fn == BH_HVC_CHANNEL_OPEN) {
+		if (fn == BH_HVC_CHANNEL_OPEN && !running) {
+			x[0] = (uint64_t)(int64_t)BH_HVC_DENIED;
+		} else if (fn == BH_HVC_CHANNEL_OPEN) {
 			zero = open_side(ch, side);
 		} else if (fn == BH_HVC_CHANNEL_CLOSE) {
 			close_side(ch, side);

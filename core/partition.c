@@ -40,6 +40,8 @@ const char *partition_state_name(unsigned state)
 		return "restarting";
 	case PARTITION_STARTING:
 		return "starting";
+	case PARTITION_STOPPING:
+		return "stopping";
 	default:
 		return "stopped";
 	}
@@ -371,39 +373,48 @@ static bool wait_all_off(struct partition *p, const struct vcpu *caller)
 	return true;
 }
 
-void partition_stop(struct partition *p, struct vcpu *caller, const char *why)
+/*
+ * RUNNING -> `state`: stops every vCPU but `caller` and waits until they are
+ * off, so no call of theirs still in flight (a channel open, a routing write)
+ * can undo the stop; then its channel sides close. False if p was not running
+ * (the first stop or restart wins); *stopped says whether every vCPU stopped.
+ */
+static bool stop_vcpus(struct partition *p, struct vcpu *caller, unsigned state, const char *what,
+		       const char *why, bool *stopped)
 {
 	spin_lock(&p->lock);
 	if (atomic_load(&p->state) != PARTITION_RUNNING) {
 		spin_unlock(&p->lock);
-		return;
+		return false;
 	}
-	atomic_store(&p->state, PARTITION_STOPPED);
+	atomic_store(&p->state, state);
+	vgic_stop(&p->vgic);
 	request_stop_all(p, caller);
 	device_irqs(p, false);
 	spin_unlock(&p->lock);
-	log_info("partition %s stopped: %s", p->cfg->name, why);
+	log_info("partition %s %s: %s", p->cfg->name, what, why);
+	*stopped = wait_all_off(p, caller);
 	channels_partition_down(p);
+	spin_lock(&p->lock);
+	atomic_store(&p->state, PARTITION_STOPPED);
+	spin_unlock(&p->lock);
+	return true;
+}
+
+void partition_stop(struct partition *p, struct vcpu *caller, const char *why)
+{
+	bool stopped;
+	if (stop_vcpus(p, caller, PARTITION_STOPPING, "stopped", why, &stopped) && !stopped) {
+		log_error("partition %s: a vCPU did not stop", p->cfg->name);
+	}
 }
 
 void partition_restart(struct partition *p, struct vcpu *caller, const char *why)
 {
-	spin_lock(&p->lock);
-	if (atomic_load(&p->state) != PARTITION_RUNNING) {
-		spin_unlock(&p->lock);
-		return; /* already stopping or restarting: the first request wins */
+	bool stopped;
+	if (!stop_vcpus(p, caller, PARTITION_RESTARTING, "restarting", why, &stopped)) {
+		return;
 	}
-	atomic_store(&p->state, PARTITION_RESTARTING);
-	request_stop_all(p, caller);
-	device_irqs(p, false);
-	spin_unlock(&p->lock);
-
-	log_info("partition %s restarting: %s", p->cfg->name, why);
-	bool stopped = wait_all_off(p, caller);
-	channels_partition_down(p);
-	spin_lock(&p->lock);
-	atomic_store(&p->state, PARTITION_STOPPED);
-	spin_unlock(&p->lock);
 	if (!stopped) {
 		log_error("partition %s: left stopped", p->cfg->name);
 		return;
@@ -430,6 +441,16 @@ bool vcpu_run_pending(void)
 		return false;
 	}
 	struct partition *p = v->partition;
+	/*
+	 * stop_request was cleared before the start was asked for: one set from
+	 * now on (after the stopper saw RUNNING) must survive, so it is not
+	 * cleared here; and a stop that came before the exchange is seen now.
+	 */
+	if (atomic_load(&v->stop_request) || atomic_load(&p->state) != PARTITION_RUNNING) {
+		expected = VCPU_RUNNING;
+		atomic_compare_exchange_strong(&v->state, &expected, VCPU_OFF);
+		return true;
+	}
 	struct arch_vcpu_boot boot = {
 		.s2 = &p->s2,
 		.vmid = p->id + 1,
@@ -439,7 +460,6 @@ bool vcpu_run_pending(void)
 		.cntvoff = p->cntvoff,
 		.reset_el1 = true,
 	};
-	atomic_store(&v->stop_request, false);
 	/* A kick to itself: the first exit hands over anything already pending. */
 	arch_cpu_kick(v->pcpu);
 	arch_vcpu_run(&boot);

@@ -114,6 +114,13 @@ static unsigned make_pending(struct vgic *vg, unsigned vcpu, unsigned intid, str
 	return spi_target(vg, q);
 }
 
+/* Enabled, and its group too: it can be delivered once pending. */
+static bool enabled(const struct vgic *vg, const struct virq *q)
+{
+	uint32_t group_on = (q->flags & VIRQ_GROUP1) != 0 ? CTLR_ENABLE_GRP1 : CTLR_ENABLE_GRP0;
+	return (q->flags & VIRQ_ENABLED) != 0 && (vg->ctlr & group_on) != 0;
+}
+
 static void kick(struct vgic *vg, unsigned vcpu)
 {
 	if (vcpu < vg->vcpu_count && vg->vcpu[vcpu].pcpu != arch_cpu_index()) {
@@ -132,6 +139,7 @@ static void reset_virq(struct virq *q, uint8_t keep, uint8_t flags, uint8_t targ
 void vgic_reset(struct vgic *vg)
 {
 	spin_lock(&vg->lock);
+	vg->live = true;
 	vg->ctlr = 0;
 	for (unsigned v = 0; v < vg->vcpu_count; v++) {
 		struct vgic_vcpu *c = &vg->vcpu[v];
@@ -145,6 +153,7 @@ void vgic_reset(struct vgic *vg)
 			c->lr_intid[i] = VGIC_LR_NONE;
 		}
 		c->waker_sleep = true;
+		c->hw_sync = 0;
 	}
 	for (unsigned i = 0; i < VGIC_MAX_SPIS; i++) {
 		/* Delivered to vCPU 0 until the guest routes them. */
@@ -153,6 +162,13 @@ void vgic_reset(struct vgic *vg)
 	for (unsigned i = 0; i < sizeof(vg->spi_pending) / sizeof(vg->spi_pending[0]); i++) {
 		vg->spi_pending[i] = 0;
 	}
+	spin_unlock(&vg->lock);
+}
+
+void vgic_stop(struct vgic *vg)
+{
+	spin_lock(&vg->lock);
+	vg->live = false;
 	spin_unlock(&vg->lock);
 }
 
@@ -191,13 +207,48 @@ int vgic_own_spi(struct vgic *vg, unsigned intid, bool hw)
 	return BH_OK;
 }
 
+/*
+ * A doorbell or console interrupt. Its target is kicked only when the
+ * interrupt becomes pending and can be delivered now: raising it again while
+ * pending merges (an edge), a disabled one waits for its enable (which kicks),
+ * and one whose list register will exit when done (EOI) waits for that exit.
+ * So a peer signalling in a loop costs the target at most an exit or two per
+ * interrupt it takes, not one per signal.
+ */
 void vgic_raise(struct vgic *vg, unsigned vcpu, unsigned intid)
 {
 	spin_lock(&vg->lock);
 	struct virq *q = virq_of(vg, vcpu, intid);
-	unsigned target = q != NULL ? make_pending(vg, vcpu, intid, q) : VGIC_MAX_VCPUS;
+	unsigned target = VGIC_MAX_VCPUS;
+	if (q != NULL && (q->flags & VIRQ_PENDING) == 0) {
+		unsigned to = make_pending(vg, vcpu, intid, q);
+		target = (q->flags & VIRQ_EOI_WAIT) == 0 && enabled(vg, q) ? to : VGIC_MAX_VCPUS;
+	}
 	spin_unlock(&vg->lock);
 	kick(vg, target);
+}
+
+/*
+ * Lock held. Forwarded interrupt q is not pending any more: its physical line
+ * is deactivated, so a level one still asserted signals again (a level
+ * interrupt is pending exactly while its line is, GIC IHI 0069 4.1.2), and
+ * left enabled only if the guest has it enabled. A PPI is done on its own CPU
+ * by vgic_flush().
+ */
+static void hw_line_reset(struct vgic *vg, unsigned vcpu, unsigned intid, struct virq *q)
+{
+	if (intid < VGIC_PRIVATE) {
+		vg->vcpu[vcpu].hw_sync |= 1U << intid;
+		kick(vg, vcpu);
+		return;
+	}
+	unsigned t = spi_target(vg, q);
+	if (t < vg->vcpu_count) {
+		arch_gic_spi_setup(intid, vg->vcpu[t].pcpu, false);
+		if ((q->flags & VIRQ_ENABLED) != 0) {
+			arch_gic_spi_setup(intid, vg->vcpu[t].pcpu, true);
+		}
+	}
 }
 
 bool vgic_hw_irq(struct vgic *vg, unsigned vcpu, unsigned intid)
@@ -205,7 +256,13 @@ bool vgic_hw_irq(struct vgic *vg, unsigned vcpu, unsigned intid)
 	spin_lock(&vg->lock);
 	struct virq *q = virq_of(vg, vcpu, intid);
 	bool ours = q != NULL && (q->flags & VIRQ_HW) != 0;
-	unsigned target = ours ? make_pending(vg, vcpu, intid, q) : VGIC_MAX_VCPUS;
+	unsigned target = VGIC_MAX_VCPUS;
+	if (ours && (q->flags & (VIRQ_EDGE | VIRQ_ENABLED)) == 0) {
+		/* Level and disabled by the guest: the line keeps the pending state, masked. */
+		hw_line_reset(vg, vcpu, intid, q);
+	} else if (ours) {
+		target = make_pending(vg, vcpu, intid, q);
+	}
 	spin_unlock(&vg->lock);
 	kick(vg, target);
 	return ours;
@@ -289,6 +346,10 @@ static uint32_t bit_reg_access(struct vgic *vg, unsigned vcpu, unsigned first, e
 				q->flags |= VIRQ_ENABLED;
 				kicks |= (q->flags & VIRQ_PENDING) != 0;
 			}
+			if (bit && (q->flags & (VIRQ_HW | VIRQ_PENDING | VIRQ_IN_LR)) == VIRQ_HW) {
+				hw_line_reset(vg, vcpu, intid,
+					      q); /* unmasked: a line still up signals */
+			}
 			break;
 		case REG_CLEAR_ENABLE:
 			q->flags = (uint8_t)(bit ? q->flags & ~VIRQ_ENABLED : q->flags);
@@ -304,7 +365,11 @@ static uint32_t bit_reg_access(struct vgic *vg, unsigned vcpu, unsigned first, e
 			}
 			break;
 		case REG_CLEAR_PEND:
-			if (bit && (q->flags & VIRQ_HW) == 0) {
+			if (bit && (q->flags & (VIRQ_HW | VIRQ_PENDING | VIRQ_IN_LR)) ==
+					   (VIRQ_HW | VIRQ_PENDING)) {
+				q->flags = (uint8_t)(q->flags & ~VIRQ_PENDING);
+				hw_line_reset(vg, vcpu, intid, q);
+			} else if (bit && (q->flags & VIRQ_HW) == 0) {
 				q->flags = (uint8_t)(q->flags & ~VIRQ_PENDING);
 				q->sources = 0;
 			}
@@ -611,7 +676,9 @@ bool vgic_mmio(struct vgic *vg, unsigned vcpu, ipaddr_t at, unsigned size, bool 
 		return true;
 	}
 	spin_lock(&vg->lock);
-	if (gicd) {
+	if (write && !vg->live) {
+		/* ignored: see vgic_stop() */
+	} else if (gicd) {
 		out = gicd_access(vg, vcpu, ipa - ipa_addr(vg->gicd), size, write, in);
 	} else {
 		uint64_t rel = ipa - ipa_addr(vg->gicr.base);
@@ -639,10 +706,7 @@ bool vgic_mmio(struct vgic *vg, unsigned vcpu, ipaddr_t at, unsigned size, bool 
 
 static bool deliverable(const struct vgic *vg, const struct virq *q)
 {
-	uint32_t group_on = (q->flags & VIRQ_GROUP1) != 0 ? CTLR_ENABLE_GRP1 : CTLR_ENABLE_GRP0;
-	return (q->flags & (VIRQ_PENDING | VIRQ_ENABLED | VIRQ_IN_LR)) ==
-		       (VIRQ_PENDING | VIRQ_ENABLED) &&
-	       (vg->ctlr & group_on) != 0;
+	return (q->flags & (VIRQ_PENDING | VIRQ_IN_LR)) == VIRQ_PENDING && enabled(vg, q);
 }
 
 /* The highest-priority deliverable interrupt for vCPU v, or NULL. */
@@ -706,8 +770,10 @@ static void repend_in_lr(struct vgic *vg, struct vgic_vcpu *c, unsigned i, unsig
 		lr_write(c, i, intid, q, state, true);
 		return;
 	}
-	if (state == LR_ACTIVE) {
-		lr_write(c, i, intid, q, LR_PENDING_ACTIVE, false);
+	if (state == LR_ACTIVE || !v2_sgi) {
+		/* Not a GICv2 SGI: further raises wait for the exit its EOI makes (vgic_raise). */
+		lr_write(c, i, intid, q, state == LR_ACTIVE ? LR_PENDING_ACTIVE : state, !v2_sgi);
+		q->flags |= v2_sgi ? 0 : VIRQ_EOI_WAIT;
 	}
 	/* Already pending: a second edge before the first was taken merges with it. */
 	q->sources = v2_sgi ? (uint8_t)(q->sources & ~same) : 0;
@@ -741,7 +807,7 @@ void vgic_flush(struct vgic *vg, unsigned v)
 			 * request. */
 			static const struct vgic_lr empty = {0};
 			arch_vgic_lr_write(i, &empty);
-			q->flags = (uint8_t)(q->flags & ~VIRQ_IN_LR);
+			q->flags = (uint8_t)(q->flags & ~(VIRQ_IN_LR | VIRQ_EOI_WAIT));
 			c->lr_intid[i] = VGIC_LR_NONE;
 		} else if ((q->flags & (VIRQ_PENDING | VIRQ_HW)) == VIRQ_PENDING) {
 			repend_in_lr(vg, c, i, intid, q, state);
@@ -778,6 +844,12 @@ void vgic_flush(struct vgic *vg, unsigned v)
 			vg->spi_pending[intid / 32] &= ~(1U << (intid % 32));
 		}
 	}
+	for (uint32_t bits = c->hw_sync; bits != 0; bits &= bits - 1) {
+		const struct virq *q = &c->private[__builtin_ctz(bits)];
+		arch_gic_ppi_sync((unsigned)__builtin_ctz(bits), (q->flags & VIRQ_ENABLED) != 0,
+				  (q->flags & (VIRQ_PENDING | VIRQ_IN_LR)) == 0);
+	}
+	c->hw_sync = 0;
 	/* Only when every list register got used can something be left waiting. */
 	unsigned dummy = 0;
 	overflow = !drained && best_pending(vg, v, &dummy) != NULL;

@@ -6,6 +6,8 @@
 #include "percpu.h"
 #include "sysreg.h"
 
+#define HCR_IMO (1UL << 4) /* physical IRQs target EL2 */
+
 _Static_assert(sizeof(struct arch_percpu) == PERCPU_SIZE, "asm.h PERCPU_SIZE");
 _Static_assert(__builtin_offsetof(struct arch_percpu, mpidr) == PERCPU_MPIDR, "asm.h");
 _Static_assert(__builtin_offsetof(struct arch_percpu, stack_top) == PERCPU_STACK_TOP, "asm.h");
@@ -48,9 +50,20 @@ void arch_cpu_relax(void)
 	__asm__ volatile("yield" ::: "memory");
 }
 
+/*
+ * WFI, not WFE: QEMU's TCG runs WFE as a spin, so every idle CPU burnt a host
+ * core. Every wake-up request (start, stop, panic) sends the kick SGI, and a
+ * pending IRQ ends WFI even with PSTATE.I masked (Arm ARM DDI 0487G.b D1.16.2
+ * "Wait For Interrupt", WFI wake-up events); HCR_EL2.IMO routes it to EL2 so
+ * it is one this EL can take. A kick sent after the caller's last look is still
+ * pending here and ends the WFI at once; it is consumed after, so the next one sleeps.
+ */
 void arch_wait_event(void)
 {
-	wfe();
+	write_sysreg(hcr_el2, read_sysreg(hcr_el2) | HCR_IMO);
+	isb();
+	wfi();
+	gic_idle_ack_kick();
 }
 
 void arch_send_event(void)

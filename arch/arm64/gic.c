@@ -40,6 +40,7 @@
 #define GICC_PMR	  0x0004
 #define GICC_IAR	  0x000c
 #define GICC_EOIR	  0x0010
+#define GICC_HPPIR	  0x0018
 #define GICC_DIR	  0x1000
 #define GICC_CTLR_EOIMODE (1U << 9) /* EOI drops priority only; DIR deactivates */
 
@@ -279,11 +280,41 @@ void arch_gic_deactivate(uint32_t iar)
 	}
 }
 
+/*
+ * The kick has the highest priority the hypervisor uses, so when it is the
+ * highest pending interrupt the acknowledge returns it. Anything else pending
+ * stays for the vCPU (a device line of a vCPU that is off keeps the idle CPU
+ * awake, as before).
+ */
+void gic_idle_ack_kick(void)
+{
+	uint32_t hppir = gic.version == 3 ? (uint32_t)read_sysreg(S3_0_C12_C12_2) /* ICC_HPPIR1 */
+					  : mmio_read32(va_addr(pa_to_va(gic.cpu)) + GICC_HPPIR);
+	if (GIC_IAR_INTID(hppir) == GIC_SGI_KICK) {
+		arch_gic_deactivate(arch_gic_ack());
+	}
+}
+
+static uintptr_t ppi_frame(void)
+{
+	return gic.version == 3 ? arch_percpu[arch_cpu_index()].redist + GICR_SGI_BASE
+				: va_addr(pa_to_va(gic.dist)); /* banked per CPU */
+}
+
+/* Inactive, and enabled again if a guest's disable had masked it (arch_gic_ppi_sync). */
 void arch_gic_ppi_clear(uint32_t mask)
 {
-	uintptr_t frame = gic.version == 3 ? arch_percpu[arch_cpu_index()].redist + GICR_SGI_BASE
-					   : va_addr(pa_to_va(gic.dist)); /* banked per CPU */
-	mmio_write32(frame + GICD_ICACTIVER, mask & HYP_PPIS);
+	mmio_write32(ppi_frame() + GICD_ICACTIVER, mask & HYP_PPIS);
+	mmio_write32(ppi_frame() + GICD_ISENABLER, mask & HYP_PPIS);
+}
+
+void arch_gic_ppi_sync(unsigned intid, bool enable, bool deactivate)
+{
+	uint32_t bit = intid < 32 ? (1U << intid) & HYP_PPIS : 0;
+	mmio_write32(ppi_frame() + (enable ? GICD_ISENABLER : GICD_ICENABLER), bit);
+	if (deactivate) {
+		mmio_write32(ppi_frame() + GICD_ICACTIVER, bit);
+	}
 }
 
 void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable)

@@ -2,7 +2,9 @@
 SGIs between a partition's vCPUs, and isolation of other partitions'
 interrupts. The guests are tests/guests/irqtest and ticker."""
 
+import os
 import re
+import time
 
 import pytest
 
@@ -118,3 +120,38 @@ def test_gic_where_the_partition_tree_says(qemu, tmp_path, gic):
     vm.expect(f"[hv] partition rt0: GIC at IPA 0x2f000000 / {second}, as its device tree says")
     m = vm.expect_regex(r"\[rt0\] irqtest: timer (\d+) interrupts in 1 s at 100 Hz")
     assert 95 <= int(m.group(1)) <= 105
+
+
+@GICS
+def test_forwarded_timer_is_level(qemu, tmp_path, gic):
+    """The virtual timer's PPI follows its line, as on a GIC: a timer that
+    fired while the PPI was disabled and was then stopped is not taken when
+    the PPI is enabled (no stale interrupt); one still firing is; and ICPENDR
+    clears a forwarded interrupt's pending state (held while the groups
+    were off)."""
+    vm = boot_system(qemu, tmp_path, [
+        Partition("root", "irqtest", [0], root=True, bootargs="test=level")], gic=gic)
+    vm.expect("[root] irqtest: level: stale 0, live 1, after ICPENDR 0")
+
+
+def qemu_cpu_seconds(vm):
+    """Host CPU time (user + system) QEMU has used so far."""
+    with open(f"/proc/{vm.child.pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@GICS
+def test_idle_cpus_sleep(qemu, tmp_path, gic):
+    """Three of four CPUs have no vCPU and the partition's own waits in WFI:
+    QEMU uses a small part of one host core. (Idle CPUs that wait with WFE,
+    which QEMU runs as a spin, used about two host cores, whatever the
+    host's speed.)"""
+    vm = boot_system(qemu, tmp_path, [
+        Partition("root", "irqtest", [0], root=True, bootargs="test=timer hz=10 seconds=1")],
+        gic=gic)
+    vm.expect("[root] irqtest: tick 1 (")
+    cpu, wall = qemu_cpu_seconds(vm), time.monotonic()
+    vm.expect("[root] irqtest: tick 3 (")
+    used = qemu_cpu_seconds(vm) - cpu
+    assert used < 0.5 * (time.monotonic() - wall), used

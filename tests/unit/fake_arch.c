@@ -54,6 +54,9 @@ void arch_cpu_kick(unsigned cpu)
 void arch_cpu_relax(void)
 {
 	fake.relaxes++;
+	if (fake.hook != NULL) {
+		fake.hook();
+	}
 }
 
 void arch_send_event(void)
@@ -104,6 +107,14 @@ void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable)
 	fake.last_spi_enable = enable;
 }
 
+void arch_gic_ppi_sync(unsigned intid, bool enable, bool deactivate)
+{
+	fake.ppi_syncs++;
+	fake.last_ppi = intid;
+	fake.last_ppi_enable = enable;
+	fake.last_ppi_deactivate = deactivate;
+}
+
 void arch_guest_irq_done(unsigned intid)
 {
 	fake.irqs_done++;
@@ -113,6 +124,9 @@ void arch_guest_irq_done(unsigned intid)
 void arch_guest_memory_sync(paddr_t base, uint64_t size)
 {
 	fake.memory_syncs++;
+	if (fake.hook != NULL) {
+		fake.hook();
+	}
 	fake.last_sync_base = base;
 	fake.last_sync_size = size;
 }

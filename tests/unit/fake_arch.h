@@ -23,6 +23,8 @@ struct fake_arch {
 	unsigned lr_count;     /* arch_vgic_lr_count(); 4 after reset */
 	uint64_t counter;      /* arch_counter() */
 	uint64_t counter_freq; /* arch_counter_freq(); 62.5 MHz after reset */
+	void (*hook)(void);    /* if set, called by arch_cpu_relax() and arch_guest_memory_sync():
+				  what other CPUs do while core waits, or a look at core's locks */
 
 	/* Recorded. */
 	unsigned kicks[CONFIG_MAX_CPUS]; /* arch_cpu_kick() per CPU */
@@ -34,6 +36,9 @@ struct fake_arch {
 	unsigned spi_setups;
 	unsigned last_spi_intid, last_spi_cpu;
 	bool last_spi_enable;
+	unsigned ppi_syncs; /* arch_gic_ppi_sync() */
+	unsigned last_ppi;
+	bool last_ppi_enable, last_ppi_deactivate;
 	unsigned irqs_done; /* arch_guest_irq_done() */
 	unsigned last_irq_done;
 	unsigned memory_syncs; /* arch_guest_memory_sync() */

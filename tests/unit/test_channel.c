@@ -54,6 +54,7 @@ static int setup(void **state)
 		cfg.partitions[i].id = i;
 		parts[i].id = i;
 		parts[i].cfg = &cfg.partitions[i];
+		atomic_store(&parts[i].state, PARTITION_RUNNING);
 	}
 	static const char *const names[] = {"echo", "con"};
 	for (unsigned c = 0; c < 2; c++) {
@@ -199,12 +200,42 @@ static void test_numbers_and_info(void **state)
 	assert_false(channel_hypercall(&parts[0], BH_HVC_VERSION, x));
 }
 
+/*
+ * A vCPU still in flight while its partition stops (state STOPPING until its
+ * vCPUs are off) cannot reopen or signal the channel the stop closes.
+ */
+static void test_stopping_partition_cannot_reopen(void **state)
+{
+	(void)state;
+	uint64_t x[8];
+	call(0, BH_HVC_CHANNEL_OPEN, 0, x);
+	call(1, BH_HVC_CHANNEL_OPEN, 0, x);
+	unsigned before = rings[0];
+	atomic_store(&parts[1].state, PARTITION_STOPPING);
+	assert_int_equal(call(1, BH_HVC_CHANNEL_SIGNAL, 0, x), BH_HVC_DENIED);
+	assert_int_equal(rings[0], before);
+	channels_partition_down(&parts[1]);
+	assert_int_equal(state_of(0, 0), BH_CHANNEL_RESET);
+	assert_int_equal(call(1, BH_HVC_CHANNEL_OPEN, 0, x), BH_HVC_DENIED);
+	assert_int_equal(state_of(1, 0), BH_CHANNEL_CLOSED);
+	/* The root reopens: it waits, no session starts with the stopped side. */
+	assert_int_equal(call(0, BH_HVC_CHANNEL_OPEN, 0, x), BH_HVC_OK);
+	assert_int_equal(x[1], BH_CHANNEL_WAITING);
+	assert_int_equal(call(1, BH_HVC_CHANNEL_OPEN, 0, x), BH_HVC_DENIED);
+	assert_int_equal(state_of(0, 0), BH_CHANNEL_WAITING);
+	/* Started again, it connects as usual. */
+	atomic_store(&parts[1].state, PARTITION_RUNNING);
+	assert_int_equal(call(1, BH_HVC_CHANNEL_OPEN, 0, x), BH_HVC_OK);
+	assert_int_equal(x[1], BH_CHANNEL_CONNECTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_session, setup),
 		cmocka_unit_test_setup(test_restart_needs_both_to_reopen, setup),
 		cmocka_unit_test_setup(test_numbers_and_info, setup),
+		cmocka_unit_test_setup(test_stopping_partition_cannot_reopen, setup),
 	};
 	return cmocka_run_group_tests_name("channel", tests, NULL, NULL);
 }

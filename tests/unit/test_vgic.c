@@ -170,6 +170,33 @@ static void test_spi_routing(void **state)
 	assert_int_equal(rd(0, GICD + 0x800 + 50, 1), 0x3);
 }
 
+/* A stopping partition's vCPU still in flight cannot route (or re-enable) a physical line. */
+static void test_no_routing_once_stopped(void **state)
+{
+	(void)state;
+	for (unsigned version = 2; version <= 3; version++) {
+		setup(version);
+		assert_int_equal(vgic_own_spi(&vg, 50, true), BH_OK);
+		vgic_stop(&vg);
+		if (version == 3) {
+			wr(0, GICD + 0x6000 + 8 * 50, 8, 1);
+			assert_int_equal(rd(0, GICD + 0x6000 + 8 * 50, 8), 0);
+		} else {
+			wr(0, GICD + 0x800 + 50, 1, 0x2);
+			assert_int_equal(rd(0, GICD + 0x800 + 50, 1), 0x1);
+		}
+		wr(0, GICD + 0x104, 4, 1U << 18);
+		assert_int_equal(rd(0, GICD + 0x104, 4), 0);
+		assert_int_equal(fake.spi_setups, 0);
+		/* The next start makes it live again. */
+		vgic_reset(&vg);
+		wr(0, GICD + (version == 3 ? 0x6000 + 8 * 50 : 0x800 + 50), version == 3 ? 8 : 1,
+		   version == 3 ? 1 : 2);
+		assert_int_equal(fake.spi_setups, 1);
+		assert_int_equal(fake.last_spi_cpu, 2);
+	}
+}
+
 static void test_sgi1r_scope(void **state)
 {
 	(void)state;
@@ -278,19 +305,91 @@ static void test_repend_while_active(void **state)
 	i = lr_holding(2);
 	assert_true(i >= 0);
 	assert_int_equal(fake.lrs[i].source, 0);
+	/* The same sender again while it is active: pending and active, not lost. */
+	fake.lrs[i].state = LR_ACTIVE;
+	wr(0, GICD + 0xf00, 4, 2U << 24 | 2);
+	vgic_flush(&vg, 0);
+	assert_int_equal(lr_holding(2), i);
+	assert_int_equal(fake.lrs[i].state, LR_PENDING_ACTIVE);
+}
+
+/*
+ * A peer signalling a doorbell in a loop (CPU 3): its target (vCPU 0, CPU 1)
+ * is kicked once per interrupt it can take, not once per signal.
+ */
+static void test_doorbell_storm_is_coalesced(void **state)
+{
+	(void)state;
+	setup(3);
+	assert_int_equal(vgic_own_spi(&vg, 45, false), BH_OK);
+	fake.cpu = 3;
+	for (unsigned n = 0; n < 100; n++) {
+		vgic_raise(&vg, 0, 45); /* disabled: only pending */
+	}
+	assert_int_equal(fake.kicks[1], 0);
+	fake.cpu = 1;
+	enable(0, 45); /* the enable is what makes vCPU 0 look */
+	vgic_flush(&vg, 0);
+	int i = lr_holding(45);
+	assert_true(i >= 0);
+	assert_false(fake.lrs[i].eoi_irq);
+	/* In a list register, not taken yet: the first signal kicks, the rest merge. */
+	fake.cpu = 3;
+	for (unsigned n = 0; n < 100; n++) {
+		vgic_raise(&vg, 0, 45);
+	}
+	assert_int_equal(fake.kicks[1], 1);
+	fake.cpu = 1;
+	vgic_flush(&vg, 0);
+	assert_int_equal(fake.lrs[i].state, LR_PENDING);
+	assert_true(fake.lrs[i].eoi_irq); /* an exit when the guest is done with it */
+	fake.lrs[i].state = LR_ACTIVE;
+	fake.cpu = 3;
+	for (unsigned n = 0; n < 100; n++) {
+		vgic_raise(&vg, 0, 45);
+	}
+	assert_int_equal(fake.kicks[1], 1);
+	/* Done (the EOI exit): the signals since it was taken arrive once more. */
+	fake.cpu = 1;
+	fake.lrs[i].state = LR_INVALID;
+	vgic_flush(&vg, 0);
+	i = lr_holding(45);
+	assert_true(i >= 0);
+	assert_int_equal(fake.lrs[i].state, LR_PENDING);
+	assert_false(fake.lrs[i].eoi_irq);
+	fake.lrs[i].state = LR_INVALID;
+	vgic_flush(&vg, 0);
+	assert_int_equal(lr_holding(45), -1);
+	/* Idle again: the next signal kicks at once. */
+	fake.cpu = 3;
+	vgic_raise(&vg, 0, 45);
+	assert_int_equal(fake.kicks[1], 2);
 }
 
 static void test_hw_timer_and_gating(void **state)
 {
 	(void)state;
 	setup(3);
-	/* The virtual timer PPI is forwarded with the HW bit... */
+	/*
+	 * The virtual timer PPI is forwarded with the HW bit. Level: while the
+	 * guest has it disabled its pending state stays with the line, which is
+	 * masked and deactivated; nothing is held in the model.
+	 */
 	assert_true(vgic_hw_irq(&vg, 0, 27));
-	/* ...but held while the guest has it disabled or its group off. */
 	vgic_flush(&vg, 0);
 	assert_int_equal(lr_holding(27), -1);
+	assert_int_equal(fake.ppi_syncs, 1);
+	assert_int_equal(fake.last_ppi, 27);
+	assert_false(fake.last_ppi_enable);
+	assert_true(fake.last_ppi_deactivate);
 	wr(0, GICR + 0x10000 + 0x080, 4, 1U << 27); /* group 1 */
 	wr(0, GICR + 0x10000 + 0x100, 4, 1U << 27);
+	vgic_flush(&vg, 0);
+	assert_int_equal(fake.ppi_syncs, 2); /* unmasked: a line still up signals again */
+	assert_true(fake.last_ppi_enable);
+	assert_int_equal(lr_holding(27), -1);
+	/* It does: held while its group is off. */
+	assert_true(vgic_hw_irq(&vg, 0, 27));
 	vgic_flush(&vg, 0);
 	assert_int_equal(lr_holding(27), -1); /* GICD_CTLR.EnableGrp1 still off */
 	wr(0, GICD + 0x0, 4, 2);
@@ -310,6 +409,67 @@ static void test_hw_timer_and_gating(void **state)
 	assert_true(vgic_hw_irq(&vg, 0, 27));
 	vgic_reset(&vg);
 	wr(0, GICD + 0x0, 4, 2);
+	vgic_flush(&vg, 0);
+	assert_int_equal(lr_holding(27), -1);
+}
+
+/*
+ * Forwarded SPIs by their ICFGR: a level one disabled by the guest is not
+ * held pending (the device's line is), an edge one is; and ICPENDR clears
+ * the pending state of either, deactivating the line so a level one still
+ * asserted signals again. GICv2 PPIs likewise, on their own CPU.
+ */
+static void test_forwarded_level_and_edge(void **state)
+{
+	(void)state;
+	setup(3);
+	assert_int_equal(vgic_own_spi(&vg, 50, true), BH_OK);
+	enable(0, 50);
+	wr(0, GICD + 0x184, 4, 1U << 18); /* the guest disables it */
+	unsigned setups = fake.spi_setups;
+	assert_true(vgic_hw_irq(&vg, 0, 50));
+	assert_int_equal(fake.spi_setups, setups + 1);
+	assert_false(fake.last_spi_enable); /* masked and deactivated */
+	assert_int_equal(rd(0, GICD + 0x204, 4), 0);
+	wr(0, GICD + 0x104, 4, 1U << 18);
+	assert_true(fake.last_spi_enable);
+	assert_int_equal(fake.last_spi_cpu, 1);
+	vgic_flush(&vg, 0);
+	assert_int_equal(lr_holding(50), -1); /* the line fell meanwhile: nothing */
+	/* Edge: the same event stays pending until enabled. */
+	wr(0, GICD + 0xc0c, 4, 2U << 4);
+	wr(0, GICD + 0x184, 4, 1U << 18);
+	assert_true(vgic_hw_irq(&vg, 0, 50));
+	assert_int_equal(rd(0, GICD + 0x204, 4), 1U << 18);
+	wr(0, GICD + 0x104, 4, 1U << 18);
+	vgic_flush(&vg, 0);
+	assert_true(lr_holding(50) >= 0);
+	fake.lrs[lr_holding(50)].state = LR_INVALID;
+	vgic_flush(&vg, 0);
+	/* ICPENDR: a forwarded interrupt held pending (groups off) is cleared. */
+	wr(0, GICD + 0x0, 4, 0);
+	assert_true(vgic_hw_irq(&vg, 0, 50));
+	assert_int_equal(rd(0, GICD + 0x204, 4), 1U << 18);
+	setups = fake.spi_setups;
+	wr(0, GICD + 0x284, 4, 1U << 18);
+	assert_int_equal(rd(0, GICD + 0x204, 4), 0);
+	assert_int_equal(fake.spi_setups, setups + 2); /* deactivated, enabled again */
+	wr(0, GICD + 0x0, 4, 3);
+	vgic_flush(&vg, 0);
+	assert_int_equal(lr_holding(50), -1);
+
+	setup(2);
+	enable(0, 27);
+	wr(0, GICD + 0x0, 4, 0);
+	assert_true(vgic_hw_irq(&vg, 0, 27));
+	assert_int_equal(rd(0, GICD + 0x200, 4), 1U << 27);
+	wr(0, GICD + 0x280, 4, 1U << 27);
+	assert_int_equal(rd(0, GICD + 0x200, 4), 0);
+	vgic_flush(&vg, 0);
+	assert_int_equal(fake.last_ppi, 27);
+	assert_true(fake.last_ppi_enable);
+	assert_true(fake.last_ppi_deactivate);
+	wr(0, GICD + 0x0, 4, 3);
 	vgic_flush(&vg, 0);
 	assert_int_equal(lr_holding(27), -1);
 }
@@ -362,11 +522,14 @@ int main(void)
 		cmocka_unit_test(test_v2_identification),
 		cmocka_unit_test(test_ownership_filter),
 		cmocka_unit_test(test_spi_routing),
+		cmocka_unit_test(test_no_routing_once_stopped),
 		cmocka_unit_test(test_sgi1r_scope),
 		cmocka_unit_test(test_v2_sgir),
 		cmocka_unit_test(test_priority_order_and_overflow),
 		cmocka_unit_test(test_repend_while_active),
+		cmocka_unit_test(test_doorbell_storm_is_coalesced),
 		cmocka_unit_test(test_hw_timer_and_gating),
+		cmocka_unit_test(test_forwarded_level_and_edge),
 		cmocka_unit_test(test_bad_accesses),
 		cmocka_unit_test(test_init_checks),
 	};

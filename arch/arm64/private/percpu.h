@@ -59,4 +59,7 @@ void arch_spectre_cpu_init(void);
 void arch_vgic_init(unsigned gic_version, paddr_t gich_base);
 void arch_vgic_cpu_reset(bool enable);
 
+/* gic.c: an idle CPU consumes a pending kick SGI, so that its next WFI sleeps (cpu.c). */
+void gic_idle_ack_kick(void);
+
 #endif

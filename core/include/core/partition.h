@@ -19,6 +19,7 @@ enum partition_state {
 	PARTITION_RUNNING,
 	PARTITION_RESTARTING,
 	PARTITION_STARTING, /* its memory is being loaded (outside the lock) */
+	PARTITION_STOPPING, /* waiting for its vCPUs to be off */
 };
 
 enum vcpu_state {

@@ -35,13 +35,14 @@
 #define VGIC_PPI_PHYS_TIMER 30
 
 /* virq.flags */
-#define VIRQ_ENABLED (1U << 0)
-#define VIRQ_PENDING (1U << 1) /* pending, not yet in a list register */
-#define VIRQ_EDGE    (1U << 2)
-#define VIRQ_GROUP1  (1U << 3)
-#define VIRQ_HW	     (1U << 4) /* backed by the same physical INTID */
-#define VIRQ_OWNED   (1U << 5)
-#define VIRQ_IN_LR   (1U << 6)
+#define VIRQ_ENABLED  (1U << 0)
+#define VIRQ_PENDING  (1U << 1) /* pending, not yet in a list register */
+#define VIRQ_EDGE     (1U << 2)
+#define VIRQ_GROUP1   (1U << 3)
+#define VIRQ_HW	      (1U << 4) /* backed by the same physical INTID */
+#define VIRQ_OWNED    (1U << 5)
+#define VIRQ_IN_LR    (1U << 6)
+#define VIRQ_EOI_WAIT (1U << 7) /* in a list register that exits when done: no kick needed */
 
 struct virq {
 	uint8_t priority;
@@ -54,6 +55,7 @@ struct vgic_vcpu {
 	struct virq private[VGIC_PRIVATE];
 	uint16_t lr_intid[ARCH_VGIC_MAX_LRS]; /* VGIC_LR_NONE when free */
 	uint8_t lr_source[ARCH_VGIC_MAX_LRS]; /* GICv2 SGIs: the source in that LR */
+	uint32_t hw_sync;		      /* HW PPIs whose physical line vgic_flush() resets */
 	bool waker_sleep;		      /* GICR_WAKER.ProcessorSleep */
 	unsigned pcpu;			      /* the physical CPU it runs on */
 };
@@ -66,6 +68,7 @@ struct vgic {
 	struct ipa_range gicr; /* v3: the redistributors (size 0 on v2) */
 	uint32_t ctlr;	       /* GICD_CTLR enable bits */
 	spinlock_t lock;
+	bool live;		  /* false once its partition stops: guest writes are ignored */
 	bool warned;		  /* an access to an interrupt it does not own was seen */
 	const char *foreign_what; /* ...and is still to be logged (outside the lock) */
 	unsigned foreign_intid;
@@ -86,8 +89,14 @@ void vgic_init(struct vgic *vg, const char *name, unsigned version, unsigned lin
 /* Gives the partition SPI intid, backed by the physical line (hw) or virtual. */
 int vgic_own_spi(struct vgic *vg, unsigned intid, bool hw);
 
-/* Back to the reset state (partition start): ownership stays. */
+/* Back to the reset state (partition start), live: ownership stays. */
 void vgic_reset(struct vgic *vg);
+
+/*
+ * The partition is stopping: from now on its vCPUs' register writes (a vCPU
+ * still in flight) change nothing, above all no physical SPI routing.
+ */
+void vgic_stop(struct vgic *vg);
 
 /*
  * A trapped access to the distributor or a redistributor. Returns false if

@@ -11,13 +11,20 @@
  *                               "irqtest: sgi <N> round trips"
  *   test=latency samples=N      N virtual timer interrupts, 1 ms apart: how many
  *                               counter ticks from the deadline to the handler
- *                               (min, average, max), for make bench
+ *                               (min, average, max), for make bench; with
+ *                               storm=1 again once channel 0 is open (its
+ *                               doorbell disabled) and its peer signals it
  *   test=rtc alarms=N           the PL031 RTC at 0x09010000 (a passthrough
  *                               device): N match interrupts a second apart
  *                               (SPI 34): "irqtest: rtc <N> alarms"
  *   test=burst                  with interrupts masked, send itself SGIs 0-13
  *                               at once (more than there are list registers),
  *                               then take them: "irqtest: burst 14 of 14 SGIs"
+ *   test=level                  the virtual timer's PPI is level-sensitive: fired
+ *                               while disabled at the GIC then stopped, it is not
+ *                               taken when enabled; still firing, it is; held
+ *                               pending (groups off), ICPENDR clears it:
+ *                               "irqtest: level: stale 0, live 1, after ICPENDR 0"
  *   test=foreign                try to disable every interrupt it can name
  *                               but does not own (all SPIs, all possible
  *                               redistributor frames), then check its own
@@ -26,6 +33,7 @@
  * Natively (no bootargs) it runs the timer test at 100 Hz for 1 s, or the
  * latency test when built with IRQTEST_LATENCY=1.
  */
+#include <bulkhead/channel.h>
 #include <bulkhead/sdk.h>
 
 #include <stdio.h>
@@ -66,19 +74,23 @@ static void timer_handler(unsigned intid, void *arg)
 	bh_vtimer_set_deadline(next_deadline);
 }
 
-static void start_timer(unsigned long hz)
+static void start_timer(unsigned long hz, uint64_t start)
 {
 	period = bh_counter_frequency() / hz;
 	bh_irq_register(BH_IRQ_VIRT_TIMER, timer_handler, NULL);
 	bh_irq_enable(BH_IRQ_VIRT_TIMER);
-	next_deadline = bh_counter() + period;
+	next_deadline = start + period;
 	bh_vtimer_set_deadline(next_deadline);
 	bh_irq_local_enable();
 }
 
+/*
+ * Until every deadline up to `counter` has been handled (each re-arms the
+ * next one): the count is then exact, however late a slow host delivers them.
+ */
 static void wait_until(uint64_t counter)
 {
-	while ((int64_t)(bh_counter() - counter) < 0) {
+	while ((int64_t)(__atomic_load_n(&next_deadline, __ATOMIC_RELAXED) - counter) <= 0) {
 		__asm__ volatile("wfi");
 	}
 }
@@ -89,8 +101,8 @@ __attribute__((noreturn)) static void test_timer(void)
 	unsigned long seconds = arg_number("seconds", 1);
 	uint64_t start;
 
-	start_timer(hz);
 	start = bh_counter();
+	start_timer(hz, start);
 	wait_until(start + seconds * bh_counter_frequency());
 	bh_printf("irqtest: timer %lu interrupts in %lu s at %lu Hz\n", atomic_load(&ticks),
 		  seconds, hz);
@@ -120,14 +132,13 @@ static void latency_handler(unsigned intid, void *arg)
 	bh_vtimer_stop();
 }
 
-static int test_latency(void)
+static void measure_latency(unsigned long samples, const char *what)
 {
-	unsigned long samples = arg_number("samples", 1000);
 	uint64_t gap = bh_counter_frequency() / 1000;
 
-	bh_irq_register(BH_IRQ_VIRT_TIMER, latency_handler, NULL);
-	bh_irq_enable(BH_IRQ_VIRT_TIMER);
-	bh_irq_local_enable();
+	latency_min = UINT64_MAX;
+	latency_max = latency_sum = 0;
+	atomic_store(&latency_samples, 0);
 	for (unsigned long i = 0; i < samples; i++) {
 		latency_deadline = bh_counter() + gap;
 		bh_vtimer_set_deadline(latency_deadline);
@@ -141,9 +152,33 @@ static int test_latency(void)
 		}
 		bh_irq_local_enable();
 	}
-	bh_printf("irqtest: latency samples=%lu min=%llu avg=%llu max=%llu ticks\n", samples,
-		  (unsigned long long)latency_min, (unsigned long long)(latency_sum / samples),
-		  (unsigned long long)latency_max);
+	bh_printf("irqtest: latency%s samples=%lu min=%llu avg=%llu max=%llu ticks\n", what,
+		  samples, (unsigned long long)latency_min,
+		  (unsigned long long)(latency_sum / samples), (unsigned long long)latency_max);
+}
+
+static int test_latency(void)
+{
+	unsigned long samples = arg_number("samples", 1000);
+
+	bh_irq_register(BH_IRQ_VIRT_TIMER, latency_handler, NULL);
+	bh_irq_enable(BH_IRQ_VIRT_TIMER);
+	bh_irq_local_enable();
+	measure_latency(samples, "");
+	if (arg_number("storm", 0) != 0) {
+		/* Open channel 0, doorbell off: its peer then signals it in a loop. */
+		struct bh_channel ch;
+		if (bh_channel_get(0, &ch) != BH_HVC_OK) {
+			bh_printf("irqtest: no channel\n");
+			return 1;
+		}
+		bh_irq_disable(ch.irq);
+		bh_channel_open(&ch);
+		while (bh_channel_update(&ch) != BH_CHANNEL_CONNECTED) {
+		}
+		bh_delay_us(20000);
+		measure_latency(samples, " under a doorbell storm");
+	}
 	return 0;
 }
 
@@ -278,6 +313,60 @@ static int test_sgi(void)
 	return atomic_load(&pongs) == rounds ? 0 : 1;
 }
 
+static atomic_ulong level_taken;
+
+static void level_handler(unsigned intid, void *arg)
+{
+	(void)intid;
+	(void)arg;
+	atomic_fetch_add(&level_taken, 1);
+	bh_vtimer_stop(); /* the line falls */
+}
+
+/* The timer's line goes up now; 2 ms later whatever could be taken has been. */
+static void timer_fires_then_wait(void)
+{
+	bh_vtimer_set_deadline(bh_counter());
+	bh_delay_us(2000);
+}
+
+static int test_level(void)
+{
+	unsigned version = (unsigned)bh_irq_init();
+	volatile uint32_t *dist = (volatile uint32_t *)bh_gic_dist();
+	volatile uint32_t *ppis =
+		version == 3
+			? (volatile uint32_t *)(bh_gic_redist() + 0x20000UL * bh_cpu_id() + 0x10000)
+			: dist;
+	uint32_t ctlr = dist[0];
+	unsigned long stale, live, cleared;
+
+	bh_irq_register(BH_IRQ_VIRT_TIMER, level_handler, NULL);
+	bh_irq_local_enable();
+	/* Up while disabled at the GIC, then down: nothing to take once enabled. */
+	timer_fires_then_wait();
+	bh_vtimer_stop();
+	bh_irq_enable(BH_IRQ_VIRT_TIMER);
+	bh_delay_us(2000);
+	stale = atomic_load(&level_taken);
+	/* Up while disabled, and still up when enabled: taken. */
+	bh_irq_disable(BH_IRQ_VIRT_TIMER);
+	timer_fires_then_wait();
+	bh_irq_enable(BH_IRQ_VIRT_TIMER);
+	bh_delay_us(2000);
+	live = atomic_load(&level_taken) - stale;
+	/* Pending with the groups off, the timer stopped, ICPENDR: gone. */
+	dist[0] = version == 3 ? 1U << 4 : 0; /* ARE stays */
+	timer_fires_then_wait();
+	bh_vtimer_stop();
+	ppis[0x280 / 4] = 1U << BH_IRQ_VIRT_TIMER;
+	dist[0] = ctlr;
+	bh_delay_us(2000);
+	cleared = atomic_load(&level_taken) - stale - live;
+	bh_printf("irqtest: level: stale %lu, live %lu, after ICPENDR %lu\n", stale, live, cleared);
+	return stale == 0 && live == 1 && cleared == 0 ? 0 : 1;
+}
+
 static int test_foreign(void)
 {
 	volatile uint32_t *dist = (volatile uint32_t *)bh_gic_dist();
@@ -332,6 +421,9 @@ int main(void)
 	}
 	if (strcmp(test, "foreign") == 0) {
 		return test_foreign();
+	}
+	if (strcmp(test, "level") == 0) {
+		return test_level();
 	}
 	bh_printf("irqtest: unknown test '%s'\n", test);
 	return 1;

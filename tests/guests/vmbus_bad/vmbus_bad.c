@@ -8,6 +8,12 @@
  *   foreign   asks for, signals and opens channel numbers it does not have
  *             (each must be refused), then reads `bad.addr`, another
  *             channel's region: a stage-2 fault that stops this partition.
+ *   storm     connects to its first channel and signals it `bad.signals`
+ *             times in a loop (the peer must not pay an exit per signal);
+ *             a second vCPU, if any, calls OPEN and SIGNAL in a loop
+ *             meanwhile. With `bad.then=off` it then stops the partition
+ *             (PSCI SYSTEM_OFF) while that vCPU is still calling: the stop
+ *             must hold, the peer sees the channel reset.
  */
 #include <bulkhead/channel.h>
 #include <bulkhead/sdk.h>
@@ -63,6 +69,49 @@ static int scribble(void)
 	return 0;
 }
 
+static void call_forever(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		hvc1(BH_HVC_CHANNEL_OPEN, 0);
+		hvc1(BH_HVC_CHANNEL_SIGNAL, 0);
+	}
+}
+
+static int storm(void)
+{
+	struct bh_channel ch;
+	char value[24];
+	unsigned long signals = 100000;
+
+	if (bh_bootarg("bad.signals", value, sizeof(value))) {
+		signals = strtoul(value, NULL, 0);
+	}
+	if (bh_channel_get(0, &ch) != BH_HVC_OK) {
+		printf("vmbus_bad: no channel\n");
+		return 1;
+	}
+	bh_channel_open(&ch);
+	if (bh_channel_wait_connected(&ch) != BH_CHANNEL_CONNECTED) {
+		printf("vmbus_bad: not connected\n");
+		return 1;
+	}
+	if (bh_cpu_count() > 1 && bh_cpu_start(1, call_forever, NULL) != BH_PSCI_SUCCESS) {
+		bh_printf("vmbus_bad: cannot start vCPU 1\n");
+		return 1;
+	}
+	unsigned long ok = 0;
+	for (unsigned long i = 0; i < signals; i++) {
+		ok += hvc1(BH_HVC_CHANNEL_SIGNAL, ch.index) == BH_HVC_OK;
+	}
+	bh_printf("vmbus_bad: storm: %lu of %lu signals taken\n", ok, signals);
+	if (bh_bootarg("bad.then", value, sizeof(value)) && strcmp(value, "off") == 0) {
+		bh_printf("vmbus_bad: stopping while vCPU 1 calls the channel\n");
+		bh_psci_system_off();
+	}
+	return 0;
+}
+
 static int foreign(void)
 {
 	char value[24];
@@ -102,6 +151,9 @@ int main(void)
 	}
 	if (strcmp(what, "foreign") == 0) {
 		return foreign();
+	}
+	if (strcmp(what, "storm") == 0) {
+		return storm();
 	}
 	printf("vmbus_bad: unknown bad=%s\n", what);
 	return 1;

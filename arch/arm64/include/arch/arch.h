@@ -17,7 +17,10 @@ uint64_t arch_cpu_mpidr(void);
 uint64_t arch_counter(void);
 uint64_t arch_counter_freq(void);
 
-/* Spin-wait helpers: relax in a busy loop, sleep until an event, wake sleepers. */
+/*
+ * Spin-wait helpers: relax in a busy loop; sleep until a kick (arch_cpu_kick)
+ * or any interrupt, the kick consumed (the idle loop); wake WFE spinners.
+ */
 void arch_cpu_relax(void);
 void arch_wait_event(void);
 void arch_send_event(void);

@@ -37,7 +37,13 @@ enum vgic_lr_state arch_vgic_lr_state(unsigned lr);
 /* The underflow maintenance interrupt (at most one list register still valid). */
 void arch_vgic_underflow_irq(bool on);
 
-/* Physical SPI routing: the line goes to logical CPU pcpu, enabled or not. */
+/*
+ * A forwarded PPI of the running CPU: enabled or not, and (deactivate) its
+ * active state cleared, so that a level line still asserted signals again.
+ */
+void arch_gic_ppi_sync(unsigned intid, bool enable, bool deactivate);
+
+/* Physical SPI routing: the line goes to logical CPU pcpu, enabled or not (then inactive). */
 void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable);
 
 #endif
