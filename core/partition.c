@@ -444,7 +444,9 @@ bool vcpu_run_pending(void)
 	atomic_store(&v->stop_request, false);
 	/* A kick to itself: the first exit hands over anything already pending. */
 	arch_cpu_kick(v->pcpu);
+	vconsole_cpu_running(v->pcpu, true);
 	arch_vcpu_run(&boot);
+	vconsole_cpu_running(v->pcpu, false);
 
 	/* Stopped. If a restart already asked for this vCPU again, keep that. */
 	expected = VCPU_RUNNING;

@@ -9,8 +9,9 @@
  * its lines are dropped and counted, and the count is reported when the
  * flood ends: one partition cannot take the console from the others.
  *
- * Input: the UART's receive interrupt goes to one CPU (the root's); what is
- * typed goes to the partition that has the focus. Ctrl-] followed by a digit
+ * Input: the UART's interrupt goes to a CPU that runs a vCPU (the root's
+ * when it runs) and is served on whatever CPU takes it; what is typed goes
+ * to the partition that has the focus. Ctrl-] followed by a digit
  * gives the focus to that partition id, "n" to the next one, Ctrl-] again
  * sends a Ctrl-] itself; anything else lists the partitions.
  *
@@ -20,6 +21,7 @@
  * raised whenever the masked status is set after a change.
  */
 #include <arch/arch.h>
+#include <arch/vgic.h>
 #include <core/console.h>
 #include <core/log.h>
 #include <core/partition.h>
@@ -33,6 +35,11 @@ static struct partition *parts;
 static unsigned part_count;
 static _Atomic unsigned focus;
 static bool escape_seen;
+static unsigned console_intid;
+static spinlock_t input_lock = SPINLOCK_INIT; /* the UART's receive side, escape_seen */
+static spinlock_t route_lock = SPINLOCK_INIT;
+static unsigned long running_cpus; /* CPUs in a guest: where the UART's interrupt may go */
+static unsigned irq_cpu;
 
 /* ---------------------------------------------------------------- output */
 
@@ -185,25 +192,45 @@ static void console_byte(uint8_t byte)
 	deliver(&parts[atomic_load(&focus)], byte);
 }
 
-static unsigned console_intid;
-
 bool vconsole_irq(unsigned intid)
 {
 	if (console_intid == 0 || intid != console_intid) {
 		return false;
 	}
-	for (unsigned i = 0; i < 64; i++) {
-		int ch = console_getc();
-		if (ch < 0) {
-			break;
-		}
+	console_rx_irq(true); /* clears it first: a byte arriving from now on raises it again */
+	spin_lock(&input_lock);
+	for (int ch = console_getc(); ch >= 0; ch = console_getc()) {
 		if (parts != NULL) {
 			console_byte((uint8_t)ch);
 		}
 	}
-	console_rx_irq(true); /* clears what is left of the interrupt */
+	spin_unlock(&input_lock);
 	arch_guest_irq_done(intid);
 	return true;
+}
+
+void vconsole_cpu_running(unsigned cpu, bool running)
+{
+	if (console_intid == 0) {
+		return;
+	}
+	spin_lock(&route_lock);
+	if (running) {
+		running_cpus |= 1UL << cpu;
+	} else {
+		running_cpus &= ~(1UL << cpu);
+	}
+	/*
+	 * Only a CPU in a guest takes interrupts: the UART's goes to one that
+	 * runs, the root's if one of its runs (the console's work is the root's).
+	 */
+	unsigned long root = running_cpus & parts[0].cfg->cpu_mask;
+	unsigned long pick = root != 0 ? root : running_cpus;
+	if (pick != 0 && (pick & (1UL << irq_cpu)) == 0) {
+		irq_cpu = (unsigned)__builtin_ctzl(pick);
+		arch_gic_spi_setup(console_intid, irq_cpu, true);
+	}
+	spin_unlock(&route_lock);
 }
 
 void vconsole_start(struct partition *partitions, unsigned count, unsigned pcpu, unsigned uart_irq)
@@ -212,6 +239,7 @@ void vconsole_start(struct partition *partitions, unsigned count, unsigned pcpu,
 	part_count = count;
 	atomic_store(&focus, 0);
 	console_intid = uart_irq;
+	irq_cpu = pcpu;
 	if (console_intid != 0) {
 		arch_gic_spi_setup(console_intid, pcpu, true);
 		console_rx_irq(true);

@@ -1,5 +1,6 @@
 """Partition consoles: tagged whole lines, input switching with Ctrl-],
-the emulated PL011 (vuart) with its receive interrupt, and flood control.
+the emulated PL011 (vuart) with its receive interrupt, flood control, pasted
+input and input after the root stopped.
 Guests: tests/guests/console (hypercall and PL011 builds) and ticker."""
 
 import re
@@ -61,6 +62,52 @@ def test_vuart_pl011_with_receive_interrupt(qemu, tmp_path, gic):
     type_line(vm, "abc")
     vm.expect("[rt0] console rt0 got 'abc' after an interrupt")
     assert "[hv] error:" not in vm.output
+
+
+PASTE = "".join(chr(0x21 + (i * 7) % 94) for i in range(8192))
+
+
+@pytest.mark.parametrize("size", [130, 4096])
+def test_paste_in_one_write(qemu, tmp_path, size):
+    """A line pasted in one write (130 bytes: every byte arrives; 4 KB: more
+    than a partition buffers, the rest is dropped) does not wedge the
+    console's input: the next line typed arrives whole, and Ctrl-] still
+    switches the input to the other partition, which gets its line too."""
+    vm = boot_system(qemu, tmp_path, [Partition("root", "console", [0], root=True),
+                                      Partition("rt0", "console", [1])])
+    vm.expect_all(["[root] console root ready", "[rt0] console rt0 ready",
+                   "[hv] console input goes to root"])
+    vm.send(ESCAPE + "1")
+    vm.expect("[hv] console input goes to rt0")
+    text = PASTE[:size]
+    vm.send(text + "\r")
+    if size <= 256:
+        vm.expect(f"[rt0] console rt0 got {size} bytes, sum {sum(map(ord, text))}")
+    else:
+        vm.expect_regex(r"\[rt0\] console rt0 got \d+ bytes, sum \d+")
+    type_line(vm, "after")
+    vm.expect("[rt0] console rt0 got 'after'")
+    vm.send(ESCAPE + "0")
+    vm.expect("[hv] console input goes to root")
+    type_line(vm, "root")
+    vm.expect("[root] console root got 'root'")
+
+
+@pytest.mark.parametrize("how", ["off", "fault"])
+def test_input_survives_the_root_stopping(qemu, tmp_path, how):
+    """A hostile root stops itself (SYSTEM_OFF, or a fault) while it has the
+    input: Ctrl-] still switches the input to the child, which reads what is
+    typed (the console's interrupt no longer depends on the root's vCPU)."""
+    vm = boot_system(qemu, tmp_path, [Partition("root", "console", [0], root=True),
+                                      Partition("rt0", "console", [1])])
+    vm.expect_all(["[root] console root ready", "[rt0] console rt0 ready",
+                   "[hv] console input goes to root"])
+    type_line(vm, how)
+    vm.expect("[hv] partition root stopped: ")
+    vm.send(ESCAPE + "1")
+    vm.expect("[hv] console input goes to rt0")
+    type_line(vm, "hello")
+    vm.expect("[rt0] console rt0 got 'hello'")
 
 
 def test_flood_does_not_silence_others(qemu, tmp_path):

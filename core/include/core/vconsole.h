@@ -12,7 +12,7 @@
 #include <core/types.h>
 
 #define VCONSOLE_LINE_MAX  160
-#define VCONSOLE_INPUT_MAX 64
+#define VCONSOLE_INPUT_MAX 256
 #define VCONSOLE_ESCAPE	   0x1d /* Ctrl-] */
 
 struct partition;
@@ -48,11 +48,17 @@ void vconsole_write(struct partition *p, const uint8_t *bytes, size_t n);
 /* Takes up to max typed bytes for the partition; returns how many. */
 size_t vconsole_read(struct partition *p, uint8_t *buf, size_t max);
 
-/* The physical console's interrupt: reads what was typed and delivers it. */
+/* The physical console's interrupt, on any CPU: reads what was typed and delivers it. */
 bool vconsole_irq(unsigned intid);
 
 /* The partition restarts: its console forgets input and half lines. */
 void vconsole_reset(struct partition *p);
+
+/*
+ * CPU cpu enters (true) or leaves (false) a guest: the UART's interrupt,
+ * taken only in a guest, moves to a CPU that runs one.
+ */
+void vconsole_cpu_running(unsigned cpu, bool running);
 
 /* A trapped access to the emulated PL011 of v's partition (its MMIO region). */
 bool vuart_mmio(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_t *value);
