@@ -384,6 +384,7 @@ void partition_stop(struct partition *p, struct vcpu *caller, const char *why)
 	request_stop_all(p, caller);
 	device_irqs(p, false);
 	spin_unlock(&p->lock);
+	vconsole_stopped(p);
 	log_info("partition %s stopped: %s", p->cfg->name, why);
 	channels_partition_down(p);
 }
@@ -402,6 +403,7 @@ void partition_restart(struct partition *p, struct vcpu *caller, const char *why
 
 	log_info("partition %s restarting: %s", p->cfg->name, why);
 	bool stopped = wait_all_off(p, caller);
+	vconsole_stopped(p);
 	channels_partition_down(p);
 	spin_lock(&p->lock);
 	atomic_store(&p->state, PARTITION_STOPPED);

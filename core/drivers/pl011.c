@@ -18,6 +18,7 @@
 #define FR_TXFF	  (1U << 5)
 #define LCR_FEN	  (1U << 4)
 #define INT_RX	  (1U << 4)
+#define INT_TX	  (1U << 5)
 #define INT_RT	  (1U << 6)
 #define CR_UARTEN (1U << 0)
 #define CR_TXE	  (1U << 8)
@@ -60,11 +61,21 @@ void pl011_init(uintptr_t base)
 
 void pl011_putc(uintptr_t base, char c)
 {
-	for (unsigned spins = 0; (reg_read(base, UARTFR) & FR_TXFF) != 0; spins++) {
+	for (unsigned spins = 0; pl011_tx_full(base); spins++) {
 		if (spins == TX_SPIN_LIMIT) {
 			return; /* drop the character rather than hang */
 		}
 	}
+	reg_write(base, UARTDR, (uint8_t)c);
+}
+
+bool pl011_tx_full(uintptr_t base)
+{
+	return (reg_read(base, UARTFR) & FR_TXFF) != 0;
+}
+
+void pl011_tx(uintptr_t base, char c)
+{
 	reg_write(base, UARTDR, (uint8_t)c);
 }
 
@@ -76,8 +87,12 @@ int pl011_getc(uintptr_t base)
 	return (int)(reg_read(base, UARTDR) & 0xff);
 }
 
-void pl011_rx_irq(uintptr_t base, bool on)
+void pl011_irq_mask(uintptr_t base, bool tx)
 {
-	reg_write(base, UARTICR, INT_RX | INT_RT);
-	reg_write(base, UARTIMSC, on ? INT_RX | INT_RT : 0);
+	reg_write(base, UARTIMSC, INT_RX | INT_RT | (tx ? INT_TX : 0));
+}
+
+void pl011_irq_clear(uintptr_t base)
+{
+	reg_write(base, UARTICR, INT_RX | INT_RT | INT_TX);
 }
