@@ -174,13 +174,14 @@ def test_paste_in_one_write(qemu, tmp_path, size):
     assert re.search(r"\[rt0\] console rt0 got \d+ bytes, sum \d+", vm.output)
 
 
-@pytest.mark.parametrize("how", ["off", "fault"])
-def test_input_survives_the_root_stopping(qemu, tmp_path, how):
+@pytest.mark.parametrize("how,gic", [("off", 3), ("fault", 3), ("off", 2)],
+                         ids=["off-gicv3", "fault-gicv3", "off-gicv2"])
+def test_input_survives_the_root_stopping(qemu, tmp_path, how, gic):
     """A hostile root stops itself (SYSTEM_OFF, or a fault) while it has the
     input: Ctrl-] still switches the input to the child, which reads what is
     typed (the console's interrupt no longer depends on the root's vCPU)."""
     vm = boot_system(qemu, tmp_path, [Partition("root", "console", [0], root=True),
-                                      Partition("rt0", "console", [1])])
+                                      Partition("rt0", "console", [1])], gic=gic)
     vm.expect_all(["[root] console root ready", "[rt0] console rt0 ready",
                    "[hv] console input goes to root"])
     type_line(vm, how)
