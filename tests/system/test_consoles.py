@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from systems import Partition, build_system
+from systems import LinuxPartition, Partition, build_system
 
 ESCAPE = "\x1d"  # Ctrl-]
 
@@ -186,6 +186,23 @@ def test_input_survives_the_root_stopping(qemu, tmp_path, how, gic):
                    "[hv] console input goes to root"])
     type_line(vm, how)
     vm.expect("[hv] partition root stopped: ")
+    vm.send(ESCAPE + "1")
+    vm.expect("[hv] console input goes to rt0")
+    type_line(vm, "hello")
+    vm.expect("[rt0] console rt0 got 'hello'")
+
+
+def test_paste_to_a_linux_root(qemu, tmp_path):
+    """The same through a Linux root's emulated PL011 (amba-pl011 with its
+    receive interrupt): a 130-byte command line pasted in one write runs
+    whole, and Ctrl-] still switches to the child afterwards. (A regression
+    test: the old code lost this race only sometimes.)"""
+    vm = qemu.boot(gic=3, smp=4, timeout=180.0, extra=build_system(
+        tmp_path, [LinuxPartition("root", [0], pa=0x50000000, root=True),
+                   Partition("rt0", "console", [1], pa=0x41000000)], image_start=0x68000000))
+    vm.expect_regex(r"\[root\] bulkhead-linux: partition root ready")
+    vm.send("echo " + "x" * 117 + " | wc -c\r")  # 130 bytes and Enter
+    vm.expect_regex(r"\[root\] 118\r*\n")
     vm.send(ESCAPE + "1")
     vm.expect("[hv] console input goes to rt0")
     type_line(vm, "hello")
