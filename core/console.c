@@ -132,8 +132,10 @@ void console_flush(void)
 	/* Panic: the ring's holder may never let go; a bounded wait, then print anyway. */
 	for (unsigned spins = 0; spins < 1000000; spins++) {
 		if (spin_trylock(&ring_lock)) {
-			while (ring_tail != ring_head) {
-				pl011_putc(console_addr, ring[ring_tail++ % CONSOLE_RING_SIZE]);
+			/* A stuck UART costs one bounded wait, not one per byte. */
+			while (ring_tail != ring_head &&
+			       pl011_putc(console_addr, ring[ring_tail % CONSOLE_RING_SIZE])) {
+				ring_tail++;
 			}
 			spin_unlock(&ring_lock);
 			return;

@@ -59,14 +59,15 @@ void pl011_init(uintptr_t base)
 	reg_write(base, UARTCR, cr | CR_UARTEN | CR_TXE | CR_RXE);
 }
 
-void pl011_putc(uintptr_t base, char c)
+bool pl011_putc(uintptr_t base, char c)
 {
 	for (unsigned spins = 0; pl011_tx_full(base); spins++) {
 		if (spins == TX_SPIN_LIMIT) {
-			return; /* drop the character rather than hang */
+			return false; /* drop the character rather than hang */
 		}
 	}
 	reg_write(base, UARTDR, (uint8_t)c);
+	return true;
 }
 
 bool pl011_tx_full(uintptr_t base)

@@ -7,8 +7,8 @@
 
 void pl011_init(uintptr_t base);
 
-/* Waits (boundedly) for room, then sends c. */
-void pl011_putc(uintptr_t base, char c);
+/* Waits (boundedly) for room, then sends c; false if the UART stayed full. */
+bool pl011_putc(uintptr_t base, char c);
 
 /* Without waiting: is the transmit FIFO full; send c (the caller checked). */
 bool pl011_tx_full(uintptr_t base);
