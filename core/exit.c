@@ -188,6 +188,10 @@ enum guest_action core_guest_exit(struct guest_exit *exit)
 		panic("guest exit on CPU%u, which runs no vCPU", arch_cpu_index());
 	}
 	if (panic_in_progress() || atomic_load(&v->stop_request)) {
+		/* An interrupt acknowledged for this exit would stay active for good. */
+		if (exit->kind == GUEST_EXIT_IRQ && !vconsole_irq(exit->intid)) {
+			arch_guest_irq_done(exit->intid);
+		}
 		return GUEST_STOP;
 	}
 	enum guest_action action = handle_exit(v, exit);

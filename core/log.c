@@ -26,7 +26,8 @@ void log_enable_locking(void)
 	log_locking = true;
 }
 
-static void emit(const char *line, size_t len)
+/* Synchronous: before partitions run, and in a panic. */
+static void emit_now(const char *line, size_t len)
 {
 	if (!log_locking) {
 		console_write(line, len);
@@ -47,9 +48,27 @@ static void emit(const char *line, size_t len)
 		}
 		arch_cpu_relax();
 	}
+	if (console_buffering()) {
+		console_flush(); /* what was queued comes first */
+	}
 	console_write(line, len);
 	if (locked) {
 		spin_unlock(&log_lock);
+	}
+}
+
+/*
+ * The hypervisor's own lines wait for room in the ring (pushing it out
+ * meanwhile, no lock held), for a bounded time: a stuck UART loses them.
+ */
+static void emit(const char *line, size_t len)
+{
+	if (!console_buffering() || panic_in_progress()) {
+		emit_now(line, len);
+		return;
+	}
+	for (unsigned spins = 0; !console_queue(line, len) && spins < 10000000; spins++) {
+		arch_cpu_relax();
 	}
 }
 
@@ -84,13 +103,17 @@ void log_line(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_tagged_line(const char *tag, const char *text, size_t len)
+bool log_tagged_line(const char *tag, const char *text, size_t len)
 {
 	char line[LINE_MAX];
 	int n = bh_snprintf(line, sizeof(line) - 1, "[%s] %.*s", tag, (int)len, text);
 	size_t out = MIN((size_t)n, sizeof(line) - 2);
 	line[out++] = '\n';
-	emit(line, out);
+	if (!console_buffering() || panic_in_progress()) {
+		emit_now(line, out);
+		return true;
+	}
+	return console_queue(line, out); /* a partition never waits for room */
 }
 
 bool panic_in_progress(void)

@@ -392,8 +392,9 @@ static bool stop_vcpus(struct partition *p, struct vcpu *caller, unsigned state,
 	request_stop_all(p, caller);
 	device_irqs(p, false);
 	spin_unlock(&p->lock);
-	log_info("partition %s %s: %s", p->cfg->name, what, why);
 	*stopped = wait_all_off(p, caller);
+	vconsole_stopped(p); /* its last lines are in: report what flood control dropped */
+	log_info("partition %s %s: %s", p->cfg->name, what, why);
 	channels_partition_down(p);
 	spin_lock(&p->lock);
 	atomic_store(&p->state, PARTITION_STOPPED);
@@ -462,7 +463,9 @@ bool vcpu_run_pending(void)
 	};
 	/* A kick to itself: the first exit hands over anything already pending. */
 	arch_cpu_kick(v->pcpu);
+	vconsole_cpu_running(v->pcpu, true);
 	arch_vcpu_run(&boot);
+	vconsole_cpu_running(v->pcpu, false);
 
 	/* Stopped. If a restart already asked for this vCPU again, keep that. */
 	expected = VCPU_RUNNING;

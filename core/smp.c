@@ -2,6 +2,7 @@
 /* Physical CPUs: bring-up, the idle loop, stopping them all (panic). */
 #include <arch/arch.h>
 #include <arch/gic.h>
+#include <core/console.h>
 #include <core/log.h>
 #include <core/partition.h>
 #include <core/smp.h>
@@ -100,7 +101,8 @@ _Noreturn void bulkhead_secondary_main(void)
 _Noreturn void smp_idle(void)
 {
 	while (!atomic_load(&stop_requested)) {
-		if (!vcpu_run_pending()) {
+		/* An idle CPU pushes the console's output (it has nothing else to wait for). */
+		if (!vcpu_run_pending() && !console_push()) {
 			arch_wait_event();
 		}
 	}

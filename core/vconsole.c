@@ -2,17 +2,21 @@
 /*
  * Partition consoles on the one physical UART.
  *
- * Output: each partition's bytes are collected into lines and printed whole,
- * "[name] text", under the log lock only (never the console's), so lines
- * never interleave mid-line. A
- * partition may print VCONSOLE_LINES_PER_WINDOW lines per 100 ms; beyond that
- * its lines are dropped and counted, and the count is reported when the
- * flood ends: one partition cannot take the console from the others.
+ * Output: each partition's bytes are collected into lines, "[name] text",
+ * and queued whole in the console's output ring (core/console.c) after the
+ * console lock is released, so lines never interleave mid-line and no
+ * partition waits for the UART. Each partition has a byte budget, its share
+ * of what the UART sends (VCONSOLE_UART_BAUD / 10 bytes per second, split
+ * between the partitions and the hypervisor) with a burst of its share of
+ * the ring: beyond it lines are dropped and counted, and the count is
+ * reported with its next line or when it stops. The shares add up to the
+ * UART's rate, so the ring never fills with one partition's flood.
  *
- * Input: the UART's receive interrupt goes to one CPU (the root's); what is
- * typed goes to the partition that has the focus. Ctrl-] followed by a digit
- * gives the focus to that partition id, "n" to the next one, Ctrl-] again
- * sends a Ctrl-] itself; anything else lists the partitions.
+ * Input: the UART's interrupt goes to a CPU that runs a vCPU (the root's
+ * when it runs) and is served on whatever CPU takes it; what is typed goes
+ * to the partition that has the focus. Ctrl-] followed by a digit gives the
+ * focus to that partition id, "n" to the next one, Ctrl-] again sends a
+ * Ctrl-] itself; anything else lists the partitions.
  *
  * The emulated PL011 (DDI 0183): enough for Linux's amba-pl011 driver and
  * earlycon. Transmit never fills (bytes go straight to the line buffer);
@@ -20,31 +24,39 @@
  * raised whenever the masked status is set after a change.
  */
 #include <arch/arch.h>
+#include <arch/vgic.h>
 #include <core/console.h>
 #include <core/log.h>
 #include <core/partition.h>
 #include <core/string.h>
 #include <core/vconsole.h>
 
-#define VCONSOLE_LINES_PER_WINDOW 20
-#define VCONSOLE_WINDOW_MS	  100
+/* Neither board's tree says (QEMU's PL011 has no baud rate; RPi4's firmware sets 115200). */
+#define VCONSOLE_UART_BAUD 115200U
 
 static struct partition *parts;
 static unsigned part_count;
 static _Atomic unsigned focus;
 static bool escape_seen;
+static uint64_t ticks_per_byte, burst_ticks; /* the output budget */
+static unsigned console_intid;
+static spinlock_t input_lock = SPINLOCK_INIT; /* the UART's receive side, escape_seen */
+static spinlock_t route_lock = SPINLOCK_INIT;
+static unsigned long running_cpus; /* CPUs in a guest: where the UART's interrupt may go */
+static unsigned irq_cpu;
 
 /* ---------------------------------------------------------------- output */
 
-static bool within_budget(struct vconsole *c)
+/* Lock held: charges cost bytes to the partition's budget (GCRA, virtual time). */
+static bool within_budget(struct vconsole *c, size_t cost)
 {
 	uint64_t now = arch_counter();
-	uint64_t window = arch_counter_freq() * VCONSOLE_WINDOW_MS / 1000;
-	if (now - c->window_start >= window) {
-		c->window_start = now;
-		c->window_lines = 0;
+	uint64_t tat = c->budget_tat > now ? c->budget_tat : now;
+	if (tat - now + cost * ticks_per_byte > burst_ticks) {
+		return false;
 	}
-	return c->window_lines++ < VCONSOLE_LINES_PER_WINDOW;
+	c->budget_tat = tat + cost * ticks_per_byte;
+	return true;
 }
 
 /* A finished line, taken out of the console under its lock and printed after unlocking. */
@@ -55,10 +67,12 @@ struct finished_line {
 	bool ready;
 };
 
-/* Lock held: the line is complete; it goes out if the flood budget allows. */
-static void take_line(struct vconsole *c, struct finished_line *out)
+/* Lock held: the line is complete; it goes out if the budget allows. */
+static void take_line(const struct partition *p, struct vconsole *c, struct finished_line *out)
 {
-	if (within_budget(c)) {
+	/* Its cost counts "[name] ", "\r\n" and the report of earlier drops if one goes first. */
+	size_t cost = c->line_len + strlen(p->cfg->name) + 5 + (c->dropped != 0 ? 64 : 0);
+	if (within_budget(c, cost)) {
 		memcpy(out->text, c->line, c->line_len);
 		out->len = c->line_len;
 		out->dropped = c->dropped;
@@ -70,21 +84,31 @@ static void take_line(struct vconsole *c, struct finished_line *out)
 	c->line_len = 0;
 }
 
-static void print_line(const struct partition *p, struct finished_line *line)
+static void report_dropped(const struct partition *p, unsigned long dropped)
+{
+	if (dropped != 0) {
+		log_warn("partition %s: console flood: %lu bytes dropped", p->cfg->name, dropped);
+	}
+}
+
+static void print_line(struct partition *p, struct finished_line *line)
 {
 	if (!line->ready) {
 		return;
 	}
-	if (line->dropped != 0) {
-		log_warn("partition %s: console flood: %lu bytes dropped", p->cfg->name,
-			 line->dropped);
+	report_dropped(p, line->dropped);
+	if (!log_tagged_line(p->cfg->name, line->text, line->len)) {
+		/* No room in the ring: counted like the rest. */
+		spin_lock(&p->console.lock);
+		p->console.dropped += line->len + 1;
+		spin_unlock(&p->console.lock);
 	}
-	log_tagged_line(p->cfg->name, line->text, line->len);
 	line->ready = false;
 }
 
 /* Lock held. */
-static void put_byte(struct vconsole *c, uint8_t byte, struct finished_line *out)
+static void put_byte(const struct partition *p, struct vconsole *c, uint8_t byte,
+		     struct finished_line *out)
 {
 	char ch = (char)byte;
 	if (ch == '\r') {
@@ -97,7 +121,7 @@ static void put_byte(struct vconsole *c, uint8_t byte, struct finished_line *out
 		c->line[c->line_len++] = ch;
 	}
 	if (ch == '\n' || c->line_len == sizeof(c->line) - 1) {
-		take_line(c, out);
+		take_line(p, c, out);
 	}
 }
 
@@ -107,10 +131,20 @@ void vconsole_write(struct partition *p, const uint8_t *bytes, size_t n)
 	struct finished_line line = {.ready = false};
 	for (size_t i = 0; i < n; i++) {
 		spin_lock(&c->lock);
-		put_byte(c, bytes[i], &line);
+		put_byte(p, c, bytes[i], &line);
 		spin_unlock(&c->lock);
 		print_line(p, &line);
 	}
+}
+
+void vconsole_stopped(struct partition *p)
+{
+	struct vconsole *c = &p->console;
+	spin_lock(&c->lock);
+	unsigned long dropped = c->dropped;
+	c->dropped = 0;
+	spin_unlock(&c->lock);
+	report_dropped(p, dropped);
 }
 
 /* ---------------------------------------------------------------- input */
@@ -185,36 +219,61 @@ static void console_byte(uint8_t byte)
 	deliver(&parts[atomic_load(&focus)], byte);
 }
 
-static unsigned console_intid;
-
 bool vconsole_irq(unsigned intid)
 {
 	if (console_intid == 0 || intid != console_intid) {
 		return false;
 	}
-	for (unsigned i = 0; i < 64; i++) {
-		int ch = console_getc();
-		if (ch < 0) {
-			break;
-		}
+	console_irq(); /* clears the interrupt first: a byte arriving from now on raises it again */
+	spin_lock(&input_lock);
+	for (int ch = console_getc(); ch >= 0; ch = console_getc()) {
 		if (parts != NULL) {
 			console_byte((uint8_t)ch);
 		}
 	}
-	console_rx_irq(true); /* clears what is left of the interrupt */
+	spin_unlock(&input_lock);
 	arch_guest_irq_done(intid);
 	return true;
 }
 
+void vconsole_cpu_running(unsigned cpu, bool running)
+{
+	if (console_intid == 0) {
+		return;
+	}
+	spin_lock(&route_lock);
+	if (running) {
+		running_cpus |= 1UL << cpu;
+	} else {
+		running_cpus &= ~(1UL << cpu);
+	}
+	/*
+	 * Only a CPU in a guest takes interrupts: the UART's goes to one that
+	 * runs, the root's if one of its runs (the console's work is the root's).
+	 */
+	unsigned long root = running_cpus & parts[0].cfg->cpu_mask;
+	unsigned long pick = root != 0 ? root : running_cpus;
+	if (pick != 0 && (pick & (1UL << irq_cpu)) == 0) {
+		irq_cpu = (unsigned)__builtin_ctzl(pick);
+		arch_gic_spi_setup(console_intid, irq_cpu, true);
+	}
+	spin_unlock(&route_lock);
+}
+
 void vconsole_start(struct partition *partitions, unsigned count, unsigned pcpu, unsigned uart_irq)
 {
+	/* Each partition and the hypervisor get an equal share of the UART. */
+	uint64_t share = VCONSOLE_UART_BAUD / 10 / (count + 1);
+	ticks_per_byte = arch_counter_freq() / share;
+	burst_ticks = ticks_per_byte * (CONSOLE_RING_SIZE / (count + 1));
 	parts = partitions;
 	part_count = count;
 	atomic_store(&focus, 0);
 	console_intid = uart_irq;
+	irq_cpu = pcpu;
+	console_buffer(console_intid != 0);
 	if (console_intid != 0) {
 		arch_gic_spi_setup(console_intid, pcpu, true);
-		console_rx_irq(true);
 		announce_focus();
 	} else {
 		log_warn("console: no receive interrupt in the device tree: input is off");
@@ -228,6 +287,8 @@ void vconsole_reset(struct partition *p)
 	c->line_len = 0;
 	c->in_count = 0;
 	c->in_head = 0;
+	c->dropped = 0; /* a new life starts with its whole budget and no old count */
+	c->budget_tat = 0;
 	c->uart = (struct vuart){0};
 	spin_unlock(&c->lock);
 }
@@ -278,8 +339,8 @@ static void vuart_update(struct partition *p)
 	}
 }
 
-static uint32_t vuart_access(struct vconsole *c, uint64_t off, bool write, uint32_t value,
-			     struct finished_line *line)
+static uint32_t vuart_access(const struct partition *p, struct vconsole *c, uint64_t off,
+			     bool write, uint32_t value, struct finished_line *line)
 {
 	struct vuart *u = &c->uart;
 	uint32_t *reg = NULL;
@@ -287,7 +348,7 @@ static uint32_t vuart_access(struct vconsole *c, uint64_t off, bool write, uint3
 	switch (off) {
 	case UARTDR:
 		if (write) {
-			put_byte(c, (uint8_t)value, line);
+			put_byte(p, c, (uint8_t)value, line);
 			return 0;
 		}
 		if (c->in_count == 0) {
@@ -353,7 +414,7 @@ bool vuart_mmio(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_
 	}
 	struct finished_line line = {.ready = false};
 	spin_lock(&c->lock);
-	uint32_t out = vuart_access(c, off, write, (uint32_t)*value, &line);
+	uint32_t out = vuart_access(p, c, off, write, (uint32_t)*value, &line);
 	spin_unlock(&c->lock);
 	print_line(p, &line);
 	if (!write) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Hypervisor log: one call prints one whole line, prefixed "[hv] ", and
- * lines from different CPUs never interleave. CONFIG_LOG_LEVEL filters.
+ * lines from different CPUs never interleave (core/console.c queues them
+ * once partitions run). CONFIG_LOG_LEVEL filters.
  */
 #ifndef CORE_LOG_H
 #define CORE_LOG_H
@@ -22,8 +23,11 @@ void log_vline(int level, const char *fmt, va_list ap) __attribute__((format(pri
 #define log_info(...)  log_line(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_line(LOG_DEBUG, __VA_ARGS__)
 
-/* Prints "[tag] text" as one whole line (partition console output). */
-void log_tagged_line(const char *tag, const char *text, size_t len);
+/*
+ * Queues "[tag] text" as one whole line (partition console output), without
+ * waiting: false if the console's ring had no room (the line is lost).
+ */
+bool log_tagged_line(const char *tag, const char *text, size_t len);
 
 /* Called once the MMU is on: from then on lines are serialized by a lock. */
 void log_enable_locking(void);

@@ -12,7 +12,7 @@
 #include <core/types.h>
 
 #define VCONSOLE_LINE_MAX  160
-#define VCONSOLE_INPUT_MAX 64
+#define VCONSOLE_INPUT_MAX 256
 #define VCONSOLE_ESCAPE	   0x1d /* Ctrl-] */
 
 struct partition;
@@ -30,15 +30,15 @@ struct vconsole {
 	uint8_t input[VCONSOLE_INPUT_MAX]; /* ring: typed, not read yet */
 	unsigned in_head, in_count;
 	unsigned in_dropped;
-	uint64_t window_start; /* output budget: lines per window, the rest dropped */
-	unsigned window_lines;
-	unsigned long dropped; /* bytes dropped in this flood, reported when it ends */
+	uint64_t budget_tat;   /* output budget: when it is whole again (counter) */
+	unsigned long dropped; /* bytes dropped, reported with the next line or at the stop */
 	struct vuart uart;
 };
 
 /*
- * After the partitions exist: console input on, its interrupt (uart_irq, 0
- * if the device tree names none) routed to CPU pcpu; the focus on the root.
+ * After the partitions exist: output buffered, budgets set, console input
+ * on, its interrupt (uart_irq, 0 if the device tree names none) routed to
+ * CPU pcpu; the focus on the root.
  */
 void vconsole_start(struct partition *partitions, unsigned count, unsigned pcpu, unsigned uart_irq);
 
@@ -48,11 +48,21 @@ void vconsole_write(struct partition *p, const uint8_t *bytes, size_t n);
 /* Takes up to max typed bytes for the partition; returns how many. */
 size_t vconsole_read(struct partition *p, uint8_t *buf, size_t max);
 
-/* The physical console's interrupt: reads what was typed and delivers it. */
+/* The physical console's interrupt, on any CPU: pushes output, reads what was typed and delivers
+ * it. */
 bool vconsole_irq(unsigned intid);
 
-/* The partition restarts: its console forgets input and half lines. */
+/* The partition (re)starts: its console forgets input, half lines and drop counts. */
 void vconsole_reset(struct partition *p);
+
+/* The partition stopped: the lines its budget dropped are reported. */
+void vconsole_stopped(struct partition *p);
+
+/*
+ * CPU cpu enters (true) or leaves (false) a guest: the UART's interrupt,
+ * taken only in a guest, moves to a CPU that runs one.
+ */
+void vconsole_cpu_running(unsigned cpu, bool running);
 
 /* A trapped access to the emulated PL011 of v's partition (its MMIO region). */
 bool vuart_mmio(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_t *value);
