@@ -27,7 +27,7 @@
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 600
 FUZZ_SMOKE_TIME ?= 15
-FUZZ_TARGETS ?= ring vgic config
+FUZZ_TARGETS ?= ring vgic vuart config
 FUZZ_B := $(HOST_B)/fuzz
 FUZZ_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion
 # Core code built for the host as the unit tests build it (BUG_ON live).
@@ -41,7 +41,7 @@ FUZZ_SRCS_vgic := tests/fuzz/fuzz_vgic.c core/vgic.c tests/unit/fake_arch.c
 FUZZ_DEPS_vgic := tests/unit/fake_arch.h $(wildcard core/include/core/*.h arch/arm64/include/arch/*.h)
 FUZZ_FLAGS_vgic := $(FUZZ_CORE_CFLAGS)
 FUZZ_MAXLEN_vgic := 4096
-FUZZ_SRCS_vuart := tests/fuzz/fuzz_vuart.c core/vconsole.c tests/unit/fake_arch.c
+FUZZ_SRCS_vuart := tests/fuzz/fuzz_vuart.c core/vconsole.c core/vgic.c tests/unit/fake_arch.c
 FUZZ_DEPS_vuart := $(FUZZ_DEPS_vgic)
 FUZZ_FLAGS_vuart := $(FUZZ_CORE_CFLAGS)
 FUZZ_MAXLEN_vuart := 4096
