@@ -14,13 +14,14 @@
 #include <string.h>
 
 #ifdef FAKE_ARCH_FUZZ
-#define assert_in_range(value, lo, hi)                                                          \
-	do {                                                                                    \
-		if ((uint64_t)(value) < (uint64_t)(lo) || (uint64_t)(value) > (uint64_t)(hi)) { \
-			fprintf(stderr, "fake_arch: %s out of range\n", #value);                \
-			abort();                                                                \
-		}                                                                               \
-	} while (0)
+static void fuzz_in_range(uint64_t value, uint64_t lo, uint64_t hi, const char *what)
+{
+	if (value < lo || value > hi) {
+		fprintf(stderr, "fake_arch: %s out of range\n", what);
+		abort();
+	}
+}
+#define assert_in_range(value, lo, hi) fuzz_in_range(value, lo, hi, #value)
 #define mock_assert(result, message, file, line) \
 	(fprintf(stderr, "%s:%d: panic: %s\n", file, line, message), abort())
 #else
