@@ -102,7 +102,6 @@ bool console_queue(const char *s, size_t n)
 	}
 	push_locked();
 	spin_unlock(&ring_lock);
-	arch_send_event(); /* idle CPUs push the rest */
 	return fits;
 }
 
