@@ -194,6 +194,7 @@ enum guest_action core_guest_exit(struct guest_exit *exit)
 		}
 		return GUEST_STOP;
 	}
+	v->exits++;
 	enum guest_action action = handle_exit(v, exit);
 	if (action == GUEST_RESUME) {
 		vgic_flush(&v->partition->vgic, v->index);

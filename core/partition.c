@@ -322,6 +322,9 @@ int partition_start(struct partition *p)
 		device_irqs(p, true);
 		p->cntvoff = arch_counter();
 		p->starts++;
+		for (unsigned i = 0; i < p->vcpu_count; i++) {
+			p->vcpus[i].exits = 0; /* its CPU is off: nothing counts meanwhile */
+		}
 		atomic_store(&p->state, PARTITION_RUNNING);
 		vcpu_request_start(&p->vcpus[0], p->boot_entry, p->boot_x0);
 	} else {
@@ -394,7 +397,12 @@ static bool stop_vcpus(struct partition *p, struct vcpu *caller, unsigned state,
 	spin_unlock(&p->lock);
 	*stopped = wait_all_off(p, caller);
 	vconsole_stopped(p); /* its last lines are in: report what flood control dropped */
-	log_info("partition %s %s: %s", p->cfg->name, what, why);
+	uint64_t exits = 0;  /* what it cost the hypervisor: every vCPU but the caller's is off */
+	for (unsigned i = 0; i < p->vcpu_count; i++) {
+		exits += p->vcpus[i].exits;
+	}
+	log_info("partition %s %s: %s (%llu exits since its start)", p->cfg->name, what, why,
+		 (unsigned long long)exits);
 	channels_partition_down(p);
 	spin_lock(&p->lock);
 	atomic_store(&p->state, PARTITION_STOPPED);

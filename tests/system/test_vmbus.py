@@ -164,21 +164,29 @@ def test_stop_holds_while_a_vcpu_calls_the_channel(qemu, tmp_path):
 def test_doorbell_storm_next_to_a_timer(qemu, tmp_path, gic):
     """rt1 signals its channel in a loop; rt0, its peer, has the doorbell
     disabled and measures its virtual timer's latency before and during the
-    storm, which lasts the whole measurement. A signal to a disabled (or
-    already pending) doorbell only marks it pending and costs rt0 no exit.
-    The latencies are printed, not judged: on a loaded 2-core host the
-    storm's vCPU alone takes a host core from QEMU. (Measured there: average
-    latency 19-21 times the quiet one when every signal kicked rt0's CPU,
-    0.2-10 times since; the unit test test_doorbell_storm_is_coalesced is
-    the exact check.)"""
+    storm, which lasts the whole measurement, then powers off. A signal to a
+    disabled (or already pending) doorbell only marks it pending and costs
+    rt0 no exit. The allowed change: rt0's exits over its whole life (boot,
+    both measurements of 500 timer interrupts, the storm) stay within 3 per
+    timer interrupt measured, whatever the host's speed (measured: 1,040 on
+    GICv3, 2,028 on GICv2, which exits once more per forwarded interrupt);
+    when every signal kicked rt0's CPU, 14,711 and 9,477. The latencies are printed, not judged: on a
+    loaded 2-core host the storm's vCPU alone takes a host core from QEMU
+    (measured there: average latency 19-21 times the quiet one before the
+    fix, 0.2-10 times since)."""
+    samples, exits_per_sample = 500, 3
     vm = boot(qemu, tmp_path,
               [Partition("root", "ticker", [0], root=True),
-               Partition("rt0", "irqtest", [1], bootargs="test=latency samples=500 storm=1"),
+               Partition("rt0", "irqtest", [1],
+                         bootargs=f"test=latency samples={samples} storm=1"),
                Partition("rt1", "vmbus_bad", [2], bootargs="bad=storm bad.signals=3000000")],
               [Channel("storm", "rt0", "rt1", irq=12)], gic=gic)
-    quiet = vm.expect_regex(r"\[rt0\] irqtest: latency samples=500 min=\d+ avg=(\d+)")
-    storm = vm.expect_regex(r"\[rt0\] irqtest: latency under a doorbell storm samples=500 "
-                            r"min=\d+ avg=(\d+)")
+    quiet = vm.expect_regex(r"\[rt0\] irqtest: latency samples=\d+ min=\d+ avg=\d+ max=\d+")
+    storm = vm.expect_regex(r"\[rt0\] irqtest: latency under a doorbell storm samples=\d+ "
+                            r"min=\d+ avg=\d+ max=\d+")
+    stop = vm.expect_regex(r"\[hv\] partition rt0 stopped: PSCI SYSTEM_OFF from vCPU 0 "
+                           r"\((\d+) exits since its start\)")
     assert "[rt1] vmbus_bad: storm:" not in vm.output  # it lasted the whole measurement
-    print(quiet.group(0), storm.group(0), sep="\n")
+    print(quiet.group(0), storm.group(0), stop.group(0), sep="\n")
+    assert int(stop.group(1)) <= exits_per_sample * 2 * samples
     assert "[hv] error" not in vm.output

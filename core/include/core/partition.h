@@ -38,6 +38,7 @@ struct vcpu {
 	atomic_bool stop_request;
 	ipaddr_t entry;
 	uint64_t context; /* x0 at entry */
+	uint64_t exits;	  /* traps to the hypervisor in this life (its own CPU counts) */
 };
 
 /*
