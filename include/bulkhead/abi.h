@@ -10,7 +10,7 @@
 #ifndef BULKHEAD_ABI_H
 #define BULKHEAD_ABI_H
 
-#define BH_HVC_ABI_VERSION 0x00010001 /* major << 16 | minor */
+#define BH_HVC_ABI_VERSION 0x00010002 /* major << 16 | minor */
 
 #define BH_HVC_FN(n) (0xc6000000U | (n))
 

@@ -167,10 +167,10 @@ static void result_bytes(unsigned first, void *out, size_t n)
 static void test_version(void **state)
 {
 	(void)state;
-	assert_int_equal(hvc(BH_HVC_VERSION, 0, NULL, 0), 0x10001);
+	assert_int_equal(hvc(BH_HVC_VERSION, 0, NULL, 0), 0x10002);
 	assert_int_equal(action, GUEST_RESUME);
 	/* The function id is w0: the upper half of x0 is ignored. */
-	assert_int_equal(hvc(0xabcdef0000000000ULL | BH_HVC_VERSION, 0, NULL, 0), 0x10001);
+	assert_int_equal(hvc(0xabcdef0000000000ULL | BH_HVC_VERSION, 0, NULL, 0), 0x10002);
 	assert_int_equal(rec.faults + rec.channel_calls, 0);
 }
 
