@@ -63,14 +63,9 @@ void config_device_irq_list(const struct config_device *d, char *buf, size_t siz
 
 const char *config_image_format_name(enum config_image_format format)
 {
-	switch (format) {
-	case IMAGE_LINUX:
-		return "linux";
-	case IMAGE_DTB:
-		return "dtb";
-	default:
-		return "raw";
-	}
+	static const char *const names[] = {
+		[IMAGE_RAW] = "raw", [IMAGE_LINUX] = "linux", [IMAGE_DTB] = "dtb"};
+	return (unsigned)format < ARRAY_SIZE(names) ? names[format] : "raw";
 }
 
 int config_check_ram(struct parser *p, int node, const char *what, struct pa_range r)

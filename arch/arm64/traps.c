@@ -13,45 +13,28 @@
 /* Exception classes: ESR_EL2.EC, Arm ARM D17.2.37 (sysreg.h). */
 const char *esr_class_name(uint32_t ec)
 {
-	switch (ec) {
-	case ESR_EC_UNKNOWN:
-		return "unknown reason (undefined instruction?)";
-	case ESR_EC_WFX:
-		return "WFI/WFE";
-	case ESR_EC_FP:
-		return "FP/SIMD access";
-	case ESR_EC_ILLEGAL:
-		return "illegal execution state";
-	case ESR_EC_SVC32:
-	case ESR_EC_SVC64:
-		return "SVC";
-	case ESR_EC_HVC32:
-	case ESR_EC_HVC64:
-		return "HVC";
-	case ESR_EC_SMC32:
-	case ESR_EC_SMC64:
-		return "SMC";
-	case ESR_EC_SYSREG:
-		return "MSR/MRS/system instruction";
-	case ESR_EC_IABT_LOW:
-		return "instruction abort from a lower EL";
-	case ESR_EC_IABT_CUR:
-		return "instruction abort at EL2";
-	case ESR_EC_PC_ALIGN:
-		return "PC alignment fault";
-	case ESR_EC_DABT_LOW:
-		return "data abort from a lower EL";
-	case ESR_EC_DABT_CUR:
-		return "data abort at EL2";
-	case ESR_EC_SP_ALIGN:
-		return "SP alignment fault";
-	case ESR_EC_SERROR:
-		return "SError";
-	case ESR_EC_BRK:
-		return "BRK instruction";
-	default:
-		return "other";
-	}
+	static const char *const names[64] = {
+		[ESR_EC_UNKNOWN] = "unknown reason (undefined instruction?)",
+		[ESR_EC_WFX] = "WFI/WFE",
+		[ESR_EC_FP] = "FP/SIMD access",
+		[ESR_EC_ILLEGAL] = "illegal execution state",
+		[ESR_EC_SVC32] = "SVC",
+		[ESR_EC_SVC64] = "SVC",
+		[ESR_EC_HVC32] = "HVC",
+		[ESR_EC_HVC64] = "HVC",
+		[ESR_EC_SMC32] = "SMC",
+		[ESR_EC_SMC64] = "SMC",
+		[ESR_EC_SYSREG] = "MSR/MRS/system instruction",
+		[ESR_EC_IABT_LOW] = "instruction abort from a lower EL",
+		[ESR_EC_IABT_CUR] = "instruction abort at EL2",
+		[ESR_EC_PC_ALIGN] = "PC alignment fault",
+		[ESR_EC_DABT_LOW] = "data abort from a lower EL",
+		[ESR_EC_DABT_CUR] = "data abort at EL2",
+		[ESR_EC_SP_ALIGN] = "SP alignment fault",
+		[ESR_EC_SERROR] = "SError",
+		[ESR_EC_BRK] = "BRK instruction",
+	};
+	return ec < ARRAY_SIZE(names) && names[ec] != NULL ? names[ec] : "other";
 }
 
 static const char *const kind_names[TRAP_KINDS] = {
