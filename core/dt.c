@@ -221,31 +221,19 @@ static int parse_memory(const void *fdt, struct dt_board *board, struct dt_error
 	return BH_OK;
 }
 
-static int add_reserved(const void *fdt, struct dt_board *board, uint64_t base, uint64_t size,
-			int node, struct dt_error *err)
-{
-	if (size == 0) {
-		return BH_OK;
-	}
-	if (board->reserved_count == DT_MAX_RESERVED) {
-		return dt_fail(err, fdt, node, BH_ENOMEM, "more than %d reserved memory ranges",
-			       DT_MAX_RESERVED);
-	}
-	board->reserved[board->reserved_count++] = (struct dt_range){base, size};
-	return BH_OK;
-}
-
 static int parse_reserved(const void *fdt, struct dt_board *board, struct dt_error *err)
 {
 	int count = fdt_num_mem_rsv(fdt);
 	for (int i = 0; i < count; i++) {
 		uint64_t base, size;
-		if (fdt_get_mem_rsv(fdt, i, &base, &size) == 0) {
-			int rc = add_reserved(fdt, board, base, size, 0, err);
-			if (rc != BH_OK) {
-				return rc;
-			}
+		if (fdt_get_mem_rsv(fdt, i, &base, &size) != 0 || size == 0) {
+			continue;
 		}
+		if (board->reserved_count == DT_MAX_RESERVED) {
+			return dt_fail(err, fdt, 0, BH_ENOMEM,
+				       "more than %d reserved memory ranges", DT_MAX_RESERVED);
+		}
+		board->reserved[board->reserved_count++] = (struct dt_range){base, size};
 	}
 	int parent = fdt_path_offset(fdt, "/reserved-memory");
 	if (parent < 0) {
