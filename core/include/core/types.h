@@ -168,8 +168,6 @@ static inline bool ipa_range_within(struct ipa_range inner, struct ipa_range out
 #define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a)-1)) == 0)
 #define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b)	 ((a) < (b) ? (a) : (b))
-#define MAX(a, b)	 ((a) > (b) ? (a) : (b))
-#define UNUSED(x)	 ((void)(x))
 
 /* Error codes returned as negative ints throughout the hypervisor. */
 #define BH_OK	    0
