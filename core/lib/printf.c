@@ -217,37 +217,15 @@ static const char *parse_spec(const char *p, struct spec *s, va_list *ap)
 			}
 		}
 	}
-	switch (*p) {
-	case 'h':
+	/* Length modifiers: hh, h, l, ll, z, t, j. */
+	if (*p == 'h' || *p == 'l') {
+		bool twice = p[1] == p[0];
+		s->length =
+			*p == 'h' ? (twice ? LEN_CHAR : LEN_SHORT) : (twice ? LEN_LLONG : LEN_LONG);
+		p += twice ? 2 : 1;
+	} else if (*p == 'z' || *p == 't' || *p == 'j') {
+		s->length = *p == 'z' ? LEN_SIZE : *p == 't' ? LEN_PTRDIFF : LEN_MAX;
 		p++;
-		s->length = LEN_SHORT;
-		if (*p == 'h') {
-			p++;
-			s->length = LEN_CHAR;
-		}
-		break;
-	case 'l':
-		p++;
-		s->length = LEN_LONG;
-		if (*p == 'l') {
-			p++;
-			s->length = LEN_LLONG;
-		}
-		break;
-	case 'z':
-		p++;
-		s->length = LEN_SIZE;
-		break;
-	case 't':
-		p++;
-		s->length = LEN_PTRDIFF;
-		break;
-	case 'j':
-		p++;
-		s->length = LEN_MAX;
-		break;
-	default:
-		break;
 	}
 	return p;
 }
@@ -275,19 +253,17 @@ int bh_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 			break;
 		}
 		case 'u':
+		case 'x':
+		case 'X':
+		case 'o':
 			/* '+' and ' ' apply to signed conversions only (C11 7.21.6.1). */
 			s.plus = false;
 			s.space = false;
-			out_number(&o, &s, fetch_unsigned(&ap, s.length), false, 10, false);
-			break;
-		case 'x':
-			out_number(&o, &s, fetch_unsigned(&ap, s.length), false, 16, false);
-			break;
-		case 'X':
-			out_number(&o, &s, fetch_unsigned(&ap, s.length), false, 16, true);
-			break;
-		case 'o':
-			out_number(&o, &s, fetch_unsigned(&ap, s.length), false, 8, false);
+			out_number(&o, &s, fetch_unsigned(&ap, s.length), false,
+				   *p == 'u'   ? 10
+				   : *p == 'o' ? 8
+					       : 16,
+				   *p == 'X');
 			break;
 		case 'p': {
 			s.alt = true;
