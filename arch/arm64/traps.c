@@ -37,7 +37,8 @@ const char *esr_class_name(uint32_t ec)
 	return ec < ARRAY_SIZE(names) && names[ec] != NULL ? names[ec] : "other";
 }
 
-static const char *const kind_names[TRAP_KINDS] = {
+/* The kinds taken at EL2 itself; those from a guest go to arch_guest_trap(). */
+static const char *const kind_names[TRAP_LOWER64_SYNC] = {
 	"synchronous (EL2, SP_EL0)",
 	"IRQ (EL2, SP_EL0)",
 	"FIQ (EL2, SP_EL0)",
@@ -46,14 +47,6 @@ static const char *const kind_names[TRAP_KINDS] = {
 	"IRQ (EL2)",
 	"FIQ (EL2)",
 	"SError (EL2)",
-	"synchronous (lower EL, AArch64)",
-	"IRQ (lower EL, AArch64)",
-	"FIQ (lower EL, AArch64)",
-	"SError (lower EL, AArch64)",
-	"synchronous (lower EL, AArch32)",
-	"IRQ (lower EL, AArch32)",
-	"FIQ (lower EL, AArch32)",
-	"SError (lower EL, AArch32)",
 };
 
 static void dump_frame(const struct trap_frame *f)
@@ -86,10 +79,9 @@ void arch_trap(struct trap_frame *frame, uint64_t kind)
 		arch_guest_trap(frame, kind);
 		return;
 	}
-	log_error("Unexpected exception on CPU%u: %s", arch_cpu_index(),
-		  kind < TRAP_KINDS ? kind_names[kind] : "?");
+	log_error("Unexpected exception on CPU%u: %s", arch_cpu_index(), kind_names[kind]);
 	dump_frame(frame);
-	panic("unexpected %s exception at ELR 0x%llx", kind < TRAP_KINDS ? kind_names[kind] : "?",
+	panic("unexpected %s exception at ELR 0x%llx", kind_names[kind],
 	      (unsigned long long)frame->elr);
 }
 
