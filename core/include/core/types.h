@@ -56,11 +56,6 @@ static inline ipaddr_t ipa_add(ipaddr_t ipa, uint64_t n)
 	return (ipaddr_t){ipa.value + n};
 }
 
-static inline vaddr_t va_init(uintptr_t value)
-{
-	return (vaddr_t){value};
-}
-
 static inline uintptr_t va_addr(vaddr_t va)
 {
 	return va.value;
@@ -73,7 +68,7 @@ static inline uintptr_t va_addr(vaddr_t va)
  */
 static inline vaddr_t pa_to_va(paddr_t pa)
 {
-	return va_init((uintptr_t)pa.value);
+	return (vaddr_t){(uintptr_t)pa.value};
 }
 
 static inline void *pa_to_ptr(paddr_t pa)
