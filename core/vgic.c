@@ -311,6 +311,12 @@ void vgic_sgi1r(struct vgic *vg, unsigned vcpu, uint64_t value)
 static uint32_t bit_reg_access(struct vgic *vg, unsigned vcpu, unsigned first, enum bit_reg reg,
 			       bool write, uint32_t value)
 {
+	/* What a read shows: the set and clear registers of a pair read the same state. */
+	static const uint8_t reads[] = {
+		[REG_GROUP] = VIRQ_GROUP1,	   [REG_SET_ENABLE] = VIRQ_ENABLED,
+		[REG_CLEAR_ENABLE] = VIRQ_ENABLED, [REG_SET_PEND] = VIRQ_PENDING,
+		[REG_CLEAR_PEND] = VIRQ_PENDING,   [REG_SET_ACTIVE] = VIRQ_IN_LR,
+		[REG_CLEAR_ACTIVE] = VIRQ_IN_LR};
 	uint32_t result = 0;
 	unsigned kicks = 0;
 
@@ -326,14 +332,7 @@ static uint32_t bit_reg_access(struct vgic *vg, unsigned vcpu, unsigned first, e
 			continue;
 		}
 		if (!write) {
-			uint8_t f = q->flags;
-			bool set = reg == REG_GROUP ? (f & VIRQ_GROUP1) != 0
-				   : reg == REG_SET_ENABLE || reg == REG_CLEAR_ENABLE
-					   ? (f & VIRQ_ENABLED) != 0
-				   : reg == REG_SET_PEND || reg == REG_CLEAR_PEND
-					   ? (f & VIRQ_PENDING) != 0
-					   : (f & VIRQ_IN_LR) != 0;
-			result |= set ? 1U << b : 0;
+			result |= (q->flags & reads[reg]) != 0 ? 1U << b : 0;
 			continue;
 		}
 		switch (reg) {
