@@ -77,14 +77,10 @@ static int64_t affinity_info(struct vcpu *self, uint64_t mpidr, uint64_t level)
 	if (target == NULL || level != 0) {
 		return BH_PSCI_INVALID_PARAMETERS;
 	}
-	switch (atomic_load(&target->state)) {
-	case VCPU_RUNNING:
-		return BH_PSCI_AFFINITY_ON;
-	case VCPU_ON_PENDING:
-		return BH_PSCI_AFFINITY_ON_PENDING;
-	default:
-		return BH_PSCI_AFFINITY_OFF;
-	}
+	unsigned state = atomic_load(&target->state);
+	return state == VCPU_RUNNING	  ? BH_PSCI_AFFINITY_ON
+	       : state == VCPU_ON_PENDING ? BH_PSCI_AFFINITY_ON_PENDING
+					  : BH_PSCI_AFFINITY_OFF;
 }
 
 enum guest_action vpsci_call(struct vcpu *v, uint64_t *x)
