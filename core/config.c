@@ -17,9 +17,8 @@
 
 _Static_assert(DT_MAX_CPUS <= 64, "config_partition.cpu_mask has 64 bits");
 
-#define LINUX_ALIGN  MiB(2) /* arm64 booting.rst: a 2 MiB aligned base */
-#define DTB_ALIGN    8	    /* booting.rst: the device tree is 8-byte aligned */
-#define DTB_MAX_SIZE MiB(2) /* booting.rst: and at most 2 MiB */
+#define LINUX_ALIGN MiB(2) /* arm64 booting.rst: a 2 MiB aligned base */
+#define DTB_ALIGN   8	   /* booting.rst: the device tree is 8-byte aligned */
 
 static const char *const system_props[] = {"compatible", "#address-cells", "#size-cells", NULL};
 static const char *const partition_props[] = {
