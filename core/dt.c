@@ -317,8 +317,9 @@ static int parse_cpus(const void *fdt, struct dt_board *board, struct dt_error *
 	return BH_OK;
 }
 
-static void parse_psci(const void *fdt, struct dt_board *board)
+static int parse_psci(const void *fdt, struct dt_board *board, struct dt_error *err)
 {
+	(void)err; /* nothing to report: without a usable node there is no PSCI */
 	static const char *const compatibles[] = {"arm,psci-1.0", "arm,psci-0.2", "arm,psci"};
 	board->psci = DT_PSCI_NONE;
 	for (size_t i = 0; i < ARRAY_SIZE(compatibles); i++) {
@@ -331,8 +332,9 @@ static void parse_psci(const void *fdt, struct dt_board *board)
 		} else if (dt_prop_is(fdt, node, "method", "hvc")) {
 			board->psci = DT_PSCI_HVC;
 		}
-		return;
+		break;
 	}
+	return BH_OK;
 }
 
 static int parse_uart(const void *fdt, struct dt_board *board, struct dt_error *err)
@@ -417,7 +419,7 @@ static int parse_gic(const void *fdt, struct dt_board *board, struct dt_error *e
 
 int dt_parse_board(const void *fdt, struct dt_board *board, struct dt_error *err)
 {
-	int len, rc;
+	int len;
 
 	memset(board, 0, sizeof(*board));
 	err->msg[0] = '\0';
@@ -437,19 +439,11 @@ int dt_parse_board(const void *fdt, struct dt_board *board, struct dt_error *err
 		}
 	}
 
-	rc = parse_memory(fdt, board, err);
-	if (rc == BH_OK) {
-		rc = parse_reserved(fdt, board, err);
-	}
-	if (rc == BH_OK) {
-		rc = parse_cpus(fdt, board, err);
-	}
-	if (rc == BH_OK) {
-		parse_psci(fdt, board);
-		rc = parse_uart(fdt, board, err);
-	}
-	if (rc == BH_OK) {
-		rc = parse_gic(fdt, board, err);
+	static int (*const parts[])(const void *, struct dt_board *, struct dt_error *) = {
+		parse_memory, parse_reserved, parse_cpus, parse_psci, parse_uart, parse_gic};
+	int rc = BH_OK;
+	for (size_t i = 0; rc == BH_OK && i < ARRAY_SIZE(parts); i++) {
+		rc = parts[i](fdt, board, err);
 	}
 	if (rc == BH_OK) {
 		err->msg[0] = '\0'; /* optional look-ups may have left a message */
