@@ -312,8 +312,9 @@ static int parse_cpus(struct parser *p, int node, unsigned index)
 	return BH_OK;
 }
 
-static int parse_memory(struct parser *p, int node, struct config_partition *part)
+static int parse_memory(struct parser *p, int node, unsigned index)
 {
+	struct config_partition *part = &p->cfg->partitions[index];
 	int len;
 	const fdt32_t *v = fdt_getprop(p->fdt, node, "memory", &len);
 	int entry = 2 * p->ac + p->sc;
@@ -658,18 +659,13 @@ static int parse_partition_props(struct parser *p, int node, unsigned index)
 		part->other_devices = true;
 	}
 
-	rc = parse_cpus(p, node, index);
-	if (rc == BH_OK) {
-		rc = parse_memory(p, node, part);
-	}
-	if (rc == BH_OK) {
-		rc = config_parse_devices(p, node, index);
-	}
-	if (rc == BH_OK) {
-		rc = config_parse_vuart(p, node, part);
-	}
-	if (rc != BH_OK) {
-		return rc;
+	static int (*const parts[])(struct parser *, int, unsigned) = {
+		parse_cpus, parse_memory, config_parse_devices, config_parse_vuart};
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		rc = parts[i](p, node, index);
+		if (rc != BH_OK) {
+			return rc;
+		}
 	}
 
 	const char *args = NULL;
