@@ -45,15 +45,9 @@ struct spec {
 	enum length length;
 };
 
-static void out_string(struct out *o, const struct spec *s, const char *str)
+/* len characters of str (NULs included), padded to the width. */
+static void out_padded(struct out *o, const struct spec *s, const char *str, int len)
 {
-	if (str == NULL) {
-		str = "(null)";
-	}
-	int len = 0;
-	while (str[len] != '\0' && (s->precision < 0 || len < s->precision)) {
-		len++;
-	}
 	int pad = s->width > len ? s->width - len : 0;
 	if (!s->left) {
 		out_repeat(o, ' ', pad);
@@ -64,6 +58,18 @@ static void out_string(struct out *o, const struct spec *s, const char *str)
 	if (s->left) {
 		out_repeat(o, ' ', pad);
 	}
+}
+
+static void out_string(struct out *o, const struct spec *s, const char *str)
+{
+	if (str == NULL) {
+		str = "(null)";
+	}
+	int len = 0;
+	while (str[len] != '\0' && (s->precision < 0 || len < s->precision)) {
+		len++;
+	}
+	out_padded(o, s, str, len);
 }
 
 static void out_number(struct out *o, const struct spec *s, uint64_t value, bool negative,
@@ -280,21 +286,8 @@ int bh_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 			out_string(&o, &s, va_arg(ap, const char *));
 			break;
 		case 'c': {
-			char c[2] = {(char)va_arg(ap, int), '\0'};
-			s.precision = -1;
-			if (c[0] == '\0') {
-				/* A NUL character still counts as output. */
-				int pad = s.width > 1 ? s.width - 1 : 0;
-				if (!s.left) {
-					out_repeat(&o, ' ', pad);
-				}
-				out_char(&o, '\0');
-				if (s.left) {
-					out_repeat(&o, ' ', pad);
-				}
-			} else {
-				out_string(&o, &s, c);
-			}
+			char c = (char)va_arg(ap, int);
+			out_padded(&o, &s, &c, 1); /* a NUL character still counts as output */
 			break;
 		}
 		case '%':
