@@ -133,48 +133,21 @@ _Static_assert(sizeof(long) == 8 && sizeof(long long) == 8 && sizeof(size_t) == 
 		       sizeof(ptrdiff_t) == 8 && sizeof(intmax_t) == 8,
 	       "printf assumes an LP64 target");
 
-static uint64_t fetch_unsigned(va_list *ap, enum length length)
+/* The next argument as its length modifier says; a signed one sign-extended to 64 bits. */
+static uint64_t fetch(va_list *ap, enum length length, bool is_signed)
 {
-	/* clang-tidy compares va_arg() calls without their types. */
-	// NOLINTBEGIN(bugprone-branch-clone)
-	switch (length) {
-	case LEN_CHAR:
-		return (unsigned char)va_arg(*ap, unsigned int);
-	case LEN_SHORT:
-		return (unsigned short)va_arg(*ap, unsigned int);
-	case LEN_LONG:
-	case LEN_LLONG:
-	case LEN_SIZE:
-	case LEN_PTRDIFF:
-	case LEN_MAX:
-		return va_arg(*ap, unsigned long long); /* all 64-bit: see the asserts above */
-	case LEN_INT:
-	default:
-		return va_arg(*ap, unsigned int);
+	if (length >= LEN_LONG) { /* l, ll, z, t, j: all 64-bit, see the asserts above */
+		return is_signed ? (uint64_t)va_arg(*ap, long long)
+				 : va_arg(*ap, unsigned long long);
 	}
-	// NOLINTEND(bugprone-branch-clone)
-}
-
-static int64_t fetch_signed(va_list *ap, enum length length)
-{
-	/* clang-tidy compares va_arg() calls without their types. */
-	// NOLINTBEGIN(bugprone-branch-clone)
-	switch (length) {
-	case LEN_CHAR:
-		return (signed char)va_arg(*ap, int);
-	case LEN_SHORT:
-		return (short)va_arg(*ap, int);
-	case LEN_LONG:
-	case LEN_LLONG:
-	case LEN_SIZE: /* %zd: the signed type of size_t's width */
-	case LEN_PTRDIFF:
-	case LEN_MAX:
-		return va_arg(*ap, long long);
-	case LEN_INT:
-	default:
-		return va_arg(*ap, int);
+	if (is_signed) {
+		int v = va_arg(*ap, int);
+		return (uint64_t)(int64_t)(length == LEN_CHAR	 ? (signed char)v
+					   : length == LEN_SHORT ? (short)v
+								 : v);
 	}
-	// NOLINTEND(bugprone-branch-clone)
+	unsigned int v = va_arg(*ap, unsigned int);
+	return length == LEN_CHAR ? (unsigned char)v : length == LEN_SHORT ? (unsigned short)v : v;
 }
 
 static const char *parse_spec(const char *p, struct spec *s, va_list *ap)
@@ -253,7 +226,7 @@ int bh_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 		switch (*p) {
 		case 'd':
 		case 'i': {
-			int64_t v = fetch_signed(&ap, s.length);
+			int64_t v = (int64_t)fetch(&ap, s.length, true);
 			uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 			out_number(&o, &s, mag, v < 0, 10, false);
 			break;
@@ -265,7 +238,7 @@ int bh_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 			/* '+' and ' ' apply to signed conversions only (C11 7.21.6.1). */
 			s.plus = false;
 			s.space = false;
-			out_number(&o, &s, fetch_unsigned(&ap, s.length), false,
+			out_number(&o, &s, fetch(&ap, s.length, false), false,
 				   *p == 'u'   ? 10
 				   : *p == 'o' ? 8
 					       : 16,
