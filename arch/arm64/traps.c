@@ -61,16 +61,12 @@ static void dump_frame(const struct trap_frame *f)
 		  (unsigned long long)f->spsr);
 	log_error("  SP       0x%016llx  HPFAR_EL2 0x%016llx", (unsigned long long)f->sp,
 		  (unsigned long long)read_sysreg(hpfar_el2));
-	for (unsigned i = 0; i < 31; i += 3) {
-		if (i + 2 < 31) {
-			log_error("  x%-2u 0x%016llx  x%-2u 0x%016llx  x%-2u 0x%016llx", i,
-				  (unsigned long long)f->x[i], i + 1,
-				  (unsigned long long)f->x[i + 1], i + 2,
-				  (unsigned long long)f->x[i + 2]);
-		} else {
-			log_error("  x%-2u 0x%016llx", i, (unsigned long long)f->x[i]);
-		}
+	for (unsigned i = 0; i < 30; i += 3) {
+		log_error("  x%-2u 0x%016llx  x%-2u 0x%016llx  x%-2u 0x%016llx", i,
+			  (unsigned long long)f->x[i], i + 1, (unsigned long long)f->x[i + 1],
+			  i + 2, (unsigned long long)f->x[i + 2]);
 	}
+	log_error("  x30 0x%016llx", (unsigned long long)f->x[30]);
 }
 
 void arch_trap(struct trap_frame *frame, uint64_t kind)
