@@ -7,19 +7,6 @@
 #include <core/fdt_util.h>
 #include <core/printf.h>
 
-static void copy_string(char *dst, size_t size, const char *src, int len)
-{
-	size_t n = 0;
-	if (size == 0) {
-		return;
-	}
-	while (n + 1 < size && (len < 0 || n < (size_t)len) && src[n] != '\0') {
-		dst[n] = src[n];
-		n++;
-	}
-	dst[n] = '\0';
-}
-
 int dt_check_blob(const void *fdt, size_t max_size, struct dt_error *err)
 {
 	/* fdt_check_header reads the whole header before it looks at totalsize. */
@@ -388,8 +375,8 @@ static int parse_gic(const void *fdt, struct dt_board *board, struct dt_error *e
 		node = dt_find_compatible(fdt, -1, gics[i].compatible);
 		if (node >= 0) {
 			gic->version = gics[i].version;
-			copy_string(gic->compatible, sizeof(gic->compatible), gics[i].compatible,
-				    -1);
+			bh_snprintf(gic->compatible, sizeof(gic->compatible), "%s",
+				    gics[i].compatible);
 		}
 	}
 	if (node < 0) {
@@ -428,14 +415,15 @@ int dt_parse_board(const void *fdt, struct dt_board *board, struct dt_error *err
 	if (model == NULL) {
 		model = fdt_getprop(fdt, 0, "compatible", &len);
 	}
-	copy_string(board->model, sizeof(board->model), model != NULL ? model : "unknown",
-		    model != NULL ? len : -1);
+	/* A property may lack its NUL: at most len characters (-1: no limit). */
+	bh_snprintf(board->model, sizeof(board->model), "%.*s", model != NULL ? len : -1,
+		    model != NULL ? model : "unknown");
 
 	int chosen = fdt_path_offset(fdt, "/chosen");
 	if (chosen >= 0) {
 		const char *args = fdt_getprop(fdt, chosen, "bootargs", &len);
 		if (args != NULL) {
-			copy_string(board->bootargs, sizeof(board->bootargs), args, len);
+			bh_snprintf(board->bootargs, sizeof(board->bootargs), "%.*s", len, args);
 		}
 	}
 
@@ -476,11 +464,12 @@ bool dt_bootarg(const char *bootargs, const char *key, char *out, size_t out_siz
 		}
 		size_t wordlen = (size_t)(p - word);
 		if (wordlen > keylen && memcmp(word, key, keylen) == 0 && word[keylen] == '=') {
-			copy_string(out, out_size, word + keylen + 1, (int)(wordlen - keylen - 1));
+			bh_snprintf(out, out_size, "%.*s", (int)(wordlen - keylen - 1),
+				    word + keylen + 1);
 			return true;
 		}
 		if (wordlen == keylen && memcmp(word, key, keylen) == 0) {
-			copy_string(out, out_size, "", 0);
+			bh_snprintf(out, out_size, "%s", "");
 			return true;
 		}
 	}
