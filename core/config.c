@@ -17,9 +17,8 @@
 
 _Static_assert(DT_MAX_CPUS <= 64, "config_partition.cpu_mask has 64 bits");
 
-#define LINUX_ALIGN  MiB(2) /* arm64 booting.rst: a 2 MiB aligned base */
-#define DTB_ALIGN    8	    /* booting.rst: the device tree is 8-byte aligned */
-#define DTB_MAX_SIZE MiB(2) /* booting.rst: and at most 2 MiB */
+#define LINUX_ALIGN MiB(2) /* arm64 booting.rst: a 2 MiB aligned base */
+#define DTB_ALIGN   8	   /* booting.rst: the device tree is 8-byte aligned */
 
 static const char *const system_props[] = {"compatible", "#address-cells", "#size-cells", NULL};
 static const char *const partition_props[] = {
@@ -63,14 +62,9 @@ void config_device_irq_list(const struct config_device *d, char *buf, size_t siz
 
 const char *config_image_format_name(enum config_image_format format)
 {
-	switch (format) {
-	case IMAGE_LINUX:
-		return "linux";
-	case IMAGE_DTB:
-		return "dtb";
-	default:
-		return "raw";
-	}
+	static const char *const names[] = {
+		[IMAGE_RAW] = "raw", [IMAGE_LINUX] = "linux", [IMAGE_DTB] = "dtb"};
+	return (unsigned)format < ARRAY_SIZE(names) ? names[format] : "raw";
 }
 
 int config_check_ram(struct parser *p, int node, const char *what, struct pa_range r)
@@ -213,20 +207,20 @@ int config_check_node(struct parser *p, int node, const struct node_kind *kind, 
 	return check_props(p, node, kind);
 }
 
-/* #address-cells / #size-cells of node: 1 or 2, *cells = 0 if absent. */
-static int get_cells(struct parser *p, int node, const char *name, int *cells)
+static const char *const cells_name[2] = {"#address-cells", "#size-cells"};
+
+/* cells[0], cells[1]: #address-cells, #size-cells of node: 1 or 2, 0 if absent. */
+static int get_cells(struct parser *p, int node, int cells[2])
 {
-	int len;
-	const fdt32_t *v = fdt_getprop(p->fdt, node, name, &len);
-	*cells = 0;
-	if (v == NULL) {
-		return BH_OK;
+	for (unsigned i = 0; i < 2; i++) {
+		int len;
+		const fdt32_t *v = fdt_getprop(p->fdt, node, cells_name[i], &len);
+		uint32_t n = v != NULL && len == 4 ? fdt32_ld(v) : 0;
+		if (v != NULL && (n < 1 || n > 2)) {
+			return fail(p, node, BH_EINVAL, "%s: must be <1> or <2>", cells_name[i]);
+		}
+		cells[i] = (int)n;
 	}
-	uint32_t n = len == 4 ? fdt32_ld(v) : 0;
-	if (n < 1 || n > 2) {
-		return fail(p, node, BH_EINVAL, "%s: must be <1> or <2>", name);
-	}
-	*cells = (int)n;
 	return BH_OK;
 }
 
@@ -234,19 +228,19 @@ static int get_cells(struct parser *p, int node, const char *name, int *cells)
 
 static int parse_system_node(struct parser *p)
 {
+	int cells[2];
 	int rc = config_check_node(p, p->system, &system_kind, NULL, NULL);
 	if (rc == BH_OK) {
-		rc = get_cells(p, p->system, "#address-cells", &p->ac);
-	}
-	if (rc == BH_OK) {
-		rc = get_cells(p, p->system, "#size-cells", &p->sc);
+		rc = get_cells(p, p->system, cells);
 	}
 	if (rc != BH_OK) {
 		return rc;
 	}
+	p->ac = cells[0];
+	p->sc = cells[1];
 	if (p->ac == 0 || p->sc == 0) {
 		return fail(p, p->system, BH_EINVAL, "missing '%s' (<1> or <2>; usually <2>)",
-			    p->ac == 0 ? "#address-cells" : "#size-cells");
+			    cells_name[p->ac == 0 ? 0 : 1]);
 	}
 	p->cpus = fdt_path_offset(p->fdt, "/cpus");
 	p->cpus_ac = p->cpus >= 0 ? fdt_address_cells(p->fdt, p->cpus) : 1;
@@ -318,8 +312,9 @@ static int parse_cpus(struct parser *p, int node, unsigned index)
 	return BH_OK;
 }
 
-static int parse_memory(struct parser *p, int node, struct config_partition *part)
+static int parse_memory(struct parser *p, int node, unsigned index)
 {
+	struct config_partition *part = &p->cfg->partitions[index];
 	int len;
 	const fdt32_t *v = fdt_getprop(p->fdt, node, "memory", &len);
 	int entry = 2 * p->ac + p->sc;
@@ -627,25 +622,19 @@ static int parse_partition_props(struct parser *p, int node, unsigned index)
 	}
 	dt_node_path(p->fdt, node, part->path, sizeof(part->path));
 
-	int ac, sc;
-	rc = get_cells(p, node, "#address-cells", &ac);
-	if (rc == BH_OK) {
-		rc = get_cells(p, node, "#size-cells", &sc);
+	int cells[2];
+	const int system_cells[2] = {p->ac, p->sc};
+	rc = get_cells(p, node, cells);
+	for (unsigned i = 0; rc == BH_OK && i < 2; i++) {
+		if (cells[i] != 0 && cells[i] != system_cells[i]) {
+			return fail(
+				p, node, BH_EINVAL,
+				"%s = <%d> differs from /bulkhead's <%d> (it may only repeat it)",
+				cells_name[i], cells[i], system_cells[i]);
+		}
 	}
 	if (rc != BH_OK) {
 		return rc;
-	}
-	if (ac != 0 && ac != p->ac) {
-		return fail(p, node, BH_EINVAL,
-			    "#address-cells = <%d> differs from /bulkhead's <%d> (it may only "
-			    "repeat it)",
-			    ac, p->ac);
-	}
-	if (sc != 0 && sc != p->sc) {
-		return fail(
-			p, node, BH_EINVAL,
-			"#size-cells = <%d> differs from /bulkhead's <%d> (it may only repeat it)",
-			sc, p->sc);
 	}
 
 	int len;
@@ -670,18 +659,13 @@ static int parse_partition_props(struct parser *p, int node, unsigned index)
 		part->other_devices = true;
 	}
 
-	rc = parse_cpus(p, node, index);
-	if (rc == BH_OK) {
-		rc = parse_memory(p, node, part);
-	}
-	if (rc == BH_OK) {
-		rc = config_parse_devices(p, node, index);
-	}
-	if (rc == BH_OK) {
-		rc = config_parse_vuart(p, node, part);
-	}
-	if (rc != BH_OK) {
-		return rc;
+	static int (*const parts[])(struct parser *, int, unsigned) = {
+		parse_cpus, parse_memory, config_parse_devices, config_parse_vuart};
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		rc = parts[i](p, node, index);
+		if (rc != BH_OK) {
+			return rc;
+		}
 	}
 
 	const char *args = NULL;

@@ -445,8 +445,9 @@ bool config_ipa_in_use(const struct parser *p, const struct config_partition *pa
 }
 
 /* `vuart = <IPA>` and `vuart-interrupt = <SPI>`: an emulated PL011 for the partition. */
-int config_parse_vuart(struct parser *p, int node, struct config_partition *part)
+int config_parse_vuart(struct parser *p, int node, unsigned index)
 {
+	struct config_partition *part = &p->cfg->partitions[index];
 	ipaddr_t ipa = ipa_init(0);
 	int len;
 	const fdt32_t *irq = fdt_getprop(p->fdt, node, "vuart-interrupt", &len);

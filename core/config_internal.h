@@ -85,7 +85,7 @@ bool config_ipa_in_use(const struct parser *p, const struct config_partition *pa
 
 /* `devices`, `vuart` and `vuart-interrupt` of the partition being read. */
 int config_parse_devices(struct parser *p, int node, unsigned index);
-int config_parse_vuart(struct parser *p, int node, struct config_partition *part);
+int config_parse_vuart(struct parser *p, int node, unsigned index);
 
 /* The root partition with `other-devices` takes every safe device no partition has. */
 int config_claim_the_rest(struct parser *p, unsigned root);

@@ -7,19 +7,6 @@
 #include <core/fdt_util.h>
 #include <core/printf.h>
 
-static void copy_string(char *dst, size_t size, const char *src, int len)
-{
-	size_t n = 0;
-	if (size == 0) {
-		return;
-	}
-	while (n + 1 < size && (len < 0 || n < (size_t)len) && src[n] != '\0') {
-		dst[n] = src[n];
-		n++;
-	}
-	dst[n] = '\0';
-}
-
 int dt_check_blob(const void *fdt, size_t max_size, struct dt_error *err)
 {
 	/* fdt_check_header reads the whole header before it looks at totalsize. */
@@ -221,31 +208,19 @@ static int parse_memory(const void *fdt, struct dt_board *board, struct dt_error
 	return BH_OK;
 }
 
-static int add_reserved(const void *fdt, struct dt_board *board, uint64_t base, uint64_t size,
-			int node, struct dt_error *err)
-{
-	if (size == 0) {
-		return BH_OK;
-	}
-	if (board->reserved_count == DT_MAX_RESERVED) {
-		return dt_fail(err, fdt, node, BH_ENOMEM, "more than %d reserved memory ranges",
-			       DT_MAX_RESERVED);
-	}
-	board->reserved[board->reserved_count++] = (struct dt_range){base, size};
-	return BH_OK;
-}
-
 static int parse_reserved(const void *fdt, struct dt_board *board, struct dt_error *err)
 {
 	int count = fdt_num_mem_rsv(fdt);
 	for (int i = 0; i < count; i++) {
 		uint64_t base, size;
-		if (fdt_get_mem_rsv(fdt, i, &base, &size) == 0) {
-			int rc = add_reserved(fdt, board, base, size, 0, err);
-			if (rc != BH_OK) {
-				return rc;
-			}
+		if (fdt_get_mem_rsv(fdt, i, &base, &size) != 0 || size == 0) {
+			continue;
 		}
+		if (board->reserved_count == DT_MAX_RESERVED) {
+			return dt_fail(err, fdt, 0, BH_ENOMEM,
+				       "more than %d reserved memory ranges", DT_MAX_RESERVED);
+		}
+		board->reserved[board->reserved_count++] = (struct dt_range){base, size};
 	}
 	int parent = fdt_path_offset(fdt, "/reserved-memory");
 	if (parent < 0) {
@@ -329,8 +304,9 @@ static int parse_cpus(const void *fdt, struct dt_board *board, struct dt_error *
 	return BH_OK;
 }
 
-static void parse_psci(const void *fdt, struct dt_board *board)
+static int parse_psci(const void *fdt, struct dt_board *board, struct dt_error *err)
 {
+	(void)err; /* nothing to report: without a usable node there is no PSCI */
 	static const char *const compatibles[] = {"arm,psci-1.0", "arm,psci-0.2", "arm,psci"};
 	board->psci = DT_PSCI_NONE;
 	for (size_t i = 0; i < ARRAY_SIZE(compatibles); i++) {
@@ -343,8 +319,9 @@ static void parse_psci(const void *fdt, struct dt_board *board)
 		} else if (dt_prop_is(fdt, node, "method", "hvc")) {
 			board->psci = DT_PSCI_HVC;
 		}
-		return;
+		break;
 	}
+	return BH_OK;
 }
 
 static int parse_uart(const void *fdt, struct dt_board *board, struct dt_error *err)
@@ -398,8 +375,8 @@ static int parse_gic(const void *fdt, struct dt_board *board, struct dt_error *e
 		node = dt_find_compatible(fdt, -1, gics[i].compatible);
 		if (node >= 0) {
 			gic->version = gics[i].version;
-			copy_string(gic->compatible, sizeof(gic->compatible), gics[i].compatible,
-				    -1);
+			bh_snprintf(gic->compatible, sizeof(gic->compatible), "%s",
+				    gics[i].compatible);
 		}
 	}
 	if (node < 0) {
@@ -429,7 +406,7 @@ static int parse_gic(const void *fdt, struct dt_board *board, struct dt_error *e
 
 int dt_parse_board(const void *fdt, struct dt_board *board, struct dt_error *err)
 {
-	int len, rc;
+	int len;
 
 	memset(board, 0, sizeof(*board));
 	err->msg[0] = '\0';
@@ -438,30 +415,23 @@ int dt_parse_board(const void *fdt, struct dt_board *board, struct dt_error *err
 	if (model == NULL) {
 		model = fdt_getprop(fdt, 0, "compatible", &len);
 	}
-	copy_string(board->model, sizeof(board->model), model != NULL ? model : "unknown",
-		    model != NULL ? len : -1);
+	/* A property may lack its NUL: at most len characters (-1: no limit). */
+	bh_snprintf(board->model, sizeof(board->model), "%.*s", model != NULL ? len : -1,
+		    model != NULL ? model : "unknown");
 
 	int chosen = fdt_path_offset(fdt, "/chosen");
 	if (chosen >= 0) {
 		const char *args = fdt_getprop(fdt, chosen, "bootargs", &len);
 		if (args != NULL) {
-			copy_string(board->bootargs, sizeof(board->bootargs), args, len);
+			bh_snprintf(board->bootargs, sizeof(board->bootargs), "%.*s", len, args);
 		}
 	}
 
-	rc = parse_memory(fdt, board, err);
-	if (rc == BH_OK) {
-		rc = parse_reserved(fdt, board, err);
-	}
-	if (rc == BH_OK) {
-		rc = parse_cpus(fdt, board, err);
-	}
-	if (rc == BH_OK) {
-		parse_psci(fdt, board);
-		rc = parse_uart(fdt, board, err);
-	}
-	if (rc == BH_OK) {
-		rc = parse_gic(fdt, board, err);
+	static int (*const parts[])(const void *, struct dt_board *, struct dt_error *) = {
+		parse_memory, parse_reserved, parse_cpus, parse_psci, parse_uart, parse_gic};
+	int rc = BH_OK;
+	for (size_t i = 0; rc == BH_OK && i < ARRAY_SIZE(parts); i++) {
+		rc = parts[i](fdt, board, err);
 	}
 	if (rc == BH_OK) {
 		err->msg[0] = '\0'; /* optional look-ups may have left a message */
@@ -494,11 +464,12 @@ bool dt_bootarg(const char *bootargs, const char *key, char *out, size_t out_siz
 		}
 		size_t wordlen = (size_t)(p - word);
 		if (wordlen > keylen && memcmp(word, key, keylen) == 0 && word[keylen] == '=') {
-			copy_string(out, out_size, word + keylen + 1, (int)(wordlen - keylen - 1));
+			bh_snprintf(out, out_size, "%.*s", (int)(wordlen - keylen - 1),
+				    word + keylen + 1);
 			return true;
 		}
 		if (wordlen == keylen && memcmp(word, key, keylen) == 0) {
-			copy_string(out, out_size, "", 0);
+			bh_snprintf(out, out_size, "%s", "");
 			return true;
 		}
 	}

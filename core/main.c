@@ -15,8 +15,6 @@
 #include <generated/version.h>
 #include <libfdt.h>
 
-#define DTB_MAX_SIZE (2UL << 20)
-
 static struct dt_board board;
 static struct gic_info gic_info;
 

@@ -33,18 +33,12 @@ static unsigned partition_count;
 
 const char *partition_state_name(unsigned state)
 {
-	switch (state) {
-	case PARTITION_RUNNING:
-		return "running";
-	case PARTITION_RESTARTING:
-		return "restarting";
-	case PARTITION_STARTING:
-		return "starting";
-	case PARTITION_STOPPING:
-		return "stopping";
-	default:
-		return "stopped";
-	}
+	static const char *const names[] = {
+		[PARTITION_STOPPED] = "stopped",       [PARTITION_RUNNING] = "running",
+		[PARTITION_RESTARTING] = "restarting", [PARTITION_STARTING] = "starting",
+		[PARTITION_STOPPING] = "stopping",
+	};
+	return state < ARRAY_SIZE(names) ? names[state] : "stopped";
 }
 
 struct vcpu *vcpu_current(void)

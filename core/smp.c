@@ -41,20 +41,14 @@ unsigned smp_boot(const struct dt_board *board, bool psci_usable)
 
 	for (unsigned i = 1; i < board->cpu_count; i++) {
 		const struct dt_cpu *cpu = &board->cpus[i];
-		int rc;
+		int rc = BH_ENOTSUP;
 
 		smp_cpus[i].mpidr = cpu->mpidr;
 		atomic_store(&smp_cpus[i].state, CPU_STARTING);
-		switch (cpu->enable) {
-		case DT_CPU_ENABLE_PSCI:
-			rc = psci_usable ? arch_cpu_start_psci(i, cpu->mpidr) : BH_ENOTSUP;
-			break;
-		case DT_CPU_ENABLE_SPIN_TABLE:
+		if (cpu->enable == DT_CPU_ENABLE_PSCI && psci_usable) {
+			rc = arch_cpu_start_psci(i, cpu->mpidr);
+		} else if (cpu->enable == DT_CPU_ENABLE_SPIN_TABLE) {
 			rc = arch_cpu_start_spin_table(i, cpu->mpidr, pa_init(cpu->release_addr));
-			break;
-		default:
-			rc = BH_ENOTSUP;
-			break;
 		}
 		if (rc != BH_OK) {
 			log_error("CPU%u (MPIDR 0x%llx): cannot start: %s", i,

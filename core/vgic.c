@@ -311,6 +311,12 @@ void vgic_sgi1r(struct vgic *vg, unsigned vcpu, uint64_t value)
 static uint32_t bit_reg_access(struct vgic *vg, unsigned vcpu, unsigned first, enum bit_reg reg,
 			       bool write, uint32_t value)
 {
+	/* What a read shows: the set and clear registers of a pair read the same state. */
+	static const uint8_t reads[] = {
+		[REG_GROUP] = VIRQ_GROUP1,	   [REG_SET_ENABLE] = VIRQ_ENABLED,
+		[REG_CLEAR_ENABLE] = VIRQ_ENABLED, [REG_SET_PEND] = VIRQ_PENDING,
+		[REG_CLEAR_PEND] = VIRQ_PENDING,   [REG_SET_ACTIVE] = VIRQ_IN_LR,
+		[REG_CLEAR_ACTIVE] = VIRQ_IN_LR};
 	uint32_t result = 0;
 	unsigned kicks = 0;
 
@@ -326,14 +332,7 @@ static uint32_t bit_reg_access(struct vgic *vg, unsigned vcpu, unsigned first, e
 			continue;
 		}
 		if (!write) {
-			uint8_t f = q->flags;
-			bool set = reg == REG_GROUP ? (f & VIRQ_GROUP1) != 0
-				   : reg == REG_SET_ENABLE || reg == REG_CLEAR_ENABLE
-					   ? (f & VIRQ_ENABLED) != 0
-				   : reg == REG_SET_PEND || reg == REG_CLEAR_PEND
-					   ? (f & VIRQ_PENDING) != 0
-					   : (f & VIRQ_IN_LR) != 0;
-			result |= set ? 1U << b : 0;
+			result |= (q->flags & reads[reg]) != 0 ? 1U << b : 0;
 			continue;
 		}
 		switch (reg) {
@@ -392,45 +391,32 @@ static enum bit_reg bit_reg_of(uint64_t offset)
 	return (enum bit_reg)((offset - GICD_IGROUPR) / 0x80);
 }
 
-/* GICD_IPRIORITYR / GICR_IPRIORITYR: one byte per interrupt. */
-static uint64_t priority_access(struct vgic *vg, unsigned vcpu, unsigned intid, unsigned size,
-				bool write, uint64_t value)
+/*
+ * The registers with one byte per interrupt: GICD_IPRIORITYR / GICR_IPRIORITYR,
+ * and (`targets`) GICv2 GICD_ITARGETSR, a mask of vCPUs.
+ */
+static uint64_t byte_access(struct vgic *vg, unsigned vcpu, unsigned intid, unsigned size,
+			    bool write, uint64_t value, bool targets)
 {
 	uint64_t result = 0;
 	for (unsigned i = 0; i < size; i++) {
 		struct virq *q = virq_of(vg, vcpu, intid + i);
+		uint8_t byte = (uint8_t)(value >> (8 * i));
 		if (q == NULL) {
 			continue;
 		}
-		if (write) {
-			q->priority = (uint8_t)((value >> (8 * i)) & PRIORITY_MASK);
-		} else {
-			result |= (uint64_t)q->priority << (8 * i);
-		}
-	}
-	return result;
-}
-
-/* GICv2 GICD_ITARGETSR: one byte per interrupt, a mask of vCPUs. */
-static uint64_t targets_access(struct vgic *vg, unsigned vcpu, unsigned intid, unsigned size,
-			       bool write, uint64_t value)
-{
-	uint64_t result = 0;
-	for (unsigned i = 0; i < size; i++) {
-		struct virq *q = virq_of(vg, vcpu, intid + i);
-		if (q == NULL) {
-			continue;
-		}
-		if (intid + i < VGIC_PRIVATE) {
+		if (targets && intid + i < VGIC_PRIVATE) {
 			result |= (uint64_t)(1U << vcpu) << (8 * i); /* read-only: this vCPU */
-		} else if (write) {
-			q->target = (uint8_t)((value >> (8 * i)) & ((1U << vg->vcpu_count) - 1));
+		} else if (!write) {
+			result |= (uint64_t)(targets ? q->target : q->priority) << (8 * i);
+		} else if (!targets) {
+			q->priority = byte & PRIORITY_MASK;
+		} else {
+			q->target = (uint8_t)(byte & ((1U << vg->vcpu_count) - 1));
 			if ((q->flags & VIRQ_HW) != 0 && spi_target(vg, q) < vg->vcpu_count) {
 				arch_gic_spi_setup(intid + i, vg->vcpu[spi_target(vg, q)].pcpu,
 						   true);
 			}
-		} else {
-			result |= (uint64_t)q->target << (8 * i);
 		}
 	}
 	return result;
@@ -481,7 +467,7 @@ static bool common_access(struct vgic *vg, unsigned vcpu, uint64_t off, unsigned
 		if (size == 8 || intid < first_intid || intid > last_intid) {
 			return false;
 		}
-		*value = priority_access(vg, vcpu, intid, size, write, *value);
+		*value = byte_access(vg, vcpu, intid, size, write, *value, false);
 		return true;
 	}
 	if (off >= GICD_ITARGETSR && off < GICD_ICFGR) {
@@ -489,7 +475,7 @@ static bool common_access(struct vgic *vg, unsigned vcpu, uint64_t off, unsigned
 		if (vg->version != 2 || size == 8 || intid > last_intid) {
 			return false;
 		}
-		*value = targets_access(vg, vcpu, intid, size, write, *value);
+		*value = byte_access(vg, vcpu, intid, size, write, *value, true);
 		return true;
 	}
 	if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
@@ -503,22 +489,15 @@ static bool common_access(struct vgic *vg, unsigned vcpu, uint64_t off, unsigned
 	return false;
 }
 
+/* GICv2 GICD_SGIR.TargetListFilter: the list, all but the sender, the sender; 3 is reserved. */
 static void v2_sgir(struct vgic *vg, unsigned vcpu, uint32_t value)
 {
-	unsigned intid = value & 0xf;
-	switch ((value >> 24) & 3) {
-	case 0:
-		send_sgi(vg, vcpu, intid, (value >> 16) & 0xff);
-		break;
-	case 1:
-		send_sgi(vg, vcpu, intid, all_but(vg, vcpu));
-		break;
-	case 2:
-		send_sgi(vg, vcpu, intid, 1U << vcpu);
-		break;
-	default:
-		break;
-	}
+	unsigned filter = (value >> 24) & 3;
+	uint32_t targets = filter == 0	 ? (value >> 16) & 0xff
+			   : filter == 1 ? all_but(vg, vcpu)
+			   : filter == 2 ? 1U << vcpu
+					 : 0;
+	send_sgi(vg, vcpu, value & 0xf, targets);
 }
 
 /* GICv2 GICD_SPENDSGIR / GICD_CPENDSGIR: a byte of source vCPUs per SGI. */

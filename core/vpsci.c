@@ -16,25 +16,18 @@
 
 static bool psci_implemented(uint32_t fn)
 {
-	switch (fn) {
-	case BH_PSCI_FN_VERSION:
-	case BH_PSCI_FN_CPU_SUSPEND:
-	case BH_PSCI_FN_CPU_SUSPEND_64:
-	case BH_PSCI_FN_CPU_OFF:
-	case BH_PSCI_FN_CPU_ON_32:
-	case BH_PSCI_FN_CPU_ON:
-	case BH_PSCI_FN_AFFINITY_INFO_32:
-	case BH_PSCI_FN_AFFINITY_INFO:
-	case BH_PSCI_FN_MIGRATE_INFO_TYPE:
-	case BH_PSCI_FN_SYSTEM_OFF:
-	case BH_PSCI_FN_SYSTEM_RESET:
-	case BH_PSCI_FN_FEATURES:
-	case BH_SMCCC_FN_VERSION:
-	case BH_SMCCC_FN_ARCH_FEATURES:
-		return true;
-	default:
-		return false;
+	static const uint32_t implemented[] = {
+		BH_PSCI_FN_VERSION,	     BH_PSCI_FN_CPU_SUSPEND,   BH_PSCI_FN_CPU_SUSPEND_64,
+		BH_PSCI_FN_CPU_OFF,	     BH_PSCI_FN_CPU_ON_32,     BH_PSCI_FN_CPU_ON,
+		BH_PSCI_FN_AFFINITY_INFO_32, BH_PSCI_FN_AFFINITY_INFO, BH_PSCI_FN_MIGRATE_INFO_TYPE,
+		BH_PSCI_FN_SYSTEM_OFF,	     BH_PSCI_FN_SYSTEM_RESET,  BH_PSCI_FN_FEATURES,
+		BH_SMCCC_FN_VERSION,	     BH_SMCCC_FN_ARCH_FEATURES};
+	for (size_t i = 0; i < ARRAY_SIZE(implemented); i++) {
+		if (implemented[i] == fn) {
+			return true;
+		}
 	}
+	return false;
 }
 
 /* The vCPU a guest MPIDR names, or NULL: only Aff0 may be set. */
@@ -84,14 +77,10 @@ static int64_t affinity_info(struct vcpu *self, uint64_t mpidr, uint64_t level)
 	if (target == NULL || level != 0) {
 		return BH_PSCI_INVALID_PARAMETERS;
 	}
-	switch (atomic_load(&target->state)) {
-	case VCPU_RUNNING:
-		return BH_PSCI_AFFINITY_ON;
-	case VCPU_ON_PENDING:
-		return BH_PSCI_AFFINITY_ON_PENDING;
-	default:
-		return BH_PSCI_AFFINITY_OFF;
-	}
+	unsigned state = atomic_load(&target->state);
+	return state == VCPU_RUNNING	  ? BH_PSCI_AFFINITY_ON
+	       : state == VCPU_ON_PENDING ? BH_PSCI_AFFINITY_ON_PENDING
+					  : BH_PSCI_AFFINITY_OFF;
 }
 
 enum guest_action vpsci_call(struct vcpu *v, uint64_t *x)

@@ -6,14 +6,13 @@
  */
 #include <arch/arch.h>
 #include <core/console.h>
+#include <core/dt.h>
 #include <core/log.h>
 
 #include "percpu.h"
 #include "sysreg.h"
 
-#define FDT_MAGIC    0xd00dfeedU
-/* Device trees larger than this are refused (QEMU's is ~1 MiB at most). */
-#define DTB_MAX_SIZE (2UL << 20)
+#define FDT_MAGIC 0xd00dfeedU
 
 static uint32_t be32_load(uintptr_t addr)
 {

@@ -48,17 +48,13 @@ int stage2_init(struct stage2 *s2, struct stage2_pool *pool, unsigned ipa_bits)
 
 static uint64_t leaf_attrs(enum stage2_kind kind)
 {
-	switch (kind) {
-	case STAGE2_DEVICE:
-		return S2_MEMATTR_DEV | S2_AP_RW | S2_AF | S2_XN;
-	case STAGE2_RO:
-		return S2_MEMATTR_WB | S2_AP_RO | S2_SH_INNER | S2_AF | S2_XN;
-	case STAGE2_SHARED:
-		return S2_MEMATTR_WB | S2_AP_RW | S2_SH_INNER | S2_AF | S2_XN;
-	case STAGE2_RAM:
-	default:
-		return S2_MEMATTR_WB | S2_AP_RW | S2_SH_INNER | S2_AF;
-	}
+	static const uint64_t attrs[] = {
+		[STAGE2_RAM] = S2_MEMATTR_WB | S2_AP_RW | S2_SH_INNER | S2_AF,
+		[STAGE2_DEVICE] = S2_MEMATTR_DEV | S2_AP_RW | S2_AF | S2_XN,
+		[STAGE2_RO] = S2_MEMATTR_WB | S2_AP_RO | S2_SH_INNER | S2_AF | S2_XN,
+		[STAGE2_SHARED] = S2_MEMATTR_WB | S2_AP_RW | S2_SH_INNER | S2_AF | S2_XN,
+	};
+	return (unsigned)kind < ARRAY_SIZE(attrs) ? attrs[kind] : attrs[STAGE2_RAM];
 }
 
 /* True if nothing in [ipa, ipa + size) is mapped below `table` at `level`. */

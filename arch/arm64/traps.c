@@ -13,48 +13,32 @@
 /* Exception classes: ESR_EL2.EC, Arm ARM D17.2.37 (sysreg.h). */
 const char *esr_class_name(uint32_t ec)
 {
-	switch (ec) {
-	case ESR_EC_UNKNOWN:
-		return "unknown reason (undefined instruction?)";
-	case ESR_EC_WFX:
-		return "WFI/WFE";
-	case ESR_EC_FP:
-		return "FP/SIMD access";
-	case ESR_EC_ILLEGAL:
-		return "illegal execution state";
-	case ESR_EC_SVC32:
-	case ESR_EC_SVC64:
-		return "SVC";
-	case ESR_EC_HVC32:
-	case ESR_EC_HVC64:
-		return "HVC";
-	case ESR_EC_SMC32:
-	case ESR_EC_SMC64:
-		return "SMC";
-	case ESR_EC_SYSREG:
-		return "MSR/MRS/system instruction";
-	case ESR_EC_IABT_LOW:
-		return "instruction abort from a lower EL";
-	case ESR_EC_IABT_CUR:
-		return "instruction abort at EL2";
-	case ESR_EC_PC_ALIGN:
-		return "PC alignment fault";
-	case ESR_EC_DABT_LOW:
-		return "data abort from a lower EL";
-	case ESR_EC_DABT_CUR:
-		return "data abort at EL2";
-	case ESR_EC_SP_ALIGN:
-		return "SP alignment fault";
-	case ESR_EC_SERROR:
-		return "SError";
-	case ESR_EC_BRK:
-		return "BRK instruction";
-	default:
-		return "other";
-	}
+	static const char *const names[64] = {
+		[ESR_EC_UNKNOWN] = "unknown reason (undefined instruction?)",
+		[ESR_EC_WFX] = "WFI/WFE",
+		[ESR_EC_FP] = "FP/SIMD access",
+		[ESR_EC_ILLEGAL] = "illegal execution state",
+		[ESR_EC_SVC32] = "SVC",
+		[ESR_EC_SVC64] = "SVC",
+		[ESR_EC_HVC32] = "HVC",
+		[ESR_EC_HVC64] = "HVC",
+		[ESR_EC_SMC32] = "SMC",
+		[ESR_EC_SMC64] = "SMC",
+		[ESR_EC_SYSREG] = "MSR/MRS/system instruction",
+		[ESR_EC_IABT_LOW] = "instruction abort from a lower EL",
+		[ESR_EC_IABT_CUR] = "instruction abort at EL2",
+		[ESR_EC_PC_ALIGN] = "PC alignment fault",
+		[ESR_EC_DABT_LOW] = "data abort from a lower EL",
+		[ESR_EC_DABT_CUR] = "data abort at EL2",
+		[ESR_EC_SP_ALIGN] = "SP alignment fault",
+		[ESR_EC_SERROR] = "SError",
+		[ESR_EC_BRK] = "BRK instruction",
+	};
+	return ec < ARRAY_SIZE(names) && names[ec] != NULL ? names[ec] : "other";
 }
 
-static const char *const kind_names[TRAP_KINDS] = {
+/* The kinds taken at EL2 itself; those from a guest go to arch_guest_trap(). */
+static const char *const kind_names[TRAP_LOWER64_SYNC] = {
 	"synchronous (EL2, SP_EL0)",
 	"IRQ (EL2, SP_EL0)",
 	"FIQ (EL2, SP_EL0)",
@@ -63,14 +47,6 @@ static const char *const kind_names[TRAP_KINDS] = {
 	"IRQ (EL2)",
 	"FIQ (EL2)",
 	"SError (EL2)",
-	"synchronous (lower EL, AArch64)",
-	"IRQ (lower EL, AArch64)",
-	"FIQ (lower EL, AArch64)",
-	"SError (lower EL, AArch64)",
-	"synchronous (lower EL, AArch32)",
-	"IRQ (lower EL, AArch32)",
-	"FIQ (lower EL, AArch32)",
-	"SError (lower EL, AArch32)",
 };
 
 static void dump_frame(const struct trap_frame *f)
@@ -85,16 +61,12 @@ static void dump_frame(const struct trap_frame *f)
 		  (unsigned long long)f->spsr);
 	log_error("  SP       0x%016llx  HPFAR_EL2 0x%016llx", (unsigned long long)f->sp,
 		  (unsigned long long)read_sysreg(hpfar_el2));
-	for (unsigned i = 0; i < 31; i += 3) {
-		if (i + 2 < 31) {
-			log_error("  x%-2u 0x%016llx  x%-2u 0x%016llx  x%-2u 0x%016llx", i,
-				  (unsigned long long)f->x[i], i + 1,
-				  (unsigned long long)f->x[i + 1], i + 2,
-				  (unsigned long long)f->x[i + 2]);
-		} else {
-			log_error("  x%-2u 0x%016llx", i, (unsigned long long)f->x[i]);
-		}
+	for (unsigned i = 0; i < 30; i += 3) {
+		log_error("  x%-2u 0x%016llx  x%-2u 0x%016llx  x%-2u 0x%016llx", i,
+			  (unsigned long long)f->x[i], i + 1, (unsigned long long)f->x[i + 1],
+			  i + 2, (unsigned long long)f->x[i + 2]);
 	}
+	log_error("  x30 0x%016llx", (unsigned long long)f->x[30]);
 }
 
 void arch_trap(struct trap_frame *frame, uint64_t kind)
@@ -103,10 +75,9 @@ void arch_trap(struct trap_frame *frame, uint64_t kind)
 		arch_guest_trap(frame, kind);
 		return;
 	}
-	log_error("Unexpected exception on CPU%u: %s", arch_cpu_index(),
-		  kind < TRAP_KINDS ? kind_names[kind] : "?");
+	log_error("Unexpected exception on CPU%u: %s", arch_cpu_index(), kind_names[kind]);
 	dump_frame(frame);
-	panic("unexpected %s exception at ELR 0x%llx", kind < TRAP_KINDS ? kind_names[kind] : "?",
+	panic("unexpected %s exception at ELR 0x%llx", kind_names[kind],
 	      (unsigned long long)frame->elr);
 }
 

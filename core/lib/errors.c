@@ -3,26 +3,17 @@
 
 const char *bh_strerror(int err)
 {
-	switch (err) {
-	case BH_OK:
-		return "success";
-	case BH_EINVAL:
-		return "invalid input";
-	case BH_ENOMEM:
-		return "out of table space";
-	case BH_ENOENT:
-		return "not found";
-	case BH_EEXIST:
-		return "already exists";
-	case BH_ERANGE:
-		return "out of range";
-	case BH_EIO:
-		return "refused by hardware or firmware";
-	case BH_ETIMEOUT:
-		return "timed out";
-	case BH_ENOTSUP:
-		return "not supported";
-	default:
-		return "unknown error";
-	}
+	/* Indexed by -err: the codes are 0 and small negative numbers (types.h). */
+	static const char *const names[] = {
+		[-BH_OK] = "success",
+		[-BH_EINVAL] = "invalid input",
+		[-BH_ENOMEM] = "out of table space",
+		[-BH_ENOENT] = "not found",
+		[-BH_EEXIST] = "already exists",
+		[-BH_ERANGE] = "out of range",
+		[-BH_EIO] = "refused by hardware or firmware",
+		[-BH_ETIMEOUT] = "timed out",
+		[-BH_ENOTSUP] = "not supported",
+	};
+	return err <= 0 && err > -(int)ARRAY_SIZE(names) ? names[-err] : "unknown error";
 }

@@ -45,15 +45,9 @@ struct spec {
 	enum length length;
 };
 
-static void out_string(struct out *o, const struct spec *s, const char *str)
+/* len characters of str (NULs included), padded to the width. */
+static void out_padded(struct out *o, const struct spec *s, const char *str, int len)
 {
-	if (str == NULL) {
-		str = "(null)";
-	}
-	int len = 0;
-	while (str[len] != '\0' && (s->precision < 0 || len < s->precision)) {
-		len++;
-	}
 	int pad = s->width > len ? s->width - len : 0;
 	if (!s->left) {
 		out_repeat(o, ' ', pad);
@@ -64,6 +58,18 @@ static void out_string(struct out *o, const struct spec *s, const char *str)
 	if (s->left) {
 		out_repeat(o, ' ', pad);
 	}
+}
+
+static void out_string(struct out *o, const struct spec *s, const char *str)
+{
+	if (str == NULL) {
+		str = "(null)";
+	}
+	int len = 0;
+	while (str[len] != '\0' && (s->precision < 0 || len < s->precision)) {
+		len++;
+	}
+	out_padded(o, s, str, len);
 }
 
 static void out_number(struct out *o, const struct spec *s, uint64_t value, bool negative,
@@ -127,48 +133,21 @@ _Static_assert(sizeof(long) == 8 && sizeof(long long) == 8 && sizeof(size_t) == 
 		       sizeof(ptrdiff_t) == 8 && sizeof(intmax_t) == 8,
 	       "printf assumes an LP64 target");
 
-static uint64_t fetch_unsigned(va_list *ap, enum length length)
+/* The next argument as its length modifier says; a signed one sign-extended to 64 bits. */
+static uint64_t fetch(va_list *ap, enum length length, bool is_signed)
 {
-	/* clang-tidy compares va_arg() calls without their types. */
-	// NOLINTBEGIN(bugprone-branch-clone)
-	switch (length) {
-	case LEN_CHAR:
-		return (unsigned char)va_arg(*ap, unsigned int);
-	case LEN_SHORT:
-		return (unsigned short)va_arg(*ap, unsigned int);
-	case LEN_LONG:
-	case LEN_LLONG:
-	case LEN_SIZE:
-	case LEN_PTRDIFF:
-	case LEN_MAX:
-		return va_arg(*ap, unsigned long long); /* all 64-bit: see the asserts above */
-	case LEN_INT:
-	default:
-		return va_arg(*ap, unsigned int);
+	if (length >= LEN_LONG) { /* l, ll, z, t, j: all 64-bit, see the asserts above */
+		return is_signed ? (uint64_t)va_arg(*ap, long long)
+				 : va_arg(*ap, unsigned long long);
 	}
-	// NOLINTEND(bugprone-branch-clone)
-}
-
-static int64_t fetch_signed(va_list *ap, enum length length)
-{
-	/* clang-tidy compares va_arg() calls without their types. */
-	// NOLINTBEGIN(bugprone-branch-clone)
-	switch (length) {
-	case LEN_CHAR:
-		return (signed char)va_arg(*ap, int);
-	case LEN_SHORT:
-		return (short)va_arg(*ap, int);
-	case LEN_LONG:
-	case LEN_LLONG:
-	case LEN_SIZE: /* %zd: the signed type of size_t's width */
-	case LEN_PTRDIFF:
-	case LEN_MAX:
-		return va_arg(*ap, long long);
-	case LEN_INT:
-	default:
-		return va_arg(*ap, int);
+	if (is_signed) {
+		int v = va_arg(*ap, int);
+		return (uint64_t)(int64_t)(length == LEN_CHAR	 ? (signed char)v
+					   : length == LEN_SHORT ? (short)v
+								 : v);
 	}
-	// NOLINTEND(bugprone-branch-clone)
+	unsigned int v = va_arg(*ap, unsigned int);
+	return length == LEN_CHAR ? (unsigned char)v : length == LEN_SHORT ? (unsigned short)v : v;
 }
 
 static const char *parse_spec(const char *p, struct spec *s, va_list *ap)
@@ -217,37 +196,15 @@ static const char *parse_spec(const char *p, struct spec *s, va_list *ap)
 			}
 		}
 	}
-	switch (*p) {
-	case 'h':
+	/* Length modifiers: hh, h, l, ll, z, t, j. */
+	if (*p == 'h' || *p == 'l') {
+		bool twice = p[1] == p[0];
+		s->length =
+			*p == 'h' ? (twice ? LEN_CHAR : LEN_SHORT) : (twice ? LEN_LLONG : LEN_LONG);
+		p += twice ? 2 : 1;
+	} else if (*p == 'z' || *p == 't' || *p == 'j') {
+		s->length = *p == 'z' ? LEN_SIZE : *p == 't' ? LEN_PTRDIFF : LEN_MAX;
 		p++;
-		s->length = LEN_SHORT;
-		if (*p == 'h') {
-			p++;
-			s->length = LEN_CHAR;
-		}
-		break;
-	case 'l':
-		p++;
-		s->length = LEN_LONG;
-		if (*p == 'l') {
-			p++;
-			s->length = LEN_LLONG;
-		}
-		break;
-	case 'z':
-		p++;
-		s->length = LEN_SIZE;
-		break;
-	case 't':
-		p++;
-		s->length = LEN_PTRDIFF;
-		break;
-	case 'j':
-		p++;
-		s->length = LEN_MAX;
-		break;
-	default:
-		break;
 	}
 	return p;
 }
@@ -269,25 +226,23 @@ int bh_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 		switch (*p) {
 		case 'd':
 		case 'i': {
-			int64_t v = fetch_signed(&ap, s.length);
+			int64_t v = (int64_t)fetch(&ap, s.length, true);
 			uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 			out_number(&o, &s, mag, v < 0, 10, false);
 			break;
 		}
 		case 'u':
+		case 'x':
+		case 'X':
+		case 'o':
 			/* '+' and ' ' apply to signed conversions only (C11 7.21.6.1). */
 			s.plus = false;
 			s.space = false;
-			out_number(&o, &s, fetch_unsigned(&ap, s.length), false, 10, false);
-			break;
-		case 'x':
-			out_number(&o, &s, fetch_unsigned(&ap, s.length), false, 16, false);
-			break;
-		case 'X':
-			out_number(&o, &s, fetch_unsigned(&ap, s.length), false, 16, true);
-			break;
-		case 'o':
-			out_number(&o, &s, fetch_unsigned(&ap, s.length), false, 8, false);
+			out_number(&o, &s, fetch(&ap, s.length, false), false,
+				   *p == 'u'   ? 10
+				   : *p == 'o' ? 8
+					       : 16,
+				   *p == 'X');
 			break;
 		case 'p': {
 			s.alt = true;
@@ -304,21 +259,8 @@ int bh_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 			out_string(&o, &s, va_arg(ap, const char *));
 			break;
 		case 'c': {
-			char c[2] = {(char)va_arg(ap, int), '\0'};
-			s.precision = -1;
-			if (c[0] == '\0') {
-				/* A NUL character still counts as output. */
-				int pad = s.width > 1 ? s.width - 1 : 0;
-				if (!s.left) {
-					out_repeat(&o, ' ', pad);
-				}
-				out_char(&o, '\0');
-				if (s.left) {
-					out_repeat(&o, ' ', pad);
-				}
-			} else {
-				out_string(&o, &s, c);
-			}
+			char c = (char)va_arg(ap, int);
+			out_padded(&o, &s, &c, 1); /* a NUL character still counts as output */
 			break;
 		}
 		case '%':

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The libc string functions the hypervisor and Debian's libfdt.a need.
+ * The libc string functions the hypervisor and the libfdt.a objects it links need
+ * (not fdt_overlay.o, the only one that wants strtoul).
  * Plain byte loops: the hypervisor is built with -mstrict-align and these
  * run on small inputs (device trees, names), so clarity beats speed.
  */
@@ -124,45 +125,4 @@ int strncmp(const char *a, const char *b, size_t n)
 		}
 	}
 	return 0;
-}
-
-static int digit_value(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'z') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'Z') {
-		return c - 'A' + 10;
-	}
-	return 99;
-}
-
-unsigned long strtoul(const char *s, char **end, int base)
-{
-	unsigned long value = 0;
-	const char *p = s;
-
-	while (*p == ' ' || *p == '\t') {
-		p++;
-	}
-	if ((base == 0 || base == 16) && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
-	    digit_value(p[2]) < 16) {
-		p += 2;
-		base = 16;
-	} else if (base == 0 && p[0] == '0') {
-		base = 8;
-	} else if (base == 0) {
-		base = 10;
-	}
-	const char *digits = p;
-	for (; digit_value(*p) < base; p++) {
-		value = value * (unsigned long)base + (unsigned long)digit_value(*p);
-	}
-	if (end != NULL) {
-		*end = (char *)(uintptr_t)(p == digits ? s : p);
-	}
-	return value;
 }

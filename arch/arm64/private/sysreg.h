@@ -7,8 +7,6 @@
 #ifndef ARCH_SYSREG_H
 #define ARCH_SYSREG_H
 
-#define BIT_UL(n) (1UL << (n))
-
 /* CurrentEL.EL, bits [3:2] */
 #define CURRENTEL_EL2 (2 << 2)
 

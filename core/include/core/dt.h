@@ -16,6 +16,9 @@
 #define DT_MAX_MEM	8
 #define DT_MAX_RESERVED 16
 
+/* arm64 booting.rst: a device tree is at most 2 MiB (the hypervisor's and a partition's). */
+#define DTB_MAX_SIZE (2UL << 20)
+
 /* A range in the address space the tree describes: the board's are physical. */
 struct dt_range {
 	uint64_t base;

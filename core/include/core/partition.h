@@ -100,8 +100,7 @@ static inline void hypercall_put_name(const char *name, uint64_t *x)
 {
 	uint8_t bytes[16] = {0};
 	memcpy(bytes, name, strnlen(name, sizeof(bytes)));
-	memcpy(&x[0], bytes, 8);
-	memcpy(&x[1], bytes + 8, 8);
+	memcpy(x, bytes, sizeof(bytes)); /* x[0], x[1] */
 }
 
 /* Adds an emulated device at `range` of p's IPA space (partition creation only). */

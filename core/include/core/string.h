@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The subset of <string.h> and <stdlib.h> the hypervisor provides. */
+/* The subset of <string.h> the hypervisor provides. */
 #ifndef CORE_STRING_H
 #define CORE_STRING_H
 
@@ -17,6 +17,5 @@ char *strchr(const char *s, int c);
 char *strrchr(const char *s, int c);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
-unsigned long strtoul(const char *s, char **end, int base);
 
 #endif

@@ -56,11 +56,6 @@ static inline ipaddr_t ipa_add(ipaddr_t ipa, uint64_t n)
 	return (ipaddr_t){ipa.value + n};
 }
 
-static inline vaddr_t va_init(uintptr_t value)
-{
-	return (vaddr_t){value};
-}
-
 static inline uintptr_t va_addr(vaddr_t va)
 {
 	return va.value;
@@ -73,7 +68,7 @@ static inline uintptr_t va_addr(vaddr_t va)
  */
 static inline vaddr_t pa_to_va(paddr_t pa)
 {
-	return va_init((uintptr_t)pa.value);
+	return (vaddr_t){(uintptr_t)pa.value};
 }
 
 static inline void *pa_to_ptr(paddr_t pa)
@@ -168,8 +163,6 @@ static inline bool ipa_range_within(struct ipa_range inner, struct ipa_range out
 #define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a)-1)) == 0)
 #define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b)	 ((a) < (b) ? (a) : (b))
-#define MAX(a, b)	 ((a) > (b) ? (a) : (b))
-#define UNUSED(x)	 ((void)(x))
 
 /* Error codes returned as negative ints throughout the hypervisor. */
 #define BH_OK	    0
