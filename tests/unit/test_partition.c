@@ -74,6 +74,20 @@ void vconsole_reset(struct partition *p)
 {
 	(void)p;
 }
+void vconsole_stopped(struct partition *p)
+{
+	(void)p;
+}
+void vconsole_cpu_running(unsigned cpu, bool running)
+{
+	(void)cpu, (void)running;
+}
+int dt_find_compatible(const void *fdt, int from, const char *value)
+{
+	(void)fdt, (void)from, (void)value;
+	NEVER(); /* only for a partition with its own device tree */
+	return -1;
+}
 
 void vconsole_start(struct partition *partitions, unsigned count, unsigned pcpu, unsigned uart_irq)
 {
@@ -111,10 +125,10 @@ void channels_init(const struct config *cfg, struct partition *partitions)
 	(void)cfg, (void)partitions;
 	NEVER();
 }
-int config_parse(const void *fdt, const struct dt_board *board, struct pa_range hyp,
+int config_parse(const void *fdt, const struct dt_board *board, struct config_limits lim,
 		 struct config *out, struct dt_error *err)
 {
-	(void)fdt, (void)board, (void)hyp, (void)out, (void)err;
+	(void)fdt, (void)board, (void)lim, (void)out, (void)err;
 	NEVER();
 	return BH_EINVAL;
 }
