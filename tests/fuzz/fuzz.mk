@@ -35,10 +35,10 @@ FUZZ_CORE_CFLAGS := -Iinclude -Icore/include -Iarch/arm64/include -DFAKE_ARCH_FU
 	-DCONFIG_MAX_CPUS=8 -DCONFIG_LOG_LEVEL=3 -DCONFIG_DEBUG_CHECKS=1
 
 FUZZ_SRCS_ring := tests/fuzz/fuzz_ring.c vmbus/ring.c
-FUZZ_DEPS_ring := vmbus/ring.h
+FUZZ_DEPS_ring := vmbus/ring.h tests/fuzz/fuzz.h
 FUZZ_MAXLEN_ring := 4200
 FUZZ_SRCS_vgic := tests/fuzz/fuzz_vgic.c core/vgic.c tests/unit/fake_arch.c
-FUZZ_DEPS_vgic := tests/unit/fake_arch.h $(wildcard core/include/core/*.h arch/arm64/include/arch/*.h)
+FUZZ_DEPS_vgic := tests/fuzz/fuzz.h tests/unit/fake_arch.h $(wildcard core/include/core/*.h arch/arm64/include/arch/*.h)
 FUZZ_FLAGS_vgic := $(FUZZ_CORE_CFLAGS)
 FUZZ_MAXLEN_vgic := 4096
 FUZZ_SRCS_vuart := tests/fuzz/fuzz_vuart.c core/vconsole.c core/vgic.c tests/unit/fake_arch.c
@@ -47,7 +47,7 @@ FUZZ_FLAGS_vuart := $(FUZZ_CORE_CFLAGS)
 FUZZ_MAXLEN_vuart := 4096
 FUZZ_SRCS_config := tests/fuzz/fuzz_config.c core/config.c core/config_devices.c \
 	core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c core/lib/errors.c
-FUZZ_DEPS_config := core/config_internal.h $(wildcard core/include/core/*.h include/bulkhead/*.h)
+FUZZ_DEPS_config := tests/fuzz/fuzz.h core/config_internal.h $(wildcard core/include/core/*.h include/bulkhead/*.h)
 FUZZ_FLAGS_config := $(FUZZ_CORE_CFLAGS)
 FUZZ_LIBS_config := -lfdt
 FUZZ_MAXLEN_config := 16384

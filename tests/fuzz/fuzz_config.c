@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
+
 #include <core/config.h>
 #include <core/dt.h>
 
@@ -35,15 +37,6 @@
 #define MAX_BLOB  (1U << 16)
 #define IPA_BITS  40 /* below QEMU's 48 and the A72's 44: the limit checks run */
 #define GIC_LINES 288
-
-#define CHECK(cond)                                                                           \
-	do {                                                                                  \
-		if (!(cond)) {                                                                \
-			fprintf(stderr, "fuzz_config.c:%d: invariant broken: %s\n", __LINE__, \
-				#cond);                                                       \
-			abort();                                                              \
-		}                                                                             \
-	} while (0)
 
 /* Large: kept off the stack. */
 static struct config cfg;
@@ -150,28 +143,4 @@ static void run(const uint8_t *data, size_t size)
 	free(fdt);
 }
 
-#ifdef FUZZ_REPLAY
-int main(int argc, char **argv)
-{
-	static uint8_t buf[MAX_BLOB];
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		if (f == NULL) {
-			perror(argv[i]);
-			return 1;
-		}
-		size_t n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		run(buf, n);
-	}
-	printf("fuzz_config: %d inputs, no crash\n", argc - 1);
-	return 0;
-}
-#else
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	run(data, size);
-	return 0;
-}
-#endif
+FUZZ_ENTRY("fuzz_config")

@@ -28,20 +28,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
+
 #include "../../vmbus/ring.h"
 
 #define MAX_DATA   4096U
 #define MAX_SCRIPT 32U
 #define MIN_PACKET (VMBUS_DESC_SIZE + VMBUS_TRAILER_SIZE)
-
-#define CHECK(cond)                                                                         \
-	do {                                                                                \
-		if (!(cond)) {                                                              \
-			fprintf(stderr, "fuzz_ring.c:%d: invariant broken: %s\n", __LINE__, \
-				#cond);                                                     \
-			abort();                                                            \
-		}                                                                           \
-	} while (0)
 
 enum op {
 	OP_RECV_SMALL, /* recv into arg * 8 bytes: too small -> TOOBIG, packet kept */
@@ -281,9 +274,7 @@ static void send_packets(struct fuzz *f, uint8_t arg, uint32_t count)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
+static void run(const uint8_t *data, size_t n)
 {
 	struct fuzz f = {0};
 	f.size = 64 + take(&data, &n, 2) % ((MAX_DATA - 64) / 8 + 1) * 8;
@@ -364,24 +355,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		CHECK(receive(&f, max) == VMBUS_BROKEN);
 	}
 	free(f.mem);
-	return 0;
 }
 
-#ifdef FUZZ_REPLAY
-int main(int argc, char **argv)
-{
-	static uint8_t input[1 << 20];
-	for (int i = 1; i < argc; i++) {
-		FILE *file = fopen(argv[i], "rb");
-		if (file == NULL) {
-			perror(argv[i]);
-			return 1;
-		}
-		size_t n = fread(input, 1, sizeof(input), file);
-		fclose(file);
-		LLVMFuzzerTestOneInput(input, n);
-	}
-	printf("fuzz_ring: %d inputs replayed, no crash\n", argc - 1);
-	return 0;
-}
-#endif
+FUZZ_ENTRY("fuzz_ring")

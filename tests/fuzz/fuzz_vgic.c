@@ -35,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
+
 #include <core/vgic.h>
 
 #include "../unit/fake_arch.h"
@@ -46,29 +48,9 @@
 #define STEP_SIZE      12U
 #define FOREIGN_CPU_OK 0 /* kicks to CPUs outside the partition allowed: none */
 
-#define CHECK(cond)                                                                         \
-	do {                                                                                \
-		if (!(cond)) {                                                              \
-			fprintf(stderr, "fuzz_vgic.c:%d: invariant broken: %s\n", __LINE__, \
-				#cond);                                                     \
-			abort();                                                            \
-		}                                                                           \
-	} while (0)
-
 /* Physical CPUs of the partition's vCPUs: not 0 and not contiguous, so a
  * vCPU index used as a CPU number shows. */
 static const unsigned pcpus[MAX_VCPUS] = {2, 3, 5, 7};
-
-struct input {
-	const uint8_t *data;
-	size_t size;
-	size_t pos;
-};
-
-static uint8_t next(struct input *in)
-{
-	return in->pos < in->size ? in->data[in->pos++] : 0;
-}
 
 enum op {
 	OP_MMIO_READ,
@@ -127,7 +109,7 @@ static void check_invariants(unsigned lines)
 	}
 }
 
-static void mmio(struct input *in, unsigned vcpu, uint16_t offset, uint8_t size_code,
+static void mmio(struct fuzz_input *in, unsigned vcpu, uint16_t offset, uint8_t size_code,
 		 uint64_t value, bool write)
 {
 	static const unsigned sizes[4] = {1, 2, 4, 8};
@@ -175,11 +157,11 @@ static void guest_lrs(uint8_t how)
 
 static void run(const uint8_t *data, size_t size)
 {
-	struct input in = {data, size, 0};
-	uint8_t flags = next(&in);
+	struct fuzz_input in = {data, size, 0};
+	uint8_t flags = fuzz_byte(&in);
 	unsigned version = (flags & 1) != 0 ? 3 : 2;
-	unsigned lines = 32U * (1U + next(&in) % 31U);
-	unsigned vcpus = 1U + next(&in) % MAX_VCPUS;
+	unsigned lines = 32U * (1U + fuzz_byte(&in) % 31U);
+	unsigned vcpus = 1U + fuzz_byte(&in) % MAX_VCPUS;
 
 	fake_arch_reset();
 	fake.lr_count = 1U + ((flags >> 1) & 3U);
@@ -196,9 +178,9 @@ static void run(const uint8_t *data, size_t size)
 
 	uint8_t spis[OWNED_SPIS];
 	for (unsigned i = 0; i < OWNED_SPIS; i++) {
-		spis[i] = next(&in);
+		spis[i] = fuzz_byte(&in);
 	}
-	uint8_t hw = next(&in);
+	uint8_t hw = fuzz_byte(&in);
 	for (unsigned i = 0; i < OWNED_SPIS && lines > VGIC_PRIVATE; i++) {
 		unsigned intid = VGIC_PRIVATE + spis[i] % (lines - VGIC_PRIVATE);
 		if (!owned[intid] && vgic_own_spi(&vg, intid, (hw >> i) & 1) == BH_OK) {
@@ -208,13 +190,13 @@ static void run(const uint8_t *data, size_t size)
 	vgic_reset(&vg);
 
 	while (in.pos < in.size) {
-		uint8_t op = next(&in);
-		unsigned vcpu = next(&in) % vcpus;
-		uint16_t offset = (uint16_t)(next(&in) | next(&in) << 8);
-		uint8_t size_code = next(&in);
+		uint8_t op = fuzz_byte(&in);
+		unsigned vcpu = fuzz_byte(&in) % vcpus;
+		uint16_t offset = (uint16_t)(fuzz_byte(&in) | fuzz_byte(&in) << 8);
+		uint8_t size_code = fuzz_byte(&in);
 		uint64_t value = 0;
 		for (unsigned i = 0; i < 7; i++) {
-			value |= (uint64_t)next(&in) << (8 * i);
+			value |= (uint64_t)fuzz_byte(&in) << (8 * i);
 		}
 		switch_to(vcpu); /* the vCPU's own CPU runs its exits */
 		switch (op % OP_COUNT) {
@@ -263,28 +245,4 @@ static void run(const uint8_t *data, size_t size)
 	}
 }
 
-#ifdef FUZZ_REPLAY
-int main(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		static uint8_t buf[1 << 16];
-		if (f == NULL) {
-			perror(argv[i]);
-			return 1;
-		}
-		size_t n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		run(buf, n);
-	}
-	printf("fuzz_vgic: %d inputs, no crash\n", argc - 1);
-	return 0;
-}
-#else
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	run(data, size);
-	return 0;
-}
-#endif
+FUZZ_ENTRY("fuzz_vgic")

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
+
 #include <core/partition.h>
 #include <core/vconsole.h>
 
@@ -33,15 +35,6 @@
 #define VUART_IPA   0x09000000UL
 #define CONSOLE_IRQ 33
 #define PARTITIONS  2
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "fuzz_vuart.c:%d: invariant broken: %s\n", __LINE__, \
-				#cond);                                                      \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
 
 static struct config_partition cfgs[PARTITIONS];
 static struct partition parts[PARTITIONS];
@@ -88,19 +81,8 @@ const char *partition_state_name(unsigned state)
 
 /* ------------------------------------------------ the target */
 
-struct input {
-	const uint8_t *data;
-	size_t size;
-	size_t pos;
-};
-
-static uint8_t next(struct input *in)
-{
-	return in->pos < in->size ? in->data[in->pos++] : 0;
-}
-
 /* Up to max bytes of the input, for printing or typing. */
-static const uint8_t *take(struct input *in, size_t max, size_t *n)
+static const uint8_t *take(struct fuzz_input *in, size_t max, size_t *n)
 {
 	const uint8_t *p = in->data + in->pos;
 	*n = in->size - in->pos < max ? in->size - in->pos : max;
@@ -159,13 +141,13 @@ static void check_invariants(void)
 
 static void run(const uint8_t *data, size_t size)
 {
-	struct input in = {data, size, 0};
+	struct fuzz_input in = {data, size, 0};
 
 	setup();
 	while (in.pos < in.size) {
-		uint8_t op = next(&in);
-		uint8_t arg = next(&in);
-		uint16_t word = (uint16_t)(next(&in) | next(&in) << 8);
+		uint8_t op = fuzz_byte(&in);
+		uint8_t arg = fuzz_byte(&in);
+		uint16_t word = (uint16_t)(fuzz_byte(&in) | fuzz_byte(&in) << 8);
 		struct partition *p = &parts[(op >> 3) & 1];
 		uint8_t buf[32];
 		size_t n;
@@ -216,28 +198,4 @@ static void run(const uint8_t *data, size_t size)
 	}
 }
 
-#ifdef FUZZ_REPLAY
-int main(int argc, char **argv)
-{
-	static uint8_t buf[1 << 16];
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		if (f == NULL) {
-			perror(argv[i]);
-			return 1;
-		}
-		size_t n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		run(buf, n);
-	}
-	printf("fuzz_vuart: %d inputs, no crash\n", argc - 1);
-	return 0;
-}
-#else
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	run(data, size);
-	return 0;
-}
-#endif
+FUZZ_ENTRY("fuzz_vuart")

@@ -35,6 +35,21 @@ static int64_t hvc1(uint32_t fn, uint64_t arg)
 	return (int64_t)x0;
 }
 
+/* Channel 0, opened and connected; false (and said why) if it cannot be. */
+static bool connect_channel0(struct bh_channel *ch)
+{
+	if (bh_channel_get(0, ch) != BH_HVC_OK) {
+		printf("vmbus_bad: no channel\n");
+		return false;
+	}
+	bh_channel_open(ch);
+	if (bh_channel_wait_connected(ch) != BH_CHANNEL_CONNECTED) {
+		printf("vmbus_bad: not connected\n");
+		return false;
+	}
+	return true;
+}
+
 static int scribble(void)
 {
 	struct bh_channel ch;
@@ -42,13 +57,7 @@ static int scribble(void)
 	uint8_t buf[64];
 	uint32_t len;
 
-	if (bh_channel_get(0, &ch) != BH_HVC_OK) {
-		printf("vmbus_bad: no channel\n");
-		return 1;
-	}
-	bh_channel_open(&ch);
-	if (bh_channel_wait_connected(&ch) != BH_CHANNEL_CONNECTED) {
-		printf("vmbus_bad: not connected\n");
+	if (!connect_channel0(&ch)) {
 		return 1;
 	}
 	int rc = bh_channel_send_wait(&ch, 1, 1, "good", 4);
@@ -87,13 +96,7 @@ static int storm(void)
 	if (bh_bootarg("bad.signals", value, sizeof(value))) {
 		signals = strtoul(value, NULL, 0);
 	}
-	if (bh_channel_get(0, &ch) != BH_HVC_OK) {
-		printf("vmbus_bad: no channel\n");
-		return 1;
-	}
-	bh_channel_open(&ch);
-	if (bh_channel_wait_connected(&ch) != BH_CHANNEL_CONNECTED) {
-		printf("vmbus_bad: not connected\n");
+	if (!connect_channel0(&ch)) {
 		return 1;
 	}
 	if (bh_cpu_count() > 1 && bh_cpu_start(1, call_forever, NULL) != BH_PSCI_SUCCESS) {
