@@ -14,7 +14,7 @@ import pytest
 
 import harness
 import systems
-from systems import Partition, build_system
+from systems import Channel, Partition, build_system
 
 GICS = pytest.mark.parametrize("gic", [3, 2], ids=["gicv3", "gicv2"])
 
@@ -432,3 +432,19 @@ def test_linux_devmem_on_fault_inject(qemu, tmp_path, monkeypatch):
     vm.expect("[lx] devmem status 135")
     assert "partition lx stopped" not in vm.output
     expect_keeps_ticking(vm, "root")
+
+
+@pytest.mark.parametrize("gic", [2, 3], ids=["gicv2", "gicv3"])
+def test_config_error_past_the_gics_lines(qemu, tmp_path, gic):
+    """A doorbell SPI past the interrupt lines the running GIC has (GICD_TYPER;
+    bhconfig's default for the board would refuse it too) is refused at boot
+    naming the node and property, not later as a bare interrupt number."""
+    parts = [Partition("root", "ticker", [0], root=True), Partition("rt0", "ticker", [1])]
+    extra = build_system(tmp_path, parts, gic=gic, check=False,
+                         channels=[Channel("late", "root", "rt0", irq=400)])
+    vm = qemu.boot(gic=gic, extra=extra)
+    vm.expect_regex(r"\[hv\] error: configuration: /bulkhead/vmbus/late: provider-interrupt: "
+                    r"SPI 400 does not exist \(the GIC has \d+ interrupt lines, SPIs 0-\d+\)")
+    vm.expect("[hv] error: no partition started: fix the configuration (bhconfig check)")
+    vm.expect("[hv] boot complete")
+    assert "ticker" not in vm.output
