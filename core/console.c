@@ -123,7 +123,19 @@ void console_irq(void)
 {
 	/* Cleared before the FIFOs are served: what arrives meanwhile raises it again. */
 	pl011_irq_clear(console_addr);
-	console_push();
+	if (!buffering) {
+		return;
+	}
+	/*
+	 * Waits for the ring's holder instead of leaving the push to it: the
+	 * transmit interrupt just cleared comes back only once a byte is
+	 * written, so a holder that had already pushed would leave the rest
+	 * stuck (idle CPUs sleep in WFI). The lock is held only for a copy and
+	 * a FIFO's worth of bytes.
+	 */
+	spin_lock(&ring_lock);
+	push_locked();
+	spin_unlock(&ring_lock);
 }
 
 void console_flush(void)

@@ -352,7 +352,7 @@ def test_restart_resets_el1_state(qemu, tmp_path):
     ESR, FAR, PAR, AFSR0, the timers' compare values) and resets itself with
     PSCI SYSTEM_RESET finds them all zero again in its next life."""
     vm = boot_bad(qemu, tmp_path, "do=dirty")
-    whole_state_line = r"\[bad\] misbehave: state [^\r\n]*\r?\n"  # not just its start
+    whole_state_line = r"\[bad\] misbehave: state [^\r\n]*\r*\n"  # not just its start
     for start in (1, 2):
         vm.expect_regex(whole_state_line)
         vm.expect("[bad] misbehave: dirtied, resetting")
