@@ -472,7 +472,6 @@ bool vcpu_run_pending(void)
 	/* Stopped. If a restart already asked for this vCPU again, keep that. */
 	expected = VCPU_RUNNING;
 	atomic_compare_exchange_strong(&v->state, &expected, VCPU_OFF);
-	arch_send_event();
 	return true;
 }
 

@@ -97,7 +97,7 @@ _Noreturn void smp_idle(void)
 	while (!atomic_load(&stop_requested)) {
 		/* An idle CPU pushes the console's output (it has nothing else to wait for). */
 		if (!vcpu_run_pending() && !console_push()) {
-			arch_wait_event();
+			arch_wait_kick();
 		}
 	}
 	atomic_store(&smp_cpus[arch_cpu_index()].state, CPU_STOPPED);
@@ -112,10 +112,10 @@ unsigned smp_stop_others(void)
 	atomic_store(&stop_requested, true);
 	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
 		if (i != self && atomic_load(&smp_cpus[i].state) == CPU_ONLINE) {
-			arch_cpu_kick(i); /* a CPU in a guest only hears an interrupt */
+			arch_cpu_kick(
+				i); /* in a guest or idle in WFI: only an interrupt reaches it */
 		}
 	}
-	arch_send_event();
 	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
 		unsigned state = atomic_load(&smp_cpus[i].state);
 		if (i == self || (state != CPU_ONLINE && state != CPU_STOPPED)) {

@@ -346,8 +346,8 @@ static uint32_t bit_reg_access(struct vgic *vg, unsigned vcpu, unsigned first, e
 				kicks |= (q->flags & VIRQ_PENDING) != 0;
 			}
 			if (bit && (q->flags & (VIRQ_HW | VIRQ_PENDING | VIRQ_IN_LR)) == VIRQ_HW) {
-				hw_line_reset(vg, vcpu, intid,
-					      q); /* unmasked: a line still up signals */
+				/* Unmasked again: a line still up signals. */
+				hw_line_reset(vg, vcpu, intid, q);
 			}
 			break;
 		case REG_CLEAR_ENABLE:

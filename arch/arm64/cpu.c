@@ -53,23 +53,17 @@ void arch_cpu_relax(void)
 /*
  * WFI, not WFE: QEMU's TCG runs WFE as a spin, so every idle CPU burnt a host
  * core. Every wake-up request (start, stop, panic) sends the kick SGI, and a
- * pending IRQ ends WFI even with PSTATE.I masked (Arm ARM DDI 0487G.b D1.16.2
- * "Wait For Interrupt", WFI wake-up events); HCR_EL2.IMO routes it to EL2 so
- * it is one this EL can take. A kick sent after the caller's last look is still
- * pending here and ends the WFI at once; it is consumed after, so the next one sleeps.
+ * pending IRQ ends WFI even with PSTATE.I masked (Arm ARM, "Wait for Interrupt",
+ * WFI wake-up events; SEV does not end it, so nothing here sends one); HCR_EL2.IMO routes it to EL2
+ * so it is one this EL can take. A kick sent after the caller's last look is still pending here and
+ * ends the WFI at once; it is consumed after, so the next one sleeps.
  */
-void arch_wait_event(void)
+void arch_wait_kick(void)
 {
 	write_sysreg(hcr_el2, read_sysreg(hcr_el2) | HCR_IMO);
 	isb();
 	wfi();
 	gic_idle_ack_kick();
-}
-
-void arch_send_event(void)
-{
-	dsb_ish();
-	sev();
 }
 
 unsigned arch_pa_bits(void)

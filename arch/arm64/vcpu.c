@@ -201,7 +201,6 @@ void arch_vcpu_run(const struct arch_vcpu_boot *boot)
 void arch_cpu_kick(unsigned cpu)
 {
 	arch_gic_send_kick(cpu);
-	arch_send_event();
 }
 
 void arch_guest_irq_done(unsigned intid)

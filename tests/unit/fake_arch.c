@@ -60,11 +60,6 @@ void arch_cpu_relax(void)
 	}
 }
 
-void arch_send_event(void)
-{
-	fake.events++;
-}
-
 uint64_t arch_counter(void)
 {
 	return fake.counter;

@@ -29,7 +29,6 @@ struct fake_arch {
 	/* Recorded. */
 	unsigned kicks[CONFIG_MAX_CPUS]; /* arch_cpu_kick() per CPU */
 	unsigned relaxes;		 /* arch_cpu_relax() */
-	unsigned events;		 /* arch_send_event() */
 	struct vgic_lr lrs[ARCH_VGIC_MAX_LRS];
 	unsigned lr_writes;
 	bool underflow; /* the underflow maintenance interrupt is on */

@@ -114,11 +114,6 @@ static inline void sev(void)
 	__asm__ volatile("sev" ::: "memory");
 }
 
-static inline void wfe(void)
-{
-	__asm__ volatile("wfe" ::: "memory");
-}
-
 static inline void wfi(void)
 {
 	__asm__ volatile("wfi" ::: "memory");

@@ -18,12 +18,11 @@ uint64_t arch_counter(void);
 uint64_t arch_counter_freq(void);
 
 /*
- * Spin-wait helpers: relax in a busy loop; sleep until a kick (arch_cpu_kick)
- * or any interrupt, the kick consumed (the idle loop); wake WFE spinners.
+ * Waiting: relax in a busy loop; sleep until a kick (arch_cpu_kick) or any
+ * interrupt, the kick consumed (the idle loop).
  */
 void arch_cpu_relax(void);
-void arch_wait_event(void);
-void arch_send_event(void);
+void arch_wait_kick(void);
 
 /* Stops this CPU for good (PSCI CPU_OFF where possible, else a WFI loop). */
 _Noreturn void arch_cpu_park(void);
