@@ -4,6 +4,7 @@
  * registers only, so no guest memory is read here. Function IDs outside
  * Bulkhead's owner (vendor specific hypervisor service) go to PSCI/SMCCC.
  */
+#include <arch/arch.h>
 #include <bulkhead/abi.h>
 #include <bulkhead/psci.h>
 #include <core/channel.h>
@@ -64,6 +65,15 @@ enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 		memcpy(&x[1], chunk, sizeof(chunk)); /* x1-x4 */
 		return GUEST_RESUME;
 	}
+	case BH_HVC_VCPU_STATS:
+		if (!p->cfg->is_root) {
+			x[0] = (uint64_t)(int64_t)BH_HVC_DENIED;
+			return GUEST_RESUME;
+		}
+		x[0] = BH_HVC_OK;
+		x[1] = v->exits;
+		x[2] = arch_el2_instructions();
+		return GUEST_RESUME;
 	default:
 		if (channel_hypercall(p, fn, x)) {
 			return GUEST_RESUME;

@@ -50,8 +50,10 @@
 	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TSC | \
 	 HCR_TIDCP | HCR_TACR | HCR_RW)
 
+#define MDCR_HPMN_MASK	     0x1fUL
 #define MDCR_TPMCR	     (1UL << 5)
 #define MDCR_TPM	     (1UL << 6)
+#define MDCR_HPME	     (1UL << 7)
 #define MDCR_TDA	     (1UL << 9)
 #define MDCR_TDOSA	     (1UL << 10)
 #define MDCR_TDRA	     (1UL << 11)
@@ -107,25 +109,54 @@ static void reset_el1_state(void)
 	fpsimd_reset();
 }
 
-/* Guests cannot reach the PMU (MDCR_EL2.TPM): this clears what firmware left. */
+/* PMEVTYPER<n>_EL0 (Arm ARM D13.4): INST_RETIRED, not at EL1 (P) or EL0 (U), at EL2 (NSH). */
+#define PMEV_INST_RETIRED 0x08UL
+#define PMEV_NO_EL1	  (1UL << 31)
+#define PMEV_NO_EL0	  (1UL << 30)
+#define PMEV_EL2	  (1UL << 27)
+
+/*
+ * Guests cannot reach the PMU (MDCR_EL2.TPM): this clears what firmware
+ * left, and restarts EL2's own counter (the last one, reserved by HPMN and
+ * enabled by HPME, set_traps()) at zero: instructions executed at EL2 for
+ * this vCPU, for BH_HVC_VCPU_STATS.
+ */
 static void pmu_reset(void)
 {
 	unsigned ver = ID_FIELD(read_sysreg(id_aa64dfr0_el1), 8);
 	if (ver == 0 || ver == 0xf) {
 		return; /* no PMUv3 */
 	}
-	write_sysreg(pmcr_el0, 0x6); /* E = 0: all counters off; P, C: reset them */
+	write_sysreg(pmcr_el0, 0x6); /* E = 0: all guest counters off; P, C: reset them */
 	write_sysreg(pmcntenclr_el0, ~0UL);
 	write_sysreg(pmintenclr_el1, ~0UL);
 	write_sysreg(pmovsclr_el0, ~0UL);
 	write_sysreg(pmuserenr_el0, 0);
 	write_sysreg(pmccfiltr_el0, 0);
+	uint64_t mdcr = read_sysreg(mdcr_el2);
+	if ((mdcr & MDCR_HPME) != 0) {
+		write_sysreg(pmselr_el0, mdcr & MDCR_HPMN_MASK);
+		write_sysreg(pmxevtyper_el0, PMEV_INST_RETIRED | PMEV_NO_EL1 | PMEV_NO_EL0 | PMEV_EL2);
+		write_sysreg(pmxevcntr_el0, 0);
+		write_sysreg(pmcntenset_el0, 1UL << (mdcr & MDCR_HPMN_MASK));
+	}
+}
+
+uint64_t arch_el2_instructions(void)
+{
+	uint64_t mdcr = read_sysreg(mdcr_el2);
+	if ((mdcr & MDCR_HPME) == 0) {
+		return 0;
+	}
+	write_sysreg(pmselr_el0, mdcr & MDCR_HPMN_MASK);
+	isb();
+	return read_sysreg(pmxevcntr_el0);
 }
 
 /*
- * What a guest must not reach (see the top of this file). HPMN = PMCR_EL0.N,
- * HPME = 0: no counter is reserved for EL2, and none counts since EL1 cannot
- * enable one. Cortex-A53/A57/A72: ACTLR_EL2 = 0 keeps EL1 from writing
+ * What a guest must not reach (see the top of this file). HPMN = PMCR_EL0.N
+ * - 1, HPME = 1: the last counter is EL2's (pmu_reset()); none of the others
+ * counts since EL1 cannot enable one. Cortex-A53/A57/A72: ACTLR_EL2 = 0 keeps EL1 from writing
  * CPUACTLR, CPUECTLR, L2CTLR, L2ECTLR and L2ACTLR (TRM, "Auxiliary Control
  * Register, EL2", bits 0, 1, 4, 5, 6); the L2 ones are shared by the cluster.
  */
@@ -137,8 +168,9 @@ static void set_traps(void)
 	uint64_t midr = read_sysreg(midr_el1);
 	unsigned part = (unsigned)(midr >> 4) & 0xfff;
 
-	if (pmu != 0 && pmu != 0xf) {
-		mdcr |= (read_sysreg(pmcr_el0) >> 11) & 0x1f;
+	unsigned counters = pmu != 0 && pmu != 0xf ? (unsigned)(read_sysreg(pmcr_el0) >> 11) & 0x1f : 0;
+	if (counters != 0) {
+		mdcr |= (counters - 1) | MDCR_HPME;
 	}
 	mdcr |= ID_FIELD(dfr0, 32) != 0 ? MDCR_TPMS : 0; /* SPE: E2PB = 0, buffer EL2's */
 	mdcr |= ID_FIELD(dfr0, 40) != 0 ? MDCR_TTRF : 0;

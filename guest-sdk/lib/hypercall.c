@@ -39,6 +39,14 @@ uint32_t bh_hvc_version(void)
 	return (uint32_t)bh_hvc_call(BH_HVC_VERSION, 0, 0, 0, 0, 0).x0;
 }
 
+int bh_vcpu_stats(uint64_t *exits, uint64_t *el2_instructions)
+{
+	struct bh_smccc_result result = bh_hvc_call(BH_HVC_VCPU_STATS, 0, 0, 0, 0, 0);
+	*exits = result.x1;
+	*el2_instructions = result.x2;
+	return (int)result.x0;
+}
+
 int bh_partition_info(struct bh_partition_info *info)
 {
 	struct bh_smccc_result result = bh_hvc_call(BH_HVC_PARTITION_INFO, 0, 0, 0, 0, 0);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Bulkhead hypercall ABI, version 1.1 (docs/hypercalls.md). Shared by the
+ * Bulkhead hypercall ABI, version 1.3 (docs/hypercalls.md). Shared by the
  * hypervisor and every guest: plain constants, no code.
  *
  * Calls follow the Arm SMC Calling Convention (DEN 0028) over HVC #0:
@@ -10,7 +10,7 @@
 #ifndef BULKHEAD_ABI_H
 #define BULKHEAD_ABI_H
 
-#define BH_HVC_ABI_VERSION 0x00010002 /* major << 16 | minor */
+#define BH_HVC_ABI_VERSION 0x00010003 /* major << 16 | minor */
 
 #define BH_HVC_FN(n) (0xc6000000U | (n))
 
@@ -72,6 +72,14 @@
 #define BH_HVC_CHANNEL_CLOSE  BH_HVC_FN(9)
 #define BH_HVC_CHANNEL_STATE  BH_HVC_FN(10)
 #define BH_HVC_CHANNEL_SIGNAL BH_HVC_FN(11)
+
+/*
+ * Root only (others: BH_HVC_DENIED), for benchmarks:
+ * -> x0 = 0; x1 = exits of the calling vCPU since its partition started;
+ *    x2 = instructions EL2 executed on this CPU since then, or 0 where the
+ *    PMU cannot count them (QEMU counts instructions only with -icount).
+ */
+#define BH_HVC_VCPU_STATS BH_HVC_FN(12)
 
 /* A channel side's state, as the caller sees it. */
 #define BH_CHANNEL_CLOSED    0 /* not opened (or closed, or its partition restarted) */

@@ -319,23 +319,27 @@ def dump_qemu_dtb(out_path, machine_opts, smp=4, mem="1G"):
     return out_path
 
 
-def qemu_numbers(args, pattern, what):
+def qemu_lines(args, pattern, what):
     """For the benchmarks: runs QEMU with args until a console line matches
-    the compiled regex `pattern`, kills it, and returns the match's groups as
-    ints; exits naming `what` and showing the last output if none came."""
+    the compiled regex `pattern`, kills it, and returns every line up to that
+    one; exits naming `what` and showing the last output if none came."""
     proc = subprocess.Popen([QEMU] + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, text=True, errors="replace")
     out = []
     try:
         for line in proc.stdout:
             out.append(line)
-            m = pattern.search(line)
-            if m:
-                return [int(x) for x in m.groups()]
+            if pattern.search(line):
+                return out
     finally:
         proc.kill()
         proc.wait()
     raise SystemExit(f"no {what} line; output:\n" + "".join(out[-20:]))
+
+
+def qemu_numbers(args, pattern, what):
+    """qemu_lines(), then the groups of the matching line as ints."""
+    return [int(x) for x in pattern.search(qemu_lines(args, pattern, what)[-1]).groups()]
 
 
 def run(cmd, **kwargs):

@@ -70,6 +70,11 @@ uint64_t arch_counter_freq(void)
 	return fake.counter_freq;
 }
 
+uint64_t arch_el2_instructions(void)
+{
+	return 0;
+}
+
 /* ---------------------------------------------------------------- GIC */
 
 unsigned arch_vgic_lr_count(void)

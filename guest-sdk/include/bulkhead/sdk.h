@@ -45,6 +45,13 @@ struct bh_partition_info {
 
 /* Both return BH_HVC_OK or a negative BH_HVC_* code. */
 int bh_partition_info(struct bh_partition_info *info);
+
+/*
+ * Root only (BH_HVC_VCPU_STATS): exits of the calling vCPU and instructions
+ * EL2 executed on its CPU (32 bits, wrapping; 0 if not counted) since the
+ * partition started. BH_HVC_OK or BH_HVC_DENIED.
+ */
+int bh_vcpu_stats(uint64_t *exits, uint64_t *el2_instructions);
 int bh_partition_name(char name[17]); /* up to 16 characters, NUL-terminated */
 
 /*

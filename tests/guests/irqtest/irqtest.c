@@ -25,6 +25,14 @@
  *                               taken when enabled; still firing, it is; held
  *                               pending (groups off), ICPENDR clears it:
  *                               "irqtest: level: stale 0, live 1, after ICPENDR 0"
+ *   test=costs n=N [vuart=IPA]  for make bench, as the root: the cost of a null
+ *                               hypercall, an emulated MMIO read (GICD_IIDR, and
+ *                               UARTFR of the vuart at IPA), an SGI sent, an IPI
+ *                               round trip between vCPUs 0 and 1 and a timer
+ *                               interrupt, N of each: "irqtest: cost <what> n=N
+ *                               ticks=T exits=E el2=I" (counter ticks, exits and
+ *                               EL2 instructions of vCPU 0 over the N, plus one
+ *                               BH_HVC_VCPU_STATS call), then "irqtest: costs done"
  *   test=foreign                try to disable every interrupt it can name
  *                               but does not own (all SPIs, all possible
  *                               redistributor frames), then check its own
@@ -367,6 +375,96 @@ static int test_level(void)
 	return stale == 0 && live == 1 && cleared == 0 ? 0 : 1;
 }
 
+struct cost_sample {
+	uint64_t ticks, exits, el2;
+};
+
+static struct cost_sample cost_sample(void)
+{
+	struct cost_sample s = {0, 0, 0};
+	(void)bh_vcpu_stats(&s.exits, &s.el2);
+	s.ticks = bh_counter();
+	return s;
+}
+
+static void cost_report(const char *what, unsigned long n, struct cost_sample a)
+{
+	struct cost_sample b = cost_sample();
+	/* The EL2 counter is 32 bits wide. */
+	bh_printf("irqtest: cost %s n=%lu ticks=%llu exits=%llu el2=%llu\n", what, n,
+		  (unsigned long long)(b.ticks - a.ticks), (unsigned long long)(b.exits - a.exits),
+		  (unsigned long long)((b.el2 - a.el2) & 0xffffffffU));
+}
+
+#define SGI_SILENT 5 /* never enabled on vCPU 1: sending it costs only the sender */
+
+static int test_costs(void)
+{
+	unsigned long n = arg_number("n", 1000);
+	unsigned long vuart = arg_number("vuart", 0);
+	volatile uint32_t *dist = (volatile uint32_t *)bh_gic_dist();
+	struct cost_sample a;
+
+	a = cost_sample();
+	for (unsigned long i = 0; i < n; i++) {
+		(void)bh_hvc_version();
+	}
+	cost_report("hvc", n, a);
+	a = cost_sample();
+	for (unsigned long i = 0; i < n; i++) {
+		(void)dist[0x8 / 4]; /* GICD_IIDR */
+	}
+	cost_report("gicd", n, a);
+	if (vuart != 0) {
+		volatile uint32_t *fr = (volatile uint32_t *)(vuart + 0x18); /* UARTFR */
+		a = cost_sample();
+		for (unsigned long i = 0; i < n; i++) {
+			(void)*fr;
+		}
+		cost_report("vuart", n, a);
+	}
+
+	bh_irq_register(SGI_PING, ping_handler, NULL);
+	bh_irq_register(SGI_PONG, pong_handler, NULL);
+	bh_irq_enable(SGI_PONG);
+	bh_irq_local_enable();
+	if (bh_cpu_start(1, sgi_secondary, NULL) != BH_PSCI_SUCCESS) {
+		bh_printf("irqtest: costs: cannot start vCPU 1\n");
+		return 1;
+	}
+	bh_delay_us(10000);
+	a = cost_sample();
+	for (unsigned long i = 0; i < n; i++) {
+		bh_sgi_send(1, SGI_SILENT);
+	}
+	cost_report("sgi-send", n, a);
+	a = cost_sample();
+	for (unsigned long i = 0; i < n; i++) {
+		/*
+		 * Waits in WFI: under -icount QEMU runs the CPUs in turn, and a
+		 * spinning one would hold its turn until the round-robin timer.
+		 */
+		bh_irq_local_disable();
+		bh_sgi_send(1, SGI_PING);
+		while (atomic_load(&pongs) <= i) {
+			__asm__ volatile("wfi");
+			bh_irq_local_enable();
+			__asm__ volatile("isb" ::: "memory");
+			bh_irq_local_disable();
+		}
+		bh_irq_local_enable();
+	}
+	cost_report("ipi-round-trip", n, a);
+
+	bh_irq_register(BH_IRQ_VIRT_TIMER, latency_handler, NULL);
+	bh_irq_enable(BH_IRQ_VIRT_TIMER);
+	a = cost_sample();
+	measure_latency(n, "");
+	cost_report("timer", n, a);
+	bh_printf("irqtest: costs done\n");
+	return 0;
+}
+
 static int test_foreign(void)
 {
 	volatile uint32_t *dist = (volatile uint32_t *)bh_gic_dist();
@@ -421,6 +519,9 @@ int main(void)
 	}
 	if (strcmp(test, "foreign") == 0) {
 		return test_foreign();
+	}
+	if (strcmp(test, "costs") == 0) {
+		return test_costs();
 	}
 	if (strcmp(test, "level") == 0) {
 		return test_level();

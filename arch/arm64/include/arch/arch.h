@@ -18,6 +18,12 @@ uint64_t arch_counter(void);
 uint64_t arch_counter_freq(void);
 
 /*
+ * Instructions EL2 executed on this CPU since its vCPU started (a PMU
+ * counter reserved for EL2, 32 bits wide, wrapping), or 0 if none counts.
+ */
+uint64_t arch_el2_instructions(void);
+
+/*
  * Waiting: relax in a busy loop; sleep until a kick (arch_cpu_kick) or any
  * interrupt, the kick consumed (the idle loop).
  */
