@@ -136,7 +136,8 @@ static void pmu_reset(void)
 	uint64_t mdcr = read_sysreg(mdcr_el2);
 	if ((mdcr & MDCR_HPME) != 0) {
 		write_sysreg(pmselr_el0, mdcr & MDCR_HPMN_MASK);
-		write_sysreg(pmxevtyper_el0, PMEV_INST_RETIRED | PMEV_NO_EL1 | PMEV_NO_EL0 | PMEV_EL2);
+		write_sysreg(pmxevtyper_el0,
+			     PMEV_INST_RETIRED | PMEV_NO_EL1 | PMEV_NO_EL0 | PMEV_EL2);
 		write_sysreg(pmxevcntr_el0, 0);
 		write_sysreg(pmcntenset_el0, 1UL << (mdcr & MDCR_HPMN_MASK));
 	}
@@ -168,7 +169,8 @@ static void set_traps(void)
 	uint64_t midr = read_sysreg(midr_el1);
 	unsigned part = (unsigned)(midr >> 4) & 0xfff;
 
-	unsigned counters = pmu != 0 && pmu != 0xf ? (unsigned)(read_sysreg(pmcr_el0) >> 11) & 0x1f : 0;
+	unsigned counters =
+		pmu != 0 && pmu != 0xf ? (unsigned)(read_sysreg(pmcr_el0) >> 11) & 0x1f : 0;
 	if (counters != 0) {
 		mdcr |= (counters - 1) | MDCR_HPME;
 	}
