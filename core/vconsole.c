@@ -128,7 +128,8 @@ static void put_byte(const struct partition *p, struct vconsole *c, uint8_t byte
 void vconsole_write(struct partition *p, const uint8_t *bytes, size_t n)
 {
 	struct vconsole *c = &p->console;
-	struct finished_line line = {.ready = false};
+	struct finished_line line;
+	line.ready = false; /* no initializer: it would zero the whole text on every access */
 	for (size_t i = 0; i < n; i++) {
 		spin_lock(&c->lock);
 		put_byte(p, c, bytes[i], &line);
@@ -412,7 +413,8 @@ bool vuart_mmio(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_
 			     */
 		return true;
 	}
-	struct finished_line line = {.ready = false};
+	struct finished_line line;
+	line.ready = false; /* no initializer: it would zero the whole text on every access */
 	spin_lock(&c->lock);
 	uint32_t out = vuart_access(p, c, off, write, (uint32_t)*value, &line);
 	spin_unlock(&c->lock);

@@ -108,9 +108,11 @@ static unsigned make_pending(struct vgic *vg, unsigned vcpu, unsigned intid, str
 {
 	q->flags |= VIRQ_PENDING;
 	if (intid < VGIC_PRIVATE) {
+		vg->vcpu[vcpu].maybe_pending |= 1U << intid;
 		return vcpu;
 	}
 	vg->spi_pending[intid / 32] |= 1U << (intid % 32);
+	vg->spi_words |= 1U << (intid / 32);
 	return spi_target(vg, q);
 }
 
@@ -154,6 +156,8 @@ void vgic_reset(struct vgic *vg)
 		}
 		c->waker_sleep = true;
 		c->hw_sync = 0;
+		c->maybe_pending = 0;
+		c->lr_used = 0;
 	}
 	for (unsigned i = 0; i < VGIC_MAX_SPIS; i++) {
 		/* Delivered to vCPU 0 until the guest routes them. */
@@ -162,6 +166,7 @@ void vgic_reset(struct vgic *vg)
 	for (unsigned i = 0; i < sizeof(vg->spi_pending) / sizeof(vg->spi_pending[0]); i++) {
 		vg->spi_pending[i] = 0;
 	}
+	vg->spi_words = 0;
 	spin_unlock(&vg->lock);
 }
 
@@ -688,18 +693,31 @@ static bool deliverable(const struct vgic *vg, const struct virq *q)
 	return (q->flags & (VIRQ_PENDING | VIRQ_IN_LR)) == VIRQ_PENDING && enabled(vg, q);
 }
 
-/* The highest-priority deliverable interrupt for vCPU v, or NULL. */
+/*
+ * The highest-priority deliverable interrupt for vCPU v, or NULL. It looks
+ * only at what make_pending() marked (maybe_pending, spi_words), and drops
+ * the marks of what is no longer pending: the cost follows what is pending,
+ * not the number of interrupt lines.
+ */
 static struct virq *best_pending(struct vgic *vg, unsigned v, unsigned *intid)
 {
+	struct vgic_vcpu *c = &vg->vcpu[v];
 	struct virq *best = NULL;
-	for (unsigned i = 0; i < VGIC_PRIVATE; i++) {
-		struct virq *q = &vg->vcpu[v].private[i];
-		if (deliverable(vg, q) && (best == NULL || q->priority < best->priority)) {
+	for (uint32_t bits = c->maybe_pending; bits != 0; bits &= bits - 1) {
+		unsigned i = (unsigned)__builtin_ctz(bits);
+		struct virq *q = &c->private[i];
+		if ((q->flags & VIRQ_PENDING) == 0) {
+			c->maybe_pending &= ~(1U << i);
+		} else if (deliverable(vg, q) && (best == NULL || q->priority < best->priority)) {
 			best = q;
 			*intid = i;
 		}
 	}
-	for (unsigned w = 1; w < sizeof(vg->spi_pending) / sizeof(vg->spi_pending[0]); w++) {
+	for (uint32_t words = vg->spi_words; words != 0; words &= words - 1) {
+		unsigned w = (unsigned)__builtin_ctz(words);
+		if (vg->spi_pending[w] == 0) {
+			vg->spi_words &= ~(1U << w);
+		}
 		for (uint32_t bits = vg->spi_pending[w]; bits != 0; bits &= bits - 1) {
 			unsigned id = w * 32 + (unsigned)__builtin_ctz(bits);
 			struct virq *q = &vg->spi[id - VGIC_PRIVATE];
@@ -712,6 +730,9 @@ static struct virq *best_pending(struct vgic *vg, unsigned v, unsigned *intid)
 	}
 	return best;
 }
+
+_Static_assert(sizeof(((struct vgic *)0)->spi_pending) / sizeof(uint32_t) <= 32,
+	       "spi_words has a bit per spi_pending word");
 
 static struct virq *lr_virq(struct vgic *vg, unsigned v, unsigned intid)
 {
@@ -771,14 +792,23 @@ void vgic_flush(struct vgic *vg, unsigned v)
 	bool overflow = false;
 	bool drained = false; /* the fill below ran out of pending interrupts */
 
+	/*
+	 * Nothing in a list register, nothing marked pending, no line to
+	 * reset: nothing to do, and no lock to take. Read without the lock: a
+	 * CPU that makes something pending for v after this read kicks v's
+	 * CPU, so the next exit flushes again; this CPU's own raises happened
+	 * before the call. The last flush that left no list register in use
+	 * also turned the underflow interrupt off.
+	 */
+	if (c->lr_used == 0 && __atomic_load_n(&c->maybe_pending, __ATOMIC_RELAXED) == 0 &&
+	    __atomic_load_n(&c->hw_sync, __ATOMIC_RELAXED) == 0 &&
+	    __atomic_load_n(&vg->spi_words, __ATOMIC_RELAXED) == 0) {
+		return;
+	}
 	spin_lock(&vg->lock);
-	/* cppcheck 2.10 takes lr_count for its static initial value 0 here and below */
-	// cppcheck-suppress knownConditionTrueFalse
-	for (unsigned i = 0; i < lrs; i++) {
+	for (uint32_t used = c->lr_used; used != 0; used &= used - 1) {
+		unsigned i = (unsigned)__builtin_ctz(used);
 		unsigned intid = c->lr_intid[i];
-		if (intid == VGIC_LR_NONE) {
-			continue;
-		}
 		struct virq *q = lr_virq(vg, v, intid);
 		enum vgic_lr_state state = arch_vgic_lr_state(i);
 		if (state == LR_INVALID) {
@@ -788,13 +818,14 @@ void vgic_flush(struct vgic *vg, unsigned v)
 			arch_vgic_lr_write(i, &empty);
 			q->flags = (uint8_t)(q->flags & ~(VIRQ_IN_LR | VIRQ_EOI_WAIT));
 			c->lr_intid[i] = VGIC_LR_NONE;
+			c->lr_used &= ~(1U << i);
 		} else if ((q->flags & (VIRQ_PENDING | VIRQ_HW)) == VIRQ_PENDING) {
 			repend_in_lr(vg, c, i, intid, q, state);
 		}
 	}
 	// cppcheck-suppress knownConditionTrueFalse
 	for (unsigned i = 0; i < lrs; i++) {
-		if (c->lr_intid[i] != VGIC_LR_NONE) {
+		if ((c->lr_used & (1U << i)) != 0) {
 			continue;
 		}
 		unsigned intid = 0;
@@ -814,6 +845,7 @@ void vgic_flush(struct vgic *vg, unsigned v)
 		bool more = intid < 16 && vg->version == 2 && q->sources != 0;
 		lr_write(c, i, intid, q, LR_PENDING, more);
 		c->lr_intid[i] = (uint16_t)intid;
+		c->lr_used |= 1U << i;
 		q->flags |= VIRQ_IN_LR;
 		if (!more) {
 			q->flags = (uint8_t)(q->flags & ~VIRQ_PENDING);

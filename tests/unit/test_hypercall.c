@@ -167,11 +167,26 @@ static void result_bytes(unsigned first, void *out, size_t n)
 static void test_version(void **state)
 {
 	(void)state;
-	assert_int_equal(hvc(BH_HVC_VERSION, 0, NULL, 0), 0x10002);
+	assert_int_equal(hvc(BH_HVC_VERSION, 0, NULL, 0), 0x10003);
 	assert_int_equal(action, GUEST_RESUME);
 	/* The function id is w0: the upper half of x0 is ignored. */
-	assert_int_equal(hvc(0xabcdef0000000000ULL | BH_HVC_VERSION, 0, NULL, 0), 0x10002);
+	assert_int_equal(hvc(0xabcdef0000000000ULL | BH_HVC_VERSION, 0, NULL, 0), 0x10003);
 	assert_int_equal(rec.faults + rec.channel_calls, 0);
+}
+
+/* Root only: how much work EL2 did on a CPU is a timing signal. */
+static void test_vcpu_stats(void **state)
+{
+	(void)state;
+	part.vcpus[1].exits = 1234;
+	assert_int_equal(hvc(BH_HVC_VCPU_STATS, 0, NULL, 0), BH_HVC_DENIED);
+	assert_int_equal(x[2], 0xaaaaaaaaaaaaaaaaULL); /* nothing else changed */
+	cfg.is_root = true;
+	assert_int_equal(hvc(BH_HVC_VCPU_STATS, 0, NULL, 0), BH_HVC_OK);
+	assert_int_equal(x[1], 1234);
+	assert_int_equal(x[2], 0); /* the fake arch counts nothing */
+	assert_int_equal(action, GUEST_RESUME);
+	assert_int_equal(rec.faults + rec.channel_calls + rec.logs, 0);
 }
 
 static void test_partition_info(void **state)
@@ -363,7 +378,7 @@ static void test_unknown_not_supported(void **state)
 {
 	(void)state;
 	static const uint64_t unknown[] = {
-		BH_HVC_FN(12), BH_HVC_FN(0xffff),
+		BH_HVC_FN(13), BH_HVC_FN(0xffff),
 		0x8600ff01U, /* vendor hypervisor service UID, SMC32 */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(unknown); i++) {
@@ -373,8 +388,8 @@ static void test_unknown_not_supported(void **state)
 		assert_int_equal(rec.channel_fn, (uint32_t)unknown[i]); /* channel.c was asked */
 	}
 	assert_string_equal(rec.log, "unknown hypercall 0x8600ff01: NOT_SUPPORTED");
-	hvc(BH_HVC_FN(12), 0, NULL, 0);
-	assert_string_equal(rec.log, "unknown hypercall 0xc600000c: NOT_SUPPORTED");
+	hvc(BH_HVC_FN(13), 0, NULL, 0);
+	assert_string_equal(rec.log, "unknown hypercall 0xc600000d: NOT_SUPPORTED");
 	assert_int_equal(rec.writes + rec.reads + rec.faults + rec.psci_calls, 0);
 }
 
@@ -401,6 +416,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_version, setup),
+		cmocka_unit_test_setup(test_vcpu_stats, setup),
 		cmocka_unit_test_setup(test_partition_info, setup),
 		cmocka_unit_test_setup(test_partition_name, setup),
 		cmocka_unit_test_setup(test_console_write, setup),

@@ -56,8 +56,10 @@ struct vgic_vcpu {
 	uint16_t lr_intid[ARCH_VGIC_MAX_LRS]; /* VGIC_LR_NONE when free */
 	uint8_t lr_source[ARCH_VGIC_MAX_LRS]; /* GICv2 SGIs: the source in that LR */
 	uint32_t hw_sync;		      /* HW PPIs whose physical line vgic_flush() resets */
-	bool waker_sleep;		      /* GICR_WAKER.ProcessorSleep */
-	unsigned pcpu;			      /* the physical CPU it runs on */
+	uint32_t maybe_pending; /* privates made pending since the scan saw them idle */
+	uint32_t lr_used;	/* list registers holding an interrupt (lr_intid) */
+	bool waker_sleep;	/* GICR_WAKER.ProcessorSleep */
+	unsigned pcpu;		/* the physical CPU it runs on */
 };
 
 struct vgic {
@@ -76,6 +78,7 @@ struct vgic {
 	struct vgic_vcpu vcpu[VGIC_MAX_VCPUS];
 	struct virq spi[VGIC_MAX_SPIS];
 	uint32_t spi_pending[VGIC_MAX_INTID / 32 + 1]; /* bit per INTID, for a quick scan */
+	uint32_t spi_words;			       /* bit w: spi_pending[w] may be nonzero */
 };
 
 /*
