@@ -158,6 +158,7 @@ void vgic_reset(struct vgic *vg)
 		c->hw_sync = 0;
 		c->maybe_pending = 0;
 		c->lr_used = 0;
+		c->fast_timer = 0;
 	}
 	for (unsigned i = 0; i < VGIC_MAX_SPIS; i++) {
 		/* Delivered to vCPU 0 until the guest routes them. */
@@ -784,6 +785,64 @@ static void repend_in_lr(struct vgic *vg, struct vgic_vcpu *c, unsigned i, unsig
 	}
 }
 
+/*
+ * The virtual timer's fast path (arch_vgic_fast_timer(): its physical
+ * interrupt goes straight into list register ARCH_VGIC_FAST_LR at EL2's
+ * interrupt entry, with no exit to this file) is on while the guest has the
+ * PPI enabled, its group enabled, and the model holds none of it (pending,
+ * or in another list register). The key says so, with the priority and
+ * group the list register gets; 0: off. Read without the lock, it may be
+ * stale when another vCPU changes this vCPU's PPI: the change then reaches
+ * the fast path at this vCPU's next exit, as if made a moment later.
+ */
+static uint16_t timer_fast_key(const struct vgic *vg, const struct vgic_vcpu *c)
+{
+	const struct virq *q = &c->private[VGIC_PPI_VIRT_TIMER];
+	uint8_t flags = __atomic_load_n(&q->flags, __ATOMIC_RELAXED);
+	if (!vg->live || (flags & (VIRQ_HW | VIRQ_PENDING | VIRQ_IN_LR)) != VIRQ_HW ||
+	    !enabled(vg, q)) {
+		return 0;
+	}
+	return (uint16_t)(0x100U | ((flags & VIRQ_GROUP1) != 0 ? 0x200U : 0) |
+			  __atomic_load_n(&q->priority, __ATOMIC_RELAXED));
+}
+
+/*
+ * Lock held, on vCPU v's CPU, after the list registers were retired: turns
+ * the fast path on, off, or to a new priority. On needs its list register
+ * free; off hands what the fast path left there to the model.
+ */
+static void timer_fast_update(struct vgic *vg, struct vgic_vcpu *c)
+{
+	struct virq *q = &c->private[VGIC_PPI_VIRT_TIMER];
+	uint16_t key = timer_fast_key(vg, c);
+	if ((c->lr_used & (1U << ARCH_VGIC_FAST_LR)) != 0) {
+		key = 0;
+	}
+	if (key == c->fast_timer) {
+		return;
+	}
+	if (c->fast_timer != 0 && key == 0) {
+		if (arch_vgic_lr_state(ARCH_VGIC_FAST_LR) != LR_INVALID) {
+			c->lr_intid[ARCH_VGIC_FAST_LR] = VGIC_PPI_VIRT_TIMER;
+			c->lr_used |= 1U << ARCH_VGIC_FAST_LR;
+			q->flags |= VIRQ_IN_LR;
+		} else {
+			static const struct vgic_lr empty = {0};
+			arch_vgic_lr_write(ARCH_VGIC_FAST_LR, &empty);
+		}
+	}
+	c->fast_timer = key;
+	struct vgic_lr lr = {
+		.intid = VGIC_PPI_VIRT_TIMER,
+		.priority = q->priority,
+		.group1 = (q->flags & VIRQ_GROUP1) != 0,
+		.hw = true,
+		.state = LR_PENDING,
+	};
+	arch_vgic_fast_timer(key != 0 ? &lr : NULL);
+}
+
 void vgic_flush(struct vgic *vg, unsigned v)
 {
 	BUG_ON(v >= vg->vcpu_count);
@@ -802,7 +861,13 @@ void vgic_flush(struct vgic *vg, unsigned v)
 	 */
 	if (c->lr_used == 0 && __atomic_load_n(&c->maybe_pending, __ATOMIC_RELAXED) == 0 &&
 	    __atomic_load_n(&c->hw_sync, __ATOMIC_RELAXED) == 0 &&
-	    __atomic_load_n(&vg->spi_words, __ATOMIC_RELAXED) == 0) {
+	    __atomic_load_n(&vg->spi_words, __ATOMIC_RELAXED) == 0 &&
+	    timer_fast_key(vg, c) == c->fast_timer) {
+		if (c->fast_timer != 0 && vg->version == 2) {
+			/* The fast path's underflow interrupt (arch/arm64/vgic.c): off when done.
+			 */
+			arch_vgic_underflow_irq(false);
+		}
 		return;
 	}
 	spin_lock(&vg->lock);
@@ -823,9 +888,11 @@ void vgic_flush(struct vgic *vg, unsigned v)
 			repend_in_lr(vg, c, i, intid, q, state);
 		}
 	}
+	timer_fast_update(vg, c);
+	uint32_t taken = c->lr_used | (c->fast_timer != 0 ? 1U << ARCH_VGIC_FAST_LR : 0);
 	// cppcheck-suppress knownConditionTrueFalse
 	for (unsigned i = 0; i < lrs; i++) {
-		if ((c->lr_used & (1U << i)) != 0) {
+		if ((taken & (1U << i)) != 0) {
 			continue;
 		}
 		unsigned intid = 0;

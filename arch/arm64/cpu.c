@@ -14,6 +14,10 @@ _Static_assert(__builtin_offsetof(struct arch_percpu, stack_top) == PERCPU_STACK
 _Static_assert(__builtin_offsetof(struct arch_percpu, index) == PERCPU_INDEX, "asm.h");
 _Static_assert(__builtin_offsetof(struct arch_percpu, bhb_loops) == PERCPU_BHB_LOOPS, "asm.h");
 _Static_assert(__builtin_offsetof(struct arch_percpu, fw_call) == PERCPU_FW_CALL, "asm.h");
+_Static_assert(__builtin_offsetof(struct arch_percpu, fast_lr) == PERCPU_FAST_LR, "asm.h");
+_Static_assert(__builtin_offsetof(struct arch_percpu, gicc) == PERCPU_GICC, "asm.h");
+_Static_assert(__builtin_offsetof(struct arch_percpu, gich) == PERCPU_GICH, "asm.h");
+_Static_assert(__builtin_offsetof(struct arch_percpu, iar) == PERCPU_IAR, "asm.h");
 
 struct arch_percpu arch_percpu[CONFIG_MAX_CPUS];
 uint8_t hyp_stacks[CONFIG_MAX_CPUS][CONFIG_HYP_STACK_SIZE] __attribute__((aligned(4096)));

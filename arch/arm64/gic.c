@@ -201,6 +201,8 @@ static int init_cpu_v2(unsigned cpu)
 	 * extensions (NS view, RPi4) bit 0 enables group 1 and bits 1-2 are ignored.
 	 */
 	mmio_write32(cpuif + GICC_CTLR, 0x7 | GICC_CTLR_EOIMODE);
+	arch_percpu[cpu].gicc = cpuif; /* vectors.S acknowledges through it */
+	arch_percpu[cpu].gich = va_addr(pa_to_va(gic.hyp));
 	return arch_percpu[cpu].v2_target != 0 ? BH_OK : BH_EIO;
 }
 
@@ -235,7 +237,8 @@ void arch_gic_send_kick(unsigned cpu)
 	}
 }
 
-uint32_t arch_gic_ack(void)
+/* Acknowledges the highest pending interrupt and drops its priority (EOImode = 1). */
+static uint32_t ack_now(void)
 {
 	uint32_t iar;
 	if (gic.version == 3) {
@@ -251,6 +254,12 @@ uint32_t arch_gic_ack(void)
 		mmio_write32(cpuif + GICC_EOIR, iar);
 	}
 	return iar;
+}
+
+/* vectors.S acknowledged it the same way, on the guest's interrupt entry. */
+uint32_t arch_gic_ack(void)
+{
+	return arch_percpu[arch_cpu_index()].iar;
 }
 
 bool arch_gic_fiq_done(void)
@@ -291,7 +300,7 @@ void gic_idle_ack_kick(void)
 	uint32_t hppir = gic.version == 3 ? (uint32_t)read_sysreg(S3_0_C12_C12_2) /* ICC_HPPIR1 */
 					  : mmio_read32(va_addr(pa_to_va(gic.cpu)) + GICC_HPPIR);
 	if (GIC_IAR_INTID(hppir) == GIC_SGI_KICK) {
-		arch_gic_deactivate(arch_gic_ack());
+		arch_gic_deactivate(ack_now());
 	}
 }
 

@@ -3,7 +3,8 @@
  * EL2 exception vectors (Arm ARM D1.10.2, "Exception vectors"): 16 entries
  * of 0x80 bytes. Every entry saves the full register state in a
  * struct trap_frame on the current stack and calls arch_trap() with its
- * index, an enum trap_kind (traps.h).
+ * index, an enum trap_kind (traps.h). A guest's interrupt first passes
+ * irq_from_guest, which delivers the vCPU's own timer interrupt by itself.
  */
 #include "asm.h"
 
@@ -13,6 +14,14 @@
 	stp	x0, x1, [sp, #FRAME_X(0)]
 	mov	x0, #\kind
 	b	trap_common
+.endm
+
+.macro vector_guest_irq kind
+	.balign	0x80
+	sub	sp, sp, #FRAME_SIZE
+	stp	x0, x1, [sp, #FRAME_X(0)]
+	mov	x1, #\kind
+	b	irq_from_guest
 .endm
 
 	.text
@@ -28,13 +37,70 @@ el2_vectors:
 	vector	6
 	vector	7
 	vector	8	/* lower EL, AArch64: synchronous */
-	vector	9
+	vector_guest_irq 9	/* lower EL, AArch64: IRQ */
 	vector	10
 	vector	11
 	vector	12	/* lower EL, AArch32: synchronous */
-	vector	13
+	vector_guest_irq 13	/* lower EL, AArch32: IRQ */
 	vector	14
 	vector	15
+
+/*
+ * A physical interrupt while a guest runs (x1 = the vector's kind). It is
+ * acknowledged here and its priority dropped (EOImode = 1). When it is the
+ * virtual timer's PPI and vgic.c armed the fast path for this CPU's vCPU
+ * (percpu fast_lr, with list register 0 kept free for it), it goes straight
+ * into list register 0 with the HW bit, so the guest's deactivation
+ * deactivates the physical interrupt, and the guest resumes: no register
+ * frame, no C, no lock. Only direct branches are taken before the ERET,
+ * so no branch-predictor hardening is needed (trap_common has it). Anything
+ * else takes the general path with the IAR in percpu iar (arch_gic_ack()).
+ */
+irq_from_guest:
+	stp	x2, x3, [sp, #FRAME_X(2)]
+	stp	x4, x5, [sp, #FRAME_X(4)]
+	mrs	x2, tpidr_el2
+	ldr	x3, [x2, #PERCPU_GICC]
+	cbnz	x3, 2f
+	mrs	x0, S3_0_C12_C12_0		/* ICC_IAR1_EL1 */
+	and	w4, w0, #0xffffff
+	cmp	w4, #1020
+	b.hs	8f				/* spurious: nothing to drop */
+	msr	S3_0_C12_C12_1, x0		/* ICC_EOIR1_EL1: priority drop */
+	cmp	w4, #ASM_PPI_VIRT_TIMER
+	b.ne	8f
+	ldr	x4, [x2, #PERCPU_FAST_LR]
+	cbz	x4, 8f
+	mrs	x5, S3_4_C12_C11_5		/* ICH_ELRSR_EL2 */
+	tbz	x5, #0, 8f			/* list register 0 not empty */
+	msr	S3_4_C12_C12_0, x4		/* ICH_LR0_EL2 */
+	b	7f
+2:	ldr	w0, [x3, #0x0c]			/* GICC_IAR */
+	and	w4, w0, #0x3ff
+	cmp	w4, #1020
+	b.hs	8f
+	str	w0, [x3, #0x10]			/* GICC_EOIR: priority drop */
+	cmp	w4, #ASM_PPI_VIRT_TIMER
+	b.ne	8f
+	ldr	x4, [x2, #PERCPU_FAST_LR]
+	cbz	x4, 8f
+	ldr	x3, [x2, #PERCPU_GICH]
+	ldr	w5, [x3, #0x30]			/* GICH_ELRSR0 */
+	tbz	w5, #0, 8f
+	str	w4, [x3, #0x100]		/* GICH_LR0 */
+	/* Underflow interrupt on while a HW list register is in use (vgic.c says why). */
+	mov	w5, #3				/* GICH_HCR: En, UIE */
+	str	w5, [x3, #0x000]
+7:	ldp	x4, x5, [sp, #FRAME_X(4)]
+	ldp	x2, x3, [sp, #FRAME_X(2)]
+	ldp	x0, x1, [sp, #FRAME_X(0)]
+	add	sp, sp, #FRAME_SIZE
+	eret
+8:	str	w0, [x2, #PERCPU_IAR]
+	mov	x0, x1
+	ldp	x4, x5, [sp, #FRAME_X(4)]
+	ldp	x2, x3, [sp, #FRAME_X(2)]
+	b	trap_common
 
 trap_common:
 	stp	x2, x3, [sp, #FRAME_X(2)]

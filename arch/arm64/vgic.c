@@ -9,8 +9,10 @@
  *          PhysicalID [19:10] (HW) or CPUID [12:10] (SGIs) and EOI [19],
  *          Priority [27:23], State [29:28], Grp1 [30], HW [31].
  */
+#include <arch/arch.h>
 #include <arch/gic.h>
 #include <arch/vgic.h>
+#include <core/log.h>
 
 #include "percpu.h"
 #include "sysreg.h"
@@ -101,7 +103,8 @@ unsigned arch_vgic_lr_count(void)
 	return lr_usable;
 }
 
-void arch_vgic_lr_write(unsigned lr, const struct vgic_lr *v)
+/* The register value for v: 64-bit ICH_LR<n>_EL2, or 32-bit GICH_LR<n>. */
+static uint64_t lr_value(const struct vgic_lr *v)
 {
 	if (version == 3) {
 		uint64_t value =
@@ -109,8 +112,7 @@ void arch_vgic_lr_write(unsigned lr, const struct vgic_lr *v)
 		value |= v->group1 ? 1UL << 60 : 0;
 		value |= v->hw ? 1UL << 61 | (uint64_t)v->intid << 32 : 0;
 		value |= !v->hw && v->eoi_irq ? 1UL << 41 : 0;
-		v3_lr_access(lr, true, &value);
-		return;
+		return value;
 	}
 	uint32_t value =
 		(uint32_t)v->state << 28 | (uint32_t)(v->priority >> 3) << 23 | (v->intid & 0x3ff);
@@ -121,7 +123,26 @@ void arch_vgic_lr_write(unsigned lr, const struct vgic_lr *v)
 		value |= v->intid < 16 ? (v->source & 7) << 10 : 0;
 		value |= v->eoi_irq ? 1U << 19 : 0;
 	}
-	*gich_reg(GICH_LR(lr)) = value;
+	return value;
+}
+
+void arch_vgic_lr_write(unsigned lr, const struct vgic_lr *v)
+{
+	uint64_t value = lr_value(v);
+	if (version == 3) {
+		v3_lr_access(lr, true, &value);
+		return;
+	}
+	*gich_reg(GICH_LR(lr)) = (uint32_t)value;
+}
+
+_Static_assert(ASM_PPI_VIRT_TIMER == GIC_PPI_VIRT_TIMER, "asm.h");
+
+void arch_vgic_fast_timer(const struct vgic_lr *lr)
+{
+	BUG_ON(lr != NULL &&
+	       (lr->intid != GIC_PPI_VIRT_TIMER || !lr->hw || lr->state != LR_PENDING));
+	arch_percpu[arch_cpu_index()].fast_lr = lr != NULL ? lr_value(lr) : 0;
 }
 
 enum vgic_lr_state arch_vgic_lr_state(unsigned lr)
@@ -153,6 +174,7 @@ void arch_vgic_underflow_irq(bool on)
 void arch_vgic_cpu_reset(bool enable)
 {
 	uint64_t zero = 0;
+	arch_percpu[arch_cpu_index()].fast_lr = 0;
 	for (unsigned i = 0; i < lr_count; i++) {
 		if (version == 3) {
 			v3_lr_access(i, true, &zero);

@@ -100,6 +100,12 @@ void arch_vgic_underflow_irq(bool on)
 	fake.underflow = on;
 }
 
+void arch_vgic_fast_timer(const struct vgic_lr *lr)
+{
+	fake.fast_timer = lr != NULL;
+	fake.fast_lr = lr != NULL ? *lr : (struct vgic_lr){0};
+}
+
 void arch_gic_spi_setup(unsigned intid, unsigned pcpu, bool enable)
 {
 	fake.spi_setups++;

@@ -31,7 +31,9 @@ struct fake_arch {
 	unsigned relaxes;		 /* arch_cpu_relax() */
 	struct vgic_lr lrs[ARCH_VGIC_MAX_LRS];
 	unsigned lr_writes;
-	bool underflow; /* the underflow maintenance interrupt is on */
+	bool underflow;		/* the underflow maintenance interrupt is on */
+	bool fast_timer;	/* arch_vgic_fast_timer() is on ... */
+	struct vgic_lr fast_lr; /* ... with this list register value */
 	unsigned spi_setups;
 	unsigned last_spi_intid, last_spi_cpu;
 	bool last_spi_enable;

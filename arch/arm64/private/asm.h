@@ -9,7 +9,14 @@
 #define PERCPU_INDEX	 16
 #define PERCPU_BHB_LOOPS 20
 #define PERCPU_FW_CALL	 140
-#define PERCPU_SIZE	 144
+#define PERCPU_FAST_LR	 144
+#define PERCPU_GICC	 152
+#define PERCPU_GICH	 160
+#define PERCPU_IAR	 168
+#define PERCPU_SIZE	 176
+
+/* GIC_PPI_VIRT_TIMER, for vectors.S (vgic.c checks it). */
+#define ASM_PPI_VIRT_TIMER 27
 
 /* struct trap_frame layout (traps.h checks it). */
 #define FRAME_X(n) ((n)*8)

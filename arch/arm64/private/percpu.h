@@ -26,6 +26,12 @@ struct arch_percpu {
 	uint8_t v2_target;	  /* gic.c, GICv2: this CPU's interface bit in ITARGETSR */
 	int8_t guest_wa[3];	  /* psci.c: guests' ARCH_FEATURES(WORKAROUND_1-3) answers + 2 */
 	uint32_t fw_call;	  /* psci.c, read by vectors.S: SMCCC workaround to call, 0: none */
+	/* vectors.S's interrupt entry (vgic.c, gic.c): */
+	uint64_t fast_lr; /* list register 0's value for the vCPU's timer PPI, 0: not now */
+	uintptr_t gicc;	  /* GICv2: the CPU interface; 0 on GICv3 */
+	uintptr_t gich;	  /* GICv2: the virtual interface control */
+	uint32_t iar;	  /* the interrupt it acknowledged for arch_guest_trap() */
+	uint32_t pad;	  // cppcheck-suppress unusedStructMember
 };
 
 extern struct arch_percpu arch_percpu[CONFIG_MAX_CPUS];

@@ -58,6 +58,7 @@ struct vgic_vcpu {
 	uint32_t hw_sync;		      /* HW PPIs whose physical line vgic_flush() resets */
 	uint32_t maybe_pending; /* privates made pending since the scan saw them idle */
 	uint32_t lr_used;	/* list registers holding an interrupt (lr_intid) */
+	uint16_t fast_timer;	/* timer_fast_key() the fast path has, 0: off */
 	bool waker_sleep;	/* GICR_WAKER.ProcessorSleep */
 	unsigned pcpu;		/* the physical CPU it runs on */
 };

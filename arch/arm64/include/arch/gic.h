@@ -46,9 +46,10 @@ int arch_gic_init_cpu(void);
 void arch_gic_send_kick(unsigned cpu);
 
 /*
- * Acknowledges the highest pending interrupt and drops its priority; it stays
- * active until arch_gic_deactivate(), or until the guest deactivates it
- * through a HW list register. Returns the IAR value (GIC_IAR_INTID()).
+ * The interrupt that made the running guest exit: EL2's interrupt entry
+ * acknowledged it and dropped its priority; it stays active until
+ * arch_gic_deactivate(), or until the guest deactivates it through a HW list
+ * register. Returns the IAR value (GIC_IAR_INTID()).
  */
 uint32_t arch_gic_ack(void);
 void arch_gic_deactivate(uint32_t iar);

@@ -34,6 +34,16 @@ unsigned arch_vgic_lr_count(void);
 void arch_vgic_lr_write(unsigned lr, const struct vgic_lr *value);
 enum vgic_lr_state arch_vgic_lr_state(unsigned lr);
 
+/*
+ * The fast path for the running vCPU's virtual timer (vectors.S): while lr is
+ * set (GIC_PPI_VIRT_TIMER, HW, pending), the timer's physical interrupt goes
+ * straight into list register ARCH_VGIC_FAST_LR when that register is empty,
+ * without an exit to core/; NULL turns it off. The caller keeps that list
+ * register for it while it is on.
+ */
+#define ARCH_VGIC_FAST_LR 0
+void arch_vgic_fast_timer(const struct vgic_lr *lr);
+
 /* The underflow maintenance interrupt (at most one list register still valid). */
 void arch_vgic_underflow_irq(bool on);
 
