@@ -143,6 +143,7 @@ void vgic_reset(struct vgic *vg)
 	spin_lock(&vg->lock);
 	vg->live = true;
 	vg->ctlr = 0;
+	vg->config_gen++;
 	for (unsigned v = 0; v < vg->vcpu_count; v++) {
 		struct vgic_vcpu *c = &vg->vcpu[v];
 		for (unsigned i = 0; i < VGIC_PRIVATE; i++) {
@@ -175,6 +176,7 @@ void vgic_stop(struct vgic *vg)
 {
 	spin_lock(&vg->lock);
 	vg->live = false;
+	vg->config_gen++;
 	spin_unlock(&vg->lock);
 }
 
@@ -661,6 +663,7 @@ bool vgic_mmio(struct vgic *vg, unsigned vcpu, ipaddr_t at, unsigned size, bool 
 		return true;
 	}
 	spin_lock(&vg->lock);
+	vg->config_gen += write ? 1 : 0;
 	if (write && !vg->live) {
 		/* ignored: see vgic_stop() */
 	} else if (gicd) {
@@ -847,30 +850,12 @@ void vgic_flush(struct vgic *vg, unsigned v)
 {
 	BUG_ON(v >= vg->vcpu_count);
 	struct vgic_vcpu *c = &vg->vcpu[v];
+
 	unsigned lrs = MIN(arch_vgic_lr_count(), ARCH_VGIC_MAX_LRS);
 	bool overflow = false;
 	bool drained = false; /* the fill below ran out of pending interrupts */
-
-	/*
-	 * Nothing in a list register, nothing marked pending, no line to
-	 * reset: nothing to do, and no lock to take. Read without the lock: a
-	 * CPU that makes something pending for v after this read kicks v's
-	 * CPU, so the next exit flushes again; this CPU's own raises happened
-	 * before the call. The last flush that left no list register in use
-	 * also turned the underflow interrupt off.
-	 */
-	if (c->lr_used == 0 && __atomic_load_n(&c->maybe_pending, __ATOMIC_RELAXED) == 0 &&
-	    __atomic_load_n(&c->hw_sync, __ATOMIC_RELAXED) == 0 &&
-	    __atomic_load_n(&vg->spi_words, __ATOMIC_RELAXED) == 0 &&
-	    timer_fast_key(vg, c) == c->fast_timer) {
-		if (c->fast_timer != 0 && vg->version == 2) {
-			/* The fast path's underflow interrupt (arch/arm64/vgic.c): off when done.
-			 */
-			arch_vgic_underflow_irq(false);
-		}
-		return;
-	}
 	spin_lock(&vg->lock);
+	c->config_seen = vg->config_gen;
 	for (uint32_t used = c->lr_used; used != 0; used &= used - 1) {
 		unsigned i = (unsigned)__builtin_ctz(used);
 		unsigned intid = c->lr_intid[i];

@@ -373,16 +373,21 @@ static void inject(struct trap_frame *f, enum guest_inject what)
 /* A trap from EL1/EL0 (TRAP_LOWER*). */
 void arch_guest_trap(struct trap_frame *f, uint64_t kind)
 {
-	struct guest_exit exit = {
-		.kind = GUEST_EXIT_FAULT,
-		.x = f->x,
-		.pc = f->elr,
-		.esr = f->esr,
-		.far = f->far,
-	};
+	/*
+	 * Field by field, not with an initializer: that would zero the whole
+	 * structure on every exit. The fields a kind uses are set with it.
+	 */
+	struct guest_exit exit;
+	exit.kind = GUEST_EXIT_FAULT;
+	exit.x = f->x;
+	exit.pc = f->elr;
+	exit.esr = f->esr;
+	exit.far = f->far;
+	exit.step = false;
+	exit.inject = GUEST_INJECT_NONE;
 	uint32_t ec = ESR_EC(f->esr);
 	bool from_el0 = (f->spsr & 0xc) == 0 || (f->spsr & 0x10) != 0;
-	exit.cause = esr_class_name(ec);
+	exit.cause = "trap"; /* named below for each kind */
 
 	if (kind >= TRAP_LOWER32_SYNC) {
 		kind -= TRAP_LOWER32_SYNC - TRAP_LOWER64_SYNC; /* AArch32 EL0: same handling */
@@ -402,7 +407,16 @@ void arch_guest_trap(struct trap_frame *f, uint64_t kind)
 			return; /* spurious */
 		}
 		if (intid == GIC_SGI_KICK || intid == GIC_PPI_MAINTENANCE) {
-			/* Only a reason to look at requests and list registers. */
+			/*
+			 * Only a reason to look at requests and list registers. The
+			 * underflow interrupt goes off here: vgic_flush() turns it on
+			 * again if it still has interrupts waiting for a list register,
+			 * and on GICv2 the timer's fast path (vectors.S) turned it on
+			 * for a HW list register core/ does not know of.
+			 */
+			if (intid == GIC_PPI_MAINTENANCE) {
+				arch_vgic_underflow_irq(false);
+			}
 			arch_gic_deactivate(iar);
 			exit.kind = GUEST_EXIT_KICK;
 			exit.cause = "kick";
@@ -415,18 +429,24 @@ void arch_guest_trap(struct trap_frame *f, uint64_t kind)
 		exit.cause = "SError";
 	} else if (ec == ESR_EC_DABT_LOW || ec == ESR_EC_IABT_LOW) {
 		decode_abort(&exit, f->esr, f->far);
+		exit.cause = ec == ESR_EC_DABT_LOW ? "data abort from a lower EL"
+						   : "instruction abort from a lower EL";
 	} else if (!from_el0 && ec == ESR_EC_HVC64) {
 		exit.kind = GUEST_EXIT_HVC;
+		exit.cause = "HVC";
 	} else if (!from_el0 && ec == ESR_EC_SMC64) {
 		f->elr += 4; /* a trapped SMC returns to itself (HCR_EL2.TSC) */
 		exit.kind = GUEST_EXIT_SMC;
+		exit.cause = "SMC";
 	} else if (!from_el0 && ec == ESR_EC_SYSREG) {
 		if (decode_sysreg(&exit, f)) {
 			return;
 		}
+		exit.cause = esr_class_name(ec);
 	} else {
 		/* EC 0 (unknown), and any trap from EL0: only EL2's controls made it trap. */
 		exit.kind = GUEST_EXIT_UNDEF;
+		exit.cause = esr_class_name(ec);
 	}
 
 	enum guest_action action = core_guest_exit(&exit);

@@ -59,6 +59,7 @@ struct vgic_vcpu {
 	uint32_t maybe_pending; /* privates made pending since the scan saw them idle */
 	uint32_t lr_used;	/* list registers holding an interrupt (lr_intid) */
 	uint16_t fast_timer;	/* timer_fast_key() the fast path has, 0: off */
+	uint32_t config_seen;	/* vgic.config_gen at its last flush */
 	bool waker_sleep;	/* GICR_WAKER.ProcessorSleep */
 	unsigned pcpu;		/* the physical CPU it runs on */
 };
@@ -80,6 +81,7 @@ struct vgic {
 	struct virq spi[VGIC_MAX_SPIS];
 	uint32_t spi_pending[VGIC_MAX_INTID / 32 + 1]; /* bit per INTID, for a quick scan */
 	uint32_t spi_words;			       /* bit w: spi_pending[w] may be nonzero */
+	uint32_t config_gen; /* counts register writes and stops (vgic_flush_needed()) */
 };
 
 /*
@@ -125,5 +127,21 @@ bool vgic_hw_irq(struct vgic *vg, unsigned vcpu, unsigned intid);
  * more are pending than fit.
  */
 void vgic_flush(struct vgic *vg, unsigned vcpu);
+
+/*
+ * Whether vgic_flush() has anything to do for vCPU `vcpu` (on its own CPU,
+ * without the lock): a list register in use, an interrupt marked pending, a
+ * physical line to reset, or a register written since its last flush.
+ * Racing with another CPU is fine: one that makes something pending for this
+ * vCPU after these reads kicks its CPU, so the next exit flushes.
+ */
+static inline bool vgic_flush_needed(const struct vgic *vg, unsigned vcpu)
+{
+	const struct vgic_vcpu *c = &vg->vcpu[vcpu];
+	return (c->lr_used | __atomic_load_n(&c->maybe_pending, __ATOMIC_RELAXED) |
+		__atomic_load_n(&c->hw_sync, __ATOMIC_RELAXED) |
+		__atomic_load_n(&vg->spi_words, __ATOMIC_RELAXED)) != 0 ||
+	       __atomic_load_n(&vg->config_gen, __ATOMIC_RELAXED) != c->config_seen;
+}
 
 #endif
