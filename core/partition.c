@@ -43,7 +43,8 @@ const char *partition_state_name(unsigned state)
 
 struct vcpu *vcpu_current(void)
 {
-	return atomic_load(&smp_cpu(arch_cpu_index())->vcpu);
+	/* Set on this CPU before its vCPU runs and cleared after it stopped: no ordering needed. */
+	return atomic_load_explicit(&smp_cpu(arch_cpu_index())->vcpu, memory_order_relaxed);
 }
 
 /*

@@ -851,11 +851,11 @@ void vgic_flush(struct vgic *vg, unsigned v)
 	BUG_ON(v >= vg->vcpu_count);
 	struct vgic_vcpu *c = &vg->vcpu[v];
 
-	unsigned lrs = MIN(arch_vgic_lr_count(), ARCH_VGIC_MAX_LRS);
+	unsigned lrs = arch_vgic_lr_count();
+	lrs = MIN(lrs, ARCH_VGIC_MAX_LRS);
 	bool overflow = false;
 	bool drained = false; /* the fill below ran out of pending interrupts */
 	spin_lock(&vg->lock);
-	c->config_seen = vg->config_gen;
 	for (uint32_t used = c->lr_used; used != 0; used &= used - 1) {
 		unsigned i = (unsigned)__builtin_ctz(used);
 		unsigned intid = c->lr_intid[i];
@@ -873,7 +873,16 @@ void vgic_flush(struct vgic *vg, unsigned v)
 			repend_in_lr(vg, c, i, intid, q, state);
 		}
 	}
-	timer_fast_update(vg, c);
+	/*
+	 * The timer's fast path changes only with a register write (config_gen),
+	 * the model taking the timer (it is then marked pending), or its list
+	 * register becoming free while it is off.
+	 */
+	if (c->config_seen != vg->config_gen || c->fast_timer == 0 ||
+	    (c->maybe_pending & (1U << VGIC_PPI_VIRT_TIMER)) != 0) {
+		timer_fast_update(vg, c);
+	}
+	c->config_seen = vg->config_gen;
 	uint32_t taken = c->lr_used | (c->fast_timer != 0 ? 1U << ARCH_VGIC_FAST_LR : 0);
 	// cppcheck-suppress knownConditionTrueFalse
 	for (unsigned i = 0; i < lrs; i++) {
@@ -905,6 +914,11 @@ void vgic_flush(struct vgic *vg, unsigned v)
 		}
 		if (intid >= VGIC_PRIVATE) {
 			vg->spi_pending[intid / 32] &= ~(1U << (intid % 32));
+		}
+		uint32_t filled = intid < VGIC_PRIVATE ? 1U << intid : 0;
+		if (!more && (c->maybe_pending & ~filled) == 0 && vg->spi_words == 0) {
+			drained = true; /* that was the only one marked: no need to look again */
+			break;
 		}
 	}
 	for (uint32_t bits = c->hw_sync; bits != 0; bits &= bits - 1) {
