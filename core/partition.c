@@ -233,24 +233,52 @@ static int check_image(const struct config_partition *cfg, const struct config_i
 	return BH_OK;
 }
 
+/*
+ * Zeroes the parts of [base, base + size) that no image covers. dst[] holds
+ * the images' destinations (any order, possibly outside the range): each byte
+ * of the partition's memory is written once, by an image or by the zeroing.
+ */
+static void zero_uncovered(paddr_t base, uint64_t size, const paddr_t *dst, const uint64_t *len,
+			   unsigned count)
+{
+	uint64_t at = pa_addr(base);
+	uint64_t end = at + size;
+
+	while (at < end) {
+		uint64_t next = end; /* where the next image starts */
+		bool covered = false;
+		for (unsigned i = 0; i < count && !covered; i++) {
+			uint64_t lo = pa_addr(dst[i]);
+			if (lo <= at && at < lo + len[i]) {
+				at = lo + len[i];
+				covered = true;
+			} else if (lo > at && lo < next) {
+				next = lo;
+			}
+		}
+		if (!covered) {
+			arch_guest_memory_zero(pa_init(at), next - at);
+			at = next;
+		}
+	}
+}
+
 /* Zeroes the partition's memory and copies its images in; sets the boot entry and x0. */
 static int partition_load(struct partition *p)
 {
 	const struct config_partition *cfg = p->cfg;
+	paddr_t dst[BH_MAX_IMAGES];
+	uint64_t len[BH_MAX_IMAGES];
 
-	for (unsigned i = 0; i < cfg->mem_count; i++) {
-		memset(pa_to_ptr(cfg->mem[i].pa), 0, cfg->mem[i].size);
-	}
 	for (unsigned i = 0; i < cfg->image_count; i++) {
 		const struct config_image *img = &cfg->images[i];
 		ipaddr_t load;
-		paddr_t pa;
 
 		int rc = check_image(cfg, img, &load);
 		if (rc != BH_OK) {
 			return rc;
 		}
-		if (!config_ipa_to_pa(cfg, load, img->size, &pa)) {
+		if (!config_ipa_to_pa(cfg, load, img->size, &dst[i])) {
 			log_error(
 				"partition %s: image %s (0x%llx bytes at IPA 0x%llx) does not fit "
 				"its memory",
@@ -258,17 +286,20 @@ static int partition_load(struct partition *p)
 				(unsigned long long)ipa_addr(load));
 			return BH_ERANGE;
 		}
-		memcpy(pa_to_ptr(pa), pa_to_ptr(img->src_pa), img->size);
+		len[i] = img->size;
 		if (i == cfg->entry_image) {
 			/* A Linux Image is entered at its first byte (booting.rst). */
 			p->boot_entry = img->format == IMAGE_LINUX ? load : img->entry_ipa;
 		}
 	}
-	p->boot_x0 = cfg->has_dtb ? ipa_addr(cfg->images[cfg->dtb_image].load_ipa) : 0;
-	/* The guest starts with its caches off: everything must be in memory. */
 	for (unsigned i = 0; i < cfg->mem_count; i++) {
-		arch_guest_memory_sync(cfg->mem[i].pa, cfg->mem[i].size);
+		zero_uncovered(cfg->mem[i].pa, cfg->mem[i].size, dst, len, cfg->image_count);
 	}
+	for (unsigned i = 0; i < cfg->image_count; i++) {
+		arch_guest_memory_copy(dst[i], cfg->images[i].src_pa, len[i]);
+	}
+	p->boot_x0 = cfg->has_dtb ? ipa_addr(cfg->images[cfg->dtb_image].load_ipa) : 0;
+	arch_guest_memory_sync();
 	return BH_OK;
 }
 
