@@ -21,13 +21,25 @@
 	.global memory_zero_clean_blocks
 memory_zero_clean_blocks:
 	sub	x3, x2, #1
-1:	cmp	x0, x1
+	cmp	x2, #64
+	b.lo	5f
+1:	cmp	x0, x1			/* blocks of 64 bytes or more: read 64 a step */
 	b.hs	4f
 	mov	x4, x0
 	mov	x5, #0			/* x5: OR of the block's words */
-2:	ldp	x6, x7, [x4], #16
+2:	ldp	x6, x7, [x4]
+	ldp	x8, x9, [x4, #16]
+	ldp	x10, x11, [x4, #32]
+	ldp	x12, x13, [x4, #48]
+	add	x4, x4, #64
+	orr	x6, x6, x7
+	orr	x8, x8, x9
+	orr	x10, x10, x11
+	orr	x12, x12, x13
+	orr	x6, x6, x8
+	orr	x10, x10, x12
 	orr	x5, x5, x6
-	orr	x5, x5, x7
+	orr	x5, x5, x10
 	tst	x4, x3
 	b.ne	2b
 	cbz	x5, 3f
@@ -37,6 +49,20 @@ memory_zero_clean_blocks:
 	b	1b
 4:	dsb	sy
 	ret
+5:	cmp	x0, x1			/* 16- or 32-byte blocks */
+	b.hs	4b
+	mov	x4, x0
+	mov	x5, #0
+6:	ldp	x6, x7, [x4], #16
+	orr	x5, x5, x6
+	orr	x5, x5, x7
+	tst	x4, x3
+	b.ne	6b
+	cbz	x5, 7f
+	dc	zva, x0
+7:	dc	cvac, x0
+	mov	x0, x4
+	b	5b
 
 /* void memory_copy(uintptr_t dst, uintptr_t src, uint64_t size): no overlap */
 	.global memory_copy
