@@ -84,6 +84,52 @@ static bool vgic_region(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write,
 	return vgic_mmio(&v->partition->vgic, v->index, ipa, size, write, value);
 }
 
+/* Raises *top to the end of [base, base + size) (the parser checked it does not wrap). */
+static void cover(uint64_t *top, uint64_t base, uint64_t size)
+{
+	if (base + size > *top) {
+		*top = base + size;
+	}
+}
+
+/*
+ * The smallest IPA size (at least 32 bits, at most `limit`, what the parser
+ * checked against) that holds everything the partition reaches: memory,
+ * devices, channels and the emulated GIC and vuart. A stage 2 of up to 39
+ * bits starts at level 1, so a 2 MiB block takes two table reads on a TLB
+ * miss instead of three: under QEMU a guest's TLB misses are a large part of
+ * its run time, and every one of them walks stage 2 for each stage-1 level.
+ */
+static unsigned partition_ipa_bits(const struct config_partition *cfg, const struct dt_gic *gic,
+				   unsigned limit)
+{
+	uint64_t top = 0;
+	for (unsigned i = 0; i < cfg->mem_count; i++) {
+		cover(&top, ipa_addr(cfg->mem[i].ipa), cfg->mem[i].size);
+	}
+	for (unsigned i = 0; i < cfg->device_count; i++) {
+		for (unsigned r = 0; r < cfg->devices[i].reg_count; r++) {
+			struct pa_range pages = config_device_pages(cfg->devices[i].reg[r]);
+			cover(&top, pa_addr(pages.base), pages.size);
+		}
+	}
+	for (unsigned i = 0; i < cfg->channel_count; i++) {
+		const struct config_channel *ch = &config.channels[cfg->channels[i]];
+		cover(&top, ipa_addr(ch->end[config_channel_side(ch, cfg->id)].ipa), ch->size);
+	}
+	cover(&top, gic->dist.base, gic->dist.size);
+	cover(&top, gic->redist.base, gic->redist.size);
+	cover(&top, gic->cpu.base, GICV2_CPUIF_SIZE);
+	if (cfg->has_vuart) {
+		cover(&top, ipa_addr(cfg->vuart_ipa), VUART_SIZE);
+	}
+	unsigned bits = 32;
+	while (bits < limit && top != 0 && (top - 1) >> bits != 0) {
+		bits++;
+	}
+	return bits;
+}
+
 static int partition_create(struct partition *p, const struct config_partition *cfg,
 			    const struct dt_board *board, unsigned gic_lines)
 {
@@ -97,7 +143,8 @@ static int partition_create(struct partition *p, const struct config_partition *
 	p->cfg = cfg;
 	p->id = cfg->id;
 	atomic_store(&p->state, PARTITION_STOPPED);
-	int rc = stage2_init(&p->s2, &stage2_pool, stage2_ipa_bits(pa_bits));
+	int rc = stage2_init(&p->s2, &stage2_pool,
+			     partition_ipa_bits(cfg, gic, stage2_ipa_bits(pa_bits)));
 	for (unsigned i = 0; rc == BH_OK && i < cfg->mem_count; i++) {
 		rc = stage2_map(&p->s2, cfg->mem[i].ipa, cfg->mem[i].pa, cfg->mem[i].size,
 				STAGE2_RAM);
