@@ -34,6 +34,12 @@ static bool wait_for_state(unsigned cpu, unsigned state, uint64_t timeout_ms)
 	return true;
 }
 
+uint64_t smp_counter_us(uint64_t ticks)
+{
+	uint64_t freq = arch_counter_freq();
+	return freq == 0 ? 0 : ticks / freq * 1000000 + ticks % freq * 1000000 / freq;
+}
+
 unsigned smp_boot(const struct dt_board *board, bool psci_usable)
 {
 	atomic_store(&smp_cpus[0].state, CPU_ONLINE);

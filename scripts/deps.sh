@@ -20,7 +20,7 @@ newlib-source
 clang-format clang-tidy cppcheck
 spin clang libclang-rt-14-dev
 "
-BENCH_PACKAGES="dpdk-dev pkg-config"
+BENCH_PACKAGES="dpdk-dev pkg-config stress-ng"
 case "${1:-}" in
 "") ;;
 bench) HOST_PACKAGES="$HOST_PACKAGES $BENCH_PACKAGES" ;;

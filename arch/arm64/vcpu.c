@@ -31,6 +31,7 @@
 #include <arch/stage2.h>
 #include <arch/vgic.h>
 #include <core/log.h>
+#include <core/string.h>
 
 #include "percpu.h"
 #include "sysreg.h"
@@ -242,11 +243,43 @@ void arch_guest_irq_done(unsigned intid)
 	arch_gic_deactivate(intid);
 }
 
-void arch_guest_memory_sync(paddr_t base, uint64_t size)
+/* Zeroes and cleans bytes that do not fill a whole DC ZVA block. */
+static void zero_clean_bytes(uintptr_t start, uintptr_t end)
+{
+	if (start < end) {
+		memset((void *)start, 0, end - start);
+		dcache_clean_range(start, end);
+	}
+}
+
+void arch_guest_memory_zero(paddr_t base, uint64_t size)
 {
 	uintptr_t start = va_addr(pa_to_va(base));
-	dcache_clean_range(start, start + size);
-	__asm__ volatile("ic ialluis\n\tdsb ish\n\tisb" ::: "memory");
+	uintptr_t end = start + size;
+	uint64_t dczid = read_sysreg(dczid_el0);
+	uint64_t block = 4UL << (dczid & DCZID_BS_MASK);
+	uintptr_t lo = ALIGN_UP(start, block);
+	uintptr_t hi = ALIGN_DOWN(end, block);
+
+	if ((dczid & DCZID_DZP) != 0 || block < 16 || lo >= hi) {
+		zero_clean_bytes(start, end);
+		return;
+	}
+	zero_clean_bytes(start, lo);
+	memory_zero_clean_blocks(lo, hi, block);
+	zero_clean_bytes(hi, end);
+}
+
+void arch_guest_memory_copy(paddr_t dst, paddr_t src, uint64_t size)
+{
+	uintptr_t to = va_addr(pa_to_va(dst));
+	memory_copy(to, va_addr(pa_to_va(src)), size);
+	dcache_clean_range(to, to + size);
+}
+
+void arch_guest_memory_sync(void)
+{
+	__asm__ volatile("dsb ish\n\tic ialluis\n\tdsb ish\n\tisb" ::: "memory");
 }
 
 /* Stage-2 fault address: HPFAR_EL2.FIPA holds IPA[47:12] in bits [43:4]. */

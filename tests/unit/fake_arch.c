@@ -128,14 +128,22 @@ void arch_guest_irq_done(unsigned intid)
 	fake.last_irq_done = intid;
 }
 
-void arch_guest_memory_sync(paddr_t base, uint64_t size)
+void arch_guest_memory_zero(paddr_t base, uint64_t size)
+{
+	memset(pa_to_ptr(base), 0, size);
+}
+
+void arch_guest_memory_copy(paddr_t dst, paddr_t src, uint64_t size)
+{
+	memcpy(pa_to_ptr(dst), pa_to_ptr(src), size);
+}
+
+void arch_guest_memory_sync(void)
 {
 	fake.memory_syncs++;
 	if (fake.hook != NULL) {
 		fake.hook();
 	}
-	fake.last_sync_base = base;
-	fake.last_sync_size = size;
 }
 
 /* ---------------------------------------------------------------- log */

@@ -42,9 +42,7 @@ struct fake_arch {
 	bool last_ppi_enable, last_ppi_deactivate;
 	unsigned irqs_done; /* arch_guest_irq_done() */
 	unsigned last_irq_done;
-	unsigned memory_syncs; /* arch_guest_memory_sync() */
-	paddr_t last_sync_base;
-	uint64_t last_sync_size;
+	unsigned memory_syncs;		   /* arch_guest_memory_sync() */
 	unsigned logs[LOG_DEBUG + 1];	   /* lines per level */
 	char last_log[LOG_DEBUG + 1][256]; /* the last line of each level, formatted */
 	unsigned panics;

@@ -166,6 +166,10 @@ bool smp_cpu_online(unsigned cpu)
 	NEVER();
 	return false;
 }
+uint64_t smp_counter_us(uint64_t ticks)
+{
+	return ticks;
+}
 unsigned stage2_ipa_bits(unsigned pa_bits)
 {
 	(void)pa_bits;

@@ -45,6 +45,10 @@ void dcache_clean_range(uintptr_t start, uintptr_t end);
 void dcache_clean_inval_range(uintptr_t start, uintptr_t end);
 void dcache_inval_range(uintptr_t start, uintptr_t end);
 
+/* memory.S */
+void memory_zero_clean_blocks(uintptr_t start, uintptr_t end, uint64_t block);
+void memory_copy(uintptr_t dst, uintptr_t src, uint64_t size);
+
 /* head.S */
 void secondary_entry(void);
 

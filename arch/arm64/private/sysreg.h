@@ -44,6 +44,10 @@
 /* ID_AA64MMFR0_EL1.PARange, bits [3:0] */
 #define ID_AA64MMFR0_PARANGE_MASK 0xfUL
 
+/* DCZID_EL0: DC ZVA block size, log2 of 4-byte words [3:0]; DZP [4] prohibits DC ZVA. */
+#define DCZID_BS_MASK 0xfUL
+#define DCZID_DZP     (1UL << 4)
+
 /* MPIDR_EL1 affinity fields Aff3 [39:32], Aff2..Aff0 [23:0] */
 #define MPIDR_AFFINITY_MASK 0xff00ffffffUL
 

@@ -25,6 +25,9 @@ static inline struct smp_cpu *smp_cpu(unsigned cpu)
 	return &smp_cpus[cpu];
 }
 
+/* Microseconds of the architected counter in `ticks` (for log lines). */
+uint64_t smp_counter_us(uint64_t ticks);
+
 /* Starts every CPU of board->cpus but the boot CPU (index 0); returns how many are online. */
 unsigned smp_boot(const struct dt_board *board, bool psci_usable);
 

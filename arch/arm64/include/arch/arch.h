@@ -91,8 +91,14 @@ void arch_vcpu_run(const struct arch_vcpu_boot *boot);
 /* Makes logical CPU `cpu` leave its guest soon (kick SGI) and wakes it if idle. */
 void arch_cpu_kick(unsigned cpu);
 
-/* Makes guest memory written by the hypervisor visible to a guest running with caches off. */
-void arch_guest_memory_sync(paddr_t base, uint64_t size);
+/*
+ * Loading a partition's memory for a guest that starts with its caches off:
+ * zero and copy write through to memory (bulk: hundreds of MiB), then
+ * arch_guest_memory_sync() drops instructions of the memory's previous life.
+ */
+void arch_guest_memory_zero(paddr_t base, uint64_t size);
+void arch_guest_memory_copy(paddr_t dst, paddr_t src, uint64_t size); /* no overlap */
+void arch_guest_memory_sync(void);
 
 enum guest_exit_kind {
 	GUEST_EXIT_HVC,	  /* hypercall: function id in x[0] */
