@@ -118,10 +118,17 @@ HYP_CPPFLAGS := -include $(CONFIG_H) -Iinclude -Iarch/arm64/include -Icore/inclu
 # arch/arm64/private/ (system registers, per-CPU data, trap frame, assembly offsets) is on
 # the path of arch/arm64 objects only, for #include "...": core/ cannot reach it.
 $(B)/obj/arch/arm64/%: HYP_CPPFLAGS += -iquote arch/arm64/private
-HYP_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
+HYP_CFLAGS := -std=c11 -Os -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -ffreestanding -fno-common \
 	-fno-stack-protector -fpie -fvisibility=hidden -march=armv8-a -mgeneral-regs-only \
 	-mno-outline-atomics -mstrict-align -fno-omit-frame-pointer -MMD -MP
+# Built for size (the EL2 .text goal, docs/design.md "Size"), except the exit and
+# interrupt paths, built for speed: traps, vCPU switch, GIC and vGIC, exits,
+# hypercalls, channels, the emulated vuart, memcpy.
+HYP_HOT_SRCS := arch/arm64/traps.c arch/arm64/vcpu.c arch/arm64/vgic.c arch/arm64/gic.c \
+	arch/arm64/cpu.c core/exit.c core/vgic.c core/hypercall.c \
+	core/channel.c core/vconsole.c core/lib/string.c
+$(patsubst %,$(B)/obj/%.o,$(HYP_HOT_SRCS)): HYP_CFLAGS += -O2
 HYP_ASFLAGS := -D__ASSEMBLER__ -march=armv8-a -MMD -MP
 HYP_LDFLAGS := -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-T,arch/arm64/linker.ld \
 	-Wl,-z,norelro -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--fatal-warnings
