@@ -121,7 +121,9 @@ $(B)/obj/arch/arm64/%: HYP_CPPFLAGS += -iquote arch/arm64/private
 HYP_CFLAGS := -std=c11 -Os -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -ffreestanding -fno-common \
 	-fno-stack-protector -fpie -fvisibility=hidden -march=armv8-a -mgeneral-regs-only \
-	-mno-outline-atomics -mstrict-align -fno-omit-frame-pointer -MMD -MP
+	-mno-outline-atomics -mstrict-align -fomit-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables -MMD -MP
+# No frame pointers (1.4 KB of .text): -g with synchronous unwind tables gives gdb
+# .debug_frame instead, which stays in the ELF and out of bulkhead.bin.
 # Built for size (the EL2 .text goal, docs/design.md "Size"), except the exit and
 # interrupt paths, built for speed: traps, vCPU switch, GIC and vGIC, exits,
 # hypercalls, channels, the emulated vuart, memcpy.
