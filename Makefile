@@ -131,6 +131,15 @@ HYP_HOT_SRCS := arch/arm64/traps.c arch/arm64/vcpu.c arch/arm64/vgic.c arch/arm6
 	arch/arm64/cpu.c core/exit.c core/vgic.c core/hypercall.c \
 	core/channel.c core/vconsole.c core/lib/string.c
 $(patsubst %,$(B)/obj/%.o,$(HYP_HOT_SRCS)): HYP_CFLAGS += -O2
+# The tiny code model (ADR instead of ADRP+ADD: 2.x KB) needs every symbol a file
+# names within 1 MiB of its code. Text, rodata, data and the small .bss are; the
+# .bss of cpu.c, mmu.c and partition.c (CPU stacks, page tables: MiBs with the
+# Kconfig maxima) is linked last (linker.ld), so the files that name it keep the
+# small model.
+HYP_SMALL_MODEL := arch/arm64/boot.c arch/arm64/cpu.c arch/arm64/gic.c arch/arm64/psci.c \
+	arch/arm64/vcpu.c arch/arm64/mmu.c core/partition.c
+$(patsubst %,$(B)/obj/%.o,$(filter-out $(HYP_SMALL_MODEL),$(filter %.c,$(HYP_SRCS)))): \
+	HYP_CFLAGS += -mcmodel=tiny
 HYP_ASFLAGS := -D__ASSEMBLER__ -march=armv8-a -MMD -MP
 HYP_LDFLAGS := -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-T,arch/arm64/linker.ld \
 	-Wl,-z,norelro -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--fatal-warnings
