@@ -396,6 +396,7 @@ guest-irqtest-latency-native: sdk
 		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/irqtest-latency-native
 
 bench: bin-all guests host-tools linux guest-irqtest-latency-native | $(DEPS_STAMP)
+	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/size.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/timer_latency.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_boot.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/vmbus_qemu.py
