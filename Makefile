@@ -141,7 +141,7 @@ HYP_SMALL_MODEL := arch/arm64/boot.c arch/arm64/cpu.c arch/arm64/gic.c arch/arm6
 $(patsubst %,$(B)/obj/%.o,$(filter-out $(HYP_SMALL_MODEL),$(filter %.c,$(HYP_SRCS)))): \
 	HYP_CFLAGS += -mcmodel=tiny
 HYP_ASFLAGS := -D__ASSEMBLER__ -march=armv8-a -MMD -MP
-HYP_LDFLAGS := -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-T,arch/arm64/linker.ld \
+HYP_LDFLAGS := -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-L,$(B) -Wl,-T,arch/arm64/linker.ld \
 	-Wl,-z,norelro -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--fatal-warnings
 
 all: $(B)/bulkhead.bin
@@ -157,8 +157,14 @@ $(B)/obj/%.S.o: %.S $(CONFIG_H)
 	$(Q)$(CC) $(HYP_CPPFLAGS) $(HYP_ASFLAGS) -c $< -o $@
 
 # Only R_AARCH64_RELATIVE relocations can be applied by head.S: check it.
-$(B)/bulkhead.elf: $(HYP_OBJS) $(LIBFDT_A) arch/arm64/linker.ld
+# Linked twice: the first link tells scripts/text-fill.py how much padding precedes the
+# 2 KiB-aligned vectors, the second fills it with code ($(B)/text-fill.ld).
+$(B)/bulkhead.elf: $(HYP_OBJS) $(LIBFDT_A) arch/arm64/linker.ld scripts/text-fill.py
 	@$(if $(Q),echo "  LD      $@")
+	$(Q)echo >$(B)/text-fill.ld
+	$(Q)$(CC) $(HYP_LDFLAGS) -o $@.tmp $(HYP_OBJS) $(LIBFDT_A)
+	$(Q)CROSS_COMPILE=$(CROSS_COMPILE) $(PYTHON) scripts/text-fill.py $@.tmp $(B)/text-fill.ld \
+		$(filter %.o,$(HYP_OBJS))
 	$(Q)$(CC) $(HYP_LDFLAGS) -o $@.tmp $(HYP_OBJS) $(LIBFDT_A)
 	$(Q)if $(READELF) -rW $@.tmp | awk 'NR > 3 && NF >= 3' | grep -v R_AARCH64_RELATIVE | grep -q .; then \
 		echo "$@: relocations other than R_AARCH64_RELATIVE:"; \
