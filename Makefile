@@ -126,11 +126,12 @@ HYP_CFLAGS := -std=c11 -Os -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conve
 # .debug_frame instead, which stays in the ELF and out of bulkhead.bin.
 # Built for size (the EL2 .text goal, docs/design.md "Size"), except the exit and
 # interrupt paths, built for speed: traps, vCPU switch, GIC and vGIC, exits,
-# hypercalls, channels, the emulated vuart, memcpy.
+# hypercalls, channels, the emulated vuart, memcpy (all -Os: 55 more timer ticks per
+# interrupt). Their code is not padded for alignment: the same instruction counts, 370 B less.
 HYP_HOT_SRCS := arch/arm64/traps.c arch/arm64/vcpu.c arch/arm64/vgic.c arch/arm64/gic.c \
 	arch/arm64/cpu.c core/exit.c core/vgic.c core/hypercall.c \
 	core/channel.c core/vconsole.c core/lib/string.c
-$(patsubst %,$(B)/obj/%.o,$(HYP_HOT_SRCS)): HYP_CFLAGS += -O2
+$(patsubst %,$(B)/obj/%.o,$(HYP_HOT_SRCS)): HYP_CFLAGS += -O2 -falign-functions=4 -falign-jumps=1 -falign-loops=1 -falign-labels=1
 # The tiny code model (ADR instead of ADRP+ADD: 2.x KB) needs every symbol a file
 # names within 1 MiB of its code. Text, rodata, data and the small .bss are; the
 # .bss of cpu.c, mmu.c and partition.c (CPU stacks, page tables: MiBs with the
