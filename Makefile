@@ -133,6 +133,15 @@ HYP_HOT_SRCS := arch/arm64/traps.c arch/arm64/vcpu.c arch/arm64/vgic.c arch/arm6
 	arch/arm64/cpu.c core/exit.c core/vgic.c core/hypercall.c core/channel.c core/vconsole.c core/lib/string.c
 $(patsubst %,$(B)/obj/%.o,$(HYP_HOT_SRCS)): HYP_CFLAGS += -O2 -falign-functions=4 \
 	-falign-jumps=1 -falign-loops=1 -falign-labels=1
+# The EL2 MMU is on (SCTLR_EL2.A clear, memory Normal) before C code runs, but for
+# boot.c and mmu.c and what they may report an error with (log, console, printf) while
+# it is off, when every access is Device and must be aligned. Device registers are
+# volatile accesses the compiler never merges. So the rest may load and store
+# unaligned, as libfdt does (300 B).
+HYP_STRICT_ALIGN := arch/arm64/boot.c arch/arm64/mmu.c core/log.c core/console.c \
+	core/drivers/pl011.c core/lib/printf.c core/lib/errors.c $(HYP_HOT_SRCS)
+$(patsubst %,$(B)/obj/%.o,$(filter-out $(HYP_STRICT_ALIGN),$(filter %.c,$(HYP_SRCS)))): \
+	HYP_CFLAGS += -mno-strict-align
 # The tiny code model (ADR instead of ADRP+ADD: 2.x KB) needs every symbol a file
 # names within 1 MiB of its code. Text, rodata, data and the small .bss are; the
 # .bss of cpu.c, mmu.c and partition.c (CPU stacks, page tables: MiBs with the
