@@ -118,13 +118,43 @@ HYP_CPPFLAGS := -include $(CONFIG_H) -Iinclude -Iarch/arm64/include -Icore/inclu
 # arch/arm64/private/ (system registers, per-CPU data, trap frame, assembly offsets) is on
 # the path of arch/arm64 objects only, for #include "...": core/ cannot reach it.
 $(B)/obj/arch/arm64/%: HYP_CPPFLAGS += -iquote arch/arm64/private
-HYP_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
+HYP_CFLAGS := -std=c11 -Os -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -ffreestanding -fno-common \
 	-fno-stack-protector -fpie -fvisibility=hidden -march=armv8-a -mgeneral-regs-only \
-	-mno-outline-atomics -mstrict-align -fno-omit-frame-pointer -MMD -MP
+	-mno-outline-atomics -mstrict-align -fomit-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables -MMD -MP
+# No frame pointers (1.4 KB of .text): -g with synchronous unwind tables gives gdb
+# .debug_frame instead, which stays in the ELF and out of bulkhead.bin.
+# Built for size (the EL2 .text goal, docs/design.md "Size"), except the exit and
+# interrupt paths, built for speed: traps, vCPU switch, vGIC, exits, hypercalls,
+# channels, the emulated vuart, GIC acknowledge, memcpy (all at -Os: 164 timer-interrupt
+# ticks, not 109; core/vgic.c alone 152, string.c 120). Their code is not padded for
+# alignment: the same instruction counts, 370 B less.
+HYP_HOT_SRCS := arch/arm64/traps.c arch/arm64/vcpu.c arch/arm64/vgic.c arch/arm64/gic.c \
+	arch/arm64/cpu.c core/exit.c core/vgic.c core/hypercall.c core/channel.c core/vconsole.c core/lib/string.c
+$(patsubst %,$(B)/obj/%.o,$(HYP_HOT_SRCS)): HYP_CFLAGS += -O2 -falign-functions=4 \
+	-falign-jumps=1 -falign-loops=1 -falign-labels=1
+# The EL2 MMU is on (SCTLR_EL2.A clear, memory Normal) before C code runs, but for
+# boot.c and mmu.c and what they may report an error with (log, console, printf) while
+# it is off, when every access is Device and must be aligned. Device registers are
+# volatile accesses the compiler never merges. So the rest may load and store
+# unaligned, as libfdt does (300 B).
+HYP_STRICT_ALIGN := arch/arm64/boot.c arch/arm64/mmu.c core/log.c core/console.c \
+	core/drivers/pl011.c core/lib/printf.c core/lib/errors.c $(HYP_HOT_SRCS)
+$(patsubst %,$(B)/obj/%.o,$(filter-out $(HYP_STRICT_ALIGN),$(filter %.c,$(HYP_SRCS)))): \
+	HYP_CFLAGS += -mno-strict-align
+# The tiny code model (ADR instead of ADRP+ADD: 2.x KB) needs every symbol a file
+# names within 1 MiB of its code. Text, rodata, data and the small .bss are; the
+# .bss of cpu.c, mmu.c and partition.c (CPU stacks, page tables: MiBs with the
+# Kconfig maxima) is linked last (linker.ld), so the files that name it keep the
+# small model.
+HYP_SMALL_MODEL := arch/arm64/boot.c arch/arm64/cpu.c arch/arm64/gic.c arch/arm64/psci.c \
+	arch/arm64/vcpu.c arch/arm64/mmu.c core/partition.c
+$(patsubst %,$(B)/obj/%.o,$(filter-out $(HYP_SMALL_MODEL),$(filter %.c,$(HYP_SRCS)))): \
+	HYP_CFLAGS += -mcmodel=tiny
 HYP_ASFLAGS := -D__ASSEMBLER__ -march=armv8-a -MMD -MP
-HYP_LDFLAGS := -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-T,arch/arm64/linker.ld \
-	-Wl,-z,norelro -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--fatal-warnings
+HYP_LDFLAGS := -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-L,$(B) -Wl,-T,arch/arm64/linker.ld \
+	-Wl,-z,norelro -Wl,-z,noexecstack -Wl,--build-id=none -Wl,--fatal-warnings \
+	-Wl,--fix-cortex-a53-843419=adr
 
 all: $(B)/bulkhead.bin
 
@@ -139,8 +169,14 @@ $(B)/obj/%.S.o: %.S $(CONFIG_H)
 	$(Q)$(CC) $(HYP_CPPFLAGS) $(HYP_ASFLAGS) -c $< -o $@
 
 # Only R_AARCH64_RELATIVE relocations can be applied by head.S: check it.
-$(B)/bulkhead.elf: $(HYP_OBJS) $(LIBFDT_A) arch/arm64/linker.ld
+# Linked twice: the first link tells scripts/text-fill.py how much padding precedes the
+# 2 KiB-aligned vectors, the second fills it with code ($(B)/text-fill.ld).
+$(B)/bulkhead.elf: $(HYP_OBJS) $(LIBFDT_A) arch/arm64/linker.ld scripts/text-fill.py
 	@$(if $(Q),echo "  LD      $@")
+	$(Q)echo >$(B)/text-fill.ld
+	$(Q)$(CC) $(HYP_LDFLAGS) -o $@.tmp $(HYP_OBJS) $(LIBFDT_A)
+	$(Q)CROSS_COMPILE=$(CROSS_COMPILE) $(PYTHON) scripts/text-fill.py $@.tmp $(B)/text-fill.ld \
+		$(filter %.o,$(HYP_OBJS))
 	$(Q)$(CC) $(HYP_LDFLAGS) -o $@.tmp $(HYP_OBJS) $(LIBFDT_A)
 	$(Q)if $(READELF) -rW $@.tmp | awk 'NR > 3 && NF >= 3' | grep -v R_AARCH64_RELATIVE | grep -q .; then \
 		echo "$@: relocations other than R_AARCH64_RELATIVE:"; \
@@ -378,6 +414,7 @@ guest-irqtest-latency-native: sdk
 		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/irqtest-latency-native
 
 bench: bin-all guests host-tools linux guest-irqtest-latency-native | $(DEPS_STAMP)
+	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/size.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/timer_latency.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_boot.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/vmbus_qemu.py

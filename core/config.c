@@ -243,7 +243,7 @@ static int parse_system_node(struct parser *p)
 			    cells_name[p->ac == 0 ? 0 : 1]);
 	}
 	p->cpus = fdt_path_offset(p->fdt, "/cpus");
-	p->cpus_ac = p->cpus >= 0 ? fdt_address_cells(p->fdt, p->cpus) : 1;
+	p->cpus_ac = p->cpus >= 0 ? dt_cells(p->fdt, p->cpus, false) : 1;
 	if (p->cpus_ac < 1 || p->cpus_ac > 2) {
 		p->cpus_ac = 1; /* dt_parse_board has refused such a tree already */
 	}

@@ -38,8 +38,8 @@ int dt_check_blob(const void *fdt, size_t max_size, struct dt_error *err)
 
 static int bus_cells(const void *fdt, int bus, int *ac, int *sc, struct dt_error *err)
 {
-	*ac = fdt_address_cells(fdt, bus);
-	*sc = fdt_size_cells(fdt, bus);
+	*ac = dt_cells(fdt, bus, false);
+	*sc = dt_cells(fdt, bus, true);
 	if (*ac < 1 || *ac > 2 || *sc < 0 || *sc > 2) {
 		return dt_fail(err, fdt, bus, BH_ENOTSUP,
 			       "#address-cells/#size-cells = %d/%d not supported (1-2 / 0-2)", *ac,
@@ -250,7 +250,7 @@ static int parse_cpus(const void *fdt, struct dt_board *board, struct dt_error *
 		bh_snprintf(err->msg, sizeof(err->msg), "/cpus: missing node");
 		return BH_ENOENT;
 	}
-	int ac = fdt_address_cells(fdt, cpus);
+	int ac = dt_cells(fdt, cpus, false);
 	if (ac < 1 || ac > 2) {
 		return dt_fail(err, fdt, cpus, BH_EINVAL, "#address-cells = %d, expected 1 or 2",
 			       ac);

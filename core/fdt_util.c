@@ -11,6 +11,18 @@ uint64_t dt_read_cells(const fdt32_t *p, int cells)
 	return v;
 }
 
+int dt_cells(const void *fdt, int node, bool size_cells)
+{
+	int len;
+	const fdt32_t *v =
+		fdt_getprop(fdt, node, size_cells ? "#size-cells" : "#address-cells", &len);
+	if (v == NULL) {
+		return len != -FDT_ERR_NOTFOUND ? len : size_cells ? 1 : 2;
+	}
+	uint32_t n = len == 4 ? fdt32_ld(v) : ~0U;
+	return n <= FDT_MAX_NCELLS && (n != 0 || size_cells) ? (int)n : -FDT_ERR_BADNCELLS;
+}
+
 void dt_node_path(const void *fdt, int node, char *buf, size_t size)
 {
 	if (fdt_get_path(fdt, node, buf, (int)size) != 0) {

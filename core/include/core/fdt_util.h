@@ -13,6 +13,15 @@
 /* Reads `cells` big-endian 32-bit cells (at most 2) as one number. */
 uint64_t dt_read_cells(const fdt32_t *p, int cells);
 
+/*
+ * The node's #address-cells (size_cells false) or #size-cells, with libfdt's
+ * fdt_address_cells()/fdt_size_cells() results: 2 or 1 when absent, a
+ * negative libfdt error when malformed or 0 address cells. Those two live in
+ * libfdt's fdt_addresses.o, which pulls in the tree-writing fdt_rw.o and
+ * fdt_wip.o: 5 KB of EL2 text the hypervisor never runs.
+ */
+int dt_cells(const void *fdt, int node, bool size_cells);
+
 /* The node's path into buf, or "(node at offset N)" if libfdt cannot give it. */
 void dt_node_path(const void *fdt, int node, char *buf, size_t size);
 
