@@ -196,7 +196,7 @@ enum guest_action core_guest_exit(struct guest_exit *exit)
 	}
 	v->exits++;
 	enum guest_action action = handle_exit(v, exit);
-	if (action == GUEST_RESUME && vgic_flush_needed(&v->partition->vgic, v->index)) {
+	if (action == GUEST_RESUME && vgic_flush_needed(&v->partition->vgic, v->vgic)) {
 		vgic_flush(&v->partition->vgic, v->index);
 	}
 	return action;

@@ -19,7 +19,7 @@
 
 static spinlock_t log_lock = SPINLOCK_INIT;
 static bool log_locking;
-static atomic_int panicking = -1; /* CPU that panicked, -1 if none */
+atomic_int panic_cpu = -1;
 
 void log_enable_locking(void)
 {
@@ -34,7 +34,7 @@ static void emit_now(const char *line, size_t len)
 		return;
 	}
 	/*
-	 * A panicking CPU may find the lock held by a CPU that will never
+	 * A panic_cpu CPU may find the lock held by a CPU that will never
 	 * release it: after a bounded wait it prints anyway.
 	 */
 	bool locked = false;
@@ -43,7 +43,7 @@ static void emit_now(const char *line, size_t len)
 			locked = true;
 			break;
 		}
-		if (atomic_load(&panicking) >= 0 && spins > 100000) {
+		if (atomic_load(&panic_cpu) >= 0 && spins > 100000) {
 			break;
 		}
 		arch_cpu_relax();
@@ -116,11 +116,6 @@ bool log_tagged_line(const char *tag, const char *text, size_t len)
 	return console_queue(line, out); /* a partition never waits for room */
 }
 
-bool panic_in_progress(void)
-{
-	return atomic_load(&panicking) >= 0;
-}
-
 _Noreturn void panic(const char *fmt, ...)
 {
 	char reason[160];
@@ -132,8 +127,8 @@ _Noreturn void panic(const char *fmt, ...)
 	bh_vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 
-	if (!atomic_compare_exchange_strong(&panicking, &none, cpu)) {
-		/* Someone else is already panicking: report and stop quietly. */
+	if (!atomic_compare_exchange_strong(&panic_cpu, &none, cpu)) {
+		/* Someone else is already panic_cpu: report and stop quietly. */
 		log_error("CPU%d: also failed during panic: %s", cpu, reason);
 		arch_cpu_park();
 	}

@@ -41,12 +41,6 @@ const char *partition_state_name(unsigned state)
 	return state < ARRAY_SIZE(names) ? names[state] : "stopped";
 }
 
-struct vcpu *vcpu_current(void)
-{
-	/* Set on this CPU before its vCPU runs and cleared after it stopped: no ordering needed. */
-	return atomic_load_explicit(&smp_cpu(arch_cpu_index())->vcpu, memory_order_relaxed);
-}
-
 /*
  * Where the partition sees its GIC: where its own device tree (a "dtb"
  * image) puts the board's kind of GIC, else where the board has it.
@@ -187,6 +181,7 @@ static int partition_create(struct partition *p, const struct config_partition *
 		struct vcpu *v = &p->vcpus[p->vcpu_count];
 		v->partition = p;
 		v->index = p->vcpu_count++;
+		v->vgic = &p->vgic.vcpu[v->index];
 		v->pcpu = cpu;
 		atomic_store(&v->state, VCPU_OFF);
 		atomic_store(&smp_cpu(cpu)->vcpu, v);

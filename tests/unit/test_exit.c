@@ -38,15 +38,15 @@ static struct {
 	char stop_why[128];
 } rec;
 
-struct vcpu *vcpu_current(void)
+struct smp_cpu smp_cpus[CONFIG_MAX_CPUS]; /* vcpu_current() reads fake.cpu's */
+
+static void set_current(struct vcpu *v)
 {
-	return current;
+	current = v;
+	atomic_store(&smp_cpus[fake.cpu].vcpu, v);
 }
 
-bool panic_in_progress(void)
-{
-	return false;
-}
+atomic_int panic_cpu = -1; /* log.c's: no panic */
 
 bool vconsole_irq(unsigned intid)
 {
@@ -139,9 +139,10 @@ static int setup(void **state)
 	part.cfg = &cfg;
 	part.id = 1;
 	part.vcpu_count = 1;
-	part.vcpus[0] = (struct vcpu){.partition = &part, .index = 0, .pcpu = 1};
+	part.vcpus[0] = (struct vcpu){
+		.partition = &part, .index = 0, .pcpu = 1, .vgic = &part.vgic.vcpu[0]};
 	partition_add_mmio(&part, ipa_range(ipa_init(DEVICE_IPA), 0x1000), device_access);
-	current = &part.vcpus[0];
+	set_current(&part.vcpus[0]);
 	/* A new window for the rate limit: its state outlives the test (and the fake's reset). */
 	static uint64_t now;
 	now += 1000000;
@@ -338,7 +339,7 @@ static void test_mmio_outside_or_without_syndrome_is_a_fault(void **state)
 static void test_exit_without_a_vcpu_panics(void **state)
 {
 	(void)state;
-	current = NULL;
+	set_current(NULL);
 	struct guest_exit e = exit_of(GUEST_EXIT_KICK);
 	expect_assert_failure(core_guest_exit(&e));
 	assert_non_null(strstr(fake.panic_msg, "runs no vCPU"));

@@ -9,6 +9,7 @@
 
 #include <core/types.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 
 #define LOG_ERROR 0
 #define LOG_WARN  1
@@ -35,8 +36,14 @@ void log_enable_locking(void);
 /* Stops every CPU, prints which CPU and why, then halts/reboots as configured. */
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The CPU that panicked, -1 if none (log.c; read on every guest exit, so inline). */
+extern atomic_int panic_cpu;
+
 /* True once some CPU has panicked: the others stop when they see it. */
-bool panic_in_progress(void);
+static inline bool panic_in_progress(void)
+{
+	return atomic_load_explicit(&panic_cpu, memory_order_relaxed) >= 0;
+}
 
 #if CONFIG_DEBUG_CHECKS
 #define BUG_ON(cond)                                                          \

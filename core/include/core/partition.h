@@ -10,6 +10,7 @@
 #include <arch/stage2.h>
 #include <core/config.h>
 #include <core/lock.h>
+#include <core/smp.h>
 #include <core/string.h>
 #include <core/vconsole.h>
 #include <core/vgic.h>
@@ -37,8 +38,9 @@ struct vcpu {
 	_Atomic unsigned state;
 	atomic_bool stop_request;
 	ipaddr_t entry;
-	uint64_t context; /* x0 at entry */
-	uint64_t exits;	  /* traps to the hypervisor in this life (its own CPU counts) */
+	uint64_t context;	/* x0 at entry */
+	uint64_t exits;		/* traps to the hypervisor in this life (its own CPU counts) */
+	struct vgic_vcpu *vgic; /* its part of the partition's vGIC */
 };
 
 /*
@@ -83,7 +85,12 @@ void partition_restart(struct partition *p, struct vcpu *caller, const char *why
 const char *partition_state_name(unsigned state);
 
 /* The vCPU pinned to the running CPU, or NULL. */
-struct vcpu *vcpu_current(void);
+/* The vCPU pinned to this CPU, or NULL; every guest exit asks, so inline. */
+static inline struct vcpu *vcpu_current(void)
+{
+	/* Set on this CPU before its vCPU runs and cleared after it stopped: no ordering needed. */
+	return atomic_load_explicit(&smp_cpu(arch_cpu_index())->vcpu, memory_order_relaxed);
+}
 
 /* Asks a vCPU to start at entry with x0 = context (PSCI CPU_ON). */
 void vcpu_request_start(struct vcpu *v, ipaddr_t entry, uint64_t context);

@@ -129,15 +129,14 @@ bool vgic_hw_irq(struct vgic *vg, unsigned vcpu, unsigned intid);
 void vgic_flush(struct vgic *vg, unsigned vcpu);
 
 /*
- * Whether vgic_flush() has anything to do for vCPU `vcpu` (on its own CPU,
+ * Whether vgic_flush() has anything to do for vCPU c (on its own CPU,
  * without the lock): a list register in use, an interrupt marked pending, a
  * physical line to reset, or a register written since its last flush.
  * Racing with another CPU is fine: one that makes something pending for this
  * vCPU after these reads kicks its CPU, so the next exit flushes.
  */
-static inline bool vgic_flush_needed(const struct vgic *vg, unsigned vcpu)
+static inline bool vgic_flush_needed(const struct vgic *vg, const struct vgic_vcpu *c)
 {
-	const struct vgic_vcpu *c = &vg->vcpu[vcpu];
 	return (c->lr_used | __atomic_load_n(&c->maybe_pending, __ATOMIC_RELAXED) |
 		__atomic_load_n(&c->hw_sync, __ATOMIC_RELAXED) |
 		__atomic_load_n(&vg->spi_words, __ATOMIC_RELAXED)) != 0 ||
