@@ -151,7 +151,7 @@ def test_fault_in_smp_partition_stops_all_its_vcpus(qemu, tmp_path):
     partition: vCPU 0 is pulled out of its loop too and prints no more, while
     the root and the child on CPU2 keep running."""
     bad = Partition("bad", "misbehave-idmap", [1, 3], pa=0x47000000, ipa=0x47000000,
-                    bootargs="do=write addr=0x41000000 on_cpu=1 delay_ms=300")
+                    bootargs="do=write addr=0x41000000 on_cpu=1 after_alive=2")
     vm = boot_system(qemu, tmp_path, [Partition("root", "ticker", [0], root=True), bad,
                                       Partition("rt1", "ticker", [2])])
     vm.expect("[bad] misbehave: alive 2")

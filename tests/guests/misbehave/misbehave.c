@@ -22,6 +22,9 @@
  *   on_cpu=N                        do it on vCPU N, started with PSCI CPU_ON,
  *                                   while vCPU 0 prints "misbehave: alive <n>"
  *                                   every 100 ms
+ *   after_alive=N                   with on_cpu: do it once vCPU 0 has printed
+ *                                   "alive N" (not after a time, which a loaded
+ *                                   host can stretch for one vCPU only)
  *
  * Exceptions the hypervisor injects are caught (catch.S) and reported as
  * "misbehave: caught N: ESR ... FAR ...". Natively (no bootargs) it reads
@@ -173,6 +176,8 @@ static char action[16] = "read";
 static char then[16];
 static uintptr_t addr = DEFAULT_ADDR;
 static uint64_t delay_ms;
+static uint64_t after_alive;
+static atomic_ulong alive_printed;
 static uint64_t repeat = 1;
 
 static void once(void)
@@ -210,6 +215,9 @@ static void misbehave(void *arg)
 
 	(void)arg;
 	bh_delay_us(1000 * delay_ms);
+	while (atomic_load(&alive_printed) < after_alive) {
+		bh_delay_us(1000);
+	}
 	bh_printf("misbehave: %s 0x%lx on vCPU %u\n", action, (unsigned long)addr, bh_cpu_id());
 	/* Our own vectors, interrupts masked, while the forbidden thing happens. */
 	__asm__ volatile("mrs %0, daif\n\tmsr daifset, #0xf\n\tmrs %1, vbar_el1\n\t"
@@ -259,6 +267,9 @@ int main(void)
 		if (bh_bootarg("on_cpu", number, sizeof(number))) {
 			on_cpu = strtol(number, NULL, 0);
 		}
+		if (bh_bootarg("after_alive", number, sizeof(number))) {
+			after_alive = strtoull(number, NULL, 0);
+		}
 	}
 	if (on_cpu < 0) {
 		misbehave(NULL);
@@ -273,5 +284,6 @@ int main(void)
 	for (unsigned long n = 1;; n++) {
 		bh_delay_us(100000);
 		bh_printf("misbehave: alive %lu\n", n);
+		atomic_store(&alive_printed, n);
 	}
 }
