@@ -16,7 +16,9 @@ def header(title):
 
 def row(figure, value, reference, result, goal, met):
     """One figure. value/reference/result/goal are preformatted strings (or
-    numbers); reference is '-' when the figure has none; met is a bool."""
+    numbers); reference is '-' when the figure has none; met is a bool, or
+    None for a figure reported without a goal (goal '-')."""
+    mark = "-" if met is None else "yes" if met else "NO"
     print(f"{figure:<{WIDTHS[0]}} {str(value):>{WIDTHS[1]}} {str(reference):>{WIDTHS[2]}} "
-          f"{str(result):>{WIDTHS[3]}} {str(goal):>{WIDTHS[4]}}  {'yes' if met else 'NO'}",
+          f"{str(result):>{WIDTHS[3]}} {str(goal):>{WIDTHS[4]}}  {mark}",
           flush=True)
