@@ -20,6 +20,13 @@
 #error "vmbus/ring.c assumes a little-endian CPU"
 #endif
 
+/* Ring header 2 (docs/vmbus.md): the writer's line, feature_bits, the reader's line. */
+_Static_assert(offsetof(struct vmbus_ring_header, pending_send_sz) == 4, "ring header 2");
+_Static_assert(offsetof(struct vmbus_ring_header, feature_bits) == 64, "ring header 2");
+_Static_assert(offsetof(struct vmbus_ring_header, read_index) == 128, "ring header 2");
+_Static_assert(offsetof(struct vmbus_ring_header, interrupt_mask) == 132, "ring header 2");
+_Static_assert(sizeof(struct vmbus_ring_header) <= VMBUS_RING_HEADER_SIZE, "ring header 2");
+
 static uint32_t used(const struct vmbus_ring *r, uint32_t w, uint32_t rd)
 {
 	return w >= rd ? w - rd : r->size - rd + w;
