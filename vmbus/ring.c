@@ -145,9 +145,14 @@ static uint32_t packet_size(uint32_t len)
 	return VMBUS_DESC_SIZE + padded(len) + VMBUS_TRAILER_SIZE;
 }
 
+static bool item_fits(const struct vmbus_send_item *item, uint32_t max)
+{
+	return item->len <= max && (item->len == 0 || item->payload != NULL);
+}
+
 static bool item_ok(const struct vmbus_ring *r, const struct vmbus_send_item *item)
 {
-	return item->len <= vmbus_ring_max_payload(r) && (item->len == 0 || item->payload != NULL);
+	return item_fits(item, vmbus_ring_max_payload(r));
 }
 
 /* Writes a packet at `at`, where the caller found room for it; returns the index after it. */
@@ -251,9 +256,10 @@ int vmbus_ring_send_batch(struct vmbus_ring *r, const struct vmbus_send_item *it
 	}
 
 	uint32_t space = room(r, w, r->peer);
+	uint32_t max = vmbus_ring_max_payload(r);
 	uint32_t at = w;
 	uint32_t n = 0;
-	while (n < count && item_ok(r, &items[n])) {
+	while (n < count && item_fits(&items[n], max)) {
 		uint32_t need = packet_size(items[n].len);
 		if (need > space && !reloaded) {
 			/*
@@ -306,7 +312,14 @@ int vmbus_ring_send(struct vmbus_ring *r, uint16_t type, uint64_t trans_id, cons
 	return vmbus_ring_send_batch(r, &item, 1, &sent, signal);
 }
 
-int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_packet_view *v)
+/* peek and consume, inlined into vmbus_ring_recv too: one call per packet on the common path. */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+static ALWAYS_INLINE int peek(struct vmbus_ring *r, struct vmbus_packet_view *v)
 {
 	if (r->broken) {
 		return VMBUS_BROKEN;
@@ -330,20 +343,34 @@ int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_packet_view *v)
 	if (avail < VMBUS_DESC_SIZE + VMBUS_TRAILER_SIZE) {
 		return broken(r, "data shorter than a packet");
 	}
-	if (avail > AHEAD) {
+	if (avail > AHEAD + 64) {
+		/* Two lines: a 64-byte message takes 88 bytes of ring. */
 		prefetch(r->data + advance(r, rd, AHEAD), 0);
+		prefetch(r->data + advance(r, rd, AHEAD + 64), 0);
 	}
-	/* Checked and used from this private copy only: the peer may rewrite the ring meanwhile. */
+	/*
+	 * Checked and used from this private copy only: the peer may rewrite the
+	 * ring meanwhile. Read as two words and taken apart in registers (not
+	 * read back from *v: a narrow load from a wide store stalls).
+	 */
+	uint64_t word[2];
 	if (r->size - rd >= VMBUS_DESC_SIZE) {
-		memcpy(&v->desc, r->data + rd, VMBUS_DESC_SIZE);
+		memcpy(word, r->data + rd, VMBUS_DESC_SIZE);
 	} else {
-		copy_out(r, rd, &v->desc, VMBUS_DESC_SIZE);
+		copy_out(r, rd, word, VMBUS_DESC_SIZE);
 	}
-	uint32_t bytes = (uint32_t)v->desc.len8 * 8;
-	uint32_t offset = (uint32_t)v->desc.offset8 * 8;
+	uint32_t offset = (uint32_t)(word[0] >> 16 & 0xffffU) * 8; /* offset8 */
+	uint32_t bytes = (uint32_t)(word[0] >> 32 & 0xffffU) * 8;  /* len8 */
 	if (offset < VMBUS_DESC_SIZE || offset > bytes || bytes + VMBUS_TRAILER_SIZE > avail) {
 		return broken(r, "packet descriptor with impossible lengths");
 	}
+	v->desc = (struct vmbus_desc){
+		.type = (uint16_t)word[0],
+		.offset8 = (uint16_t)(offset / 8),
+		.len8 = (uint16_t)(bytes / 8),
+		.flags = (uint16_t)(word[0] >> 48),
+		.trans_id = word[1],
+	};
 	uint32_t at = advance(r, rd, offset);
 	uint32_t len = bytes - offset;
 	uint32_t to_end = r->size - at;
@@ -381,7 +408,13 @@ static bool publish(struct vmbus_ring *r)
 	return pending != 0 && room(r, w, before) < pending && room(r, w, rd) >= pending;
 }
 
-int vmbus_ring_consume(struct vmbus_ring *r, const struct vmbus_packet_view *v, bool *signal)
+int vmbus_ring_peek(struct vmbus_ring *r, struct vmbus_packet_view *v)
+{
+	return peek(r, v);
+}
+
+static ALWAYS_INLINE int consume(struct vmbus_ring *r, const struct vmbus_packet_view *v,
+				 bool *signal)
 {
 	*signal = false;
 	if (r->broken) {
@@ -415,12 +448,17 @@ int vmbus_ring_consume(struct vmbus_ring *r, const struct vmbus_packet_view *v, 
 	return VMBUS_OK;
 }
 
+int vmbus_ring_consume(struct vmbus_ring *r, const struct vmbus_packet_view *v, bool *signal)
+{
+	return consume(r, v, signal);
+}
+
 int vmbus_ring_recv(struct vmbus_ring *r, struct vmbus_desc *desc, void *buf, uint32_t size,
 		    uint32_t *len, bool *signal)
 {
 	*signal = false;
 	struct vmbus_packet_view v;
-	int rc = vmbus_ring_peek(r, &v);
+	int rc = peek(r, &v);
 	if (rc != VMBUS_OK) {
 		return rc;
 	}
@@ -436,7 +474,7 @@ int vmbus_ring_recv(struct vmbus_ring *r, struct vmbus_desc *desc, void *buf, ui
 	}
 	*desc = v.desc;
 	*len = v.len;
-	return vmbus_ring_consume(r, &v, signal);
+	return consume(r, &v, signal);
 }
 
 bool vmbus_ring_empty(const struct vmbus_ring *r)
