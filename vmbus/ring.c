@@ -83,6 +83,16 @@ static uint32_t advance(const struct vmbus_ring *r, uint32_t at, uint32_t n)
 #else
 #define prefetch(p, write) ((void)(p))
 #endif
+/*
+ * The writer's hint only where it claims the line (ARMv8's PRFM PSTL1KEEP,
+ * x86's PREFETCHW): a read prefetch of a line the reader holds would fetch it
+ * shared, and the store would still have to take it from the reader.
+ */
+#if defined(__aarch64__) || defined(__PRFCHW__)
+#define prefetch_write(p) prefetch((p), 1)
+#else
+#define prefetch_write(p) ((void)(p))
+#endif
 
 /* An aligned 8-byte store into the data area (indices are multiples of 8). */
 static void put64(uint8_t *p, uint64_t v)
@@ -168,7 +178,7 @@ static uint32_t write_packet(struct vmbus_ring *r, uint32_t at, const struct vmb
 		/* No wrap, the common case: 8-byte stores and one copy of the payload. */
 		uint8_t *p = r->data + at;
 		if (r->size > AHEAD) {
-			prefetch(r->data + advance(r, at, AHEAD), 1);
+			prefetch_write(r->data + advance(r, at, AHEAD));
 		}
 		put64(p, head);
 		put64(p + 8, item->trans_id);
