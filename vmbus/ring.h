@@ -5,16 +5,23 @@
  * dependency: the guest SDK, the Linux driver, the hypervisor and the host
  * tests compile this same file.
  *
- * Layout, as in Hyper-V's VMBus: a 4 KiB header page, then the data area.
- * Indices are byte offsets into the data area, always multiples of 8; the
- * writer owns write_index, the reader read_index. 8 bytes always stay free,
- * so write == read means empty. A packet is a 16-byte descriptor, the payload
- * padded to 8 bytes, and an 8-byte trailer (the writer's index before it).
+ * Layout (docs/vmbus.md, ring header 2): a 4 KiB header page, then the data
+ * area. Indices are byte offsets into the data area, always multiples of 8;
+ * the writer owns write_index, the reader read_index. 8 bytes always stay
+ * free, so write == read means empty. A packet is a 16-byte descriptor, the
+ * payload padded to 8 bytes, and an 8-byte trailer (the writer's index
+ * before it). Unlike Hyper-V's header, each side's fields have a cache line
+ * of their own (128 bytes apart, against adjacent-line prefetch): a side
+ * polling its peer's index does not steal the line the peer writes.
+ *
+ * Each side caches the peer's index and reloads it only when its cached view
+ * says empty (reader) or full (writer). The reader publishes read_index when
+ * it has consumed all it knew of, or a quarter of the ring, not per packet.
  *
  * Signalling, which keeps doorbells rare: the writer signals only when its
  * packet made the ring non-empty and the reader has not masked interrupts;
  * a writer that found no room sets pending_send_sz, and the reader signals
- * it only when the free space crosses that size.
+ * it only when the published free space crosses that size.
  *
  * Everything read from the shared page is checked before use: the peer may be
  * buggy or hostile. A ring whose indices or packets make no sense is marked
@@ -34,13 +41,22 @@
 #define VMBUS_DESC_SIZE	       16U
 #define VMBUS_TRAILER_SIZE     8U
 
+/* feature_bits */
+#define VMBUS_FEATURE_PENDING_SEND_SZ 0x1U /* pending_send_sz is honoured */
+#define VMBUS_FEATURE_SPLIT_HEADER    0x2U /* ring header 2: this layout */
+
 struct vmbus_ring_header {
+	/* Offset 0: the writer's line. */
 	_Atomic uint32_t write_index;
-	_Atomic uint32_t read_index;
-	_Atomic uint32_t interrupt_mask;  /* the reader: do not signal me */
 	_Atomic uint32_t pending_send_sz; /* the writer: signal me when this much is free */
-	uint32_t reserved[12];
-	_Atomic uint32_t feature_bits; /* bit 0: pending_send_sz is honoured */
+	uint32_t reserved0[14];
+	/* Offset 64: written once, when the ring is reset. */
+	_Atomic uint32_t feature_bits;
+	uint32_t reserved1[15];
+	/* Offset 128: the reader's line. */
+	_Atomic uint32_t read_index;
+	_Atomic uint32_t interrupt_mask; /* the reader: do not signal me */
+	uint32_t reserved2[30];
 };
 
 /* The packet descriptor (lengths in 8-byte units, as Hyper-V's). */
@@ -64,8 +80,16 @@ struct vmbus_ring {
 	 */
 	uint32_t own_write;
 	uint32_t own_read;
-	uint32_t wakeup;  /* the writer's: room to ask for when full (vmbus_ring_set_wakeup) */
-	bool pending_set; /* the writer's: it stored pending_send_sz, and clears it once */
+	/*
+	 * The peer's index as last loaded, checked (the writer's: read_index;
+	 * the reader's: write_index): reloaded only when it says full or empty.
+	 */
+	uint32_t peer;
+	uint32_t published; /* the reader's: read_index as last stored */
+	uint32_t step;	    /* the reader's: publish after consuming this much */
+	bool masked;	    /* the reader's: interrupt_mask as last stored */
+	uint32_t wakeup;    /* the writer's: room to ask for when full (vmbus_ring_set_wakeup) */
+	bool pending_set;   /* the writer's: it stored pending_send_sz, and clears it once */
 	bool broken;
 	const char *error; /* why it is broken */
 };
@@ -158,9 +182,11 @@ struct vmbus_packet_view {
 int vmbus_ring_peek(struct vmbus_ring *ring, struct vmbus_packet_view *view);
 
 /*
- * Releases the packet of the latest peek, once: its space goes back to the
- * writer and the spans are no longer the reader's. *signal as for
- * vmbus_ring_recv. VMBUS_INVALID for a view that is not one.
+ * Releases the packet of the latest peek, once: the spans are no longer the
+ * reader's, and its space goes back to the writer when read_index is next
+ * published (once the reader has consumed every packet it knew of, or a
+ * quarter of the ring). *signal as for vmbus_ring_recv. VMBUS_INVALID for a
+ * view that is not one.
  */
 int vmbus_ring_consume(struct vmbus_ring *ring, const struct vmbus_packet_view *view, bool *signal);
 
@@ -171,7 +197,11 @@ int vmbus_ring_consume(struct vmbus_ring *ring, const struct vmbus_packet_view *
  */
 bool vmbus_ring_empty(const struct vmbus_ring *ring);
 
-/* The reader masks its interrupt while draining; unmask returns true if data came meanwhile. */
+/*
+ * The reader masks its interrupt while draining; unmask returns true if data
+ * came meanwhile. Both store only when the mask changes (the reader's line
+ * stays in the writer's cache while the reader drains).
+ */
 void vmbus_ring_mask(struct vmbus_ring *ring);
 bool vmbus_ring_unmask(struct vmbus_ring *ring);
 

@@ -142,6 +142,46 @@ int bh_channel_recv(struct bh_channel *ch, struct vmbus_desc *desc, void *buf, u
 	return rc;
 }
 
+/* The end of a poll of BH_CHANNEL_POLL_US from now, in counter ticks. */
+static uint64_t poll_end(void)
+{
+	return bh_counter() + bh_counter_frequency() * BH_CHANNEL_POLL_US / 1000000U;
+}
+
+/* Data or a doorbell, without unmasking: while it polls, the writer need not ring. */
+static bool has_data(const struct bh_channel *ch)
+{
+	return atomic_load(&ch->doorbell) ||
+	       (ch->state == BH_CHANNEL_CONNECTED && !ch->rx.broken && !vmbus_ring_empty(&ch->rx));
+}
+
+/* Polls the channels for data, for up to BH_CHANNEL_POLL_US. */
+static bool poll_data(struct bh_channel *const *channels, unsigned n)
+{
+	uint64_t end = poll_end();
+	do {
+		for (unsigned i = 0; i < n; i++) {
+			if (has_data(channels[i])) {
+				return true;
+			}
+		}
+		vmbus_cpu_relax();
+	} while (bh_counter() < end);
+	return false;
+}
+
+/* Polls the send ring for room for `length` bytes, for up to BH_CHANNEL_POLL_US. */
+static void poll_room(const struct bh_channel *ch, uint32_t length)
+{
+	uint64_t end = poll_end();
+	if (ch->state != BH_CHANNEL_CONNECTED) {
+		return; /* no rings yet: the send says so */
+	}
+	while (!vmbus_ring_has_room(&ch->tx, length) && bh_counter() < end) {
+		vmbus_cpu_relax();
+	}
+}
+
 /* Data waiting, a doorbell rung, or nothing: unmasks the receive ring as it looks. */
 static bool has_work(struct bh_channel *ch)
 {
@@ -154,7 +194,7 @@ static bool has_work(struct bh_channel *ch)
 
 void bh_channel_wait(struct bh_channel *const *channels, unsigned n)
 {
-	bool work = false;
+	bool work = poll_data(channels, n);
 	/*
 	 * IRQs masked from the first look to the WFI: a doorbell handled in
 	 * between would leave its flag set behind the look and nothing pending
@@ -162,7 +202,7 @@ void bh_channel_wait(struct bh_channel *const *channels, unsigned n)
 	 * pending, and WFI still wakes for it.
 	 */
 	bh_irq_local_disable();
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n && !work; i++) {
 		work |= has_work(channels[i]);
 	}
 	while (!work) {
@@ -191,6 +231,8 @@ int bh_channel_send_wait(struct bh_channel *ch, uint16_t type, uint64_t trans_id
 {
 	struct bh_channel *const list[1] = {ch};
 	for (;;) {
+		/* Room first: a send that finds none asks the reader to ring (pending_send_sz). */
+		poll_room(ch, length);
 		int rc = bh_channel_send(ch, type, trans_id, data, length);
 		if (rc != VMBUS_FULL) {
 			return rc;

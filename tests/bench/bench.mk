@@ -7,7 +7,7 @@
 # reordered or damaged.
 #
 #   make ring-bench                        build build/host/bench/ring_bench, run it
-#   make ring-bench RING_BENCH_SCALE=0.1   a tenth of the messages (default 1, ~15 s)
+#   make ring-bench RING_BENCH_SCALE=0.1   a tenth of the messages (default 1: 5-30 s)
 #
 # Needs DPDK's development files, for this benchmark only (not make check):
 # `scripts/deps.sh bench` installs them (Debian: dpdk-dev, pkg-config) on first

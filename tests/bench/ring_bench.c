@@ -11,7 +11,9 @@
  *                   vmbus_ring_send_batch (BATCH packets a call); the consumer
  *                   reads with vmbus_ring_recv. Against DPDK's rte_ring with
  *                   64-byte elements (single producer, single consumer, 1024
- *                   slots: the same 64 KiB), bursts of BATCH on both sides.
+ *                   slots: the same 64 KiB), like for like: one element a
+ *                   call on both sides, then bursts of BATCH on both sides
+ *                   (the vmbus reader still takes one packet a call).
  *   4 KiB packets   through the same ring, GB/s of payload, against memcpy of
  *                   4 KiB blocks by one thread over buffers larger than its L2.
  *   doorbells       the signals the library asks for, both directions (writer
@@ -28,8 +30,9 @@
  *
  * If DPDK's EAL does not initialise (no hugepages are needed: --no-huge), the
  * DPDK row says why and the rest still runs. Usage: ring_bench [SCALE], or
- * RING_BENCH_SCALE=SCALE: the message counts (20 M of 64 B a run, 1 M of
- * 4 KiB) times SCALE, default 1: about 15 s.
+ * RING_BENCH_SCALE=SCALE: the message counts (40 M of 64 B a figure, 2 M of
+ * 4 KiB, in ROUNDS rounds) times SCALE, default 1: about 4 s on 2 idle cores,
+ * 15 to 30 s under load. The rows are those of tests/bench/report.py.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -52,10 +55,11 @@
 #define SMALL	       64U
 #define LARGE	       4096U
 #define BATCH	       32U
-#define SMALL_MESSAGES 20000000UL
-#define LARGE_MESSAGES 1000000UL
+#define SMALL_MESSAGES 40000000UL
+#define LARGE_MESSAGES 2000000UL
 #define DOORBELL_GOAL  0.01
 #define SPIN	       2000U /* polls before sleeping: some microseconds */
+#define ROUNDS	       5U    /* each figure's best round counts */
 
 /* -1: not pinned. The consumer (main thread) runs on cpu_consumer. */
 static int cpu_consumer = -1, cpu_producer = -1;
@@ -76,6 +80,8 @@ struct run {
 	double seconds;
 	unsigned long to_reader; /* doorbells the library asked for, writer to reader */
 	unsigned long to_writer; /* and reader to writer */
+	unsigned long total;	 /* keep_best: messages of all rounds, */
+	double total_seconds;	 /* their time */
 };
 
 static double now(void)
@@ -222,7 +228,7 @@ static void *dpdk_producer(void *arg)
 	pin(cpu_producer);
 	pthread_barrier_wait(&start);
 	for (unsigned long seq = 0; seq < run->count;) {
-		unsigned int count = BATCH;
+		unsigned int count = run->batch;
 		if (count > run->count - seq) {
 			count = (unsigned int)(run->count - seq);
 		}
@@ -251,7 +257,8 @@ static void run_dpdk(struct run *run)
 	pthread_barrier_wait(&start);
 	double t0 = now();
 	for (unsigned long expect = 0; expect < run->count;) {
-		unsigned int n = rte_ring_dequeue_burst_elem(dpdk_ring, elems, SMALL, BATCH, NULL);
+		unsigned int n =
+			rte_ring_dequeue_burst_elem(dpdk_ring, elems, SMALL, run->batch, NULL);
 		if (n == 0) {
 			relax();
 		}
@@ -353,35 +360,47 @@ static void choose_cpus(void)
 	cpu_producer = second;
 }
 
-static void row(const char *test, const char *vmbus, const char *reference, const char *ratio)
+/* The columns of tests/bench/report.py: figure, Bulkhead, reference, result, goal, met. */
+static void header(const char *title)
 {
-	printf("%-30s%-15s%-16s%s\n", test, vmbus, reference, ratio);
+	printf("\n%s\n%-46s %14s %14s %12s %12s  met\n", title, "figure", "Bulkhead", "reference",
+	       "result", "goal");
+}
+
+static void row(const char *figure, const char *value, const char *reference, const char *result,
+		const char *goal, bool met)
+{
+	printf("%-46s %14s %14s %12s %12s  %s\n", figure, value, reference, result, goal,
+	       met ? "yes" : "NO");
 	fflush(stdout);
 }
 
-/* Messages a second, against DPDK's (d NULL: skipped). */
-static void rate_row(const char *test, const struct run *v, const struct run *d)
+static double rate(const struct run *r)
 {
-	char a[32], b[32], r[32];
-	double vr = (double)v->count / v->seconds;
-	snprintf(a, sizeof(a), "%.1f M", vr / 1e6);
-	if (d == NULL) {
-		row(test, a, "dpdk skipped", "-");
-		return;
-	}
-	double dr = (double)d->count / d->seconds;
-	snprintf(b, sizeof(b), "dpdk %.1f M", dr / 1e6);
-	snprintf(r, sizeof(r), "%.2f", vr / dr);
-	row(test, a, b, r);
+	return (double)r->count / r->seconds;
 }
 
-static bool doorbell_row(const char *test, const struct run *v)
+/* Messages a second against DPDK's (d NULL: skipped); the goal is a ratio of at least 1. */
+static void rate_row(const char *figure, const struct run *v, const struct run *d)
 {
-	char a[32], b[32];
+	char a[32], b[32], r[32];
+	snprintf(a, sizeof(a), "%.1f M/s", rate(v) / 1e6);
+	if (d == NULL) {
+		row(figure, a, "dpdk skipped", "-", ">= 1.0x", false);
+		return;
+	}
+	snprintf(b, sizeof(b), "%.1f M/s", rate(d) / 1e6);
+	snprintf(r, sizeof(r), "%.2fx", rate(v) / rate(d));
+	row(figure, a, b, r, ">= 1.0x", rate(v) >= rate(d));
+}
+
+static bool doorbell_row(const char *figure, const struct run *v)
+{
+	char a[32], g[32];
 	double per = (double)(v->to_reader + v->to_writer) / (double)v->count;
 	snprintf(a, sizeof(a), "%.5f", per);
-	snprintf(b, sizeof(b), "goal < %.2f", DOORBELL_GOAL);
-	row(test, a, b, per < DOORBELL_GOAL ? "met" : "NOT met");
+	snprintf(g, sizeof(g), "< %.2f", DOORBELL_GOAL);
+	row(figure, a, "-", a, g, per < DOORBELL_GOAL);
 	return per < DOORBELL_GOAL;
 }
 
@@ -389,6 +408,22 @@ static unsigned long scaled(unsigned long count, double scale)
 {
 	double n = (double)count * scale;
 	return n < 1 ? 1 : (unsigned long)n;
+}
+
+/* Keeps the faster of two runs of one figure, and adds up their doorbells and messages. */
+static void keep_best(struct run *best, const struct run *r)
+{
+	unsigned long count = best->count + r->count;
+	unsigned long to_reader = best->to_reader + r->to_reader;
+	unsigned long to_writer = best->to_writer + r->to_writer;
+	double seconds = best->seconds + r->seconds;
+	if (best->seconds == 0 || rate(r) > rate(best)) {
+		*best = *r;
+	}
+	best->total = count;
+	best->total_seconds = seconds;
+	best->to_reader = to_reader;
+	best->to_writer = to_writer;
 }
 
 int main(int argc, char **argv)
@@ -404,11 +439,11 @@ int main(int argc, char **argv)
 		}
 	}
 	double t_start = now();
-	unsigned long small = scaled(SMALL_MESSAGES, scale), large = scaled(LARGE_MESSAGES, scale);
-	struct run send = {.len = SMALL, .batch = 1, .count = small};
-	struct run batch = {.len = SMALL, .batch = BATCH, .count = small};
-	struct run big = {.len = LARGE, .batch = 1, .count = large};
-	struct run dpdk = {.len = SMALL, .batch = BATCH, .count = small};
+	unsigned long small = scaled(SMALL_MESSAGES / ROUNDS, scale);
+	unsigned long large = scaled(LARGE_MESSAGES / ROUNDS, scale);
+	struct run send = {0}, batch = {0}, big = {0}, dpdk = {0}, dpdk1 = {0};
+	double copy_gbps = 0;
+	size_t copy_size = 0;
 	char test[64], a[32], b[32], r[32];
 
 	choose_cpus();
@@ -421,54 +456,82 @@ int main(int argc, char **argv)
 	}
 	memset(ring_mem, 0, VMBUS_RING_HEADER_SIZE + RING_DATA);
 
+	/*
+	 * Each figure and its reference run side by side, ROUNDS times in turn,
+	 * and the best round of each counts: on a shared machine, load that
+	 * comes and goes then hits both alike rather than one of them.
+	 */
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		struct run d = {.len = SMALL, .batch = BATCH, .count = small};
+		struct run d1 = {.len = SMALL, .batch = 1, .count = small};
+		struct run v1 = {.len = SMALL, .batch = 1, .count = small};
+		struct run vb = {.len = SMALL, .batch = BATCH, .count = small};
+		struct run v4 = {.len = LARGE, .batch = 1, .count = large};
+		if (dpdk_error == NULL) {
+			run_dpdk(&d1);
+			keep_best(&dpdk1, &d1);
+			run_dpdk(&d);
+			keep_best(&dpdk, &d);
+		}
+		run_vmbus(&v1);
+		keep_best(&send, &v1);
+		run_vmbus(&vb);
+		keep_best(&batch, &vb);
+		run_vmbus(&v4);
+		keep_best(&big, &v4);
+		size_t size;
+		double gbps = run_memcpy(large, &size);
+		if (gbps > copy_gbps) {
+			copy_gbps = gbps;
+			copy_size = size;
+		}
+	}
+
 	if (one_cpu) {
-		printf("ring benchmark (host, only 1 CPU: 2 threads, unpinned)\n");
+		header("VMBus ring on the host (only 1 CPU: 2 threads, unpinned)");
 	} else {
-		printf("ring benchmark (host, 2 threads on CPU%d/CPU%d)\n", cpu_consumer,
-		       cpu_producer);
+		snprintf(test, sizeof(test), "VMBus ring on the host (2 threads on CPU%d/CPU%d)",
+			 cpu_consumer, cpu_producer);
+		header(test);
 	}
-	row("test", "vmbus", "reference", "ratio");
-	if (dpdk_error == NULL) {
-		run_dpdk(&dpdk);
-	}
-	run_vmbus(&send);
-	rate_row("64 B messages (msg/s)", &send, dpdk_error == NULL ? &dpdk : NULL);
-	run_vmbus(&batch);
-	snprintf(test, sizeof(test), "64 B, batch of %u (msg/s)", BATCH);
+	rate_row("ring 64 B, one per call, vs DPDK one per call", &send,
+		 dpdk_error == NULL ? &dpdk1 : NULL);
+	snprintf(test, sizeof(test), "ring 64 B, sends of %u, vs DPDK bursts of %u", BATCH, BATCH);
 	rate_row(test, &batch, dpdk_error == NULL ? &dpdk : NULL);
 
-	run_vmbus(&big);
-	size_t copy_size;
-	double copy_gbps = run_memcpy(large, &copy_size);
 	double big_gbps = (double)big.count * LARGE / big.seconds / 1e9;
-	snprintf(a, sizeof(a), "%.2f", big_gbps);
-	snprintf(b, sizeof(b), "memcpy %.2f", copy_gbps);
-	snprintf(r, sizeof(r), "%.2f", big_gbps / copy_gbps);
-	row("4 KiB packets (GB/s)", a, b, r);
+	snprintf(a, sizeof(a), "%.2f GB/s", big_gbps);
+	snprintf(b, sizeof(b), "%.2f GB/s", copy_gbps);
+	snprintf(r, sizeof(r), "%.2fx", big_gbps / copy_gbps);
+	row("ring 4 KiB packets vs one thread's memcpy", a, b, r, ">= 0.6x",
+	    big_gbps >= 0.6 * copy_gbps);
 
-	bool met = doorbell_row("doorbells/msg, 64 B", &send);
-	snprintf(test, sizeof(test), "doorbells/msg, 64 B batch %u", BATCH);
-	met &= doorbell_row(test, &batch);
-	met &= doorbell_row("doorbells/msg, 4 KiB", &big);
+	/* Doorbells over all rounds. */
+	send.count = send.total;
+	batch.count = batch.total;
+	big.count = big.total;
+	doorbell_row("ring doorbells per message, 64 B", &send);
+	snprintf(test, sizeof(test), "ring doorbells per message, 64 B batch %u", BATCH);
+	doorbell_row(test, &batch);
+	doorbell_row("ring doorbells per message, 4 KiB", &big);
 
-	printf("\n%lu messages of 64 B a run, %lu of 4 KiB: all arrived, in order; "
-	       "vmbus ring: 64 KiB data\n",
-	       small, large);
-	if (!one_cpu) {
-		printf("consumer on CPU%d, producer on CPU%d\n", cpu_consumer, cpu_producer);
-	}
+	printf("best of %u rounds of %lu messages of 64 B and %lu of 4 KiB each; all arrived, in "
+	       "order; vmbus ring: 64 KiB data\n",
+	       ROUNDS, small, large);
 	if (dpdk_error != NULL) {
 		printf("dpdk: skipped, EAL or ring setup failed: %s\n", dpdk_error);
 	} else {
-		printf("dpdk: rte_ring SP/SC, 1024 x 64 B elements, bursts of %u, polling\n",
+		printf("dpdk: rte_ring SP/SC, 1024 x 64 B elements, one per call or bursts of %u "
+		       "on "
+		       "both sides, polling\n",
 		       BATCH);
 	}
 	printf("memcpy: one thread, 4 KiB blocks over 2 x %zu MiB (L2 %ld KiB)\n", copy_size >> 20,
 	       sysconf(_SC_LEVEL2_CACHE_SIZE) >> 10);
 	printf("doorbells writer->reader + reader->writer: 64 B %lu + %lu, batch %lu + %lu, "
-	       "4 KiB %lu + %lu; goal %s\n",
+	       "4 KiB %lu + %lu\n",
 	       send.to_reader, send.to_writer, batch.to_reader, batch.to_writer, big.to_reader,
-	       big.to_writer, met ? "met" : "NOT met");
+	       big.to_writer);
 	printf("time: %.1f s\n", now() - t_start);
 
 	free(ring_mem);

@@ -21,10 +21,12 @@ reqresp-np|-DREQRESP|np|ok
 ring-wakeup|-DWAKEUP=4|safety|ok
 ring-wakeup-np|-DWAKEUP=4|np|ok
 reqresp-wakeup|-DREQRESP -DWAKEUP=4|safety|ok
+ring-step2|-DSTEP=2|safety|ok
+reqresp-step2|-DREQRESP -DSTEP=2|safety|ok
 "
 for bug in BUG_NO_RECHECK_AFTER_UNMASK BUG_NO_PENDING_RECHECK BUG_STALE_CROSSING \
 	BUG_NO_FENCE_SEND BUG_NO_FENCE_RECV BUG_NO_FENCE_UNMASK BUG_BATCH_LAST_PACKET \
-	BUG_WAKEUP_OVER_ROOM; do
+	BUG_WAKEUP_OVER_ROOM BUG_NO_PUBLISH_AT_EMPTY; do
 	RUNS="$RUNS
 ring-$bug|-D$bug|safety|caught
 reqresp-$bug|-DREQRESP -D$bug|safety|caught"
@@ -49,6 +51,9 @@ one() {
 	[ "$check" = np ] && what="$what, non-progress"
 	case $flags in
 	*-DWAKEUP=*) what="$what, woken at $(echo "$flags" | sed -n 's/.*-DWAKEUP=\([0-9]*\).*/\1/p') units free" ;;
+	esac
+	case $flags in
+	*-DSTEP=*) what="$what, read index published every $(echo "$flags" | sed -n 's/.*-DSTEP=\([0-9]*\).*/\1/p') units" ;;
 	esac
 	bug=$(echo "$flags" | sed -n 's/.*-D\(BUG_[A-Z_]*\).*/\1 /p')
 	name="vmbus_signal $bug($what)"

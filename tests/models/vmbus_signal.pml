@@ -12,12 +12,19 @@
  * decision); the reader's recv is peek, copy, consume, which is the same
  * sequence of shared accesses as peek + consume.
  *
+ * Ring header 2 (docs/vmbus.md): each side caches the peer's index and
+ * reloads it only when its cached view says empty (reader) or full (writer);
+ * the reader keeps its read index privately and publishes it only when it
+ * finds the ring empty or has held back STEP units; interrupt_mask is stored
+ * only when it changes. The private copies are the arrays cr, cw, ownr, pub
+ * and msk, touched only by ring k's writer (cr) or reader (the others).
+ *
  * Memory model: sequential consistency, each shared access one atomic step,
- * in ring.c's order. ring.c puts a seq_cst fence between publishing an index
- * (or pending_send_sz, or interrupt_mask = 0) and loading the peer's state:
- * that store->load order is the only reordering release/acquire allows which
- * signalling depends on. The BUG_NO_FENCE_* variants model its absence by
- * moving the loads before the store. Each atomic block below holds at most
+ * in ring.c's order. ring.c makes the store that publishes an index (or
+ * pending_send_sz, or interrupt_mask = 0) and the loads of the peer's state
+ * after it seq_cst: that store->load order is the only reordering
+ * release/acquire allows which signalling depends on. The BUG_NO_FENCE_*
+ * variants model its absence by moving the loads before the store. Each atomic block below holds at most
  * one shared access (plus the process's own index, or data the process owns
  * at that point, which the peer cannot touch), so grouping adds no atomicity.
  * Copying packets in is folded into the write_index store that publishes
@@ -75,6 +82,18 @@
 #define WAKEUP 0
 #endif
 
+/*
+ * The reader publishes read_index once it has held back STEP units (or finds
+ * the ring empty). ring.c's step is a quarter of the data area, 2 units here,
+ * less than any packet, so it would publish every packet; the model holds
+ * back up to half, so that one packet is held back and the next published.
+ * Liveness does not depend on the step: the publication at empty has all the
+ * room there is. BUG_NO_PUBLISH_AT_EMPTY publishes at the step only.
+ */
+#ifndef STEP
+#define STEP 4
+#endif
+
 /* ring.c's used() and room(), in units: one unit always stays free. */
 #define USED(w, r) ((w) >= (r) -> (w) - (r) : S - (r) + (w))
 #define ROOM(w, r) (S - 1 - USED(w, r))
@@ -94,14 +113,19 @@ typedef Ring {
 Ring ring[2];
 bool bell[2]; /* a doorbell per sleeper */
 bit pset[2];  /* ring k's writer's own: it stored pend, and clears it once (pending_set) */
+byte cr[2];   /* ring k's writer's own: read_index as last loaded (ring->peer) */
+byte cw[2];   /* ring k's reader's own: write_index as last loaded (ring->peer) */
+byte ownr[2]; /* ring k's reader's own read index (own_read) */
+byte pub[2];  /* ring k's reader's own: read_index as last stored (published) */
+bit msk[2];   /* ring k's reader's own: interrupt_mask as last stored (masked) */
 
 /*
  * The locals the inlines use; every proctype that calls them declares these.
  * Reset to 0 once dead so that states differing only in them merge.
  */
 #define RING_LOCALS \
-	byte w, rd, w2, next, got, rtot, i, p, res, at, last, nsent, space; \
-	bool sig, more
+	byte w, rd, w2, next, got, rtot, i, p, res, at, last, nsent, space, bef; \
+	bool sig, more, lis, rl
 
 /* Sleep until the doorbell rings, then take it. */
 #define SLEEP(me) atomic { bell[me]; bell[me] = false }
@@ -156,21 +180,26 @@ bit pset[2];  /* ring k's writer's own: it stored pend, and clears it once (pend
 
 /*
  * vmbus_ring_send_batch() (vmbus_ring_send is a batch of one): the writer's
- * own write_index, then read_index. The first packet does not fit:
- * pending_send_sz = its size, fence, look at read_index again; still no room
- * is FULL, and pending_send_sz stays set. Else clear pending_send_sz, copy
- * as many packets as fit, publish write_index, fence, reload read_index and
- * then interrupt_mask for the signal decision.
+ * own write_index and its cached read_index; no room in that view: load
+ * read_index. Still no room for the first packet: pending_send_sz = its size,
+ * look at read_index again (seq_cst); still no room is FULL, and
+ * pending_send_sz stays set. Else clear pending_send_sz, copy as many packets
+ * as fit (reloading read_index once if the second does not fit the view and
+ * it was not loaded yet), publish write_index (seq_cst), then load
+ * interrupt_mask and read_index (seq_cst) for the signal decision.
  */
 inline ring_send(k, seq, cnt, s0, s1)
 {
-	atomic { sig = false; nsent = 0; w = ring[k].w; rd = ring[k].r; space = ROOM(w, rd) }
+	atomic { sig = false; nsent = 0; w = ring[k].w; rd = cr[k]; space = ROOM(w, rd) }
+	if
+	:: space < s0 -> atomic { rd = ring[k].r; cr[k] = rd; space = ROOM(w, rd); rl = true }
+	:: else
+	fi;
 	if
 	:: space < s0 ->
 		atomic { ring[k].pend = (s0 > WAKEUP -> s0 : WAKEUP); pset[k] = 1 };
-		/* seq_cst fence */
 #ifndef BUG_NO_PENDING_RECHECK
-		atomic { rd = ring[k].r; space = ROOM(w, rd) };
+		atomic { rd = ring[k].r; cr[k] = rd; space = ROOM(w, rd) };
 #endif
 		res = (space < s0 -> FULL : OK)
 	:: else -> res = OK
@@ -183,25 +212,23 @@ inline ring_send(k, seq, cnt, s0, s1)
 			:: else
 			fi
 		};
-#ifdef BUG_NO_FENCE_SEND
-		/* No fence: the loads pass the buffered write_index store. */
-		rd = ring[k].r;
 		if
-		:: WAS_EMPTY -> sig = (ring[k].mask == 0)
+		:: cnt == 2 && s1 > space - s0 && !rl ->
+			atomic { rd = ring[k].r; cr[k] = rd; space = ROOM(w, rd) }
 		:: else
 		fi;
+#ifdef BUG_NO_FENCE_SEND
+		/* Release/acquire only: the loads pass the buffered write_index store. */
+		lis = (ring[k].mask == 0);
+		atomic { rd = ring[k].r; cr[k] = rd };
 		PUBLISH_W(k, seq, cnt, s0, s1);
 #else
 		PUBLISH_W(k, seq, cnt, s0, s1);
-		/* seq_cst fence */
-		rd = ring[k].r;
-		if
-		:: WAS_EMPTY -> sig = (ring[k].mask == 0)
-		:: else
-		fi;
+		lis = (ring[k].mask == 0);
+		atomic { rd = ring[k].r; cr[k] = rd };
 #endif
-		atomic { w = 0; rd = 0; last = 0 }
-	:: else -> atomic { w = 0; rd = 0; space = 0 }
+		atomic { sig = (WAS_EMPTY && lis); w = 0; rd = 0; last = 0; lis = false; rl = false }
+	:: else -> atomic { w = 0; rd = 0; space = 0; rl = false }
 	fi
 }
 
@@ -225,69 +252,114 @@ inline ring_send(k, seq, cnt, s0, s1)
 	}
 
 /*
- * The crossing: the writer asked for p units; room before this packet < p <=
- * room after it. ring.c measures both against the write index loaded after
- * the fence (w2), and only while w2 has not moved into the freed space.
- * BUG_STALE_CROSSING: the code before commit f6938b7, "before" measured
- * against the write index loaded at the start of recv.
+ * The crossing: the writer asked for p units; published room before this
+ * publication (at bef) < p <= room after it. ring.c measures both against
+ * the write index loaded after the read_index store (w2), and only while w2
+ * has not moved into the freed space. BUG_STALE_CROSSING: "before" measured
+ * against the write index the reader had cached (w), as the code before
+ * commit f6938b7 did with the one loaded at the start of recv.
  */
 #ifdef BUG_STALE_CROSSING
-#define CROSSED (p != 0 && ROOM(w, rd) < p && ROOM(w2, next) >= p)
+#define CROSSED (p != 0 && ROOM(w, bef) < p && ROOM(w2, next) >= p)
 #else
-#define CROSSED (p != 0 && USED(w2, rd) >= rtot && ROOM(w2, rd) < p && ROOM(w2, next) >= p)
+#define CROSSED (p != 0 && USED(w2, bef) >= USED(next, bef) && ROOM(w2, bef) < p && ROOM(w2, next) >= p)
+#endif
+
+#ifdef BUG_NO_PUBLISH_AT_EMPTY
+#define PUBLISH_NOW (USED(next, pub[k]) >= STEP)
+#else
+#define PUBLISH_NOW (next == cw[k] || USED(next, pub[k]) >= STEP)
 #endif
 
 /*
- * vmbus_ring_recv(): peek (own read_index, then write_index; equal is
- * EMPTY), copy the packet out, consume (publish read_index (release),
- * fence, load pending_send_sz, then write_index: signal the writer iff
- * CROSSED). Leaves got = the packet's sequence number.
+ * vmbus_ring_recv(): peek (own read index and cached write index; if equal,
+ * load write_index; still equal is EMPTY), copy the packet out, consume (own
+ * read index moves; if it reached the cached write index, load write_index;
+ * then, if the ring is empty in that view or STEP units are held back,
+ * publish read_index (seq_cst), load pending_send_sz, then write_index:
+ * signal the writer iff CROSSED). Leaves got = the packet's sequence number.
  */
 inline ring_recv(k)
 {
-	atomic { sig = false; rd = ring[k].r; w = ring[k].w }
+	atomic {
+		sig = false;
+		rd = ownr[k];
+		if
+		:: cw[k] == rd -> cw[k] = ring[k].w
+		:: else
+		fi;
+		w = cw[k]
+	}
 	if
 	:: w == rd -> atomic { res = EMPTY; w = 0; rd = 0 }
 	:: else ->
 		TAKE(k);
-#ifdef BUG_NO_FENCE_RECV
-		/* No fence: the loads pass the buffered read_index store. */
-		p = ring[k].pend;
-		w2 = ring[k].w;
-		ring[k].r = next;
-#else
-		ring[k].r = next;
-		/* seq_cst fence */
-		p = ring[k].pend;
-		w2 = ring[k].w;
-#endif
 		atomic {
-			sig = CROSSED;
-			res = OK;
-			w = 0; rd = 0; w2 = 0; next = 0; rtot = 0; p = 0
-		}
+			ownr[k] = next;
+			if
+			:: next == cw[k] -> cw[k] = ring[k].w
+			:: else
+			fi
+		};
+		if
+		:: PUBLISH_NOW ->
+			bef = pub[k];
+#ifdef BUG_NO_FENCE_RECV
+			/* Release/acquire only: the loads pass the buffered read_index store. */
+			p = ring[k].pend;
+			w2 = ring[k].w;
+			atomic { ring[k].r = next; pub[k] = next };
+#else
+			atomic { ring[k].r = next; pub[k] = next };
+			p = ring[k].pend;
+			w2 = ring[k].w;
+#endif
+			atomic {
+				if
+				:: USED(w2, next) > USED(cw[k], next) -> cw[k] = w2
+				:: else
+				fi;
+				sig = CROSSED
+			}
+		:: else
+		fi;
+		atomic { res = OK; w = 0; rd = 0; w2 = 0; next = 0; rtot = 0; p = 0; bef = 0 }
 	fi
 }
 
-#define RING_MASK(k) ring[k].mask = 1
+/* vmbus_ring_mask(): stores only if not masked already. */
+#define RING_MASK(k) \
+	atomic { \
+		if \
+		:: !msk[k] -> ring[k].mask = 1; msk[k] = 1 \
+		:: else \
+		fi \
+	}
+
+#define RING_EMPTY(k) (cw[k] == ownr[k] && ring[k].w == ownr[k])
 
 /*
- * vmbus_ring_unmask(): clear interrupt_mask, fence, more = write_index !=
- * read_index (the reader's own).
+ * vmbus_ring_unmask(): clear interrupt_mask (if set), then (seq_cst) more =
+ * not vmbus_ring_empty(): the cached write index or write_index differs from
+ * the reader's own index.
  */
 inline ring_unmask(k)
 {
 #if defined(BUG_NO_RECHECK_AFTER_UNMASK)
-	ring[k].mask = 0;
+	atomic { ring[k].mask = 0; msk[k] = 0 };
 	more = false /* the reader sleeps straight after unmasking */
 #elif defined(BUG_NO_FENCE_UNMASK)
-	/* No fence: the load passes the buffered interrupt_mask store. */
-	more = (ring[k].w != ring[k].r);
-	ring[k].mask = 0
+	/* Release/acquire only: the load passes the buffered interrupt_mask store. */
+	more = !RING_EMPTY(k);
+	atomic { ring[k].mask = 0; msk[k] = 0 }
 #else
-	ring[k].mask = 0;
-	/* seq_cst fence */
-	more = (ring[k].w != ring[k].r)
+	atomic {
+		if
+		:: msk[k] -> ring[k].mask = 0; msk[k] = 0
+		:: else
+		fi
+	};
+	more = !RING_EMPTY(k)
 #endif
 }
 

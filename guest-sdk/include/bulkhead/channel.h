@@ -72,7 +72,15 @@ unsigned bh_channel_update(struct bh_channel *ch);
  * after a receive found nothing or a send found no room: no wakeup is lost.
  * It may return with nothing to do (a doorbell for a packet already read):
  * callers loop.
+ *
+ * Before it sleeps it polls the receive rings, still masked, for up to
+ * BH_CHANNEL_POLL_US microseconds: while the peer streams, data comes within
+ * that, and the peer rings no doorbell for it (the send waits likewise poll
+ * for room before they ask to be rung). A partition owns its CPU, so the
+ * poll costs nobody else; under QEMU's round-robin TCG each poll's YIELD
+ * lets the peer's vCPU run.
  */
+#define BH_CHANNEL_POLL_US 50U
 void bh_channel_wait(struct bh_channel *const *channels, unsigned n);
 
 /*
