@@ -129,12 +129,16 @@ int dt_node_reg(const void *fdt, int node, int index, struct dt_range *out, stru
 	}
 	size_t at = (size_t)index * (size_t)entry;
 	uint64_t addr = dt_read_cells(&reg[at], ac);
-	out->size = dt_read_cells(&reg[at + (size_t)ac], sc);
-	if (range_wraps(addr, out->size)) {
+	struct dt_range r = {.size = dt_read_cells(&reg[at + (size_t)ac], sc)};
+	if (range_wraps(addr, r.size)) {
 		return dt_fail(err, fdt, node, BH_ERANGE,
 			       "'reg' entry %d wraps around the address space", index);
 	}
-	return dt_translate(fdt, node, addr, out->size, &out->base, err);
+	int rc = dt_translate(fdt, node, addr, r.size, &r.base, err);
+	if (rc == BH_OK) {
+		*out = r; /* only a whole, translated entry: never a size without its base */
+	}
+	return rc;
 }
 
 int dt_stdout_node(const void *fdt)
@@ -388,9 +392,16 @@ static int parse_gic(const void *fdt, struct dt_board *board, struct dt_error *e
 		rc = dt_node_reg(fdt, node, 1, &gic->redist, err);
 	} else if (rc == BH_OK) {
 		rc = dt_node_reg(fdt, node, 1, &gic->cpu, err);
-		/* GICH and GICV exist only when the GIC has the virtualization extensions. */
-		if (rc == BH_OK && dt_node_reg(fdt, node, 2, &gic->hyp, NULL) == BH_OK) {
+		/*
+		 * GICH and GICV exist only when the GIC has the virtualization
+		 * extensions: no third entry is fine, one that does not translate
+		 * is a broken tree.
+		 */
+		int hyp = rc == BH_OK ? dt_node_reg(fdt, node, 2, &gic->hyp, err) : BH_ENOENT;
+		if (hyp == BH_OK) {
 			rc = dt_node_reg(fdt, node, 3, &gic->vcpu, err);
+		} else if (hyp != BH_ENOENT) {
+			rc = hyp;
 		}
 	}
 	if (rc != BH_OK) {

@@ -601,6 +601,23 @@ static void test_built_board_variants(void **state)
 	assert_range(b.gic.vcpu, 0, 0);
 	assert_int_equal(b.gic.maint_irq, 0); /* an SPI is not a maintenance interrupt */
 
+	/*
+	 * A GICH entry the bus cannot translate is a broken tree, not a GIC
+	 * without the extensions: before, the board kept its size with base 0
+	 * (found by fuzz_config), and the device checks saw a GICH at PA 0.
+	 */
+	set_cells(tree, "/soc/interrupt-controller@40000", "reg",
+		  CELLS(0x40000, 0x1000, 0x42000, 0x2000, 0x2000000, 0x2000, 0x46000, 0x2000));
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(dt_parse_board(tree, &b, &err), BH_ERANGE); /* outside the bus's ranges */
+	assert_non_null(strstr(err.msg, "does not cover bus range 0x2000000+0x2000"));
+	assert_range(b.gic.hyp, 0, 0);
+	set_cells(tree, "/soc/interrupt-controller@40000", "reg",
+		  CELLS(0x40000, 0x1000, 0x42000, 0x2000, 0x44000, 0x2000, 0x46000, 0x2000));
+	assert_int_equal(dt_parse_board(tree, &b, &err), BH_OK);
+	assert_range(b.gic.hyp, 0x10044000, 0x2000);
+	assert_range(b.gic.vcpu, 0x10046000, 0x2000);
+
 	/* Interrupt numbers in 64 bits (issue 12): SPI 2^32-24 is no INTID, not INTID 8
 	   (the kick SGI); PPI 2^32-7 is no maintenance interrupt, not INTID 9. */
 	build_board(tree);
