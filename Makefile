@@ -19,6 +19,8 @@ BOARD ?= qemu-virt
 O := build
 B := $(O)/$(BOARD)
 HOST_B := $(O)/host
+# Defined before any rule names it as a prerequisite (demo, ...).
+BHCONFIG := $(HOST_B)/bhconfig
 TARGET_PKG := $(O)/target
 
 CROSS_COMPILE ?= aarch64-linux-gnu-
@@ -270,7 +272,6 @@ rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(RPI4_DTB) boards/rpi4/con
 # hypervisor's own parser; built with the Kconfig maxima, so --max-partitions
 # can match any build. `host-tools` also checks and compiles the example
 # systems into build/host/partitions/ (boot one with QEMU's -dtb).
-BHCONFIG := $(HOST_B)/bhconfig
 BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c core/config.c core/config_devices.c \
 	core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c core/lib/errors.c
 # The demo names files instead of addresses: `bhconfig layout` handles it (make demo).
