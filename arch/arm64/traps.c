@@ -69,11 +69,11 @@ static void dump_frame(const struct trap_frame *f)
 	log_error("  x30 0x%016llx", (unsigned long long)f->x[30]);
 }
 
+/* An exception taken at EL2 itself (vectors.S sends those from a guest to arch_guest_trap()). */
 void arch_trap(struct trap_frame *frame, uint64_t kind)
 {
 	if (kind >= TRAP_LOWER64_SYNC) {
-		arch_guest_trap(frame, kind);
-		return;
+		panic("arch_trap: guest trap kind %llu", (unsigned long long)kind);
 	}
 	log_error("Unexpected exception on CPU%u: %s", arch_cpu_index(), kind_names[kind]);
 	dump_frame(frame);

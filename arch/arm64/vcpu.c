@@ -420,7 +420,6 @@ void arch_guest_trap(struct trap_frame *f, uint64_t kind)
 	exit.inject = GUEST_INJECT_NONE;
 	uint32_t ec = ESR_EC(f->esr);
 	bool from_el0 = (f->spsr & 0xc) == 0 || (f->spsr & 0x10) != 0;
-	exit.cause = "trap"; /* named below for each kind */
 
 	if (kind >= TRAP_LOWER32_SYNC) {
 		kind -= TRAP_LOWER32_SYNC - TRAP_LOWER64_SYNC; /* AArch32 EL0: same handling */

@@ -135,8 +135,13 @@ trap_common:
 	 * Every guest register is saved; the SMC may clobber x0-x17.
 	 */
 	cmp	x0, #8			/* TRAP_LOWER64_SYNC */
-	b.lo	3f
-	mrs	x2, tpidr_el2
+	b.hs	5f
+	/* EL2's own exceptions: arch_trap() reports them and panics. */
+	mov	x1, x0
+	mov	x0, sp
+	bl	arch_trap
+	b	trap_return
+5:	mrs	x2, tpidr_el2
 	ldr	w1, [x2, #PERCPU_BHB_LOOPS]
 	cbz	w1, 2f
 1:	b	. + 4
@@ -149,9 +154,9 @@ trap_common:
 	smc	#0
 3:	ldr	x1, [sp, #FRAME_KIND]
 	mov	x0, sp
-	bl	arch_trap
+	bl	arch_guest_trap
 
-	/* arch_trap returned: the exception was handled, resume. */
+	/* The exception was handled: resume. */
 	.global	trap_return
 trap_return:
 	ldp	x1, x2, [sp, #FRAME_ELR]
