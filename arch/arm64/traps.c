@@ -72,13 +72,10 @@ static void dump_frame(const struct trap_frame *f)
 /* An exception taken at EL2 itself (vectors.S sends those from a guest to arch_guest_trap()). */
 void arch_trap(struct trap_frame *frame, uint64_t kind)
 {
-	if (kind >= TRAP_LOWER64_SYNC) {
-		panic("arch_trap: guest trap kind %llu", (unsigned long long)kind);
-	}
-	log_error("Unexpected exception on CPU%u: %s", arch_cpu_index(), kind_names[kind]);
+	const char *name = kind < TRAP_LOWER64_SYNC ? kind_names[kind] : "guest trap kind";
+	log_error("Unexpected exception on CPU%u: %s", arch_cpu_index(), name);
 	dump_frame(frame);
-	panic("unexpected %s exception at ELR 0x%llx", kind_names[kind],
-	      (unsigned long long)frame->elr);
+	panic("unexpected %s exception at ELR 0x%llx", name, (unsigned long long)frame->elr);
 }
 
 void arch_crash_test(const char *kind)
