@@ -422,6 +422,8 @@ bool vuart_mmio(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_
 	if (!write) {
 		*value = out;
 	}
-	vuart_update(p);
+	if (write || off == UARTDR) {
+		vuart_update(p); /* other reads change nothing (UARTFR: polled for every byte) */
+	}
 	return true;
 }
