@@ -138,6 +138,23 @@ __attribute__((noreturn)) static void test_timer(void)
 	}
 }
 
+/*
+ * Sleeps in WFI until *count > value. Checked with IRQs masked, so one taken
+ * between the check and WFI is not lost; under -icount a spinning CPU would
+ * also hold its round-robin turn.
+ */
+static void wait_count_above(atomic_ulong *count, unsigned long value)
+{
+	bh_irq_local_disable();
+	while (atomic_load(count) <= value) {
+		__asm__ volatile("wfi");
+		bh_irq_local_enable();
+		__asm__ volatile("isb" ::: "memory");
+		bh_irq_local_disable();
+	}
+	bh_irq_local_enable();
+}
+
 static uint64_t latency_deadline;
 static uint64_t latency_min = UINT64_MAX;
 static uint64_t latency_max;
@@ -168,15 +185,7 @@ static void measure_latency(unsigned long samples, const char *what)
 	for (unsigned long i = 0; i < samples; i++) {
 		latency_deadline = bh_counter() + gap;
 		bh_vtimer_set_deadline(latency_deadline);
-		/* Checked with IRQs masked: one taken between the check and WFI is not lost. */
-		bh_irq_local_disable();
-		while (atomic_load(&latency_samples) <= i) {
-			__asm__ volatile("wfi");
-			bh_irq_local_enable();
-			__asm__ volatile("isb" ::: "memory");
-			bh_irq_local_disable();
-		}
-		bh_irq_local_enable();
+		wait_count_above(&latency_samples, i);
 	}
 	bh_printf("irqtest: latency%s samples=%lu min=%llu avg=%llu max=%llu ticks\n", what,
 		  samples, (unsigned long long)latency_min,
@@ -458,19 +467,8 @@ static int test_costs(void)
 	cost_report("sgi-send", n, a);
 	a = cost_sample();
 	for (unsigned long i = 0; i < n; i++) {
-		/*
-		 * Waits in WFI: under -icount QEMU runs the CPUs in turn, and a
-		 * spinning one would hold its turn until the round-robin timer.
-		 */
-		bh_irq_local_disable();
 		bh_sgi_send(1, SGI_PING);
-		while (atomic_load(&pongs) <= i) {
-			__asm__ volatile("wfi");
-			bh_irq_local_enable();
-			__asm__ volatile("isb" ::: "memory");
-			bh_irq_local_disable();
-		}
-		bh_irq_local_enable();
+		wait_count_above(&pongs, i);
 	}
 	cost_report("ipi-round-trip", n, a);
 
