@@ -27,6 +27,21 @@ int dt_check_blob(const void *fdt, size_t max_size, struct dt_error *err)
 			    fdt_totalsize(fdt), max_size);
 		return BH_EINVAL;
 	}
+	/*
+	 * libfdt 1.6.1's fdt_check_full() reads the root node's name through
+	 * fdt_get_name() without checking it for NULL (a fuzzed tree crashed
+	 * it): refuse a first node whose name libfdt cannot read before that.
+	 */
+	int root = 0, next = 0;
+	uint32_t tag;
+	while ((tag = fdt_next_tag(fdt, root, &next)) == FDT_NOP) {
+		root = next;
+	}
+	if (tag == FDT_BEGIN_NODE && fdt_get_name(fdt, root, NULL) == NULL) {
+		bh_snprintf(err->msg, sizeof(err->msg),
+			    "device tree structure: the root node's name is unreadable");
+		return BH_EINVAL;
+	}
 	rc = fdt_check_full(fdt, fdt_totalsize(fdt));
 	if (rc != 0) {
 		bh_snprintf(err->msg, sizeof(err->msg), "device tree structure: %s",
