@@ -172,7 +172,8 @@ static uint32_t write_packet(struct vmbus_ring *r, uint32_t at, const struct vmb
 	uint32_t len = item->len;
 	uint32_t body = padded(len);
 	uint64_t head = (uint64_t)item->type | (uint64_t)(VMBUS_DESC_SIZE / 8) << 16 |
-			(uint64_t)((VMBUS_DESC_SIZE + body) / 8) << 32; /* len <= max payload */
+			(uint64_t)((VMBUS_DESC_SIZE + body) / 8) << 32 | /* len <= max payload */
+			(uint64_t)(body - len) << 48; /* flags: the padding (spec 2.1) */
 	uint64_t trailer = (uint64_t)at << 32;
 	if ((uint64_t)at + packet_size(len) <= r->size) {
 		/* No wrap, the common case: 8-byte stores and one copy of the payload. */
@@ -196,7 +197,7 @@ static uint32_t write_packet(struct vmbus_ring *r, uint32_t at, const struct vmb
 		.type = item->type,
 		.offset8 = VMBUS_DESC_SIZE / 8,
 		.len8 = (uint16_t)((VMBUS_DESC_SIZE + body) / 8),
-		.flags = 0,
+		.flags = (uint16_t)(body - len),
 		.trans_id = item->trans_id,
 	};
 	copy_in(r, at, &d, VMBUS_DESC_SIZE);
@@ -381,8 +382,13 @@ static ALWAYS_INLINE int peek(struct vmbus_ring *r, struct vmbus_packet_view *v)
 		.flags = (uint16_t)(word[0] >> 48),
 		.trans_id = word[1],
 	};
+	/* Spec 2.1: the payload's last bytes that are padding, not data. */
+	uint32_t pad = (uint32_t)(word[0] >> 48) & VMBUS_DESC_FLAG_PAD;
+	if (pad > bytes - offset) {
+		return broken(r, "packet padding longer than its payload");
+	}
 	uint32_t at = advance(r, rd, offset);
-	uint32_t len = bytes - offset;
+	uint32_t len = bytes - offset - pad;
 	uint32_t to_end = r->size - at;
 	uint32_t first = len < to_end ? len : to_end;
 	v->span[0] = (struct vmbus_span){.p = r->data + at, .n = first};

@@ -59,7 +59,12 @@ struct vmbus_ring_header {
 	uint32_t reserved2[30];
 };
 
-/* The packet descriptor (lengths in 8-byte units, as Hyper-V's). */
+/*
+ * The packet descriptor (lengths in 8-byte units, as Hyper-V's). Spec 2.1:
+ * flags bits 2:0 count the padding bytes at the end of the payload, so the
+ * reader gets the exact length the writer sent; the other bits are 0.
+ */
+#define VMBUS_DESC_FLAG_PAD 0x7U
 struct vmbus_desc {
 	uint16_t type;
 	uint16_t offset8; /* descriptor length: where the payload starts */
@@ -140,8 +145,8 @@ int vmbus_ring_send_batch(struct vmbus_ring *ring, const struct vmbus_send_item 
 			  uint32_t count, uint32_t *sent, bool *signal);
 
 /*
- * Reads one packet: its descriptor into *desc, its payload (desc->len8 * 8
- * minus the descriptor) into buf, the length into *len. *signal is set when
+ * Reads one packet: its descriptor into *desc, its payload into buf, the
+ * payload's exact length (as sent) into *len. *signal is set when
  * the writer must be signalled (its pending_send_sz is now free). A packet
  * bigger than `size` stays in the ring (VMBUS_TOOBIG, *len = the size it
  * needs): read it with a bigger buffer.

@@ -48,8 +48,8 @@ struct bh_vmbus_info {
 	__u64 resets;	    /* times the peer went away (RESET) */
 };
 
-#define BH_VMBUS_IOC_MAGIC 0xbb
-#define BH_VMBUS_IOC_INFO _IOR(BH_VMBUS_IOC_MAGIC, 1, struct bh_vmbus_info)
+#define BH_VMBUS_IOC_MAGIC	0xbb
+#define BH_VMBUS_IOC_INFO	_IOR(BH_VMBUS_IOC_MAGIC, 1, struct bh_vmbus_info)
 /* Argument: a pointer to a __u32, 1 for header mode, 0 for plain payloads. */
 #define BH_VMBUS_IOC_SET_HEADER _IOW(BH_VMBUS_IOC_MAGIC, 2, __u32)
 

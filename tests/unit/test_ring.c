@@ -37,14 +37,12 @@ static void expect_packet(uint32_t len, uint8_t fill)
 	uint32_t got;
 	bool signal;
 	assert_int_equal(vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &got, &signal), VMBUS_OK);
-	assert_int_equal(got, (len + 7) & ~7U);
+	assert_int_equal(got, len); /* exact: the padding is in flags (spec 2.1) */
+	assert_int_equal(d.flags, ((len + 7) & ~7U) - len);
 	assert_int_equal(d.type, 6);
 	assert_int_equal(d.trans_id, fill);
 	for (uint32_t i = 0; i < len; i++) {
 		assert_int_equal(buf[i], fill);
-	}
-	for (uint32_t i = len; i < got; i++) {
-		assert_int_equal(buf[i], 0); /* padding */
 	}
 }
 
@@ -180,6 +178,12 @@ static void test_hostile_peer(void **state)
 	assert_int_equal(send(16, 1, &signal), VMBUS_OK);
 	raw->offset8 = 0;
 	assert_int_equal(vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &len, &signal), VMBUS_BROKEN);
+	/* Padding (flags, spec 2.1) longer than the payload: an empty payload cannot have 7. */
+	setup_ring();
+	assert_int_equal(send(0, 1, &signal), VMBUS_OK);
+	raw->flags = 7;
+	assert_int_equal(vmbus_ring_recv(&rx, &d, buf, sizeof(buf), &len, &signal), VMBUS_BROKEN);
+	assert_string_equal(rx.error, "packet padding longer than its payload");
 
 	/*
 	 * A reader index the writer cannot trust breaks the sender's side too:
@@ -215,7 +219,7 @@ static void test_hostile_peer(void **state)
 /* The payload of a view, checked against what send() wrote; the spans must lie in the data area. */
 static void expect_view(const struct vmbus_packet_view *v, uint32_t len, uint8_t fill)
 {
-	assert_int_equal(v->len, (len + 7) & ~7U);
+	assert_int_equal(v->len, len);
 	assert_int_equal(v->span[0].n + v->span[1].n, v->len);
 	assert_int_equal(v->desc.type, 6);
 	assert_int_equal(v->desc.trans_id, fill);
@@ -254,7 +258,7 @@ static void test_peek_and_consume(void **state)
 	expect_view(&v, 61, 2);
 	assert_ptr_equal(v.span[0].p, rx.data + 216);
 	assert_int_equal(v.span[0].n, 40);
-	assert_int_equal(v.span[1].n, 24);
+	assert_int_equal(v.span[1].n, 21); /* 61 bytes, not the padded 64 */
 	/* Peeking again gives the same packet; nothing is released until consume. */
 	struct vmbus_packet_view again;
 	assert_int_equal(vmbus_ring_peek(&rx, &again), VMBUS_OK);

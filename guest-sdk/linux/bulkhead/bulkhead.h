@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * bulkhead.ko: VMBus channels for a Linux partition (docs/linux-vmbus.md).
+ *
+ * main.c finds the channels (the `vmbus` node of the partition's device tree
+ * for the doorbell interrupts, the channel hypercalls for the rings), maps
+ * the rings, keeps each channel's connection state and hands the channel to
+ * a frontend by its interface: raw.c (/dev/vmbus/<name>), net.c (bhnet<n>)
+ * or tty.c (ttyVMB<n>). The rings are vmbus/ring.c, unchanged.
+ *
+ * Locking: tx_lock guards the send ring, rx_lock the receive ring, each taken
+ * with bottom halves off (the network frontend uses them from NAPI and
+ * ndo_start_xmit). A session change takes both (tx_lock first), so a frontend
+ * that holds one sees a stable state and session. state_mutex serialises the
+ * state machine (work items and probe/remove).
+ */
+#ifndef BULKHEAD_MODULE_H
+#define BULKHEAD_MODULE_H
+
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "ring.h"
+#include <bulkhead/abi.h>
+
+#define BH_NAME_LEN 17 /* 16 bytes from the hypercall and a NUL */
+
+struct bh_chan;
+
+/* What a frontend (raw, net, tty) does with a channel. */
+struct bh_frontend {
+	const char *kind;
+	/* Creates the frontend's device; the channel is CLOSED and not yet opened. */
+	int (*probe)(struct bh_chan *ch);
+	void (*remove)(struct bh_chan *ch);
+	/* Hard IRQ: the doorbell rang (data, room, or a state change). */
+	void (*doorbell)(struct bh_chan *ch);
+	/* Process context, after the channel connected, went down, or broke. */
+	void (*state_changed)(struct bh_chan *ch);
+};
+
+struct bh_chan {
+	struct device *parent;
+	unsigned int index; /* its number in this partition's list (the hypercalls') */
+	char name[BH_NAME_LEN];
+	char interface[BH_NAME_LEN];
+	bool provider;
+	unsigned int peer; /* the other side's partition id */
+	unsigned int intid;
+	int irq;
+	phys_addr_t send_ipa, recv_ipa;
+	size_t send_size, recv_size;
+	void *send_mem, *recv_mem;
+
+	spinlock_t tx_lock;
+	spinlock_t rx_lock;
+	struct vmbus_ring tx, rx;
+	unsigned int state; /* BH_CHANNEL_*, changed under both locks */
+	u64 session;
+	u64 resets;	     /* times the peer went away while connected */
+	u32 broken;	     /* times the peer broke a ring */
+	char error[64];	     /* why it last broke */
+	bool broken_pending; /* a ring broke: the state work closes and reopens */
+
+	struct mutex state_mutex;
+	struct work_struct state_work;
+	wait_queue_head_t wait; /* woken on every doorbell and state change */
+
+	atomic64_t doorbells_sent, doorbells_received;
+	atomic64_t tx_packets, rx_packets, tx_bytes, rx_bytes;
+
+	const struct bh_frontend *frontend;
+	void *frontend_data;
+	struct device *dev; /* /sys/class/vmbus/<name> (and /dev/vmbus/<name> when raw) */
+	dev_t devt;
+	struct cdev cdev;
+	bool removing;
+};
+
+extern const struct bh_frontend bh_raw_frontend;
+extern const struct bh_frontend bh_net_frontend;
+extern const struct bh_frontend bh_tty_frontend;
+
+/* The class of /sys/class/vmbus and the raw devices' major (main.c). */
+extern struct class *bh_class;
+extern dev_t bh_raw_base;
+
+/*
+ * Sends one packet, signalling the peer when the ring protocol says so.
+ * VMBUS_OK, VMBUS_FULL (the peer rings when there is room), VMBUS_TOOBIG,
+ * VMBUS_BROKEN (the channel is being reset; ch->error says why) or
+ * -ENOTCONN. Any context; takes tx_lock.
+ */
+int bh_chan_send(struct bh_chan *ch, u16 type, u64 trans_id, const void *data, u32 len);
+
+/*
+ * Receives one packet into buf: VMBUS_OK, VMBUS_EMPTY, VMBUS_TOOBIG (it
+ * stays queued; *len says its size), VMBUS_BROKEN or -ENOTCONN. Masks the
+ * receive doorbell while the caller drains; bh_chan_rx_idle() unmasks it.
+ */
+int bh_chan_recv(struct bh_chan *ch, struct vmbus_desc *desc, void *buf, u32 size, u32 *len);
+
+/*
+ * Before sleeping on an empty receive ring: unmasks the doorbell and returns
+ * true if data came meanwhile (or the channel is not connected: the caller
+ * looks at the state instead of the ring).
+ */
+bool bh_chan_rx_ready(struct bh_chan *ch);
+
+/* Room for a packet of `len` bytes now (false while not connected). */
+bool bh_chan_tx_room(struct bh_chan *ch, u32 len);
+
+/* The largest payload this side can send / receive in the current rings. */
+u32 bh_chan_max_send(const struct bh_chan *ch);
+u32 bh_chan_max_recv(const struct bh_chan *ch);
+
+/* The state as of the last change (BH_CHANNEL_*), and the session. */
+static inline unsigned int bh_chan_state(const struct bh_chan *ch)
+{
+	return READ_ONCE(ch->state);
+}
+
+static inline bool bh_chan_connected(const struct bh_chan *ch)
+{
+	return bh_chan_state(ch) == BH_CHANNEL_CONNECTED;
+}
+
+const char *bh_chan_state_name(unsigned int state);
+
+#endif
