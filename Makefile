@@ -370,13 +370,18 @@ $(LINUX_TOOLS): $(O)/linux/tools/%: guest-sdk/linux/tools/%.c | $(DEPS_STAMP)
 		-MMD -MP -MT $@ -MF $@.d -o $@ $<
 -include $(LINUX_TOOLS:=.d)
 
-$(INITRAMFS): $(MKINITRAMFS) $(BUSYBOX) guest-sdk/linux/init $(MODULE_KO) $(LINUX_TOOLS)
+INITRAMFS_ENTRIES := dir:/bin:0755 dir:/dev:0755 nod:/dev/console:0600:c:5:1 \
+	file:/bin/busybox:0755:$(BUSYBOX) slink:/bin/sh:busybox file:/init:0755:guest-sdk/linux/init \
+	dir:/lib:0755 dir:/lib/modules:0755 file:/lib/modules/bulkhead.ko:0644:$(MODULE_KO) \
+	$(foreach t,$(LINUX_TOOLS),file:/bin/$(notdir $(t)):0755:$(t))
+# The entries as a file that changes only when they do (a tool removed, too).
+$(INITRAMFS).entries: FORCE
 	@mkdir -p $(@D)
+	@echo '$(INITRAMFS_ENTRIES)' | cmp -s - $@ || echo '$(INITRAMFS_ENTRIES)' >$@
+$(INITRAMFS): $(MKINITRAMFS) $(BUSYBOX) guest-sdk/linux/init $(MODULE_KO) $(LINUX_TOOLS) \
+		$(INITRAMFS).entries
 	@$(if $(Q),echo "  CPIO    $@")
-	$(Q)$(MKINITRAMFS) -o $@ dir:/bin:0755 dir:/dev:0755 nod:/dev/console:0600:c:5:1 \
-		file:/bin/busybox:0755:$(BUSYBOX) slink:/bin/sh:busybox file:/init:0755:guest-sdk/linux/init \
-		dir:/lib:0755 dir:/lib/modules:0755 file:/lib/modules/bulkhead.ko:0644:$(MODULE_KO) \
-		$(foreach t,$(LINUX_TOOLS),file:/bin/$(notdir $(t)):0755:$(t))
+	$(Q)$(MKINITRAMFS) -o $@ $(INITRAMFS_ENTRIES)
 
 .PHONY: linux module linux-tools
 linux: $(O)/linux/Image $(INITRAMFS)
