@@ -72,7 +72,7 @@ static int run(struct bh_channel *ch, unsigned count, uint32_t max_len)
 			       bh_channel_status_name(rc), bh_channel_state_name(ch->state));
 			return 1;
 		}
-		if (d.trans_id != seq || got < len || got > len + 7 || memcmp(in, out, len) != 0) {
+		if (d.trans_id != seq || got != len || memcmp(in, out, len) != 0) {
 			printf("echo: packet %u: the reply differs (id %llu, %u bytes, sent %u)\n",
 			       seq, (unsigned long long)d.trans_id, got, len);
 			return 1;

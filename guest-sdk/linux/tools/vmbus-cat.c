@@ -7,10 +7,10 @@
  *       Copies stdin to the channel and the channel to stdout, both at once.
  *       A packet is a line of stdin without its newline; a longer line than
  *       the channel's max_payload goes as several packets. Each packet
- *       received is printed as a line, without the zero padding the ring
- *       adds (VMBus counts payloads in 8-byte units). -c, --chunks: a packet
- *       is what one read() of stdin returned (at most max_payload bytes), and
- *       packets are printed as they came, padding included. After stdin's end
+ *       received is printed as a line (packets carry their exact length:
+ *       docs/vmbus.md 2.1). -c, --chunks: a packet is what one read() of
+ *       stdin returned (at most max_payload bytes), and packets are printed
+ *       as they came, with no newline added. After stdin's end
  *       it keeps printing: forever (the channel is a conversation, like a
  *       tty), or until -n, --count N packets were printed in all, or until
  *       -w, --wait SECONDS passed with no packet (0: exit at stdin's end).
@@ -21,10 +21,8 @@
  *   vmbus-cat -p N [-s S] CHANNEL
  *       A client of an echo service: N packets of S bytes (default 64) of type
  *       1, one at a time, transaction id = sequence number; each reply must
- *       carry the same type, id and bytes (up to 7 bytes of ring padding are
- *       allowed after them). Waits until the channel takes a packet, then
- *       prints "vmbus-cat: N round trips of S bytes in T us (R per second)".
- *   vmbus-cat -i CHANNEL
+ *       carry the same type, id and bytes, and no more. Waits until the channel takes a packet,
+ * then prints "vmbus-cat: N round trips of S bytes in T us (R per second)". vmbus-cat -i CHANNEL
  *       Prints the channel's BH_VMBUS_IOC_INFO fields, one "name: value" a line.
  *
  * CHANNEL is a channel's name (/dev/vmbus/CHANNEL) or, with a '/', a path.
@@ -55,7 +53,6 @@
 #include <unistd.h>
 
 #define HEADER	   sizeof(struct bh_vmbus_packet)
-#define PAD	   8U	    /* the ring pads payloads to a multiple of 8 bytes */
 #define MOST_RECV  0x80000U /* a VMBus packet's len8 field cannot say more */
 #define PING_TYPE  1U
 #define PING_SIZE  64U
@@ -71,7 +68,7 @@ static const char usage_text[] =
 	"CHANNEL is a channel's name (/dev/vmbus/CHANNEL) or, with a '/', a device path.\n"
 	"\n"
 	"  -c, --chunks        a packet is one read() of stdin (at most max_payload bytes),\n"
-	"                      printed as received (padding included); default: one\n"
+	"                      printed as received (no newline added); default: one\n"
 	"                      packet per line, printed as a line\n"
 	"  -w, --wait SECONDS  after stdin's end, exit once no packet came for SECONDS\n"
 	"                      (0: at stdin's end; default: keep printing until killed)\n"
@@ -407,8 +404,8 @@ static int ping_mode(struct channel *c, uint64_t count, uint64_t size)
 			ping_failed(c, seq, r);
 		}
 		memcpy(&h, c->rx, sizeof(h));
-		if (h.type != PING_TYPE || h.trans_id != seq || c->rx_len < size ||
-		    c->rx_len >= size + PAD || memcmp(c->rx + HEADER, out + HEADER, size) != 0) {
+		if (h.type != PING_TYPE || h.trans_id != seq || c->rx_len != size ||
+		    memcmp(c->rx + HEADER, out + HEADER, size) != 0) {
 			fprintf(stderr,
 				PROGRAM
 				": %s: round trip %llu: the reply differs (type %u, id %llu, "
@@ -466,11 +463,6 @@ static void print_packet(const struct channel *c, bool chunks)
 {
 	size_t len = c->rx_len;
 	const uint8_t *payload = c->rx + HEADER;
-	if (!chunks) {
-		while (len > 0 && c->rx_len - len < PAD - 1 && payload[len - 1] == '\0') {
-			len--; /* the ring's padding */
-		}
-	}
 	write_all(c, STDOUT_FILENO, payload, len);
 	if (!chunks) {
 		write_all(c, STDOUT_FILENO, "\n", 1);
