@@ -8,10 +8,12 @@ Linux at 0x50000000 (256 MiB, IPA 0x40000000-0x4fffffff), the channels'
 regions from 0x4b000000 (PA) seen by the root at 0x70000000 and up, the
 images from 0x68000000."""
 
+import os
 import re
 
 import pytest
 
+import harness
 from systems import Channel, LinuxPartition, Partition, build_system
 
 LINUX_TIMEOUT = 240.0
@@ -79,3 +81,27 @@ def test_linux_root_serves_bare_metal_clients(qemu, tmp_path, gic):
     assert int(m.group(2)) == 0, "the echo channel was reset by the other's break"
     assert int(m.group(3)) >= 1
     assert "Unable to handle kernel" not in vm.output and "Oops" not in vm.output
+
+
+def test_make_run_vmbus_demo(qemu):
+    """The VMBus example system `make run-vmbus` boots
+    (partitions/qemu-virt-vmbus.dts, laid out by `bhconfig layout` into
+    build/vmbus-demo): the root's echo service, started from its command line
+    (bulkhead.echo=echo), serves the bare-metal child's 1000 packets; the two
+    Linux partitions ping each other over bhnet0, addressed from their
+    command lines (bulkhead.ip=)."""
+    demo = os.path.join(harness.BUILD, "vmbus-demo")
+    with open(os.path.join(demo, "qemu.args"), encoding="utf-8") as f:
+        extra = f.read().split()
+    vm = qemu.boot(gic=3, smp=4, dtb=os.path.join(demo, "system.dtb"), extra=extra,
+                   timeout=LINUX_TIMEOUT)
+    vm.expect_all(["[root] vmbus-cat: echo on echo ready",
+                   "[root] bulkhead-linux: partition root ready (2 CPUs",
+                   "[lx] bulkhead-linux: partition lx ready (1 CPUs"])
+    vm.expect_regex(r"\[rt0\] echo: 1000 packets echoed intact")
+    root_command(vm, "ping -c 3 10.0.0.2")
+    vm.expect_regex(r"\[root\] 3 packets transmitted, 3 packets received, 0% packet loss")
+    vm.send(ESCAPE + "1")
+    vm.expect("[hv] console input goes to lx")
+    vm.send("ping -c 3 10.0.0.1\r")
+    vm.expect_regex(r"\[lx\] 3 packets transmitted, 3 packets received, 0% packet loss")

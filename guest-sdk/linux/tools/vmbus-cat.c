@@ -384,6 +384,14 @@ static int ping_mode(struct channel *c, uint64_t count, uint64_t size)
 	uint8_t *out = allocate(c, HEADER + size);
 	set_header_mode(c);
 	wait_channel(c, POLLOUT); /* connected: not timed */
+	/*
+	 * Blocking from here: a blocking read polls the ring briefly before it
+	 * sleeps (the module's poll_us), which a poll() system call cannot.
+	 */
+	int flags = fcntl(c->fd, F_GETFL);
+	if (flags < 0 || fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		fail(c, "fcntl", errno);
+	}
 	uint64_t start = now_us();
 	for (uint64_t seq = 0; seq < count; seq++) {
 		struct bh_vmbus_packet h = {
