@@ -105,3 +105,32 @@ def test_make_run_vmbus_demo(qemu):
     vm.expect("[hv] console input goes to lx")
     vm.send("ping -c 3 10.0.0.1\r")
     vm.expect_regex(r"\[lx\] 3 packets transmitted, 3 packets received, 0% packet loss")
+
+
+def test_linux_root_uses_a_bare_metal_service(qemu, tmp_path):
+    """The other way round: a bare-metal child (the SDK's vsp) provides the
+    echo service and the Linux root is its client. vmbus-cat -p checks 1000
+    round trips; a write larger than the ring can ever hold fails with
+    EMSGSIZE and sends nothing; unloading the module closes the channel (the
+    vsp offers it again) and loading it again reconnects by itself."""
+    extra = build_system(
+        tmp_path,
+        [LinuxPartition("root", [0], pa=0x50000000, root=True),
+         Partition("rt0", "vsp", [1])],
+        gic=3, image_start=IMAGES,
+        channels=[Channel("echo", "rt0", "root", irq=10, consumer_ipa=0x70000000)])
+    vm = qemu.boot(gic=3, smp=4, extra=extra, timeout=LINUX_TIMEOUT)
+    vm.expect_all([ROOT_READY, "[rt0] vsp: echo: connected to partition 0 (session 1)"])
+    root_command(vm, "vmbus-cat -i echo | grep state; vmbus-cat -p 1000 echo")
+    vm.expect("[root] state: connected")
+    vm.expect_regex(r"\[root\] vmbus-cat: 1000 round trips of 64 bytes in \d+ us")
+    root_command(vm, "head -c 40000 /dev/zero | dd of=/dev/vmbus/echo bs=40000 count=1; "
+                     "echo tx $(cat /sys/class/vmbus/echo/tx_packets)")
+    vm.expect("[root] dd: error writing '/dev/vmbus/echo': Message too long")
+    vm.expect("[root] tx 1000\r")
+    root_command(vm, "rmmod bulkhead && ls /sys/class/vmbus")
+    vm.expect_all(["[rt0] vsp: echo: partition 0 went away after 1000 packets; offering it again",
+                   "ls: /sys/class/vmbus: No such file or directory"])
+    root_command(vm, "insmod /lib/modules/bulkhead.ko && vmbus-cat -p 1000 echo")
+    vm.expect_all(["[rt0] vsp: echo: connected to partition 0 (session 2)"])
+    vm.expect_regex(r"\[root\] vmbus-cat: 1000 round trips of 64 bytes in \d+ us")
