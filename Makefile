@@ -298,9 +298,11 @@ rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(LINUX_FETCHED) boards/rpi
 # systems into build/host/partitions/ (boot one with QEMU's -dtb).
 BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c core/config.c core/config_devices.c \
 	core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c core/lib/errors.c
-# The demo names files instead of addresses: `bhconfig layout` handles it (make demo).
+# The demos name files instead of addresses: `bhconfig layout` handles them (make demo,
+# make vmbus-demo).
 PARTITION_DTBS := $(patsubst partitions/%.dts,$(HOST_B)/partitions/%.dtb,\
-	$(filter-out partitions/qemu-virt-demo.dts,$(wildcard partitions/*.dts)))
+	$(filter-out partitions/qemu-virt-demo.dts partitions/qemu-virt-vmbus.dts,\
+	$(wildcard partitions/*.dts)))
 
 $(BHCONFIG): $(BHCONFIG_SRCS) tools/layout.h $(wildcard core/include/core/*.h core/*.h include/bulkhead/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
