@@ -36,7 +36,7 @@ const char *partition_state_name(unsigned state)
 	static const char *const names[] = {
 		[PARTITION_STOPPED] = "stopped",       [PARTITION_RUNNING] = "running",
 		[PARTITION_RESTARTING] = "restarting", [PARTITION_STARTING] = "starting",
-		[PARTITION_STOPPING] = "stopping",
+		[PARTITION_STOPPING] = "stopping",     [PARTITION_LOADING] = "loading",
 	};
 	return state < ARRAY_SIZE(names) ? names[state] : "stopped";
 }
@@ -370,16 +370,26 @@ void vcpu_request_start(struct vcpu *v, ipaddr_t entry, uint64_t context)
 	arch_cpu_kick(v->pcpu);
 }
 
-int partition_start(struct partition *p)
+/*
+ * STOPPED -> `state`, which keeps every other lifecycle call out while memory
+ * is written with the lock released. False if p was not stopped.
+ */
+static bool leave_stopped(struct partition *p, unsigned state)
 {
 	spin_lock(&p->lock);
-	if (atomic_load(&p->state) != PARTITION_STOPPED) {
-		spin_unlock(&p->lock);
+	bool stopped = atomic_load(&p->state) == PARTITION_STOPPED;
+	if (stopped) {
+		atomic_store(&p->state, state);
+	}
+	spin_unlock(&p->lock);
+	return stopped;
+}
+
+int partition_start(struct partition *p)
+{
+	if (!leave_stopped(p, PARTITION_STARTING)) {
 		return BH_EEXIST;
 	}
-	/* STARTING keeps every other lifecycle call out while memory is loaded unlocked. */
-	atomic_store(&p->state, PARTITION_STARTING);
-	spin_unlock(&p->lock);
 
 	uint64_t load_start = arch_counter();
 	int rc = partition_load(p);
@@ -457,7 +467,7 @@ static bool wait_all_off(struct partition *p, const struct vcpu *caller)
  * (the first stop or restart wins); *stopped says whether every vCPU stopped.
  */
 static bool stop_vcpus(struct partition *p, struct vcpu *caller, unsigned state, const char *what,
-		       const char *why, bool *stopped)
+		       const char *why, const char *fault, bool *stopped)
 {
 	spin_lock(&p->lock);
 	if (atomic_load(&p->state) != PARTITION_RUNNING) {
@@ -465,6 +475,8 @@ static bool stop_vcpus(struct partition *p, struct vcpu *caller, unsigned state,
 		return false;
 	}
 	atomic_store(&p->state, state);
+	bh_snprintf(p->stop_reason, sizeof(p->stop_reason), "%s", fault != NULL ? fault : why);
+	p->crashed = fault != NULL;
 	vgic_stop(&p->vgic);
 	request_stop_all(p, caller);
 	device_irqs(p, false);
@@ -484,23 +496,26 @@ static bool stop_vcpus(struct partition *p, struct vcpu *caller, unsigned state,
 	return true;
 }
 
-void partition_stop(struct partition *p, struct vcpu *caller, const char *why)
+bool partition_stop(struct partition *p, struct vcpu *caller, const char *why, const char *fault)
 {
-	bool stopped;
-	if (stop_vcpus(p, caller, PARTITION_STOPPING, "stopped", why, &stopped) && !stopped) {
+	bool stopped = true;
+	bool was_running =
+		stop_vcpus(p, caller, PARTITION_STOPPING, "stopped", why, fault, &stopped);
+	if (!stopped) {
 		log_error("partition %s: a vCPU did not stop", p->cfg->name);
 	}
+	return was_running;
 }
 
-void partition_restart(struct partition *p, struct vcpu *caller, const char *why)
+bool partition_restart(struct partition *p, struct vcpu *caller, const char *why)
 {
 	bool stopped;
-	if (!stop_vcpus(p, caller, PARTITION_RESTARTING, "restarting", why, &stopped)) {
-		return;
+	if (!stop_vcpus(p, caller, PARTITION_RESTARTING, "restarting", why, NULL, &stopped)) {
+		return false;
 	}
 	if (!stopped) {
 		log_error("partition %s: left stopped", p->cfg->name);
-		return;
+		return true;
 	}
 	if (caller != NULL) {
 		/*
@@ -513,6 +528,29 @@ void partition_restart(struct partition *p, struct vcpu *caller, const char *why
 	if (partition_start(p) != BH_OK) {
 		log_error("partition %s: could not be restarted; left stopped", p->cfg->name);
 	}
+	return true;
+}
+
+struct partition *partition_get(uint64_t id)
+{
+	return id < partition_count ? &partitions[id] : NULL;
+}
+
+int partition_replace_image(struct partition *p, unsigned image, paddr_t src, uint64_t size)
+{
+	BUG_ON(image >= p->cfg->image_count || size > p->cfg->images[image].size);
+	const struct config_image *img = &p->cfg->images[image];
+	if (!leave_stopped(p, PARTITION_LOADING)) {
+		return BH_EEXIST;
+	}
+	arch_guest_memory_copy(img->src_pa, src, size);
+	arch_guest_memory_zero(pa_add(img->src_pa, size), img->size - size);
+	log_info("partition %s: image %s replaced: %llu bytes from the root", p->cfg->name,
+		 img->name, (unsigned long long)size);
+	spin_lock(&p->lock);
+	atomic_store(&p->state, PARTITION_STOPPED);
+	spin_unlock(&p->lock);
+	return BH_OK;
 }
 
 bool vcpu_run_pending(void)
