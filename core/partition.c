@@ -371,23 +371,24 @@ void vcpu_request_start(struct vcpu *v, ipaddr_t entry, uint64_t context)
 }
 
 /*
- * STOPPED -> `state`, which keeps every other lifecycle call out while memory
- * is written with the lock released. False if p was not stopped.
+ * `from` -> `to` (STARTING or LOADING, which keep every other lifecycle call
+ * out while memory is written with the lock released). False if p was not in `from`.
  */
-static bool leave_stopped(struct partition *p, unsigned state)
+static bool leave_state(struct partition *p, unsigned from, unsigned to)
 {
 	spin_lock(&p->lock);
-	bool stopped = atomic_load(&p->state) == PARTITION_STOPPED;
-	if (stopped) {
-		atomic_store(&p->state, state);
+	bool was = atomic_load(&p->state) == from;
+	if (was) {
+		atomic_store(&p->state, to);
 	}
 	spin_unlock(&p->lock);
-	return stopped;
+	return was;
 }
 
-int partition_start(struct partition *p)
+/* From STOPPED, or from RESTARTING for a restart's second half: no start or load comes between. */
+static int start_from(struct partition *p, unsigned from)
 {
-	if (!leave_stopped(p, PARTITION_STARTING)) {
+	if (!leave_state(p, from, PARTITION_STARTING)) {
 		return BH_EEXIST;
 	}
 
@@ -421,6 +422,11 @@ int partition_start(struct partition *p)
 			 (unsigned long long)(load_us % 1000));
 	}
 	return rc;
+}
+
+int partition_start(struct partition *p)
+{
+	return start_from(p, PARTITION_STOPPED);
 }
 
 /* Asks every vCPU but `caller` to stop; call with the lock held. */
@@ -463,8 +469,9 @@ static bool wait_all_off(struct partition *p, const struct vcpu *caller)
 /*
  * RUNNING -> `state`: stops every vCPU but `caller` and waits until they are
  * off, so no call of theirs still in flight (a channel open, a routing write)
- * can undo the stop; then its channel sides close. False if p was not running
- * (the first stop or restart wins); *stopped says whether every vCPU stopped.
+ * can undo the stop; then its channel sides close and it is STOPPED, or stays
+ * RESTARTING for the start. False if p was not running (the first stop or
+ * restart wins); *stopped says whether every vCPU stopped.
  */
 static bool stop_vcpus(struct partition *p, struct vcpu *caller, unsigned state, const char *what,
 		       const char *why, const char *fault, bool *stopped)
@@ -491,7 +498,8 @@ static bool stop_vcpus(struct partition *p, struct vcpu *caller, unsigned state,
 		 (unsigned long long)exits);
 	channels_partition_down(p);
 	spin_lock(&p->lock);
-	atomic_store(&p->state, PARTITION_STOPPED);
+	atomic_store(&p->state,
+		     state == PARTITION_RESTARTING && *stopped ? state : PARTITION_STOPPED);
 	spin_unlock(&p->lock);
 	return true;
 }
@@ -525,7 +533,7 @@ bool partition_restart(struct partition *p, struct vcpu *caller, const char *why
 		 */
 		atomic_store(&caller->state, VCPU_OFF);
 	}
-	if (partition_start(p) != BH_OK) {
+	if (start_from(p, PARTITION_RESTARTING) != BH_OK) {
 		log_error("partition %s: could not be restarted; left stopped", p->cfg->name);
 	}
 	return true;
@@ -540,7 +548,7 @@ int partition_replace_image(struct partition *p, unsigned image, paddr_t src, ui
 {
 	BUG_ON(image >= p->cfg->image_count || size > p->cfg->images[image].size);
 	const struct config_image *img = &p->cfg->images[image];
-	if (!leave_stopped(p, PARTITION_LOADING)) {
+	if (!leave_state(p, PARTITION_STOPPED, PARTITION_LOADING)) {
 		return BH_EEXIST;
 	}
 	arch_guest_memory_copy(img->src_pa, src, size);

@@ -31,6 +31,7 @@ static bool stop_seen_at_entry; /* the vCPU's stop request when it entered */
 static unsigned downs;		/* channels_partition_down() calls */
 static unsigned off_at_down;	/* vCPUs off (the caller aside) when it was called */
 static struct vcpu *caller;
+static void (*at_down)(void); /* called from channels_partition_down() if set */
 
 void arch_vcpu_run(const struct arch_vcpu_boot *boot)
 {
@@ -42,6 +43,9 @@ void arch_vcpu_run(const struct arch_vcpu_boot *boot)
 void channels_partition_down(const struct partition *p)
 {
 	downs++;
+	if (at_down != NULL) {
+		at_down();
+	}
 	off_at_down = 0;
 	for (unsigned i = 0; i < p->vcpu_count; i++) {
 		off_at_down +=
@@ -232,6 +236,7 @@ static int setup(void **state)
 	atomic_store(&part.state, PARTITION_RUNNING);
 	caller = &part.vcpus[0];
 	runs = downs = off_at_down = 0;
+	at_down = NULL;
 	fake.hook = other_cpus_run;
 	return 0;
 }
@@ -390,6 +395,34 @@ static void test_stop_from_another_partition(void **state)
 	assert_int_equal(atomic_load(&part.vcpus[1].state), VCPU_OFF);
 }
 
+static unsigned state_at_down;
+static int start_at_down;
+
+static void start_from_the_root(void)
+{
+	state_at_down = atomic_load(&part.state);
+	start_at_down = partition_start(&part);
+}
+
+/*
+ * A restart goes from RESTARTING straight to STARTING: the root's START (or
+ * LOAD) in between is refused and the restart itself is not lost.
+ */
+static void test_restart_is_not_interrupted(void **state)
+{
+	(void)state;
+	at_down = start_from_the_root;
+	assert_true(partition_restart(&part, caller, "PSCI SYSTEM_RESET from vCPU 0"));
+	assert_int_equal(state_at_down, PARTITION_RESTARTING);
+	assert_int_equal(start_at_down, BH_EEXIST);
+	assert_int_equal(atomic_load(&part.state), PARTITION_RUNNING);
+	assert_int_equal(fake.logs[LOG_ERROR], 0);
+	/* A stop ends STOPPED, so the root may start it. */
+	at_down = NULL;
+	assert_true(partition_stop(&part, NULL, "asked by the root", NULL));
+	assert_int_equal(atomic_load(&part.state), PARTITION_STOPPED);
+}
+
 static _Alignas(64) uint8_t slot[0x100], update[0x100];
 static int during_copy[4]; /* what the lifecycle answered while the copy ran */
 
@@ -449,6 +482,7 @@ int main(void)
 		cmocka_unit_test_setup(test_restart_loads_outside_the_lock, setup),
 		cmocka_unit_test_setup(test_stop_reason, setup),
 		cmocka_unit_test_setup(test_stop_from_another_partition, setup),
+		cmocka_unit_test_setup(test_restart_is_not_interrupted, setup),
 		cmocka_unit_test_setup(test_replace_image, setup),
 	};
 	return cmocka_run_group_tests_name("partition", tests, NULL, NULL);
