@@ -22,17 +22,6 @@ static unsigned abi_state(const struct partition *p)
 								      : state;
 }
 
-/* LOAD: x2 = image number, x3 = the root's IPA of the new image, x4 = its size. */
-static int load(const struct partition *root, struct partition *t, const uint64_t *x)
-{
-	paddr_t src;
-	if (x[2] >= t->cfg->image_count || x[4] == 0 || x[4] > t->cfg->images[x[2]].size ||
-	    !config_ipa_to_pa(root->cfg, ipa_init(x[3]), x[4], &src)) {
-		return BH_EINVAL;
-	}
-	return partition_replace_image(t, (unsigned)x[2], src, x[4]);
-}
-
 bool manage_hypercall(struct vcpu *v, uint32_t fn, uint64_t *x)
 {
 	struct partition *p = v->partition;
@@ -55,6 +44,7 @@ bool manage_hypercall(struct vcpu *v, uint32_t fn, uint64_t *x)
 	uint8_t bytes[BH_HVC_CONSOLE_CHUNK] = {0};
 	uint64_t from = x[2], end, memory = 0;
 	size_t n;
+	paddr_t src;
 	switch (fn) {
 	case BH_HVC_PARTITION_STATUS:
 		for (unsigned i = 0; i < t->cfg->mem_count; i++) {
@@ -83,8 +73,12 @@ bool manage_hypercall(struct vcpu *v, uint32_t fn, uint64_t *x)
 			memcpy(&x[3], bytes, sizeof(bytes)); /* x3-x6 */
 		}
 		break;
-	case BH_HVC_PARTITION_LOAD:
-		x[0] = load(p, t, x) == BH_OK ? BH_HVC_OK : INVALID;
+	case BH_HVC_PARTITION_LOAD: /* x2 = image number, x3 = the root's IPA, x4 = size */
+		if (x[2] < t->cfg->image_count && x[4] != 0 && x[4] <= t->cfg->images[x[2]].size &&
+		    config_ipa_to_pa(p->cfg, ipa_init(x[3]), x[4], &src) &&
+		    partition_replace_image(t, (unsigned)x[2], src, x[4]) == BH_OK) {
+			x[0] = BH_HVC_OK;
+		}
 		break;
 	default: /* START, STOP, RESTART: the paths of the child's own PSCI calls */
 		if (fn == BH_HVC_PARTITION_START ? partition_start(t) == BH_OK
