@@ -391,6 +391,7 @@ static const struct {
 	const struct bh_frontend *frontend;
 } bh_frontends[] = {
 	{"", &bh_raw_frontend},
+	{"console", &bh_tty_frontend},
 };
 
 static const struct bh_frontend *frontend_for(const char *interface)
