@@ -5,6 +5,7 @@
 #   make run                  build and boot the default system in QEMU
 #   make run-hello            three bare-metal partitions (QEMU_GIC=2 for GICv2)
 #   make run-bare             boot the hypervisor alone (no partitions)
+#   make linux                Debian's arm64 kernel, bulkhead.ko and the initramfs (build/linux/)
 #   make check                every test (host unit tests + QEMU system tests)
 #   make <board>_defconfig    reset build/<board>/.config from boards/<board>/defconfig
 #   make menuconfig           edit build/$(BOARD)/.config
@@ -63,13 +64,17 @@ $(LIBFDT_A): scripts/target-packages scripts/fetch-target.sh | $(DEPS_STAMP)
 	$(Q)scripts/fetch-target.sh libfdt-dev $(LIBFDT_DIR)
 	$(Q)touch $@
 
-LINUX_IMAGE_DIR := $(TARGET_PKG)/linux-image
-LINUX_IMAGE_PKG := $(shell awk '$$1 ~ /^linux-image-/ { print $$1 }' scripts/target-packages)
-LINUX_ABI := $(patsubst linux-image-%-arm64,%,$(LINUX_IMAGE_PKG))
-RPI4_DTB := $(LINUX_IMAGE_DIR)/usr/lib/linux-image-$(LINUX_ABI)-arm64/broadcom/bcm2711-rpi-4-b.dtb
-$(RPI4_DTB): scripts/target-packages scripts/fetch-target.sh | $(DEPS_STAMP)
-	$(Q)scripts/fetch-target.sh $(LINUX_IMAGE_PKG) $(LINUX_IMAGE_DIR)
-	$(Q)touch $@
+# Debian's arm64 kernel, its headers and kbuild, one matched set (pinned in
+# scripts/target-packages, or Debian's current one when the pin is gone). The
+# paths below do not name the version: LINUX_FETCHED records it, and is what
+# rules depend on.
+LINUX_TARGET := $(TARGET_PKG)/linux
+LINUX_FETCHED := $(LINUX_TARGET)/VERSION
+LINUX_KERNEL := $(LINUX_TARGET)/vmlinuz
+LINUX_KBUILD_DIR := $(LINUX_TARGET)/build
+RPI4_DTB := $(LINUX_TARGET)/dtbs/broadcom/bcm2711-rpi-4-b.dtb
+$(LINUX_FETCHED): scripts/target-packages scripts/fetch-linux.sh | $(DEPS_STAMP)
+	$(Q)scripts/fetch-linux.sh $(TARGET_PKG)
 
 # ---------------------------------------------------------------- Kconfig
 KCONFIG_FILES := Kconfig $(wildcard */Kconfig */*/Kconfig)
@@ -217,6 +222,25 @@ demo: $(BHCONFIG) linux guest-console
 	$(Q)$(BHCONFIG) --reserve 0x48000000:2M --images 0x68000000 layout \
 		partitions/qemu-virt-demo.dts -o $(DEMO_DIR) >/dev/null
 
+# partitions/qemu-virt-vmbus.dts: the same three partitions talking over
+# VMBus (docs/linux-vmbus.md): bhnet0 between the two Linux, the root's echo
+# service for the bare-metal child. `make run-vmbus` boots it.
+VMBUS_DEMO_DIR := $(O)/vmbus-demo
+.PHONY: vmbus-demo run-vmbus
+vmbus-demo: $(BHCONFIG) linux guest-echo
+	@mkdir -p $(VMBUS_DEMO_DIR)
+	$(Q)$(BHCONFIG) --reserve 0x48000000:2M --images 0x68000000 layout \
+		partitions/qemu-virt-vmbus.dts -o $(VMBUS_DEMO_DIR) >/dev/null
+
+run-vmbus: $(B)/bulkhead.bin vmbus-demo
+ifneq ($(BOARD)$(QEMU_SMP)$(QEMU_GIC),qemu-virt43)
+	$(error the VMBus demo is for QEMU virt with 4 CPUs and GICv3)
+endif
+	@echo "Booting the VMBus demo: Linux root (10.0.0.1), Linux child lx (10.0.0.2), bare-metal rt0."
+	@echo "Ctrl-] 0/1/2 gives the keyboard to root/lx/rt0; Ctrl-A X quits QEMU."
+	$(Q)$(QEMU) $(QEMU_ARGS) -kernel $< -dtb $(VMBUS_DEMO_DIR)/system.dtb \
+		$$(cat $(VMBUS_DEMO_DIR)/qemu.args)
+
 run: $(B)/bulkhead.bin demo
 ifneq ($(BOARD),qemu-virt)
 	$(error make run boots QEMU's virt machine: use BOARD=qemu-virt)
@@ -254,7 +278,7 @@ $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp: scripts/target-packages scripts/fetch
 	$(Q)scripts/fetch-target.sh $(notdir $(@D)) $(@D)
 	$(Q)touch $@
 
-rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(RPI4_DTB) boards/rpi4/config.txt \
+rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(LINUX_FETCHED) boards/rpi4/config.txt \
 		boards/rpi4/boot.cmd
 	$(Q)$(MAKE) --no-print-directory BOARD=rpi4 all
 	$(Q)mkdir -p $(RPI4_BOOT)
@@ -302,30 +326,86 @@ $(MKINITRAMFS): tools/mkinitramfs.c | $(DEPS_STAMP)
 host-tools: $(BHCONFIG) $(MKINITRAMFS) $(PARTITION_DTBS)
 
 # ---------------------------------------------------------------- Linux guests
-# Debian's arm64 kernel (unmodified, build/target/linux-image) and an
-# initramfs with Debian's static busybox and guest-sdk/linux/init.
+# Debian's arm64 kernel (unmodified, build/target/linux-image), the VMBus
+# module built against its headers, the static user tools, and an initramfs
+# with Debian's static busybox, guest-sdk/linux/init, the module and the tools.
 BUSYBOX_DIR := $(TARGET_PKG)/busybox-static
 BUSYBOX := $(BUSYBOX_DIR)/bin/busybox
-LINUX_KERNEL := $(LINUX_IMAGE_DIR)/boot/vmlinuz-$(LINUX_ABI)-arm64
 INITRAMFS := $(O)/linux/initramfs.cpio
+LINUX_CROSS_COMPILE := aarch64-linux-gnu-
 $(BUSYBOX): scripts/target-packages scripts/fetch-target.sh | $(DEPS_STAMP)
 	$(Q)scripts/fetch-target.sh busybox-static $(BUSYBOX_DIR)
 	$(Q)touch $@
-$(LINUX_KERNEL): $(RPI4_DTB)
 
-# A stable name for the pinned kernel, for system trees to refer to.
-$(O)/linux/Image: $(LINUX_KERNEL)
+# A stable name for the kernel, for system trees to refer to. It points at
+# the version-independent link, so it never needs remaking.
+$(O)/linux/Image: | $(LINUX_FETCHED)
 	@mkdir -p $(@D)
-	$(Q)ln -sf $(abspath $<) $@
+	$(Q)ln -sfn $(abspath $(LINUX_KERNEL)) $@
 
-$(INITRAMFS): $(MKINITRAMFS) $(BUSYBOX) guest-sdk/linux/init
+# bulkhead.ko, out of tree against the kernel's headers. Kbuild writes its
+# objects next to the sources, so it builds in a copy (timestamps kept):
+# guest-sdk/linux/bulkhead/ (Kbuild names the objects), vmbus/ring.c and
+# ring.h unchanged, and the headers the module includes under include/.
+MODULE_SRC := guest-sdk/linux/bulkhead
+MODULE_DIR := $(O)/linux/module
+MODULE_KO := $(MODULE_DIR)/bulkhead.ko
+MODULE_OWN := $(addprefix $(MODULE_DIR)/,$(patsubst $(MODULE_SRC)/%,%,\
+	$(wildcard $(MODULE_SRC)/Kbuild $(MODULE_SRC)/*.[ch] $(MODULE_SRC)/compat/*.h)))
+MODULE_HEADERS := $(addprefix $(MODULE_DIR)/,$(wildcard include/bulkhead/*.h))
+MODULE_FILES := $(MODULE_OWN) $(MODULE_HEADERS) $(MODULE_DIR)/ring.c $(MODULE_DIR)/ring.h \
+	$(MODULE_DIR)/include/vmbus/ring.h
+# W=1 warnings are errors (Kbuild: -Werror). BTF for a module needs the
+# kernel's vmlinux, which Debian does not ship: skip it instead of a notice.
+MODULE_KBUILD = $(MAKE) --no-print-directory -C $(LINUX_KBUILD_DIR) M=$(abspath $(MODULE_DIR)) \
+	ARCH=arm64 CROSS_COMPILE=$(LINUX_CROSS_COMPILE) W=1 CONFIG_DEBUG_INFO_BTF_MODULES=
+define copy-source
 	@mkdir -p $(@D)
+	$(Q)cp -p $< $@
+endef
+$(MODULE_OWN): $(MODULE_DIR)/%: $(MODULE_SRC)/%
+	$(copy-source)
+$(MODULE_HEADERS): $(MODULE_DIR)/%: %
+	$(copy-source)
+$(MODULE_DIR)/ring.c: vmbus/ring.c
+	$(copy-source)
+$(MODULE_DIR)/ring.h $(MODULE_DIR)/include/vmbus/ring.h: vmbus/ring.h
+	$(copy-source)
+# Built for another kernel (fetch-linux.sh took a new one): start clean.
+$(MODULE_KO): $(MODULE_FILES) $(LINUX_FETCHED)
+	$(Q)cmp -s $(LINUX_FETCHED) $(MODULE_DIR)/.kernel || $(MODULE_KBUILD) clean
+	$(Q)$(MODULE_KBUILD) modules
+	$(Q)cp $(LINUX_FETCHED) $(MODULE_DIR)/.kernel
+	$(Q)touch $@
+
+# User tools: each guest-sdk/linux/tools/NAME.c is a static arm64 program
+# build/linux/tools/NAME, in the initramfs's /bin.
+LINUX_TOOLS := $(patsubst guest-sdk/linux/tools/%.c,$(O)/linux/tools/%,\
+	$(wildcard guest-sdk/linux/tools/*.c))
+$(LINUX_TOOLS): $(O)/linux/tools/%: guest-sdk/linux/tools/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(LINUX_CROSS_COMPILE)gcc -static -O2 -std=c11 -Wall -Wextra -Werror -Iinclude \
+		-MMD -MP -MT $@ -MF $@.d -o $@ $<
+-include $(LINUX_TOOLS:=.d)
+
+INITRAMFS_ENTRIES := dir:/bin:0755 dir:/dev:0755 nod:/dev/console:0600:c:5:1 \
+	file:/bin/busybox:0755:$(BUSYBOX) slink:/bin/sh:busybox file:/init:0755:guest-sdk/linux/init \
+	dir:/lib:0755 dir:/lib/modules:0755 file:/lib/modules/bulkhead.ko:0644:$(MODULE_KO) \
+	$(foreach t,$(LINUX_TOOLS),file:/bin/$(notdir $(t)):0755:$(t))
+# The entries as a file that changes only when they do (a tool removed, too).
+$(INITRAMFS).entries: FORCE
+	@mkdir -p $(@D)
+	@echo '$(INITRAMFS_ENTRIES)' | cmp -s - $@ || echo '$(INITRAMFS_ENTRIES)' >$@
+$(INITRAMFS): $(MKINITRAMFS) $(BUSYBOX) guest-sdk/linux/init $(MODULE_KO) $(LINUX_TOOLS) \
+		$(INITRAMFS).entries
 	@$(if $(Q),echo "  CPIO    $@")
-	$(Q)$(MKINITRAMFS) -o $@ dir:/bin:0755 dir:/dev:0755 nod:/dev/console:0600:c:5:1 \
-		file:/bin/busybox:0755:$(BUSYBOX) slink:/bin/sh:busybox file:/init:0755:guest-sdk/linux/init
+	$(Q)$(MKINITRAMFS) -o $@ $(INITRAMFS_ENTRIES)
 
-.PHONY: linux
+.PHONY: linux module linux-tools
 linux: $(O)/linux/Image $(INITRAMFS)
+module: $(MODULE_KO)
+linux-tools: $(LINUX_TOOLS)
 
 # ---------------------------------------------------------------- host tests
 HOST_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
@@ -368,9 +448,9 @@ $(HOST_B)/dtb/qemu-virt-gicv%.dtb: | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(Q)$(QEMU) -M virt,virtualization=on,gic-version=$*,dumpdtb=$@ -cpu cortex-a72 -smp 4 \
 		-m 1G -nographic -nic none >/dev/null
-$(HOST_B)/dtb/bcm2711-rpi-4-b.dtb: $(RPI4_DTB)
+$(HOST_B)/dtb/bcm2711-rpi-4-b.dtb: $(LINUX_FETCHED)
 	@mkdir -p $(@D)
-	$(Q)cp $< $@
+	$(Q)cp $(RPI4_DTB) $@
 
 # The ring under two threads: 10 million packets, with ASan+UBSan and with TSan.
 STRESS := $(HOST_B)/tests/stress_ring $(HOST_B)/tests/stress_ring_tsan
@@ -393,7 +473,7 @@ unit-tests: $(UNIT_TESTS) $(TEST_DTBS) $(STRESS)
 # each test's console is saved in build/test-logs/<test>.log.
 # PYTEST_ARGS passes options, e.g. PYTEST_ARGS="-k uboot -v".
 PYTEST_ARGS ?=
-system-tests: bin-all guests host-tools linux demo | $(DEPS_STAMP)
+system-tests: bin-all guests host-tools linux demo vmbus-demo | $(DEPS_STAMP)
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
 # VMBus verification: the SPIN model of the signalling protocol
@@ -419,6 +499,7 @@ bench: bin-all guests host-tools linux guest-irqtest-latency-native | $(DEPS_STA
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/timer_latency.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_boot.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/vmbus_qemu.py
+	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_vmbus.py
 	$(Q)$(MAKE) --no-print-directory ring-bench
 
 # ---------------------------------------------------------------- lint
@@ -480,5 +561,5 @@ distclean:
 	rm -rf $(O)
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "boards: $(BOARDS)"

@@ -4,7 +4,9 @@
 # once everything is there). apt-get runs as root, or through sudo otherwise.
 # `scripts/deps.sh bench` also installs BENCH_PACKAGES, for `make bench` only.
 # Target (arm64) packages are never installed here: scripts/fetch-target.sh
-# downloads and unpacks them into the build folder.
+# and scripts/fetch-linux.sh download and unpack them into the build folder
+# (linux-kbuild too, which is a host package, so that its version can follow
+# the kernel's; libelf1 and libssl3 are what its programs link against).
 set -eu
 
 HOST_PACKAGES="
@@ -16,6 +18,7 @@ u-boot-qemu u-boot-tools
 libcmocka-dev pkg-config
 python3 python3-pytest python3-pexpect python3-kconfiglib
 dosfstools mtools e2fsprogs cpio
+libelf1 libssl3
 newlib-source
 clang-format clang-tidy cppcheck
 spin clang libclang-rt-14-dev

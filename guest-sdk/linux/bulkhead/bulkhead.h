@@ -112,6 +112,12 @@ int bh_chan_recv(struct bh_chan *ch, struct vmbus_desc *desc, void *buf, u32 siz
  */
 bool bh_chan_rx_ready(struct bh_chan *ch);
 
+/*
+ * Data to receive now, without unmasking the doorbell: for a bounded poll
+ * before sleeping (docs/vmbus.md, "Polling is allowed around the rules").
+ */
+bool bh_chan_rx_pending(struct bh_chan *ch);
+
 /* Room for a packet of `len` bytes now (false while not connected). */
 bool bh_chan_tx_room(struct bh_chan *ch, u32 len);
 
