@@ -45,7 +45,7 @@ def test_linux_console_channels(qemu, tmp_path):
     shell runs it and the root reads its output there. The root's end does
     not echo lx's output back (lx would run its own prompt: "not found").
     Bulk: `seq 1 20000` each way through lx-data (8 KiB rings), checked by
-    md5sum at the other end. Hostile: rt1 (vmbus_bad) writes a write index
+    md5sum at the other end, one way through a reader that lags (throttled). Hostile: rt1 (vmbus_bad) writes a write index
     outside its ring: the root's module names the channel and resets it,
     no oops, and lx-console still works after it."""
     extra = build_system(
@@ -88,9 +88,11 @@ def test_linux_console_channels(qemu, tmp_path):
     vm.expect("lx-console: lx has 1 CPU, 42\r")
 
     # Bulk, root -> lx: lx's end goes raw first (stty's own open would take
-    # bytes that came meanwhile), then reads while the root writes.
+    # bytes that came meanwhile), then holds the tty open unread for a while:
+    # its line discipline throttles, the ring fills, the root's writer
+    # waits; reading unthrottles, and every byte comes through.
     command(vm, 1, "lx", "stty -F /dev/ttyVMB1 raw -echo && echo lx-data raw && "
-                         "head -c %d /dev/ttyVMB1 | md5sum" % len(BULK))
+                         "{ sleep 2; head -c %d | md5sum; } </dev/ttyVMB1" % len(BULK))
     vm.expect("[lx] lx-data raw\r")
     command(vm, 0, "root", "seq 1 20000 > /dev/ttyVMB2 && echo root sent")
     vm.expect_all([f"[lx] {BULK_MD5}  -", "[root] root sent"])
