@@ -16,8 +16,8 @@
  *
  * Receive: only while the tty is open and the line discipline has not
  * throttled it. Otherwise packets wait in the ring, and a peer that keeps
- * writing waits for room: an unread console keeps its latest ring-full of
- * output instead of losing it. A packet is copied out of the shared ring
+ * writing waits for room: an unread console holds its peer back instead of
+ * losing its output. A packet is copied out of the shared ring
  * (the peer may rewrite it) and into the flip buffer; bytes that do not fit
  * stay for the next try, none is dropped.
  */
