@@ -123,8 +123,8 @@ def test_cannot_signal_or_map_a_foreign_channel(qemu, tmp_path):
 
 def test_console_service(qemu, tmp_path):
     """A child with no UART and no console hypercalls prints through the root:
-    each line is a packet on a channel of interface "console", printed by the
-    root's service, all of them, in order. (Fewer than 20 lines: more in
+    its lines go as a byte stream on a channel of interface "console", and the
+    root's service prints them, all of them, in order. (Fewer than 20 lines: more in
     100 ms would meet the root's own console flood limit, docs/consoles.md.)"""
     vm = boot(qemu, tmp_path,
               [Partition("root", "vsp", [0], root=True),

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vmconsole: a child that prints through the root, over a VMBus channel of
- * interface "console" (served by examples/vsp), instead of a UART or the
- * console hypercall. Each line is one packet; a full ring makes it wait for
- * the root, so no line is lost. Bootargs `lines=N` (default 5).
+ * interface "console" (served by examples/vsp, or a Linux root's ttyVMB),
+ * instead of a UART or the console hypercall. The console interface is a
+ * byte stream (include/bulkhead/console.h): each line goes with its newline,
+ * in one packet here, though a reader may not count on that. A full ring
+ * makes it wait for the root, so no line is lost. Bootargs `lines=N`
+ * (default 5).
  */
 #include <bulkhead/channel.h>
+#include <bulkhead/console.h>
 #include <bulkhead/sdk.h>
 
 #include <stdarg.h>
@@ -22,13 +26,14 @@ static int vm_printf(const char *fmt, ...)
 	char line[256];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap); /* room left for the newline */
 	va_end(ap);
 	if (n < 0) {
 		return n;
 	}
-	uint32_t len = (uint32_t)n < sizeof(line) ? (uint32_t)n : (uint32_t)sizeof(line) - 1;
-	return bh_channel_send_wait(&console, 1, 0, line, len);
+	uint32_t len = (uint32_t)n < sizeof(line) - 2 ? (uint32_t)n : (uint32_t)sizeof(line) - 2;
+	line[len++] = '\n';
+	return bh_channel_send_wait(&console, BH_CONSOLE_TYPE_DATA, 0, line, len);
 }
 
 int main(void)

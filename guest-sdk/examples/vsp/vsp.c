@@ -3,8 +3,9 @@
  * vsp: service providers for the root partition (docs/vmbus.md). It serves
  * every channel this partition provides, by the channel's interface:
  *   echo     every packet goes back as it came (type, transaction id, bytes);
- *   console  every packet is a line of the peer's output, printed here
- *            ("vsp: rt1: ..."): a child without a UART prints through the root;
+ *   console  the peer's output, a byte stream (include/bulkhead/console.h),
+ *            printed here a line at a time ("vsp: rt1: ..."): a child without
+ *            a UART prints through the root;
  *   sink     packets of type 1 are counted and dropped, type 2 is echoed, type
  *            3 is answered with the bytes counted (examples/throughput).
  * One loop serves all channels and never blocks on one of them: a reply
@@ -13,13 +14,15 @@
  * the other channels never notice.
  */
 #include <bulkhead/channel.h>
+#include <bulkhead/console.h>
 #include <bulkhead/sdk.h>
 
 #include <stdio.h>
 #include <string.h>
 
 #define MAX_CHANNELS 16
-#define MAX_PACKET   4096
+#define MAX_PACKET   BH_CONSOLE_MAX_PACKET /* the largest the services take */
+#define MAX_LINE     256		   /* a console line longer than this is cut */
 
 struct service {
 	struct bh_channel ch;
@@ -28,6 +31,8 @@ struct service {
 	uint64_t bytes;	    /* sink: payload bytes counted */
 	uint64_t announced; /* the session last reported as connected */
 	bool reply_waiting; /* an echo that found no room */
+	uint32_t line_len;  /* console: the line so far, not yet printed */
+	char line[MAX_LINE];
 	struct vmbus_desc reply_desc;
 	uint32_t reply_len;
 	uint8_t reply[MAX_PACKET];
@@ -37,8 +42,36 @@ static struct service services[MAX_CHANNELS];
 static struct bh_channel *waitlist[MAX_CHANNELS];
 static unsigned service_count;
 
+static void print_line(struct service *s)
+{
+	uint32_t len = s->line_len;
+	if (len > 0 && s->line[len - 1] == '\r') {
+		len--; /* a peer with CR LF line ends */
+	}
+	printf("vsp: %s: %.*s\n", s->ch.name, (int)len, s->line);
+	s->line_len = 0;
+}
+
+/* Console bytes: whole lines are printed, a partial one waits for the rest. */
+static void console_bytes(struct service *s, const uint8_t *bytes, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++) {
+		if (bytes[i] == '\n') {
+			print_line(s);
+			continue;
+		}
+		if (s->line_len == sizeof(s->line)) {
+			print_line(s);
+		}
+		s->line[s->line_len++] = (char)bytes[i];
+	}
+}
+
 static void offer(struct service *s)
 {
+	if (s->line_len > 0) {
+		print_line(s); /* the last session's last words, without their newline */
+	}
 	s->reply_waiting = false;
 	bh_channel_open(&s->ch);
 }
@@ -114,10 +147,9 @@ static void serve(struct service *s)
 			s->reply_waiting = true;
 		} else if (s->kind != CONSOLE) {
 			s->reply_waiting = true;
-		} else {
-			printf("vsp: %s: %.*s\n", s->ch.name, (int)s->reply_len,
-			       (const char *)s->reply);
-		}
+		} else if (s->reply_desc.type == BH_CONSOLE_TYPE_DATA) {
+			console_bytes(s, s->reply, s->reply_len);
+		} /* other console types are reserved: skipped */
 	}
 	/* The batch ended, not the packets: look again without sleeping. */
 	atomic_store(&s->ch.doorbell, true);

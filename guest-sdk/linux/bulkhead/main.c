@@ -403,6 +403,7 @@ static const struct {
 	const struct bh_frontend *frontend;
 } bh_frontends[] = {
 	{"", &bh_raw_frontend},
+	{"console", &bh_tty_frontend},
 };
 
 static const struct bh_frontend *frontend_for(const char *interface)
@@ -546,7 +547,7 @@ static int chan_start(struct bh_chan *ch, struct bh_vmbus *bus)
 	if (rc) {
 		dev_err(ch->parent, "channel %s: %s frontend: %d\n", ch->name, ch->frontend->kind,
 			rc);
-		device_destroy(bh_class, ch->devt);
+		device_unregister(ch->dev); /* not by devt: every channel but a raw one has 0 */
 		ch->dev = NULL;
 		return rc;
 	}
@@ -569,7 +570,7 @@ static void chan_stop(struct bh_chan *ch)
 	WRITE_ONCE(ch->state, BH_CHANNEL_CLOSED);
 	wake_up_interruptible_all(&ch->wait);
 	ch->frontend->remove(ch);
-	device_destroy(bh_class, ch->devt);
+	device_unregister(ch->dev);
 }
 
 static int bh_vmbus_probe(struct platform_device *pdev)
