@@ -222,6 +222,25 @@ demo: $(BHCONFIG) linux guest-console
 	$(Q)$(BHCONFIG) --reserve 0x48000000:2M --images 0x68000000 layout \
 		partitions/qemu-virt-demo.dts -o $(DEMO_DIR) >/dev/null
 
+# partitions/qemu-virt-vmbus.dts: the same three partitions talking over
+# VMBus (docs/linux-vmbus.md): bhnet0 between the two Linux, the root's echo
+# service for the bare-metal child. `make run-vmbus` boots it.
+VMBUS_DEMO_DIR := $(O)/vmbus-demo
+.PHONY: vmbus-demo run-vmbus
+vmbus-demo: $(BHCONFIG) linux guest-echo
+	@mkdir -p $(VMBUS_DEMO_DIR)
+	$(Q)$(BHCONFIG) --reserve 0x48000000:2M --images 0x68000000 layout \
+		partitions/qemu-virt-vmbus.dts -o $(VMBUS_DEMO_DIR) >/dev/null
+
+run-vmbus: $(B)/bulkhead.bin vmbus-demo
+ifneq ($(BOARD)$(QEMU_SMP)$(QEMU_GIC),qemu-virt43)
+	$(error the VMBus demo is for QEMU virt with 4 CPUs and GICv3)
+endif
+	@echo "Booting the VMBus demo: Linux root (10.0.0.1), Linux child lx (10.0.0.2), bare-metal rt0."
+	@echo "Ctrl-] 0/1/2 gives the keyboard to root/lx/rt0; Ctrl-A X quits QEMU."
+	$(Q)$(QEMU) $(QEMU_ARGS) -kernel $< -dtb $(VMBUS_DEMO_DIR)/system.dtb \
+		$$(cat $(VMBUS_DEMO_DIR)/qemu.args)
+
 run: $(B)/bulkhead.bin demo
 ifneq ($(BOARD),qemu-virt)
 	$(error make run boots QEMU's virt machine: use BOARD=qemu-virt)
@@ -454,7 +473,7 @@ unit-tests: $(UNIT_TESTS) $(TEST_DTBS) $(STRESS)
 # each test's console is saved in build/test-logs/<test>.log.
 # PYTEST_ARGS passes options, e.g. PYTEST_ARGS="-k uboot -v".
 PYTEST_ARGS ?=
-system-tests: bin-all guests host-tools linux demo | $(DEPS_STAMP)
+system-tests: bin-all guests host-tools linux demo vmbus-demo | $(DEPS_STAMP)
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
 # VMBus verification: the SPIN model of the signalling protocol
@@ -480,6 +499,7 @@ bench: bin-all guests host-tools linux guest-irqtest-latency-native | $(DEPS_STA
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/timer_latency.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_boot.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/vmbus_qemu.py
+	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_vmbus.py
 	$(Q)$(MAKE) --no-print-directory ring-bench
 
 # ---------------------------------------------------------------- lint

@@ -112,6 +112,38 @@ class Channel:
                 lines.append(f"\t\t\t\t{side}-ipa = <{_cells(ipa)}>;")
         return lines + ["\t\t\t};"]
 
+    def side(self, partition):
+        """How `partition` (a name) takes part: (role, IPA of the region, doorbell
+        SPI, peer's name), or None if it is not an end of this channel."""
+        if partition == self.provider:
+            ipa = self.provider_ipa
+            return "provider", self.pa if ipa is None else ipa, self.provider_irq, self.consumer
+        if partition == self.consumer:
+            ipa = self.consumer_ipa
+            return "consumer", self.pa if ipa is None else ipa, self.consumer_irq, self.provider
+        return None
+
+
+def vmbus_node(partition, channels):
+    """The `vmbus` node of a partition's own device tree: what `bhconfig layout`
+    writes (tools/layout.c, vmbus_node(); docs/vmbus.md, "In the partition's
+    device tree"), property for property, for the channels `partition` (a
+    name) is an end of; `index` counts them in the system tree's order."""
+    mine = [(ch, side) for ch in channels if (side := ch.side(partition)) is not None]
+    if not mine:
+        return ""
+    out = ["\tvmbus {", '\t\tcompatible = "bulkhead,vmbus-v1";',
+           "\t\t#address-cells = <2>; #size-cells = <2>;", "\t\tranges;"]
+    for index, (ch, (role, ipa, spi, peer)) in enumerate(mine):
+        out += [f"\t\t{ch.name}@{ipa:x} {{", '\t\t\tcompatible = "bulkhead,channel-v1";',
+                f"\t\t\treg = <{_cells(ipa)} {_cells(sum(ch.rings))}>;",
+                f"\t\t\tring-sizes = <{_cells(ch.rings[0])} {_cells(ch.rings[1])}>;",
+                f"\t\t\tinterrupts = <0 {spi} 1>;",  # an edge-triggered SPI
+                f"\t\t\tindex = <{index}>;",
+                f'\t\t\tinterface = "{ch.interface or ch.name}";',
+                f'\t\t\trole = "{role}";', f'\t\t\tpeer = "{peer}";', "\t\t};"]
+    return "\n".join(out + ["\t};", ""])
+
 
 LINUX_DIR = "linux"  # build/linux/: the initramfs
 
@@ -141,9 +173,10 @@ GUEST_GIC = {
 }
 
 
-def linux_guest_dts(p, gic, initrd_ipa, initrd_size):
+def linux_guest_dts(p, gic, initrd_ipa, initrd_size, channels=()):
     """The device tree a Linux partition boots with: its memory, its vCPUs,
-    PSCI over SMC, the GIC, the timer, its vuart as the console."""
+    PSCI over SMC, the GIC, the timer, its vuart as the console, and its
+    VMBus channels among `channels` (the system's)."""
     cpus = "".join(f'cpu@{i} {{ device_type = "cpu"; compatible = "arm,cortex-a72"; '
                    f'reg = <{i}>; enable-method = "psci"; }}; ' for i in range(len(p.cpus)))
     gic_props = GUEST_GIC[gic].format(redist=0x20000 * len(p.cpus))
@@ -172,7 +205,7 @@ def linux_guest_dts(p, gic, initrd_ipa, initrd_size):
 	pl011@{p.vuart:x} {{ compatible = "arm,pl011", "arm,primecell";
 		reg = <{_cells(p.vuart)} 0x0 0x1000>; interrupts = <0 1 4>;
 		clocks = <&apb_pclk>, <&apb_pclk>; clock-names = "uartclk", "apb_pclk"; }};
-}};
+{vmbus_node(p.name, channels)}}};
 """
 
 
@@ -197,12 +230,14 @@ class LinuxPartition(Partition):
             out.append(("dtb", self.dtb, self.ipa + self.mem - 2 * MiB, "dtb"))
         return out
 
-    def write_dtb(self, tmp_path, gic):
+    def write_dtb(self, tmp_path, gic, channels=()):
+        """`channels`: all of the system's, in its tree's order (their PAs assigned)."""
         initrd = linux_initramfs()
         dts = os.path.join(str(tmp_path), self.name + "-linux.dts")
         self.dtb = dts[:-4] + ".dtb"
         with open(dts, "w", encoding="utf-8") as f:
-            f.write(linux_guest_dts(self, gic, self.ipa + 64 * MiB, os.path.getsize(initrd)))
+            f.write(linux_guest_dts(self, gic, self.ipa + 64 * MiB, os.path.getsize(initrd),
+                                    channels))
         harness.run([harness.find_tool("dtc"), "-q", "-I", "dts", "-O", "dtb", "-o", self.dtb,
                      dts])
 
@@ -269,7 +304,7 @@ def build_system(tmp_path, partitions, gic=3, check=True, name="system", image_s
     slot = image_start
     for p in partitions:
         if isinstance(p, LinuxPartition):
-            p.write_dtb(tmp_path, gic)
+            p.write_dtb(tmp_path, gic, channels)  # after the channels' PAs: its vmbus node
     for p in partitions:
         for node, path, _load, _fmt in p.images():
             size = os.path.getsize(path)

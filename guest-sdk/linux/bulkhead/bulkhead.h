@@ -125,6 +125,12 @@ int bh_chan_recv_with(struct bh_chan *ch, bh_chan_take_fn take, void *ctx);
  */
 bool bh_chan_rx_ready(struct bh_chan *ch);
 
+/*
+ * Data to receive now, without unmasking the doorbell: for a bounded poll
+ * before sleeping (docs/vmbus.md, "Polling is allowed around the rules").
+ */
+bool bh_chan_rx_pending(struct bh_chan *ch);
+
 /* Room for a packet of `len` bytes now (false while not connected). */
 bool bh_chan_tx_room(struct bh_chan *ch, u32 len);
 

@@ -186,6 +186,18 @@ bool bh_chan_rx_ready(struct bh_chan *ch)
 	return ready;
 }
 
+bool bh_chan_rx_pending(struct bh_chan *ch)
+{
+	unsigned long flags;
+	bool pending = false;
+
+	spin_lock_irqsave(&ch->rx_lock, flags);
+	if (ch->state == BH_CHANNEL_CONNECTED && !ch->broken_pending)
+		pending = !vmbus_ring_empty(&ch->rx);
+	spin_unlock_irqrestore(&ch->rx_lock, flags);
+	return pending;
+}
+
 bool bh_chan_tx_room(struct bh_chan *ch, u32 len)
 {
 	unsigned long flags;
