@@ -3,9 +3,16 @@
  * Network channels: bhnet<n>, an Ethernet device over each channel whose
  * interface is "net" (docs/linux-vmbus.md, "Network: bhnet").
  *
- * On the wire, one packet of type BH_NET_FRAME carries one Ethernet frame,
- * destination address first, without preamble, padding or FCS; trans_id is 0
- * and ignored. Other packet types are reserved: a receiver drops them.
+ * On the wire (docs/linux-vmbus.md, "Network: bhnet"), a packet of type
+ * BH_NET_FRAME carries one Ethernet frame, destination address first,
+ * without preamble, padding or FCS. Its trans_id is 0, or, to a peer that
+ * announced BH_NET_F_CSUM, BH_NET_CSUM_PARTIAL with the checksum's start and
+ * offset: the frame's checksum field holds only the pseudo-header's sum and
+ * the receiver completes it or, like Linux, takes it as CHECKSUM_PARTIAL. A
+ * packet of type BH_NET_HELLO, which each side sends once a session connects,
+ * announces its features (a little-endian u32). Other types are reserved: a
+ * receiver drops them. So a peer that knows only frames (a bare-metal stack)
+ * gets complete checksums, and two Linux partitions checksum nothing.
  *
  * Receive is NAPI: the doorbell schedules the poll, which drains the ring
  * (still masked, bh_chan_recv_with) into skbs sized by each frame, then
@@ -28,6 +35,15 @@
 #include "bulkhead.h"
 
 #define BH_NET_FRAME 1 /* the packet type of a frame */
+#define BH_NET_HELLO 2 /* the packet type of a side's features */
+
+/* Features in a hello. */
+#define BH_NET_F_CSUM 0x1U /* I take BH_NET_CSUM_PARTIAL frames */
+
+/* A frame's trans_id: its checksum is for the receiver to complete. */
+#define BH_NET_CSUM_PARTIAL   (1ULL << 32)
+#define BH_NET_CSUM_START(t)  ((u32)(t)&0xffff)		  /* from the frame's start */
+#define BH_NET_CSUM_OFFSET(t) ((u32)((t) >> 16) & 0xffff) /* of the field, from the start */
 
 /* IPv4's largest packet; a larger MTU only helps IPv6 jumbograms. */
 #define NET_MTU_CAP   65535U
@@ -39,23 +55,32 @@
 #define RX_LINEAR_MAX 2048U
 #define RX_HEAD	      256U
 
+static bool csum_offload = true;
+module_param(csum_offload, bool, 0644);
+MODULE_PARM_DESC(csum_offload, "bhnet devices take frames whose checksums the peer left to them "
+			       "(announced to each new session)");
+
 struct bh_net {
 	struct bh_chan *ch;
 	struct net_device *dev;
 	struct napi_struct napi;
-	u32 frame_max;	 /* max_mtu + a VLAN Ethernet header */
-	u32 tx_want;	 /* the frame that found the ring full: the room that wakes the queue */
+	u32 frame_max; /* max_mtu + a VLAN Ethernet header */
+	u32 tx_want;   /* the frame that found the ring full: the room that wakes the queue */
+	u64 peer_csum_session; /* the session whose peer said BH_NET_F_CSUM (U64_MAX: none) */
 	void *tx_bounce; /* a paged skb, gathered for the ring (ndo_start_xmit is serialised) */
 };
 
 /* What one received packet turned out to be (net_take, under the ring's lock). */
-enum rx_verdict { RX_FRAME, RX_OTHER_TYPE, RX_BAD_LENGTH, RX_NO_MEMORY };
+enum rx_verdict { RX_FRAME, RX_HELLO, RX_OTHER_TYPE, RX_BAD_LENGTH, RX_NO_MEMORY };
 
 struct net_rx {
 	struct bh_net *net;
 	u32 limit; /* the longest frame accepted: MTU + VLAN Ethernet header */
 	enum rx_verdict verdict;
 	struct sk_buff *skb;
+	u64 trans_id; /* a frame's */
+	u32 features; /* a hello's */
+	u64 session;  /* a hello's: the session it came in */
 };
 
 /*
@@ -111,6 +136,18 @@ static int net_take(void *ctx, const struct vmbus_packet_view *view)
 	struct sk_buff *skb;
 
 	rx->skb = NULL;
+	if (view->desc.type == BH_NET_HELLO && view->len >= sizeof(__le32)) {
+		__le32 features;
+
+		memcpy(&features, view->span[0].p, min_t(u32, view->span[0].n, sizeof(features)));
+		if (view->span[0].n < sizeof(features))
+			memcpy((u8 *)&features + view->span[0].n, view->span[1].p,
+			       sizeof(features) - view->span[0].n);
+		rx->features = le32_to_cpu(features);
+		rx->session = rx->net->ch->session; /* stable: rx_lock is held */
+		rx->verdict = RX_HELLO;
+		return VMBUS_OK;
+	}
 	if (view->desc.type != BH_NET_FRAME) {
 		rx->verdict = RX_OTHER_TYPE;
 		return VMBUS_OK;
@@ -130,7 +167,27 @@ static int net_take(void *ctx, const struct vmbus_packet_view *view)
 		skb_store_bits(skb, (int)view->span[0].n, view->span[1].p, (int)view->span[1].n);
 	rx->verdict = RX_FRAME;
 	rx->skb = skb;
+	rx->trans_id = view->desc.trans_id;
 	return VMBUS_OK;
+}
+
+/*
+ * A frame whose checksum the peer left to us: CHECKSUM_PARTIAL, as a frame
+ * from this host's own stack would be, if the field is inside the frame's
+ * headers (the linear part). False: drop it.
+ */
+static bool rx_partial_csum(struct sk_buff *skb, u64 trans_id)
+{
+	u32 start = BH_NET_CSUM_START(trans_id);
+	u32 field = start + BH_NET_CSUM_OFFSET(trans_id);
+
+	if (!(trans_id & BH_NET_CSUM_PARTIAL))
+		return true; /* complete: the stack checks it */
+	/* After eth_type_trans, skb->data is past the Ethernet header. */
+	if (start < ETH_HLEN || field + sizeof(__sum16) > ETH_HLEN + skb_headlen(skb))
+		return false;
+	return skb_partial_csum_set(skb, (u16)(start - ETH_HLEN),
+				    (u16)BH_NET_CSUM_OFFSET(trans_id));
 }
 
 /*
@@ -144,6 +201,34 @@ static void net_wake_tx(struct bh_net *net)
 	if (netif_running(net->dev) && netif_queue_stopped(net->dev) &&
 	    bh_chan_tx_room(net->ch, READ_ONCE(net->tx_want)))
 		netif_wake_queue(net->dev);
+}
+
+/* A frame to the stack, counted, or dropped if its checksum fields are wrong. */
+static void rx_deliver(struct bh_net *net, struct net_rx *rx)
+{
+	struct net_device *dev = net->dev;
+	u32 len = rx->skb->len;
+
+	rx->skb->protocol = eth_type_trans(rx->skb, dev);
+	if (!rx_partial_csum(rx->skb, rx->trans_id)) {
+		dev->stats.rx_frame_errors++;
+		dev->stats.rx_errors++;
+		kfree_skb(rx->skb);
+		return;
+	}
+	dev->stats.rx_packets++;
+	dev->stats.rx_bytes += len;
+	napi_gro_receive(&net->napi, rx->skb);
+}
+
+/* The peer's features for this session. */
+static void rx_hello(struct bh_net *net, const struct net_rx *rx)
+{
+	bool csum = rx->features & BH_NET_F_CSUM;
+
+	WRITE_ONCE(net->peer_csum_session, csum ? rx->session : U64_MAX);
+	netdev_info(net->dev, "session %llu: partition %u %s\n", rx->session, net->ch->peer,
+		    csum ? "takes frames with checksums left to it" : "needs complete checksums");
 }
 
 /* More to receive after the poll unmasked the ring (and the channel still up)? */
@@ -163,10 +248,10 @@ static int net_poll(struct napi_struct *napi, int budget)
 		done++;
 		switch (rx.verdict) {
 		case RX_FRAME:
-			dev->stats.rx_packets++;
-			dev->stats.rx_bytes += rx.skb->len;
-			rx.skb->protocol = eth_type_trans(rx.skb, dev);
-			napi_gro_receive(napi, rx.skb);
+			rx_deliver(net, &rx);
+			break;
+		case RX_HELLO:
+			rx_hello(net, &rx);
 			break;
 		case RX_BAD_LENGTH:
 			dev->stats.rx_length_errors++;
@@ -185,22 +270,43 @@ static int net_poll(struct napi_struct *napi, int budget)
 	return done;
 }
 
+/*
+ * The trans_id that leaves a frame's checksum to the peer, or 0 if the peer
+ * did not say, in this session, that it takes that (the caller checksums).
+ */
+static u64 tx_partial_csum(struct bh_net *net, const struct sk_buff *skb)
+{
+	int start = skb_checksum_start_offset(skb);
+
+	/* csum_offset is 16 bits already. */
+	if (READ_ONCE(net->peer_csum_session) != READ_ONCE(net->ch->session) || start < 0 ||
+	    start > 0xffff)
+		return 0;
+	return BH_NET_CSUM_PARTIAL | (u64)start | (u64)skb->csum_offset << 16;
+}
+
 static netdev_tx_t net_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct bh_net *net = netdev_priv(dev);
 	const void *frame = skb->data;
 	u32 len = skb->len;
+	u64 meta = 0;
 	int rc;
 
 	if (len > net->frame_max)
 		goto drop; /* stacked VLAN headers on a full-size frame */
+	if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		meta = tx_partial_csum(net, skb);
+		if (!meta && skb_checksum_help(skb))
+			goto drop;
+	}
 	if (skb_is_nonlinear(skb)) {
 		if (skb_copy_bits(skb, 0, net->tx_bounce, (int)len))
 			goto drop;
 		frame = net->tx_bounce;
 	}
 	for (;;) {
-		rc = bh_chan_send(net->ch, BH_NET_FRAME, 0, frame, len);
+		rc = bh_chan_send(net->ch, BH_NET_FRAME, meta, frame, len);
 		if (rc != VMBUS_FULL)
 			break;
 		/*
@@ -273,6 +379,14 @@ static void net_doorbell(struct bh_chan *ch)
 	net_wake_tx(net);
 }
 
+/* Once per session: what this side takes. The ring is new and empty, so it fits. */
+static void net_hello(struct bh_net *net)
+{
+	__le32 features = cpu_to_le32(READ_ONCE(csum_offload) ? BH_NET_F_CSUM : 0);
+
+	bh_chan_send(net->ch, BH_NET_HELLO, 0, &features, sizeof(features));
+}
+
 static void net_state_changed(struct bh_chan *ch)
 {
 	struct bh_net *net = ch->frontend_data;
@@ -285,6 +399,7 @@ static void net_state_changed(struct bh_chan *ch)
 		netif_carrier_off(dev);
 		return;
 	}
+	net_hello(net);
 	if (!netif_carrier_ok(dev))
 		netdev_info(dev, "link up: channel %s connected to partition %u\n", ch->name,
 			    ch->peer);
@@ -326,10 +441,13 @@ static int net_probe(struct bh_chan *ch)
 	net->frame_max = dev->max_mtu + VLAN_ETH_HLEN;
 	/*
 	 * Scatter-gather, so that the stack hands over paged skbs (gathered
-	 * here) instead of linearising each into a new buffer. No checksum
-	 * offload: the peer gets complete checksums whatever it runs.
+	 * here) instead of linearising each into a new buffer. Checksums are
+	 * "offloaded" to the peer when it said it takes them (a Linux peer
+	 * trusts them: shared memory does not corrupt frames), else completed
+	 * in net_xmit.
 	 */
-	dev->features = NETIF_F_SG;
+	dev->features = NETIF_F_SG | NETIF_F_HW_CSUM;
+	net->peer_csum_session = U64_MAX;
 	net->tx_bounce = kvmalloc(net->frame_max, GFP_KERNEL);
 	if (!net->tx_bounce) {
 		rc = -ENOMEM;
