@@ -67,6 +67,7 @@ struct bh_net {
 	u32 frame_max; /* max_mtu + a VLAN Ethernet header */
 	u32 tx_want;   /* the frame that found the ring full: the room that wakes the queue */
 	u64 peer_csum_session; /* the session whose peer said BH_NET_F_CSUM (U64_MAX: none) */
+	u64 hello_session;     /* the last session whose hello was logged (the poll's) */
 	void *tx_bounce; /* a paged skb, gathered for the ring (ndo_start_xmit is serialised) */
 };
 
@@ -227,6 +228,9 @@ static void rx_hello(struct bh_net *net, const struct net_rx *rx)
 	bool csum = rx->features & BH_NET_F_CSUM;
 
 	WRITE_ONCE(net->peer_csum_session, csum ? rx->session : U64_MAX);
+	if (rx->session == net->hello_session)
+		return; /* said once a session: a peer repeating itself floods no log */
+	net->hello_session = rx->session;
 	netdev_info(net->dev, "session %llu: partition %u %s\n", rx->session, net->ch->peer,
 		    csum ? "takes frames with checksums left to it" : "needs complete checksums");
 }
@@ -448,6 +452,7 @@ static int net_probe(struct bh_chan *ch)
 	 */
 	dev->features = NETIF_F_SG | NETIF_F_HW_CSUM;
 	net->peer_csum_session = U64_MAX;
+	net->hello_session = U64_MAX;
 	net->tx_bounce = kvmalloc(net->frame_max, GFP_KERNEL);
 	if (!net->tx_bounce) {
 		rc = -ENOMEM;
