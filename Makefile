@@ -298,9 +298,11 @@ rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(LINUX_FETCHED) boards/rpi
 # systems into build/host/partitions/ (boot one with QEMU's -dtb).
 BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c core/config.c core/config_devices.c \
 	core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c core/lib/errors.c
-# The demo names files instead of addresses: `bhconfig layout` handles it (make demo).
+# The demos name files instead of addresses: `bhconfig layout` handles them (make demo,
+# make vmbus-demo).
 PARTITION_DTBS := $(patsubst partitions/%.dts,$(HOST_B)/partitions/%.dtb,\
-	$(filter-out partitions/qemu-virt-demo.dts,$(wildcard partitions/*.dts)))
+	$(filter-out partitions/qemu-virt-demo.dts partitions/qemu-virt-vmbus.dts,\
+	$(wildcard partitions/*.dts)))
 
 $(BHCONFIG): $(BHCONFIG_SRCS) tools/layout.h $(wildcard core/include/core/*.h core/*.h include/bulkhead/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -425,12 +427,16 @@ $(HOST_B)/tests/test_ring: tests/unit/test_ring.c vmbus/ring.c vmbus/ring.h | $(
 # Tests of core/ over the shared arch fake (tests/unit/fake_arch.c).
 FAKE_ARCH := tests/unit/fake_arch.c tests/unit/fake_arch.h
 FAKE_ARCH_TESTS := $(addprefix $(HOST_B)/tests/,test_vgic test_channel test_vpsci test_hypercall \
-	test_partition test_exit)
+	test_partition test_exit test_manage)
 $(HOST_B)/tests/test_vgic: tests/unit/test_vgic.c core/vgic.c
 $(HOST_B)/tests/test_channel: tests/unit/test_channel.c core/channel.c
 $(HOST_B)/tests/test_vpsci: tests/unit/test_vpsci.c core/vpsci.c core/lib/printf.c
 $(HOST_B)/tests/test_hypercall: tests/unit/test_hypercall.c core/hypercall.c core/lib/printf.c
 $(HOST_B)/tests/test_exit: tests/unit/test_exit.c core/exit.c core/lib/printf.c
+# The real configuration code translates the root's IPAs, the real console keeps the history.
+$(HOST_B)/tests/test_manage: tests/unit/test_manage.c core/manage.c core/vconsole.c core/config.c \
+	core/config_devices.c core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c \
+	core/lib/errors.c
 $(HOST_B)/tests/test_partition: tests/unit/test_partition.c core/partition.c core/lib/printf.c \
 	core/lib/errors.c
 $(FAKE_ARCH_TESTS): $(FAKE_ARCH) $(wildcard core/include/core/*.h include/bulkhead/*.h \

@@ -73,16 +73,18 @@ enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, cons
 {
 	struct partition *p = v->partition;
 	char why[96];
+	char report[sizeof(p->stop_reason)];
 	unsigned dropped;
 
 	guest_log_admit(p, true, &dropped); /* once per life: never dropped */
-	log_error("partition %s: vCPU %u (CPU%u): %s", p->cfg->name, v->index, v->pcpu, what);
+	bh_snprintf(report, sizeof(report), "vCPU %u (CPU%u): %s", v->index, v->pcpu, what);
+	log_error("partition %s: %s", p->cfg->name, report);
 	log_error("partition %s:   PC 0x%llx  ESR 0x%llx (EC 0x%02llx %s)  FAR 0x%llx",
 		  p->cfg->name, (unsigned long long)exit->pc, (unsigned long long)exit->esr,
 		  (unsigned long long)(exit->esr >> 26) & 0x3f, exit->cause,
 		  (unsigned long long)exit->far);
 	bh_snprintf(why, sizeof(why), "fault in vCPU %u; other partitions keep running", v->index);
-	partition_stop(p, v, why);
+	partition_stop(p, v, why, report);
 	return GUEST_STOP;
 }
 

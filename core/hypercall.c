@@ -51,20 +51,9 @@ enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 		memcpy(&x[1], bytes, sizeof(bytes)); /* x1-x4 */
 		return GUEST_RESUME;
 	}
-	case BH_HVC_BOOTARGS: {
-		const char *args = p->cfg->bootargs;
-		size_t len = strnlen(args, sizeof(p->cfg->bootargs));
-		uint8_t chunk[BH_HVC_BOOTARGS_CHUNK] = {0};
-		if (x[1] > len) {
-			x[0] = (uint64_t)(int64_t)BH_HVC_INVALID;
-			return GUEST_RESUME;
-		}
-		size_t n = len - (size_t)x[1];
-		memcpy(chunk, args + x[1], n < sizeof(chunk) ? n : sizeof(chunk));
-		x[0] = len;
-		memcpy(&x[1], chunk, sizeof(chunk)); /* x1-x4 */
+	case BH_HVC_BOOTARGS:
+		hypercall_put_string(p->cfg->bootargs, sizeof(p->cfg->bootargs), x[1], x);
 		return GUEST_RESUME;
-	}
 	case BH_HVC_VCPU_STATS:
 		if (!p->cfg->is_root) {
 			x[0] = (uint64_t)(int64_t)BH_HVC_DENIED;
@@ -75,7 +64,7 @@ enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 		x[2] = arch_el2_instructions();
 		return GUEST_RESUME;
 	default:
-		if (channel_hypercall(p, fn, x)) {
+		if (channel_hypercall(p, fn, x) || manage_hypercall(v, fn, x)) {
 			return GUEST_RESUME;
 		}
 		if (BH_SMCCC_OWNER(fn) != BH_SMCCC_OWNER_VENDOR_HYP) {

@@ -36,7 +36,7 @@ const char *partition_state_name(unsigned state)
 	static const char *const names[] = {
 		[PARTITION_STOPPED] = "stopped",       [PARTITION_RUNNING] = "running",
 		[PARTITION_RESTARTING] = "restarting", [PARTITION_STARTING] = "starting",
-		[PARTITION_STOPPING] = "stopping",
+		[PARTITION_STOPPING] = "stopping",     [PARTITION_LOADING] = "loading",
 	};
 	return state < ARRAY_SIZE(names) ? names[state] : "stopped";
 }
@@ -370,16 +370,27 @@ void vcpu_request_start(struct vcpu *v, ipaddr_t entry, uint64_t context)
 	arch_cpu_kick(v->pcpu);
 }
 
-int partition_start(struct partition *p)
+/*
+ * `from` -> `to` (STARTING or LOADING, which keep every other lifecycle call
+ * out while memory is written with the lock released). False if p was not in `from`.
+ */
+static bool leave_state(struct partition *p, unsigned from, unsigned to)
 {
 	spin_lock(&p->lock);
-	if (atomic_load(&p->state) != PARTITION_STOPPED) {
-		spin_unlock(&p->lock);
+	bool was = atomic_load(&p->state) == from;
+	if (was) {
+		atomic_store(&p->state, to);
+	}
+	spin_unlock(&p->lock);
+	return was;
+}
+
+/* From STOPPED, or from RESTARTING for a restart's second half: no start or load comes between. */
+static int start_from(struct partition *p, unsigned from)
+{
+	if (!leave_state(p, from, PARTITION_STARTING)) {
 		return BH_EEXIST;
 	}
-	/* STARTING keeps every other lifecycle call out while memory is loaded unlocked. */
-	atomic_store(&p->state, PARTITION_STARTING);
-	spin_unlock(&p->lock);
 
 	uint64_t load_start = arch_counter();
 	int rc = partition_load(p);
@@ -411,6 +422,11 @@ int partition_start(struct partition *p)
 			 (unsigned long long)(load_us % 1000));
 	}
 	return rc;
+}
+
+int partition_start(struct partition *p)
+{
+	return start_from(p, PARTITION_STOPPED);
 }
 
 /* Asks every vCPU but `caller` to stop; call with the lock held. */
@@ -453,11 +469,12 @@ static bool wait_all_off(struct partition *p, const struct vcpu *caller)
 /*
  * RUNNING -> `state`: stops every vCPU but `caller` and waits until they are
  * off, so no call of theirs still in flight (a channel open, a routing write)
- * can undo the stop; then its channel sides close. False if p was not running
- * (the first stop or restart wins); *stopped says whether every vCPU stopped.
+ * can undo the stop; then its channel sides close and it is STOPPED, or stays
+ * RESTARTING for the start. False if p was not running (the first stop or
+ * restart wins); *stopped says whether every vCPU stopped.
  */
 static bool stop_vcpus(struct partition *p, struct vcpu *caller, unsigned state, const char *what,
-		       const char *why, bool *stopped)
+		       const char *why, const char *fault, bool *stopped)
 {
 	spin_lock(&p->lock);
 	if (atomic_load(&p->state) != PARTITION_RUNNING) {
@@ -465,6 +482,8 @@ static bool stop_vcpus(struct partition *p, struct vcpu *caller, unsigned state,
 		return false;
 	}
 	atomic_store(&p->state, state);
+	bh_snprintf(p->stop_reason, sizeof(p->stop_reason), "%s", fault != NULL ? fault : why);
+	p->crashed = fault != NULL;
 	vgic_stop(&p->vgic);
 	request_stop_all(p, caller);
 	device_irqs(p, false);
@@ -479,28 +498,32 @@ static bool stop_vcpus(struct partition *p, struct vcpu *caller, unsigned state,
 		 (unsigned long long)exits);
 	channels_partition_down(p);
 	spin_lock(&p->lock);
-	atomic_store(&p->state, PARTITION_STOPPED);
+	atomic_store(&p->state,
+		     state == PARTITION_RESTARTING && *stopped ? state : PARTITION_STOPPED);
 	spin_unlock(&p->lock);
 	return true;
 }
 
-void partition_stop(struct partition *p, struct vcpu *caller, const char *why)
+bool partition_stop(struct partition *p, struct vcpu *caller, const char *why, const char *fault)
 {
-	bool stopped;
-	if (stop_vcpus(p, caller, PARTITION_STOPPING, "stopped", why, &stopped) && !stopped) {
+	bool stopped = true;
+	bool was_running =
+		stop_vcpus(p, caller, PARTITION_STOPPING, "stopped", why, fault, &stopped);
+	if (!stopped) {
 		log_error("partition %s: a vCPU did not stop", p->cfg->name);
 	}
+	return was_running;
 }
 
-void partition_restart(struct partition *p, struct vcpu *caller, const char *why)
+bool partition_restart(struct partition *p, struct vcpu *caller, const char *why)
 {
 	bool stopped;
-	if (!stop_vcpus(p, caller, PARTITION_RESTARTING, "restarting", why, &stopped)) {
-		return;
+	if (!stop_vcpus(p, caller, PARTITION_RESTARTING, "restarting", why, NULL, &stopped)) {
+		return false;
 	}
 	if (!stopped) {
 		log_error("partition %s: left stopped", p->cfg->name);
-		return;
+		return true;
 	}
 	if (caller != NULL) {
 		/*
@@ -510,9 +533,32 @@ void partition_restart(struct partition *p, struct vcpu *caller, const char *why
 		 */
 		atomic_store(&caller->state, VCPU_OFF);
 	}
-	if (partition_start(p) != BH_OK) {
+	if (start_from(p, PARTITION_RESTARTING) != BH_OK) {
 		log_error("partition %s: could not be restarted; left stopped", p->cfg->name);
 	}
+	return true;
+}
+
+struct partition *partition_get(uint64_t id)
+{
+	return id < partition_count ? &partitions[id] : NULL;
+}
+
+int partition_replace_image(struct partition *p, unsigned image, paddr_t src, uint64_t size)
+{
+	BUG_ON(image >= p->cfg->image_count || size > p->cfg->images[image].size);
+	const struct config_image *img = &p->cfg->images[image];
+	if (!leave_state(p, PARTITION_STOPPED, PARTITION_LOADING)) {
+		return BH_EEXIST;
+	}
+	arch_guest_memory_copy(img->src_pa, src, size);
+	arch_guest_memory_zero(pa_add(img->src_pa, size), img->size - size);
+	log_info("partition %s: image %s replaced: %llu bytes from the root", p->cfg->name,
+		 img->name, (unsigned long long)size);
+	spin_lock(&p->lock);
+	atomic_store(&p->state, PARTITION_STOPPED);
+	spin_unlock(&p->lock);
+	return BH_OK;
 }
 
 bool vcpu_run_pending(void)

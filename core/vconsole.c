@@ -67,9 +67,13 @@ struct finished_line {
 	bool ready;
 };
 
-/* Lock held: the line is complete; it goes out if the budget allows. */
+/* Lock held: the line is complete; it is kept in the history, and goes out if the budget allows. */
 static void take_line(const struct partition *p, struct vconsole *c, struct finished_line *out)
 {
+	for (size_t i = 0; i <= c->line_len; i++) {
+		c->history[c->history_end++ % VCONSOLE_HISTORY] =
+			i < c->line_len ? c->line[i] : '\n';
+	}
 	/* Its cost counts "[name] ", "\r\n" and the report of earlier drops if one goes first. */
 	size_t cost = c->line_len + strlen(p->cfg->name) + 5 + (c->dropped != 0 ? 64 : 0);
 	if (within_budget(c, cost)) {
@@ -146,6 +150,23 @@ void vconsole_stopped(struct partition *p)
 	c->dropped = 0;
 	spin_unlock(&c->lock);
 	report_dropped(p, dropped);
+}
+
+size_t vconsole_history(struct partition *p, uint64_t *from, uint64_t *end, uint8_t *buf,
+			size_t max)
+{
+	struct vconsole *c = &p->console;
+	size_t n = 0;
+	spin_lock(&c->lock);
+	*end = c->history_end;
+	if (*end > VCONSOLE_HISTORY && *from < *end - VCONSOLE_HISTORY) {
+		*from = *end - VCONSOLE_HISTORY; /* older bytes were written over */
+	}
+	for (; *from + n < *end && n < max; n++) {
+		buf[n] = (uint8_t)c->history[(*from + n) % VCONSOLE_HISTORY];
+	}
+	spin_unlock(&c->lock);
+	return n;
 }
 
 /* ---------------------------------------------------------------- input */

@@ -123,7 +123,7 @@ enum guest_action vpsci_call(struct vcpu *v, uint64_t *x)
 		break;
 	case BH_PSCI_FN_SYSTEM_OFF:
 		bh_snprintf(why, sizeof(why), "PSCI SYSTEM_OFF from vCPU %u", v->index);
-		partition_stop(p, v, why);
+		partition_stop(p, v, why, NULL);
 		return GUEST_STOP;
 	case BH_PSCI_FN_SYSTEM_RESET:
 		bh_snprintf(why, sizeof(why), "PSCI SYSTEM_RESET from vCPU %u", v->index);

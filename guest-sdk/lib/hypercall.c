@@ -16,14 +16,16 @@ struct bh_smccc_result bh_hvc_call(uint32_t function_id, uint64_t arg1, uint64_t
 	register uint64_t x3 __asm__("x3") = arg3;
 	register uint64_t x4 __asm__("x4") = arg4;
 	register uint64_t x5 __asm__("x5") = arg5;
+	register uint64_t x6 __asm__("x6");
+	register uint64_t x7 __asm__("x7");
 
 	/* Results come back in x0-x7; x8-x17 may be clobbered (ABI 1.1). */
-	__asm__ volatile("hvc #0"
-			 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5)
-			 :
-			 : "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16",
-			   "x17", "memory");
-	return (struct bh_smccc_result){x0, x1, x2, x3, x4, x5};
+	__asm__ volatile(
+		"hvc #0"
+		: "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5), "=r"(x6), "=r"(x7)
+		:
+		: "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", "memory");
+	return (struct bh_smccc_result){x0, x1, x2, x3, x4, x5, x6, x7};
 }
 
 bool bh_hypervisor_present(void)
@@ -81,7 +83,11 @@ void bh_name_from_regs(uint64_t lo, uint64_t hi, char name[17])
 	name[16] = '\0';
 }
 
-int bh_bootargs(char *buf, size_t size)
+/*
+ * A string the hypervisor returns 32 bytes a call from an offset (BOOTARGS,
+ * STOP_REASON): the offset goes in x1, or in x2 after `id` if has_id.
+ */
+static int read_string(uint32_t fn, bool has_id, uint64_t id, char *buf, size_t size)
 {
 	size_t done = 0;
 	int64_t length;
@@ -90,7 +96,8 @@ int bh_bootargs(char *buf, size_t size)
 		return BH_HVC_INVALID;
 	}
 	do {
-		struct bh_smccc_result result = bh_hvc_call(BH_HVC_BOOTARGS, done, 0, 0, 0, 0);
+		struct bh_smccc_result result =
+			bh_hvc_call(fn, has_id ? id : done, has_id ? done : 0, 0, 0, 0);
 		uint64_t chunk[4] = {result.x1, result.x2, result.x3, result.x4};
 		size_t n;
 
@@ -107,6 +114,96 @@ int bh_bootargs(char *buf, size_t size)
 	} while (done < (size_t)length && done < size - 1);
 	buf[done] = '\0';
 	return (int)length;
+}
+
+int bh_bootargs(char *buf, size_t size)
+{
+	return read_string(BH_HVC_BOOTARGS, false, 0, buf, size);
+}
+
+/* ------------------------------------------------------------ managing partitions */
+
+int bh_partition_status(unsigned id, struct bh_partition_status *status)
+{
+	struct bh_smccc_result result = bh_hvc_call(BH_HVC_PARTITION_STATUS, id, 0, 0, 0, 0);
+
+	if ((int64_t)result.x0 != BH_HVC_OK) {
+		return (int)(int64_t)result.x0;
+	}
+	status->state = (uint32_t)result.x1;
+	status->vcpu_count = (uint32_t)result.x2;
+	status->physical_cpu_mask = result.x3;
+	status->memory_bytes = result.x4;
+	status->starts = (uint32_t)result.x5;
+	status->denied_calls = (uint32_t)(result.x5 >> 32);
+	bh_name_from_regs(result.x6, result.x7, status->name);
+	return BH_HVC_OK;
+}
+
+const char *bh_partition_state_name(uint32_t state)
+{
+	static const char *const names[] = {
+		[BH_PARTITION_STOPPED] = "stopped",	  [BH_PARTITION_RUNNING] = "running",
+		[BH_PARTITION_RESTARTING] = "restarting", [BH_PARTITION_STARTING] = "starting",
+		[BH_PARTITION_STOPPING] = "stopping",	  [BH_PARTITION_LOADING] = "loading",
+		[BH_PARTITION_CRASHED] = "crashed",
+	};
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
+}
+
+int bh_partition_stop_reason(unsigned id, char *buf, size_t size)
+{
+	return read_string(BH_HVC_PARTITION_STOP_REASON, true, id, buf, size);
+}
+
+int bh_partition_start(unsigned id)
+{
+	return (int)(int64_t)bh_hvc_call(BH_HVC_PARTITION_START, id, 0, 0, 0, 0).x0;
+}
+
+int bh_partition_stop(unsigned id)
+{
+	return (int)(int64_t)bh_hvc_call(BH_HVC_PARTITION_STOP, id, 0, 0, 0, 0).x0;
+}
+
+int bh_partition_restart(unsigned id)
+{
+	return (int)(int64_t)bh_hvc_call(BH_HVC_PARTITION_RESTART, id, 0, 0, 0, 0).x0;
+}
+
+int bh_partition_load(unsigned id, unsigned image, const void *data, size_t size)
+{
+	/* The SDK's identity map: an address is its IPA. */
+	return (int)(int64_t)bh_hvc_call(BH_HVC_PARTITION_LOAD, id, image, (uintptr_t)data, size, 0)
+		.x0;
+}
+
+int bh_partition_console(unsigned id, uint64_t *position, char *buf, size_t size, uint64_t *missed)
+{
+	size_t done = 0;
+
+	if (missed != NULL) {
+		*missed = 0;
+	}
+	while (done < size) {
+		struct bh_smccc_result result =
+			bh_hvc_call(BH_HVC_PARTITION_CONSOLE, id, *position, 0, 0, 0);
+		uint64_t chunk[4] = {result.x3, result.x4, result.x5, result.x6};
+		int64_t n = (int64_t)result.x0;
+		size_t take;
+
+		if (n <= 0) {
+			return n < 0 ? (int)n : (int)done;
+		}
+		if (missed != NULL) {
+			*missed += result.x1 - *position; /* written over before it was read */
+		}
+		take = (size_t)n < size - done ? (size_t)n : size - done;
+		memcpy(buf + done, chunk, take);
+		done += take;
+		*position = result.x1 + take;
+	}
+	return (int)done;
 }
 
 bool bh_bootarg(const char *key, char *value, size_t size)

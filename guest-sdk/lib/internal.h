@@ -24,9 +24,9 @@ void bh_exception_report(const struct bh_exception_frame *frame, unsigned kind)
 	__attribute__((noreturn));
 void bh_secondary_entry(void); /* the CPU_ON entry point, in crt0.S */
 
-/* What an SMCCC call (HVC or SMC) returned in x0-x5. */
+/* What an SMCCC call (HVC or SMC) returned in x0-x7. */
 struct bh_smccc_result {
-	uint64_t x0, x1, x2, x3, x4, x5;
+	uint64_t x0, x1, x2, x3, x4, x5, x6, x7;
 };
 
 /* A Bulkhead hypercall: HVC #0 with the function id in w0 and x1-x5 (hypercall.c). */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Bulkhead hypercall ABI, version 1.3 (docs/hypercalls.md). Shared by the
+ * Bulkhead hypercall ABI, version 1.4 (docs/hypercalls.md). Shared by the
  * hypervisor and every guest: plain constants, no code.
  *
  * Calls follow the Arm SMC Calling Convention (DEN 0028) over HVC #0:
@@ -10,7 +10,7 @@
 #ifndef BULKHEAD_ABI_H
 #define BULKHEAD_ABI_H
 
-#define BH_HVC_ABI_VERSION 0x00010003 /* major << 16 | minor */
+#define BH_HVC_ABI_VERSION 0x00010004 /* major << 16 | minor */
 
 #define BH_HVC_FN(n) (0xc6000000U | (n))
 
@@ -80,6 +80,47 @@
  *    PMU cannot count them (QEMU counts instructions only with -icount).
  */
 #define BH_HVC_VCPU_STATS BH_HVC_FN(12)
+
+/*
+ * Management, root only: from any other partition BH_HVC_DENIED, nothing
+ * changes and the call is counted. x1 = the target partition's id (0 is the
+ * root). A bad id, the root as the target of START, STOP, RESTART or LOAD, or
+ * a target in the wrong state gives BH_HVC_INVALID.
+ *
+ * STATUS -> x0 = 0; x1 = BH_PARTITION_*; x2 = vCPUs; x3 = physical CPU mask;
+ *    x4 = memory bytes; x5 = starts [31:0], calls it made that were DENIED
+ *    [63:32]; x6, x7 = its name, 16 bytes NUL-padded, little endian.
+ * STOP_REASON, x2 = byte offset -> as BH_HVC_BOOTARGS, of why it last
+ *    stopped or restarted (the report's one-line form; "" if it never did).
+ * START (stopped), STOP (forced; running), RESTART (running) -> x0 = 0 or
+ *    BH_HVC_INVALID; x1 = its state (BH_PARTITION_*) when the call returns.
+ * LOAD, x2 = image number (its index in the binding), x3 = the root's IPA of
+ *    the new image, x4 = its size (1 to the image's `reg` size) -> x0 = 0:
+ *    copied over the image's boot-loader copy, the rest of it zeroed, so the
+ *    next start runs it. The target must be stopped.
+ * CONSOLE, x2 = position -> x0 = bytes (0-32) of the target's console
+ *    history from x1 = the first position still kept at or after x2;
+ *    x2 = the position after its last line; x3-x6 = the bytes, little endian.
+ *    Positions count the bytes the partition printed since the hypervisor
+ *    started; a position past x2 is BH_HVC_INVALID.
+ */
+#define BH_HVC_PARTITION_STATUS	     BH_HVC_FN(13)
+#define BH_HVC_PARTITION_STOP_REASON BH_HVC_FN(14)
+#define BH_HVC_PARTITION_START	     BH_HVC_FN(15)
+#define BH_HVC_PARTITION_STOP	     BH_HVC_FN(16)
+#define BH_HVC_PARTITION_RESTART     BH_HVC_FN(17)
+#define BH_HVC_PARTITION_LOAD	     BH_HVC_FN(18)
+#define BH_HVC_PARTITION_CONSOLE     BH_HVC_FN(19)
+#define BH_HVC_CONSOLE_CHUNK	     32
+
+/* A partition's state (BH_HVC_PARTITION_STATUS). */
+#define BH_PARTITION_STOPPED	0
+#define BH_PARTITION_RUNNING	1
+#define BH_PARTITION_RESTARTING 2 /* stopping, to start again */
+#define BH_PARTITION_STARTING	3 /* its memory being loaded */
+#define BH_PARTITION_STOPPING	4 /* waiting for its vCPUs to be off */
+#define BH_PARTITION_LOADING	5 /* stopped, an image being replaced: cannot start yet */
+#define BH_PARTITION_CRASHED	6 /* stopped by a fault */
 
 /* A channel side's state, as the caller sees it. */
 #define BH_CHANNEL_CLOSED    0 /* not opened (or closed, or its partition restarted) */

@@ -136,6 +136,9 @@ void arch_guest_memory_zero(paddr_t base, uint64_t size)
 void arch_guest_memory_copy(paddr_t dst, paddr_t src, uint64_t size)
 {
 	memcpy(pa_to_ptr(dst), pa_to_ptr(src), size);
+	if (fake.hook != NULL) {
+		fake.hook();
+	}
 }
 
 void arch_guest_memory_sync(void)

@@ -23,8 +23,9 @@ struct fake_arch {
 	unsigned lr_count;     /* arch_vgic_lr_count(); 4 after reset */
 	uint64_t counter;      /* arch_counter() */
 	uint64_t counter_freq; /* arch_counter_freq(); 62.5 MHz after reset */
-	void (*hook)(void);    /* if set, called by arch_cpu_relax() and arch_guest_memory_sync():
-				  what other CPUs do while core waits, or a look at core's locks */
+	void (*hook)(void);    /* if set, called by arch_cpu_relax(), arch_guest_memory_copy()
+				  and arch_guest_memory_sync(): what other CPUs do while core
+				  waits or copies, or a look at core's locks */
 
 	/* Recorded. */
 	unsigned kicks[CONFIG_MAX_CPUS]; /* arch_cpu_kick() per CPU */

@@ -36,6 +36,7 @@ static struct {
 	uint64_t mmio_value; /* what the emulated device reads */
 	uint64_t mmio_written;
 	char stop_why[128];
+	char stop_fault[128]; /* the report line kept as the stop reason */
 } rec;
 
 struct smp_cpu smp_cpus[CONFIG_MAX_CPUS]; /* vcpu_current() reads fake.cpu's */
@@ -98,12 +99,14 @@ enum guest_action vpsci_call(struct vcpu *v, uint64_t *x)
 	return GUEST_RESUME;
 }
 
-void partition_stop(struct partition *p, struct vcpu *caller, const char *why)
+bool partition_stop(struct partition *p, struct vcpu *caller, const char *why, const char *fault)
 {
 	assert_ptr_equal(p, &part);
 	assert_ptr_equal(caller, current);
 	rec.stops++;
 	snprintf(rec.stop_why, sizeof(rec.stop_why), "%s", why);
+	snprintf(rec.stop_fault, sizeof(rec.stop_fault), "%s", fault);
+	return true;
 }
 
 static bool device_access(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_t *value)
@@ -237,6 +240,9 @@ static void test_abort_stops_or_injects(void **state)
 	assert_int_equal(core_guest_exit(&e), GUEST_STOP);
 	assert_int_equal(rec.stops, 1);
 	assert_string_equal(rec.stop_why, "fault in vCPU 0; other partitions keep running");
+	/* The stop reason the root reads is the report's first line, without the partition. */
+	assert_string_equal(rec.stop_fault, "vCPU 0 (CPU1): stage-2 data abort: read of IPA "
+					    "0x80000000, which is not mapped for this partition");
 	assert_int_equal(fake.logs[LOG_ERROR], 2); /* what and where, then PC, ESR, FAR */
 	assert_non_null(strstr(fake.last_log[LOG_ERROR], "PC 0x"));
 

@@ -2,7 +2,8 @@
 /*
  * Host tests for the Bulkhead hypercalls (core/hypercall.c, docs/hypercalls.md):
  * version, partition info and name, console write/read limits, bootargs in
- * 32-byte chunks, channel calls handed to channel.c, PSCI/SMCCC IDs handed to
+ * 32-byte chunks, channel calls handed to channel.c, management calls to
+ * manage.c, PSCI/SMCCC IDs handed to
  * vpsci.c, and unknown calls answered NOT_SUPPORTED with a report. The
  * services it calls (vconsole, channel, vpsci, vcpu_fault, guest_log) are
  * local fakes that record what they got; arch and log are the shared fake.
@@ -28,7 +29,7 @@ static struct config_partition cfg;
 static struct partition part;
 
 static struct {
-	unsigned writes, reads, channel_calls, faults, psci_calls, logs;
+	unsigned writes, reads, channel_calls, manage_calls, faults, psci_calls, logs;
 	uint32_t psci_fn;
 	char log[96];
 	struct partition *p;
@@ -72,6 +73,18 @@ bool channel_hypercall(struct partition *p, uint32_t fn, uint64_t *x)
 		return false;
 	}
 	x[0] = 0xc4a77e1;
+	return true;
+}
+
+/* Owns the management calls (manage.c, its own tests); answers with a marker. */
+bool manage_hypercall(struct vcpu *v, uint32_t fn, uint64_t *x)
+{
+	assert_ptr_equal(v, &part.vcpus[1]);
+	rec.manage_calls++;
+	if (fn < BH_HVC_PARTITION_STATUS || fn > BH_HVC_PARTITION_CONSOLE) {
+		return false;
+	}
+	x[0] = 0x3a9a6e;
 	return true;
 }
 
@@ -167,10 +180,10 @@ static void result_bytes(unsigned first, void *out, size_t n)
 static void test_version(void **state)
 {
 	(void)state;
-	assert_int_equal(hvc(BH_HVC_VERSION, 0, NULL, 0), 0x10003);
+	assert_int_equal(hvc(BH_HVC_VERSION, 0, NULL, 0), 0x10004);
 	assert_int_equal(action, GUEST_RESUME);
 	/* The function id is w0: the upper half of x0 is ignored. */
-	assert_int_equal(hvc(0xabcdef0000000000ULL | BH_HVC_VERSION, 0, NULL, 0), 0x10003);
+	assert_int_equal(hvc(0xabcdef0000000000ULL | BH_HVC_VERSION, 0, NULL, 0), 0x10004);
 	assert_int_equal(rec.faults + rec.channel_calls, 0);
 }
 
@@ -373,12 +386,23 @@ static void test_channel_calls(void **state)
 	assert_int_equal(rec.faults, 0);
 }
 
+static void test_management_calls(void **state)
+{
+	(void)state;
+	for (uint32_t fn = BH_HVC_PARTITION_STATUS; fn <= BH_HVC_PARTITION_CONSOLE; fn++) {
+		assert_int_equal(hvc(fn, 0, NULL, 0), 0x3a9a6e); /* manage.c's answer, untouched */
+		assert_int_equal(action, GUEST_RESUME);
+	}
+	assert_int_equal(rec.manage_calls, 7);
+	assert_int_equal(rec.faults + rec.logs, 0);
+}
+
 /* SMCCC 5.2: an unknown ID returns NOT_SUPPORTED, with a report; the guest lives on. */
 static void test_unknown_not_supported(void **state)
 {
 	(void)state;
 	static const uint64_t unknown[] = {
-		BH_HVC_FN(13), BH_HVC_FN(0xffff),
+		BH_HVC_FN(20), BH_HVC_FN(0xffff),
 		0x8600ff01U, /* vendor hypervisor service UID, SMC32 */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(unknown); i++) {
@@ -388,8 +412,8 @@ static void test_unknown_not_supported(void **state)
 		assert_int_equal(rec.channel_fn, (uint32_t)unknown[i]); /* channel.c was asked */
 	}
 	assert_string_equal(rec.log, "unknown hypercall 0x8600ff01: NOT_SUPPORTED");
-	hvc(BH_HVC_FN(13), 0, NULL, 0);
-	assert_string_equal(rec.log, "unknown hypercall 0xc600000d: NOT_SUPPORTED");
+	hvc(BH_HVC_FN(20), 0, NULL, 0);
+	assert_string_equal(rec.log, "unknown hypercall 0xc6000014: NOT_SUPPORTED");
 	assert_int_equal(rec.writes + rec.reads + rec.faults + rec.psci_calls, 0);
 }
 
@@ -424,6 +448,7 @@ int main(void)
 		cmocka_unit_test_setup(test_bootargs, setup),
 		cmocka_unit_test_setup(test_bootargs_long, setup),
 		cmocka_unit_test_setup(test_channel_calls, setup),
+		cmocka_unit_test_setup(test_management_calls, setup),
 		cmocka_unit_test_setup(test_unknown_not_supported, setup),
 		cmocka_unit_test_setup(test_psci_over_hvc, setup),
 	};

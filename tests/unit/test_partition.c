@@ -31,6 +31,7 @@ static bool stop_seen_at_entry; /* the vCPU's stop request when it entered */
 static unsigned downs;		/* channels_partition_down() calls */
 static unsigned off_at_down;	/* vCPUs off (the caller aside) when it was called */
 static struct vcpu *caller;
+static void (*at_down)(void); /* called from channels_partition_down() if set */
 
 void arch_vcpu_run(const struct arch_vcpu_boot *boot)
 {
@@ -42,6 +43,9 @@ void arch_vcpu_run(const struct arch_vcpu_boot *boot)
 void channels_partition_down(const struct partition *p)
 {
 	downs++;
+	if (at_down != NULL) {
+		at_down();
+	}
 	off_at_down = 0;
 	for (unsigned i = 0; i < p->vcpu_count; i++) {
 		off_at_down +=
@@ -232,6 +236,7 @@ static int setup(void **state)
 	atomic_store(&part.state, PARTITION_RUNNING);
 	caller = &part.vcpus[0];
 	runs = downs = off_at_down = 0;
+	at_down = NULL;
 	fake.hook = other_cpus_run;
 	return 0;
 }
@@ -276,14 +281,14 @@ static void test_stop_waits_for_the_other_vcpus(void **state)
 {
 	(void)state;
 	fake.cpu = 1;
-	partition_stop(&part, caller, "test");
+	partition_stop(&part, caller, "test", NULL);
 	assert_int_equal(downs, 1);
 	assert_int_equal(off_at_down, 1);
 	assert_int_equal(fake.kicks[2], 1);
 	assert_int_equal(atomic_load(&part.state), PARTITION_STOPPED);
 	assert_non_null(strstr(fake.last_log[LOG_INFO], "partition p stopped: test"));
 	/* A second stop (another vCPU's fault) changes nothing. */
-	partition_stop(&part, &part.vcpus[1], "again");
+	partition_stop(&part, &part.vcpus[1], "again", NULL);
 	assert_int_equal(downs, 1);
 }
 
@@ -298,7 +303,7 @@ static void test_stop_of_a_stuck_vcpu(void **state)
 {
 	(void)state;
 	fake.hook = a_second_passes;
-	partition_stop(&part, caller, "test");
+	partition_stop(&part, caller, "test", NULL);
 	assert_non_null(strstr(fake.last_log[LOG_ERROR], "did not stop"));
 	assert_int_equal(downs, 1);
 	assert_int_equal(atomic_load(&part.state), PARTITION_STOPPED);
@@ -337,6 +342,136 @@ static void test_restart_loads_outside_the_lock(void **state)
 	assert_int_equal(atomic_load(&part.vcpus[0].state), VCPU_ON_PENDING);
 }
 
+/* The stop reason the root reads: the winner's, the fault report's line if a fault stopped it. */
+static void test_stop_reason(void **state)
+{
+	(void)state;
+	assert_true(
+		partition_stop(&part, caller, "fault in vCPU 0", "vCPU 0 (CPU1): stage-2 abort"));
+	assert_string_equal(part.stop_reason, "vCPU 0 (CPU1): stage-2 abort");
+	assert_true(atomic_load(&part.crashed));
+	/* A second stop (another vCPU, the root) loses: the reason stays. */
+	assert_false(partition_stop(&part, &part.vcpus[1], "PSCI SYSTEM_OFF from vCPU 1", NULL));
+	assert_string_equal(part.stop_reason, "vCPU 0 (CPU1): stage-2 abort");
+	assert_false(partition_restart(&part, NULL, "asked by the root"));
+	/* A restart's reason is its why, and no crash. */
+	atomic_store(&part.state, PARTITION_RUNNING);
+	atomic_store(&part.vcpus[1].state, VCPU_RUNNING);
+	fake.hook = other_cpus_run;
+	assert_true(partition_restart(&part, caller, "PSCI SYSTEM_RESET from vCPU 0"));
+	assert_string_equal(part.stop_reason, "PSCI SYSTEM_RESET from vCPU 0");
+	assert_false(atomic_load(&part.crashed));
+}
+
+/*
+ * The root stops a child from its own CPU: no vCPU of the child is the
+ * caller, so every one is asked to stop and waited for.
+ */
+static void test_stop_from_another_partition(void **state)
+{
+	(void)state;
+	caller = NULL; /* other_cpus_run() stops every vCPU asked */
+	fake.cpu = 0;  /* the root's CPU */
+	assert_true(partition_stop(&part, NULL, "asked by the root", NULL));
+	assert_int_equal(fake.kicks[1], 1);
+	assert_int_equal(fake.kicks[2], 1);
+	assert_int_equal(downs, 1);
+	assert_int_equal(off_at_down, 2); /* both were off before the channels closed */
+	assert_int_equal(atomic_load(&part.state), PARTITION_STOPPED);
+	assert_false(atomic_load(&part.crashed));
+	assert_false(partition_stop(&part, NULL, "asked by the root", NULL)); /* stopped already */
+	/* A restart from there: both stop, the memory is loaded again, vCPU 0 is asked to start. */
+	atomic_store(&part.state, PARTITION_RUNNING);
+	for (unsigned i = 0; i < 2; i++) {
+		atomic_store(&part.vcpus[i].state, VCPU_RUNNING);
+		atomic_store(&part.vcpus[i].stop_request, false);
+	}
+	memset(memory, 0xaa, sizeof(memory));
+	assert_true(partition_restart(&part, NULL, "asked by the root"));
+	assert_int_equal(off_at_down, 2);
+	assert_int_equal(memory[0], 0);
+	assert_int_equal(atomic_load(&part.state), PARTITION_RUNNING);
+	assert_int_equal(atomic_load(&part.vcpus[0].state), VCPU_ON_PENDING);
+	assert_int_equal(atomic_load(&part.vcpus[1].state), VCPU_OFF);
+}
+
+static unsigned state_at_down;
+static int start_at_down;
+
+static void start_from_the_root(void)
+{
+	state_at_down = atomic_load(&part.state);
+	start_at_down = partition_start(&part);
+}
+
+/*
+ * A restart goes from RESTARTING straight to STARTING: the root's START (or
+ * LOAD) in between is refused and the restart itself is not lost.
+ */
+static void test_restart_is_not_interrupted(void **state)
+{
+	(void)state;
+	at_down = start_from_the_root;
+	assert_true(partition_restart(&part, caller, "PSCI SYSTEM_RESET from vCPU 0"));
+	assert_int_equal(state_at_down, PARTITION_RESTARTING);
+	assert_int_equal(start_at_down, BH_EEXIST);
+	assert_int_equal(atomic_load(&part.state), PARTITION_RUNNING);
+	assert_int_equal(fake.logs[LOG_ERROR], 0);
+	/* A stop ends STOPPED, so the root may start it. */
+	at_down = NULL;
+	assert_true(partition_stop(&part, NULL, "asked by the root", NULL));
+	assert_int_equal(atomic_load(&part.state), PARTITION_STOPPED);
+}
+
+static _Alignas(64) uint8_t slot[0x100], update[0x100];
+static int during_copy[4]; /* what the lifecycle answered while the copy ran */
+
+static void try_lifecycle_during_copy(void)
+{
+	during_copy[0] = (int)atomic_load(&part.state);
+	during_copy[1] = atomic_load(&part.lock.locked);
+	during_copy[2] = partition_start(&part);
+	during_copy[3] = partition_replace_image(&part, 0, pa_from_ptr(update), 1);
+}
+
+/*
+ * A new image for a stopped partition: copied over the image's boot-loader
+ * copy with the lock free, the rest of the slot zeroed; a start (or another
+ * load) asked meanwhile is refused. A running partition's image is not touched.
+ */
+static void test_replace_image(void **state)
+{
+	(void)state;
+	pcfg.image_count = 1;
+	strcpy(pcfg.images[0].name, "app");
+	pcfg.images[0].src_pa = pa_from_ptr(slot);
+	pcfg.images[0].size = sizeof(slot);
+	memset(slot, 0x11, sizeof(slot));
+	memset(update, 0x22, sizeof(update));
+	assert_int_equal(partition_replace_image(&part, 0, pa_from_ptr(update), 0x40), BH_EEXIST);
+	assert_int_equal(slot[0], 0x11); /* running: untouched */
+
+	atomic_store(&part.state, PARTITION_STOPPED);
+	fake.hook = try_lifecycle_during_copy;
+	assert_int_equal(partition_replace_image(&part, 0, pa_from_ptr(update), 0x40), BH_OK);
+	assert_int_equal(during_copy[0], PARTITION_LOADING);
+	assert_false(during_copy[1]);
+	assert_int_equal(during_copy[2], BH_EEXIST);
+	assert_int_equal(during_copy[3], BH_EEXIST);
+	assert_int_equal(atomic_load(&part.state), PARTITION_STOPPED);
+	for (unsigned i = 0; i < sizeof(slot); i++) {
+		assert_int_equal(slot[i], i < 0x40 ? 0x22 : 0);
+	}
+	assert_non_null(
+		strstr(fake.last_log[LOG_INFO], "partition p: image app replaced: 64 bytes"));
+	/* The whole slot. */
+	fake.hook = NULL;
+	memset(update, 0x33, sizeof(update));
+	assert_int_equal(partition_replace_image(&part, 0, pa_from_ptr(update), sizeof(slot)),
+			 BH_OK);
+	assert_int_equal(slot[sizeof(slot) - 1], 0x33);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +480,10 @@ int main(void)
 		cmocka_unit_test_setup(test_stop_waits_for_the_other_vcpus, setup),
 		cmocka_unit_test_setup(test_stop_of_a_stuck_vcpu, setup),
 		cmocka_unit_test_setup(test_restart_loads_outside_the_lock, setup),
+		cmocka_unit_test_setup(test_stop_reason, setup),
+		cmocka_unit_test_setup(test_stop_from_another_partition, setup),
+		cmocka_unit_test_setup(test_restart_is_not_interrupted, setup),
+		cmocka_unit_test_setup(test_replace_image, setup),
 	};
 	return cmocka_run_group_tests_name("partition", tests, NULL, NULL);
 }

@@ -79,16 +79,19 @@ static void record_stop(struct partition *p, struct vcpu *caller, const char *wh
 	strncpy(rec.why, why, sizeof(rec.why) - 1);
 }
 
-void partition_stop(struct partition *p, struct vcpu *caller, const char *why)
+bool partition_stop(struct partition *p, struct vcpu *caller, const char *why, const char *fault)
 {
+	assert_null(fault); /* PSCI stops are no crash */
 	rec.stops++;
 	record_stop(p, caller, why);
+	return true;
 }
 
-void partition_restart(struct partition *p, struct vcpu *caller, const char *why)
+bool partition_restart(struct partition *p, struct vcpu *caller, const char *why)
 {
 	rec.restarts++;
 	record_stop(p, caller, why);
+	return true;
 }
 
 /* The rate limit is exit.c's: here every line reaches the shared fake log. */

@@ -13,6 +13,7 @@
 
 #define VCONSOLE_LINE_MAX  160
 #define VCONSOLE_INPUT_MAX 256
+#define VCONSOLE_HISTORY   4096 /* bytes of finished lines kept for the root: a power of 2 */
 #define VCONSOLE_ESCAPE	   0x1d /* Ctrl-] */
 
 struct partition;
@@ -33,6 +34,8 @@ struct vconsole {
 	uint64_t budget_tat;   /* output budget: when it is whole again (counter) */
 	unsigned long dropped; /* bytes dropped, reported with the next line or at the stop */
 	struct vuart uart;
+	char history[VCONSOLE_HISTORY]; /* ring: its last lines, kept across restarts */
+	uint64_t history_end;		/* bytes ever put in it: the next byte's position */
 };
 
 /*
@@ -44,6 +47,14 @@ void vconsole_start(struct partition *partitions, unsigned count, unsigned pcpu,
 
 /* A partition prints n bytes. */
 void vconsole_write(struct partition *p, const uint8_t *bytes, size_t n);
+
+/*
+ * Up to max bytes of p's console history from position *from (raised to the
+ * oldest kept if older); *end = the position after the newest. Returns how
+ * many (0 if *from is past *end).
+ */
+size_t vconsole_history(struct partition *p, uint64_t *from, uint64_t *end, uint8_t *buf,
+			size_t max);
 
 /* Takes up to max typed bytes for the partition; returns how many. */
 size_t vconsole_read(struct partition *p, uint8_t *buf, size_t max);

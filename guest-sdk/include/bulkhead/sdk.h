@@ -67,8 +67,69 @@ int bh_bootargs(char *buf, size_t size);
  */
 bool bh_bootarg(const char *key, char *value, size_t size);
 
-/* ------------------------------------------------------------ PSCI */
+/* ------------------------------------------------------------ managing partitions */
 
+/*
+ * The root partition's management calls (docs/hypercalls.md). From any other
+ * partition each returns BH_HVC_DENIED, changes nothing and is counted. `id`
+ * is a partition id (0 is the root); one past the last gives BH_HVC_INVALID,
+ * so a root lists the system by counting up from 0.
+ */
+struct bh_partition_status {
+	uint32_t state; /* BH_PARTITION_*: bh_partition_state_name() */
+	uint32_t vcpu_count;
+	uint64_t physical_cpu_mask;
+	uint64_t memory_bytes;
+	uint32_t starts;       /* how many times it was started */
+	uint32_t denied_calls; /* management calls it made, refused */
+	char name[17];
+};
+
+/* BH_HVC_OK, or a negative BH_HVC_* code. */
+int bh_partition_status(unsigned id, struct bh_partition_status *status);
+
+/* "stopped", "running", "restarting", "starting", "stopping", "loading", "crashed". */
+const char *bh_partition_state_name(uint32_t state);
+
+/*
+ * Why partition id last stopped or restarted ("PSCI SYSTEM_OFF from vCPU 0",
+ * "asked by the root", or the fault report's line: "vCPU 0 (CPU1): stage-2
+ * data abort: ..."), "" if it never did; NUL-terminated in buf, cut to
+ * size - 1. Returns the full length, or a negative BH_HVC_* code.
+ */
+int bh_partition_stop_reason(unsigned id, char *buf, size_t size);
+
+/*
+ * Start a stopped partition, stop (forced) or restart a running one; never
+ * the root. BH_HVC_OK once done (a start or restart: once its vCPU 0 was
+ * asked to run), BH_HVC_INVALID if it is not in a state for it (or not a
+ * partition): bh_partition_status() says which.
+ */
+int bh_partition_start(unsigned id);
+int bh_partition_stop(unsigned id);
+int bh_partition_restart(unsigned id);
+
+/*
+ * Replaces image number `image` (its index among the partition's images in
+ * the system tree) of a stopped partition with `size` bytes at `data`, which
+ * must lie in one of the root's own memory regions; size is 1 up to the
+ * image's `reg` size (its slot), the rest of the slot is zeroed. The next
+ * start runs it. BH_HVC_OK or BH_HVC_INVALID.
+ */
+int bh_partition_load(unsigned id, unsigned image, const void *data, size_t size);
+
+/*
+ * Reads partition id's console history (its last 4 KiB of lines) from
+ * *position into buf, up to size bytes, and moves *position past what it
+ * read. Positions count the bytes the partition printed since the hypervisor
+ * started, so a reader keeps its position and calls again for what is new;
+ * *missed (if not NULL) is set to the bytes written over before they were
+ * read. Returns the bytes read (0: nothing new), or a negative BH_HVC_* code
+ * (BH_HVC_INVALID for a position past the end).
+ */
+int bh_partition_console(unsigned id, uint64_t *position, char *buf, size_t size, uint64_t *missed);
+
+/* ------------------------------------------------------------ PSCI */
 
 /*
  * Raw PSCI calls through the conduit chosen at build time (BH_PSCI_CONDUIT:
@@ -133,8 +194,8 @@ void bh_console_write(const char *text, size_t length);
 /* ------------------------------------------------------------ interrupts */
 
 /* INTIDs the SDK dispatches (SGIs, PPIs and the first SPIs). */
-#define BH_IRQ_MAX	   256
-#define BH_IRQ_VIRT_TIMER  27 /* the EL1 virtual timer's PPI */
+#define BH_IRQ_MAX	  256
+#define BH_IRQ_VIRT_TIMER 27 /* the EL1 virtual timer's PPI */
 
 typedef void (*bh_irq_handler_t)(unsigned intid, void *arg);
 
