@@ -506,6 +506,7 @@ bench: bin-all guests host-tools linux guest-irqtest-latency-native | $(DEPS_STA
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_boot.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/vmbus_qemu.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_vmbus.py
+	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_net.py
 	$(Q)$(MAKE) --no-print-directory ring-bench
 
 # ---------------------------------------------------------------- lint

@@ -124,7 +124,7 @@ def test_linux_root_uses_a_bare_metal_service(qemu, tmp_path):
     root_command(vm, "vmbus-cat -i echo | grep state; vmbus-cat -p 1000 echo")
     vm.expect("[root] state: connected")
     vm.expect_regex(r"\[root\] vmbus-cat: 1000 round trips of 64 bytes in \d+ us")
-    root_command(vm, "head -c 40000 /dev/zero | dd of=/dev/vmbus/echo bs=40000 count=1; "
+    root_command(vm, "dd if=/dev/zero of=/dev/vmbus/echo bs=40000 count=1; "
                      "echo tx $(cat /sys/class/vmbus/echo/tx_packets)")
     vm.expect("[root] dd: error writing '/dev/vmbus/echo': Message too long")
     vm.expect("[root] tx 1000\r")

@@ -50,6 +50,7 @@ struct bh_chan {
 	char name[BH_NAME_LEN];
 	char interface[BH_NAME_LEN];
 	bool provider;
+	unsigned int self; /* this partition's id */
 	unsigned int peer; /* the other side's partition id */
 	unsigned int intid;
 	int irq;
@@ -101,9 +102,21 @@ int bh_chan_send(struct bh_chan *ch, u16 type, u64 trans_id, const void *data, u
 /*
  * Receives one packet into buf: VMBUS_OK, VMBUS_EMPTY, VMBUS_TOOBIG (it
  * stays queued; *len says its size), VMBUS_BROKEN or -ENOTCONN. Masks the
- * receive doorbell while the caller drains; bh_chan_rx_idle() unmasks it.
+ * receive doorbell while the caller drains; bh_chan_rx_ready() unmasks it.
  */
 int bh_chan_recv(struct bh_chan *ch, struct vmbus_desc *desc, void *buf, u32 size, u32 *len);
+
+/*
+ * Receives one packet in place: `take` sees it in the ring (view->span, the
+ * peer's shared memory: copy what you use, read each byte once) under
+ * rx_lock with interrupts off, so it must not sleep. If take returns
+ * VMBUS_OK the packet is consumed, whatever take did with it (a frontend
+ * drops an unwanted packet by not copying it); any other value leaves it
+ * queued and is returned. Otherwise as bh_chan_recv: for frontends that
+ * size their buffer by the packet (net.c's skbs).
+ */
+typedef int (*bh_chan_take_fn)(void *ctx, const struct vmbus_packet_view *view);
+int bh_chan_recv_with(struct bh_chan *ch, bh_chan_take_fn take, void *ctx);
 
 /*
  * Before sleeping on an empty receive ring: unmasks the doorbell and returns

@@ -115,8 +115,9 @@ int bh_chan_send(struct bh_chan *ch, u16 type, u64 trans_id, const void *data, u
 	return rc;
 }
 
-int bh_chan_recv(struct bh_chan *ch, struct vmbus_desc *desc, void *buf, u32 size, u32 *len)
+int bh_chan_recv_with(struct bh_chan *ch, bh_chan_take_fn take, void *ctx)
 {
+	struct vmbus_packet_view view;
 	unsigned long flags;
 	bool signal = false;
 	int rc;
@@ -126,18 +127,51 @@ int bh_chan_recv(struct bh_chan *ch, struct vmbus_desc *desc, void *buf, u32 siz
 		rc = ch->broken_pending ? VMBUS_BROKEN : -ENOTCONN;
 	} else {
 		vmbus_ring_mask(&ch->rx);
-		rc = vmbus_ring_recv(&ch->rx, desc, buf, size, len, &signal);
+		rc = vmbus_ring_peek(&ch->rx, &view);
+		if (rc == VMBUS_OK) {
+			rc = take(ctx, &view);
+			if (rc == VMBUS_OK)
+				rc = vmbus_ring_consume(&ch->rx, &view, &signal);
+		}
 		if (rc == VMBUS_BROKEN)
 			chan_broke(ch, &ch->rx, "receive");
 	}
 	spin_unlock_irqrestore(&ch->rx_lock, flags);
 	if (rc == VMBUS_OK) {
 		atomic64_inc(&ch->rx_packets);
-		atomic64_add(*len, &ch->rx_bytes);
+		atomic64_add(view.len, &ch->rx_bytes);
 	}
 	if (signal)
 		ring_peer(ch); /* the peer waits for this much room */
 	return rc;
+}
+
+struct recv_buf {
+	struct vmbus_desc *desc;
+	void *buf;
+	u32 size;
+	u32 *len;
+};
+
+/* bh_chan_recv's copy: the payload into the caller's buffer, or VMBUS_TOOBIG and it stays. */
+static int take_copy(void *ctx, const struct vmbus_packet_view *view)
+{
+	struct recv_buf *b = ctx;
+
+	*b->len = view->len;
+	if (view->len > b->size)
+		return VMBUS_TOOBIG;
+	memcpy(b->buf, view->span[0].p, view->span[0].n);
+	memcpy((u8 *)b->buf + view->span[0].n, view->span[1].p, view->span[1].n);
+	*b->desc = view->desc;
+	return VMBUS_OK;
+}
+
+int bh_chan_recv(struct bh_chan *ch, struct vmbus_desc *desc, void *buf, u32 size, u32 *len)
+{
+	struct recv_buf b = {.desc = desc, .buf = buf, .size = size, .len = len};
+
+	return bh_chan_recv_with(ch, take_copy, &b);
 }
 
 bool bh_chan_rx_ready(struct bh_chan *ch)
@@ -402,7 +436,7 @@ static const struct {
 	const char *interface;
 	const struct bh_frontend *frontend;
 } bh_frontends[] = {
-	{"", &bh_raw_frontend},
+	{"net", &bh_net_frontend},
 	{"console", &bh_tty_frontend},
 };
 
@@ -500,6 +534,7 @@ static struct bh_chan *chan_probe(struct device *dev, unsigned int index, int *e
 	ch->intid = info.a5 & 0xffff;
 	ch->provider = (info.a5 & BH_CHANNEL_PROVIDER) != 0;
 	ch->peer = (info.a5 >> 32) & 0xff;
+	ch->self = (unsigned int)bh_hvc(BH_HVC_PARTITION_INFO, 0).a1;
 	name_from_regs(name.a1, name.a2, ch->name);
 	name_from_regs(name.a3, name.a4, ch->interface);
 	ch->state = BH_CHANNEL_CLOSED;
