@@ -91,6 +91,12 @@ static void chan_broke(struct bh_chan *ch, const struct vmbus_ring *ring, const 
 	schedule_work(&ch->state_work);
 }
 
+/* The rings belong to a live session: connected, and not being reset. Under a ring lock. */
+static bool rings_live(const struct bh_chan *ch)
+{
+	return ch->state == BH_CHANNEL_CONNECTED && !ch->broken_pending;
+}
+
 int bh_chan_send(struct bh_chan *ch, u16 type, u64 trans_id, const void *data, u32 len)
 {
 	unsigned long flags;
@@ -98,7 +104,7 @@ int bh_chan_send(struct bh_chan *ch, u16 type, u64 trans_id, const void *data, u
 	int rc;
 
 	spin_lock_irqsave(&ch->tx_lock, flags);
-	if (ch->state != BH_CHANNEL_CONNECTED || ch->broken_pending) {
+	if (!rings_live(ch)) {
 		rc = ch->broken_pending ? VMBUS_BROKEN : -ENOTCONN;
 	} else {
 		rc = vmbus_ring_send(&ch->tx, type, trans_id, data, len, &signal);
@@ -123,7 +129,7 @@ int bh_chan_recv_with(struct bh_chan *ch, bh_chan_take_fn take, void *ctx)
 	int rc;
 
 	spin_lock_irqsave(&ch->rx_lock, flags);
-	if (ch->state != BH_CHANNEL_CONNECTED || ch->broken_pending) {
+	if (!rings_live(ch)) {
 		rc = ch->broken_pending ? VMBUS_BROKEN : -ENOTCONN;
 	} else {
 		vmbus_ring_mask(&ch->rx);
@@ -180,7 +186,7 @@ bool bh_chan_rx_ready(struct bh_chan *ch)
 	bool ready = true;
 
 	spin_lock_irqsave(&ch->rx_lock, flags);
-	if (ch->state == BH_CHANNEL_CONNECTED && !ch->broken_pending && !ch->rx.broken)
+	if (rings_live(ch) && !ch->rx.broken)
 		ready = vmbus_ring_unmask(&ch->rx);
 	spin_unlock_irqrestore(&ch->rx_lock, flags);
 	return ready;
@@ -192,7 +198,7 @@ bool bh_chan_rx_pending(struct bh_chan *ch)
 	bool pending = false;
 
 	spin_lock_irqsave(&ch->rx_lock, flags);
-	if (ch->state == BH_CHANNEL_CONNECTED && !ch->broken_pending)
+	if (rings_live(ch))
 		pending = !vmbus_ring_empty(&ch->rx);
 	spin_unlock_irqrestore(&ch->rx_lock, flags);
 	return pending;
@@ -204,7 +210,7 @@ bool bh_chan_tx_room(struct bh_chan *ch, u32 len)
 	bool room = false;
 
 	spin_lock_irqsave(&ch->tx_lock, flags);
-	if (ch->state == BH_CHANNEL_CONNECTED && !ch->broken_pending)
+	if (rings_live(ch))
 		room = vmbus_ring_has_room(&ch->tx, len);
 	spin_unlock_irqrestore(&ch->tx_lock, flags);
 	return room;
