@@ -381,7 +381,8 @@ $(MODULE_KO): $(MODULE_FILES) $(LINUX_FETCHED)
 	$(Q)touch $@
 
 # User tools: each guest-sdk/linux/tools/NAME.c is a static arm64 program
-# build/linux/tools/NAME, in the initramfs's /bin.
+# build/linux/tools/NAME, in the initramfs's /bin. Each answers -h with
+# status 0: /init runs every tool so before it starts services (see there).
 LINUX_TOOLS := $(patsubst guest-sdk/linux/tools/%.c,$(O)/linux/tools/%,\
 	$(wildcard guest-sdk/linux/tools/*.c))
 $(LINUX_TOOLS): $(O)/linux/tools/%: guest-sdk/linux/tools/%.c | $(DEPS_STAMP)

@@ -99,6 +99,9 @@ def test_make_run_vmbus_demo(qemu):
                    "[root] bulkhead-linux: partition root ready (2 CPUs",
                    "[lx] bulkhead-linux: partition lx ready (1 CPUs"])
     vm.expect_regex(r"\[rt0\] echo: 1000 packets echoed intact")
+    # /init waited until every tool in /bin runs before it started the
+    # service (an exec right after boot once failed with ETXTBSY).
+    assert "does not run" not in vm.output and "Text file busy" not in vm.output
     root_command(vm, "ping -c 3 10.0.0.2")
     vm.expect_regex(r"\[root\] 3 packets transmitted, 3 packets received, 0% packet loss")
     vm.send(ESCAPE + "1")

@@ -39,11 +39,14 @@ static _Noreturn void die(const char *what)
 	exit(1);
 }
 
+static const char usage_text[] =
+	"usage: tcpbench -l PORT              serve one connection, read it all\n"
+	"       tcpbench ADDRESS PORT MIB     send MIB MiB, time it\n"
+	"       tcpbench -h                   this text\n";
+
 static _Noreturn void usage(void)
 {
-	fputs("usage: tcpbench -l PORT              serve one connection, read it all\n"
-	      "       tcpbench ADDRESS PORT MIB     send MIB MiB, time it\n",
-	      stderr);
+	fputs(usage_text, stderr);
 	exit(USAGE_EXIT);
 }
 
@@ -144,6 +147,10 @@ static int send_stream(const char *address, uint16_t port, unsigned long mib)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "-l") == 0)
 		return serve((uint16_t)number(argv[2], 65535));
 	if (argc == 4)
