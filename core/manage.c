@@ -73,10 +73,11 @@ bool manage_hypercall(struct vcpu *v, uint32_t fn, uint64_t *x)
 			memcpy(&x[3], bytes, sizeof(bytes)); /* x3-x6 */
 		}
 		break;
-	case BH_HVC_PARTITION_LOAD: /* x2 = image number, x3 = the root's IPA, x4 = size */
-		if (x[2] < t->cfg->image_count && x[4] != 0 && x[4] <= t->cfg->images[x[2]].size &&
+	case BH_HVC_PARTITION_LOAD: /* x2 = image, x3 = the root's IPA, x4 = size, x5 = offset */
+		if (x[2] < t->cfg->image_count && x[4] != 0 && x[5] < t->cfg->images[x[2]].size &&
+		    x[4] <= t->cfg->images[x[2]].size - x[5] &&
 		    config_ipa_to_pa(p->cfg, ipa_init(x[3]), x[4], &src) &&
-		    partition_replace_image(t, (unsigned)x[2], src, x[4]) == BH_OK) {
+		    partition_replace_image(t, (unsigned)x[2], src, x[5], x[4]) == BH_OK) {
 			x[0] = BH_HVC_OK;
 		}
 		break;

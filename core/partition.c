@@ -544,17 +544,21 @@ struct partition *partition_get(uint64_t id)
 	return id < partition_count ? &partitions[id] : NULL;
 }
 
-int partition_replace_image(struct partition *p, unsigned image, paddr_t src, uint64_t size)
+int partition_replace_image(struct partition *p, unsigned image, paddr_t src, uint64_t offset,
+			    uint64_t size)
 {
-	BUG_ON(image >= p->cfg->image_count || size > p->cfg->images[image].size);
+	BUG_ON(image >= p->cfg->image_count || offset > p->cfg->images[image].size ||
+	       size > p->cfg->images[image].size - offset);
 	const struct config_image *img = &p->cfg->images[image];
 	if (!leave_state(p, PARTITION_STOPPED, PARTITION_LOADING)) {
 		return BH_EEXIST;
 	}
-	arch_guest_memory_copy(img->src_pa, src, size);
-	arch_guest_memory_zero(pa_add(img->src_pa, size), img->size - size);
-	log_info("partition %s: image %s replaced: %llu bytes from the root", p->cfg->name,
-		 img->name, (unsigned long long)size);
+	arch_guest_memory_copy(pa_add(img->src_pa, offset), src, size);
+	if (offset == 0) { /* a new image: nothing of the old one stays behind it */
+		arch_guest_memory_zero(pa_add(img->src_pa, size), img->size - size);
+		log_info("partition %s: image %s replaced from the root (%llu bytes first)",
+			 p->cfg->name, img->name, (unsigned long long)size);
+	}
 	spin_lock(&p->lock);
 	atomic_store(&p->state, PARTITION_STOPPED);
 	spin_unlock(&p->lock);

@@ -95,9 +95,12 @@
  * START (stopped), STOP (forced; running), RESTART (running) -> x0 = 0 or
  *    BH_HVC_INVALID; x1 = its state (BH_PARTITION_*) when the call returns.
  * LOAD, x2 = image number (its index in the binding), x3 = the root's IPA of
- *    the new image, x4 = its size (1 to the image's `reg` size) -> x0 = 0:
- *    copied over the image's boot-loader copy, the rest of it zeroed, so the
- *    next start runs it. The target must be stopped.
+ *    a piece of the new image, x4 = the piece's size (at least 1), x5 = its
+ *    offset in the image (the piece must end within the image's `reg` size)
+ *    -> x0 = 0: copied over the image's boot-loader copy, so the next start
+ *    runs it. Offset 0 starts a new image: the copy behind the piece is
+ *    zeroed; later pieces (offset > 0) fill it in, so a root can load an
+ *    image larger than any buffer it has. The target must be stopped.
  * CONSOLE, x2 = position -> x0 = bytes (0-32) of the target's console
  *    history from x1 = the first position still kept at or after x2;
  *    x2 = the position after its last line; x3-x6 = the bytes, little endian.

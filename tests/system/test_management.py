@@ -95,7 +95,7 @@ def test_root_manages_children(qemu, tmp_path):
     vm.expect("[root] manager: stop rt0 -> 0")
     vm.expect("[root] manager: load over the slot -> -2, outside my memory -> -2, "
               "image 1 -> -2")
-    vm.expect(f"[hv] partition rt0: image app replaced: {hello_size} bytes from the root")
+    vm.expect(f"[hv] partition rt0: image app replaced from the root ({hello_size} bytes first)")
     vm.expect("[root] manager: load rt0 -> 0")
     # A line is in the history before it is on the console: the root's echo may come first.
     vm.expect_all(["[root] manager: start rt0 -> 0",

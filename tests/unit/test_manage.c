@@ -41,7 +41,7 @@ static struct {
 	struct partition *target;
 	unsigned image;
 	paddr_t src;
-	uint64_t size;
+	uint64_t offset, size;
 	char why[64];
 	char log[128];
 } rec;
@@ -85,14 +85,17 @@ bool partition_restart(struct partition *p, struct vcpu *caller, const char *why
 	return !rec.refuse;
 }
 
-int partition_replace_image(struct partition *p, unsigned image, paddr_t src, uint64_t size)
+int partition_replace_image(struct partition *p, unsigned image, paddr_t src, uint64_t offset,
+			    uint64_t size)
 {
-	/* partition.c's BUG_ON: manage.c checked both. */
-	assert_true(image < p->cfg->image_count && size <= p->cfg->images[image].size);
+	/* partition.c's BUG_ON: manage.c checked them all. */
+	assert_true(image < p->cfg->image_count && offset <= p->cfg->images[image].size &&
+		    size <= p->cfg->images[image].size - offset);
 	rec.replaces++;
 	rec.target = p;
 	rec.image = image;
 	rec.src = src;
+	rec.offset = offset;
 	rec.size = size;
 	return atomic_load(&p->state) == PARTITION_STOPPED ? BH_OK : BH_EEXIST;
 }
@@ -184,6 +187,7 @@ static int setup(void **state)
 }
 
 static uint64_t x[31];
+static uint64_t x5; /* LOAD's offset; other calls ignore x5 */
 
 /* Partition `from` calls fn with x1-x4 = a; returns x0. */
 static int64_t call(unsigned from, uint32_t fn, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
@@ -196,6 +200,9 @@ static int64_t call(unsigned from, uint32_t fn, uint64_t a1, uint64_t a2, uint64
 	x[2] = a2;
 	x[3] = a3;
 	x[4] = a4;
+	if (fn == BH_HVC_PARTITION_LOAD && from == 0) {
+		x[5] = x5; /* elsewhere stale: the tests check that nothing writes it */
+	}
 	assert_true(manage_hypercall(&parts[from].vcpus[0], fn, x));
 	return (int64_t)x[0];
 }
@@ -346,10 +353,19 @@ static void test_lifecycle(void **state)
 	assert_int_equal(rec.starts + rec.stops + rec.restarts + rec.replaces, 6);
 }
 
-/* LOAD of `size` bytes at the root's `ipa` into partition `target`'s image `image`. */
+/* LOAD of `size` bytes at the root's `ipa` into partition `target`'s image `image` at `offset`. */
+static int64_t load_at(uint64_t target, uint64_t image, uint64_t ipa, uint64_t size,
+		       uint64_t offset)
+{
+	x5 = offset;
+	int64_t rc = root(BH_HVC_PARTITION_LOAD, target, image, ipa, size);
+	x5 = 0;
+	return rc;
+}
+
 static int64_t load(uint64_t target, uint64_t image, uint64_t ipa, uint64_t size)
 {
-	return root(BH_HVC_PARTITION_LOAD, target, image, ipa, size);
+	return load_at(target, image, ipa, size, 0);
 }
 
 static void test_load(void **state)
@@ -400,11 +416,28 @@ static void test_load(void **state)
 	assert_int_equal(rec.replaces, 3);
 	/* A running (or starting, loading...) target: partition.c refuses, the call says INVALID.
 	 */
+	/* Pieces: the last one ends exactly at the end of the slot; none may run past it. */
+	assert_int_equal(load_at(1, 0, ROOT_RAM0, 0x100, SLOT_SIZE - 0x100), BH_HVC_OK);
+	assert_int_equal(rec.offset, SLOT_SIZE - 0x100);
+	assert_int_equal(rec.size, 0x100);
+	static const uint64_t bad_piece[][2] = {
+		/* size, offset */
+		{0x101, SLOT_SIZE - 0x100}, /* one byte past the end */
+		{1, SLOT_SIZE},		    /* starts at the end */
+		{1, ~0ULL},		    /* offset + size wraps to 0 */
+		{0x100, ~0ULL - 0xfe},	    /* wraps past 2^64 */
+		{0x100, 1ULL << 32},	    /* no truncation of the offset */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad_piece); i++) {
+		assert_int_equal(load_at(1, 0, ROOT_RAM0, bad_piece[i][0], bad_piece[i][1]),
+				 BH_HVC_INVALID);
+	}
+	assert_int_equal(rec.replaces, 4);
 	atomic_store(&parts[1].state, PARTITION_RUNNING);
 	assert_int_equal(load(1, 0, ROOT_RAM0, 0x100), BH_HVC_INVALID);
 	atomic_store(&parts[1].state, PARTITION_LOADING);
 	assert_int_equal(load(1, 0, ROOT_RAM0, 0x100), BH_HVC_INVALID);
-	assert_int_equal(rec.replaces, 5);
+	assert_int_equal(rec.replaces, 6);
 }
 
 /* CONSOLE of partition `target` from `from`: x0, and the bytes into out[32]. */

@@ -431,7 +431,7 @@ static void try_lifecycle_during_copy(void)
 	during_copy[0] = (int)atomic_load(&part.state);
 	during_copy[1] = atomic_load(&part.lock.locked);
 	during_copy[2] = partition_start(&part);
-	during_copy[3] = partition_replace_image(&part, 0, pa_from_ptr(update), 1);
+	during_copy[3] = partition_replace_image(&part, 0, pa_from_ptr(update), 0, 1);
 }
 
 /*
@@ -448,12 +448,13 @@ static void test_replace_image(void **state)
 	pcfg.images[0].size = sizeof(slot);
 	memset(slot, 0x11, sizeof(slot));
 	memset(update, 0x22, sizeof(update));
-	assert_int_equal(partition_replace_image(&part, 0, pa_from_ptr(update), 0x40), BH_EEXIST);
+	assert_int_equal(partition_replace_image(&part, 0, pa_from_ptr(update), 0, 0x40),
+			 BH_EEXIST);
 	assert_int_equal(slot[0], 0x11); /* running: untouched */
 
 	atomic_store(&part.state, PARTITION_STOPPED);
 	fake.hook = try_lifecycle_during_copy;
-	assert_int_equal(partition_replace_image(&part, 0, pa_from_ptr(update), 0x40), BH_OK);
+	assert_int_equal(partition_replace_image(&part, 0, pa_from_ptr(update), 0, 0x40), BH_OK);
 	assert_int_equal(during_copy[0], PARTITION_LOADING);
 	assert_false(during_copy[1]);
 	assert_int_equal(during_copy[2], BH_EEXIST);
@@ -462,14 +463,20 @@ static void test_replace_image(void **state)
 	for (unsigned i = 0; i < sizeof(slot); i++) {
 		assert_int_equal(slot[i], i < 0x40 ? 0x22 : 0);
 	}
-	assert_non_null(
-		strstr(fake.last_log[LOG_INFO], "partition p: image app replaced: 64 bytes"));
+	assert_non_null(strstr(fake.last_log[LOG_INFO],
+			       "partition p: image app replaced from the root (64 bytes first)"));
 	/* The whole slot. */
 	fake.hook = NULL;
 	memset(update, 0x33, sizeof(update));
-	assert_int_equal(partition_replace_image(&part, 0, pa_from_ptr(update), sizeof(slot)),
+	assert_int_equal(partition_replace_image(&part, 0, pa_from_ptr(update), 0, sizeof(slot)),
 			 BH_OK);
 	assert_int_equal(slot[sizeof(slot) - 1], 0x33);
+	/* A later piece fills in behind the first and zeroes nothing. */
+	memset(update, 0x44, sizeof(update));
+	assert_int_equal(partition_replace_image(&part, 0, pa_from_ptr(update), 0x80, 0x10), BH_OK);
+	for (unsigned i = 0; i < sizeof(slot); i++) {
+		assert_int_equal(slot[i], i >= 0x80 && i < 0x90 ? 0x44 : 0x33);
+	}
 }
 
 int main(void)

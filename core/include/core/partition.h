@@ -99,7 +99,8 @@ const char *partition_state_name(unsigned state);
 struct partition *partition_get(uint64_t id);
 
 /* Copies size bytes at src over a stopped p's image `image` and zeroes the rest of it. */
-int partition_replace_image(struct partition *p, unsigned image, paddr_t src, uint64_t size);
+int partition_replace_image(struct partition *p, unsigned image, paddr_t src, uint64_t offset,
+			    uint64_t size);
 
 /* The vCPU pinned to the running CPU, or NULL. */
 /* The vCPU pinned to this CPU, or NULL; every guest exit asks, so inline. */
