@@ -7,8 +7,11 @@
  *   - every `format = "dtb"` image without a file gets a generated device
  *     tree for its partition (docs/linux.md): memory, vCPUs, PSCI, the GIC
  *     where the hypervisor emulates it, the timer, the vuart as the console,
- *     the passthrough devices, /chosen with bootargs and the initramfs;
- *   - the result is checked with the hypervisor's parser and written to
+ *     the passthrough devices, /chosen with bootargs and the initramfs, its
+ *     VMBus channels, and in the root's the children with their crash policy
+ *     (/bulkhead-partitions, tools/policy.c);
+ *   - the result is checked with the hypervisor's parser (and the crash
+ *     policy with bhconfig's own checks) and written to
  *     OUTDIR/system.dtb, with OUTDIR/qemu.args (one -device loader per image)
  *     and OUTDIR/boot.cmd (the same files loaded by U-Boot).
  * Generating the partition trees here, not at EL2, keeps libfdt's write side
@@ -26,6 +29,7 @@
 #include <core/fdt_util.h>
 
 #include "layout.h"
+#include "policy.h"
 
 #define GUEST_DTB_SIZE 0x10000 /* what a generated tree may take: its `reg` size */
 #define IMAGE_ALIGN    MiB(2)
@@ -275,6 +279,9 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 		fdt_end_node(buf);
 	}
 	vmbus_node(buf, cfg, p);
+	if (p->is_root) {
+		policy_partitions_node(buf, fdt, cfg); /* what the management service manages */
+	}
 	fdt_end_node(buf);
 	if (fdt_finish(buf) != 0) {
 		return say("%s: the partition's device tree does not fit in 64 KiB", path);
@@ -373,7 +380,8 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 		board.reserved[board.reserved_count++] = a->reserve[i];
 	}
 	if (config_parse(buf, &board, board_limits(buf, &board, a->hyp, a->pa_bits, a->gic_lines),
-			 &cfg, &err) != BH_OK) {
+			 &cfg, &err) != BH_OK ||
+	    policy_check(buf, &cfg, &err) != BH_OK) {
 		return say("%s", err.msg);
 	}
 	for (unsigned i = 0; i < count; i++) {

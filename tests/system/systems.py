@@ -48,16 +48,31 @@ def bhconfig():
     return path
 
 
+# A child's crash policy (docs/binding.md, "Crash policy"): the keyword arguments of
+# Partition that give these properties, in the order bhconfig layout copies them.
+POLICY_PROPS = (("on_crash", "on-crash"), ("watchdog_ms", "watchdog-ms"),
+                ("max_restarts", "max-restarts"), ("restart_delay_ms", "restart-delay-ms"))
+
+
+def _dts_value(value):
+    """A property value as .dts text: a string quoted, a number as one cell."""
+    return f'"{value}"' if isinstance(value, str) else f"<{value}>"
+
+
 class Partition:
     """One partition of a test system: a guest program on some CPUs."""
 
     def __init__(self, name, guest, cpus, root=False, mem=16 * MiB, pa=None, ipa=GUEST_IPA,
-                 bootargs=None, dtb=None, devices=None, vuart=None, trusted_devices=None):
+                 bootargs=None, dtb=None, devices=None, vuart=None, trusted_devices=None,
+                 on_crash=None, watchdog_ms=None, max_restarts=None, restart_delay_ms=None):
         """`dtb`: a file loaded as the partition's device tree (format "dtb") in
         its last MiB; the guest finds its IPA in x0. `devices`: labels of board
         nodes to give it (`devices = <&rtc>`); a root without them takes the other
         safe devices (`other-devices`). `trusted_devices`: labels for
-        `trusted-devices` (DMA masters, GPIO...). `vuart`: IPA of an emulated PL011."""
+        `trusted-devices` (DMA masters, GPIO...). `vuart`: IPA of an emulated PL011.
+        `on_crash`, `watchdog_ms`, `max_restarts`, `restart_delay_ms`: a child's
+        crash policy, written as given (a string quoted, a number as one cell);
+        a watchdog needs a Channel with interface "integration" from the root."""
         self.name = name
         self.guest = guest
         self.cpus = list(cpus)
@@ -70,6 +85,14 @@ class Partition:
         self.devices = devices
         self.trusted_devices = trusted_devices
         self.vuart = vuart
+        given = {"on_crash": on_crash, "watchdog_ms": watchdog_ms,
+                 "max_restarts": max_restarts, "restart_delay_ms": restart_delay_ms}
+        self.policy = [(prop, given[arg]) for arg, prop in POLICY_PROPS
+                       if given[arg] is not None]
+
+    def policy_dts(self):
+        """The crash-policy properties, one .dts line each (no indentation)."""
+        return [f"{prop} = {_dts_value(value)};" for prop, value in self.policy]
 
     def images(self):
         """(node name, host file, load IPA, format) of each image."""
@@ -145,6 +168,21 @@ def vmbus_node(partition, channels):
     return "\n".join(out + ["\t};", ""])
 
 
+def partitions_node(partitions):
+    """The `bulkhead-partitions` node of the root's own device tree: what
+    `bhconfig layout` writes (tools/policy.c, policy_partitions_node();
+    docs/binding.md, "Crash policy"), property for property: one node per
+    child with its image names in binding order and its policy as declared."""
+    out = ["\tbulkhead-partitions {", '\t\tcompatible = "bulkhead,partitions-v1";']
+    for p in partitions:
+        if p.root:
+            continue
+        names = ", ".join(f'"{node}"' for node, *_ in p.images())
+        out += [f"\t\t{p.name} {{", f"\t\t\timages = {names};"]
+        out += [f"\t\t\t{line}" for line in p.policy_dts()] + ["\t\t};"]
+    return "\n".join(out + ["\t};", ""])
+
+
 LINUX_DIR = "linux"  # build/linux/: the initramfs
 
 
@@ -173,10 +211,11 @@ GUEST_GIC = {
 }
 
 
-def linux_guest_dts(p, gic, initrd_ipa, initrd_size, channels=()):
+def linux_guest_dts(p, gic, initrd_ipa, initrd_size, channels=(), partitions=()):
     """The device tree a Linux partition boots with: its memory, its vCPUs,
-    PSCI over SMC, the GIC, the timer, its vuart as the console, and its
-    VMBus channels among `channels` (the system's)."""
+    PSCI over SMC, the GIC, the timer, its vuart as the console, its VMBus
+    channels among `channels` (the system's), and in the root the children
+    among `partitions` (the system's) with their crash policies."""
     cpus = "".join(f'cpu@{i} {{ device_type = "cpu"; compatible = "arm,cortex-a72"; '
                    f'reg = <{i}>; enable-method = "psci"; }}; ' for i in range(len(p.cpus)))
     gic_props = GUEST_GIC[gic].format(redist=0x20000 * len(p.cpus))
@@ -205,7 +244,7 @@ def linux_guest_dts(p, gic, initrd_ipa, initrd_size, channels=()):
 	pl011@{p.vuart:x} {{ compatible = "arm,pl011", "arm,primecell";
 		reg = <{_cells(p.vuart)} 0x0 0x1000>; interrupts = <0 1 4>;
 		clocks = <&apb_pclk>, <&apb_pclk>; clock-names = "uartclk", "apb_pclk"; }};
-{vmbus_node(p.name, channels)}}};
+{vmbus_node(p.name, channels)}{partitions_node(partitions) if p.root else ""}}};
 """
 
 
@@ -218,9 +257,10 @@ class LinuxPartition(Partition):
     """
 
     def __init__(self, name, cpus, pa, root=False, mem=256 * MiB, bootargs=None,
-                 vuart=0x09000000):
+                 vuart=0x09000000, **policy):
+        """`policy`: a child's crash policy, as Partition's keyword arguments."""
         super().__init__(name, "linux", cpus, root=root, mem=mem, pa=pa, bootargs=bootargs,
-                         vuart=vuart)
+                         vuart=vuart, **policy)
 
     def images(self):
         initrd = linux_initramfs()
@@ -230,14 +270,16 @@ class LinuxPartition(Partition):
             out.append(("dtb", self.dtb, self.ipa + self.mem - 2 * MiB, "dtb"))
         return out
 
-    def write_dtb(self, tmp_path, gic, channels=()):
-        """`channels`: all of the system's, in its tree's order (their PAs assigned)."""
+    def write_dtb(self, tmp_path, gic, channels=(), partitions=()):
+        """`channels`: all of the system's, in its tree's order (their PAs
+        assigned); `partitions`: all of them, for the root's list of children
+        (their own trees written first: the list names their "dtb" images)."""
         initrd = linux_initramfs()
         dts = os.path.join(str(tmp_path), self.name + "-linux.dts")
         self.dtb = dts[:-4] + ".dtb"
         with open(dts, "w", encoding="utf-8") as f:
             f.write(linux_guest_dts(self, gic, self.ipa + 64 * MiB, os.path.getsize(initrd),
-                                    channels))
+                                    channels, partitions))
         harness.run([harness.find_tool("dtc"), "-q", "-I", "dts", "-O", "dtb", "-o", self.dtb,
                      dts])
 
@@ -268,6 +310,7 @@ def system_dts(partitions, gic=3, images=None, channels=()):
                          " ".join(f"&{d}" for d in p.trusted_devices) + ">;")
         if p.root and p.devices is None:
             lines.append("\t\t\tother-devices;")
+        lines += [f"\t\t\t{line}" for line in p.policy_dts()]
         for node, _path, load, fmt in p.images():
             image_pa, image_size = images[(p.name, node)]
             lines += ["", f"\t\t\t{node} {{", '\t\t\t\tcompatible = "bulkhead,image-v1";',
@@ -302,9 +345,10 @@ def build_system(tmp_path, partitions, gic=3, check=True, name="system", image_s
     images = {}
     loaders = []
     slot = image_start
-    for p in partitions:
+    # After the channels' PAs (the vmbus node); the root last (it lists the others' images).
+    for p in sorted(partitions, key=lambda p: p.root):
         if isinstance(p, LinuxPartition):
-            p.write_dtb(tmp_path, gic, channels)  # after the channels' PAs: its vmbus node
+            p.write_dtb(tmp_path, gic, channels, partitions)
     for p in partitions:
         for node, path, _load, _fmt in p.images():
             size = os.path.getsize(path)
