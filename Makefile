@@ -425,6 +425,11 @@ $(HOST_B)/tests/test_config: tests/unit/test_config.c core/config.c core/config_
 	core/lib/errors.c $(BHCONFIG) | $(DEPS_STAMP)
 $(HOST_B)/tests/test_config: HOST_CFLAGS += -DBH_SRC_DIR='"$(CURDIR)"' -DBH_BHCONFIG='"$(CURDIR)/$(BHCONFIG)"'
 $(HOST_B)/tests/test_ring: tests/unit/test_ring.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
+# The SDK's integration protocol logic, which is portable.
+$(HOST_B)/tests/test_integration: tests/unit/test_integration.c guest-sdk/lib/integration_core.c \
+	guest-sdk/lib/integration_core.h guest-sdk/include/bulkhead/sdk.h \
+	include/bulkhead/integration.h | $(DEPS_STAMP)
+$(HOST_B)/tests/test_integration: HOST_CFLAGS += -Iguest-sdk/include
 # Tests of core/ over the shared arch fake (tests/unit/fake_arch.c).
 FAKE_ARCH := tests/unit/fake_arch.c tests/unit/fake_arch.h
 FAKE_ARCH_TESTS := $(addprefix $(HOST_B)/tests/,test_vgic test_channel test_vpsci test_hypercall \

@@ -105,7 +105,10 @@ BH_CPPFLAGS := -nostdinc -isystem $(BH_GCC_INCLUDE) -isystem $(BH_NEWLIB_TARGET)
 BH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -march=armv8-a -mno-outline-atomics \
 	-fno-stack-protector -fno-pie -fno-common -ffunction-sections -fdata-sections \
 	-fno-asynchronous-unwind-tables -MMD -MP
-BH_SDK_CFLAGS := -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wconversion \
+# The version the integration runtime announces (HELLO): the Bulkhead tree's.
+BH_SDK_VERSION := $(or $(shell sed -n 's/^BULKHEAD_VERSION *:= *//p' $(BH_REPO)/Makefile \
+	2>/dev/null),unknown)
+BH_SDK_CFLAGS := -DBH_SDK_VERSION='"$(BH_SDK_VERSION)"' -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wconversion \
 	-Wno-sign-conversion -DBH_PSCI_CONDUIT_HVC=$(if $(filter hvc,$(BH_PSCI_CONDUIT)),1,0) \
 	-DBH_PL011_BASE=$(BH_PL011_BASE) -DBH_GIC_DIST_BASE=$(BH_GIC_DIST_BASE) \
 	-DBH_GIC_REDIST_BASE=$(BH_GIC_REDIST_BASE) -DBH_GIC_CPU_BASE=$(BH_GIC_CPU_BASE)
@@ -124,7 +127,7 @@ BH_LDLIBS := -Wl,--start-group $(BH_NEWLIB_TARGET)/lib/libc.a $(BH_NEWLIB_TARGET
 # ---------------------------------------------------------------- the SDK library
 BH_SDK_SRCS := $(BULKHEAD_SDK)/crt0.S $(addprefix $(BULKHEAD_SDK)/lib/,start.c hypercall.c \
 	psci.c cpu.c console.c console_$(BH_CONSOLE).c time.c syscalls.c exception.c irq.c \
-	channel.c)
+	channel.c integration.c integration_core.c)
 # A program keeps its copy of the library (built with its settings) in sdk/.
 BH_SDK_OUT := $(BH_BUILD_DIR)$(if $(PROGRAM),/sdk)
 BH_SDK_OBJS := $(patsubst $(BULKHEAD_SDK)/%,$(BH_SDK_OUT)/%.o,$(BH_SDK_SRCS)) \

@@ -142,6 +142,25 @@ int bh_channel_recv(struct bh_channel *ch, struct vmbus_desc *desc, void *buf, u
 	return rc;
 }
 
+int bh_channel_recv_or_drop(struct bh_channel *ch, struct vmbus_desc *desc, void *buf,
+			    uint32_t size, uint32_t *length)
+{
+	int rc = bh_channel_recv(ch, desc, buf, size, length);
+	struct vmbus_packet_view view;
+	bool signal = false;
+
+	if (rc != VMBUS_TOOBIG || vmbus_ring_peek(&ch->rx, &view) != VMBUS_OK) {
+		return rc;
+	}
+	*desc = view.desc;
+	*length = view.len;
+	vmbus_ring_consume(&ch->rx, &view, &signal);
+	if (signal) {
+		ring_peer(ch);
+	}
+	return VMBUS_TOOBIG;
+}
+
 /* The end of a poll of BH_CHANNEL_POLL_US from now, in counter ticks. */
 static uint64_t poll_end(void)
 {
