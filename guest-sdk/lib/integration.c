@@ -32,6 +32,7 @@
 #define PPI_PHYS_TIMER	30
 #define CNTP_CTL_ENABLE 1UL
 #define LINE_MAX	160
+#define ACK_WAIT_MS	100 /* how long a power-off waits for the root to read the answer */
 
 /* Defined by a program that opts out; a weak reference is 0 when it does not. */
 extern const bool bh_integration_disable __attribute__((weak));
@@ -44,6 +45,7 @@ static struct {
 	uint64_t phys_offset; /* CNTPCT - CNTVCT: the timer compares the physical count */
 	bool throttled;	      /* the doorbell is off until the window ends */
 	uint64_t throttles;   /* how often */
+	bool throttle_told;   /* this session's first throttle was reported */
 	uint64_t unsent;      /* packets the ring had no room for */
 	bh_shutdown_handler_t shutdown_fn;
 	void *shutdown_arg;
@@ -104,15 +106,20 @@ static void add_s64(struct line *l, int64_t value)
 }
 
 /* "bulkhead-sdk: integration: " and `text` begin a message, if the rate limit lets it. */
-static bool begin(struct line *l, const char *text)
+static bool begin_kind(struct line *l, enum bh_integ_message kind, const char *text)
 {
-	if (!bh_integ_child_may_print(&integ.core, bh_counter())) {
+	if (!bh_integ_child_may_print(&integ.core, kind, bh_counter())) {
 		return false;
 	}
 	l->length = 0;
 	add(l, "bulkhead-sdk: integration: ");
 	add(l, text);
 	return true;
+}
+
+static bool begin(struct line *l, const char *text)
+{
+	return begin_kind(l, BH_INTEG_NOTICE, text);
 }
 
 static void finish(struct line *l)
@@ -241,7 +248,7 @@ static void time_set(void)
 static void ignored(uint16_t type, uint32_t length, const char *why)
 {
 	struct line l;
-	if (!begin(&l, "ignored a packet (type ")) {
+	if (!begin_kind(&l, BH_INTEG_WARNING, "ignored a packet (type ")) {
 		return;
 	}
 	add_u64(&l, type);
@@ -252,6 +259,21 @@ static void ignored(uint16_t type, uint32_t length, const char *why)
 	finish(&l);
 }
 
+/*
+ * Gives the root up to ACK_WAIT_MS to take what was sent (the reader
+ * publishes read_index once it has read all it knew of) before the partition
+ * goes and the channel with it.
+ */
+static void wait_taken(void)
+{
+	uint64_t end = bh_counter() + bh_integ_ms_to_ticks(ACK_WAIT_MS, integ.core.frequency);
+	while (integ.ch.state == BH_CHANNEL_CONNECTED && !integ.ch.tx.broken &&
+	       atomic_load(&integ.ch.tx.hdr->read_index) != integ.ch.tx.own_write &&
+	       bh_counter() < end) {
+		vmbus_cpu_relax();
+	}
+}
+
 /* The default answer: yes, and power off (or reset) now. Does not return. */
 static void shut_down(const struct bh_shutdown_request *r)
 {
@@ -260,6 +282,7 @@ static void shut_down(const struct bh_shutdown_request *r)
 	bool reboot = r->action == BH_INTEG_SHUTDOWN_REBOOT;
 	bh_integ_child_ack(r->id, 0, &ack);
 	send(&ack);
+	wait_taken();
 	if (begin(&l,
 		  reboot ? "the root asks for a reboot (" : "the root asks for a power-off (")) {
 		add(&l, r->reason);
@@ -281,8 +304,7 @@ static void shutdown_asked(const struct bh_shutdown_request *r, uint64_t *daif)
 	int status;
 
 	if (r->action != BH_INTEG_SHUTDOWN_POWEROFF && r->action != BH_INTEG_SHUTDOWN_REBOOT) {
-		ignored(BH_INTEG_SHUTDOWN, sizeof(struct bh_integ_shutdown),
-			"a SHUTDOWN with an unknown action: refused");
+		say("refused a SHUTDOWN with an unknown action");
 		bh_integ_child_ack(r->id, BH_SDK_INTEG_EINVAL, &ack);
 		send(&ack);
 		return;
@@ -327,7 +349,10 @@ static void throttle(void)
 		integ.throttled = true;
 		integ.throttles++;
 		bh_irq_disable(integ.ch.irq);
-		say("the root sends faster than this child takes; slowing it down");
+		if (!integ.throttle_told) {
+			integ.throttle_told = true;
+			say("the root sends faster than this child takes; slowing it down");
+		}
 	}
 }
 
@@ -381,6 +406,7 @@ static void serve(uint64_t *daif)
 	if (!integ.core.connected || integ.ch.session != integ.session) {
 		struct bh_integ_packet hello[2];
 		integ.session = integ.ch.session;
+		integ.throttle_told = false;
 		bh_integ_child_connect(&integ.core, "Bulkhead SDK " BH_SDK_VERSION, bh_counter(),
 				       hello);
 		send(&hello[0]);

@@ -66,8 +66,10 @@ bool bh_integ_child_init(struct bh_integ_child *c, uint64_t frequency, uint64_t 
 	c->frequency = frequency;
 	c->window_start = now;
 	c->credits = BH_SDK_INTEG_WINDOW_CREDITS;
-	c->print_refill = now;
-	c->print_tokens = BH_SDK_INTEG_PRINT_BURST;
+	for (unsigned i = 0; i < 2; i++) {
+		c->print_refill[i] = now;
+		c->print_tokens[i] = BH_SDK_INTEG_PRINT_BURST;
+	}
 	return true;
 }
 
@@ -292,21 +294,23 @@ bool bh_integ_child_credit(struct bh_integ_child *c, uint64_t now)
 	return true;
 }
 
-bool bh_integ_child_may_print(struct bh_integ_child *c, uint64_t now)
+bool bh_integ_child_may_print(struct bh_integ_child *c, enum bh_integ_message kind, uint64_t now)
 {
 	uint64_t every = bh_integ_ms_to_ticks(BH_SDK_INTEG_PRINT_EVERY_MS, c->frequency);
-	uint64_t earned = now > c->print_refill ? (now - c->print_refill) / every : 0;
-	if (earned >= BH_SDK_INTEG_PRINT_BURST - c->print_tokens) {
-		c->print_tokens = BH_SDK_INTEG_PRINT_BURST;
-		c->print_refill = now;
+	uint64_t *refill = &c->print_refill[kind == BH_INTEG_WARNING];
+	uint32_t *tokens = &c->print_tokens[kind == BH_INTEG_WARNING];
+	uint64_t earned = now > *refill ? (now - *refill) / every : 0;
+	if (earned >= BH_SDK_INTEG_PRINT_BURST - *tokens) {
+		*tokens = BH_SDK_INTEG_PRINT_BURST;
+		*refill = now;
 	} else if (earned > 0) {
-		c->print_tokens += (uint32_t)earned;
-		c->print_refill += earned * every;
+		*tokens += (uint32_t)earned;
+		*refill += earned * every;
 	}
-	if (c->print_tokens == 0) {
+	if (*tokens == 0) {
 		c->suppressed++;
 		return false;
 	}
-	c->print_tokens--;
+	(*tokens)--;
 	return true;
 }

@@ -20,7 +20,7 @@
 #define BH_SDK_INTEG_MAX_PERIOD_MS  3600000U /* ... a longer one: this */
 #define BH_SDK_INTEG_WINDOW_MS	    10U	     /* flood control: per window of this long ... */
 #define BH_SDK_INTEG_WINDOW_CREDITS 32U	     /* ... this many doorbells and packets are taken */
-#define BH_SDK_INTEG_PRINT_BURST    8U	     /* messages printed at once at most ... */
+#define BH_SDK_INTEG_PRINT_BURST    10U	     /* messages of a kind printed at once at most ... */
 #define BH_SDK_INTEG_PRINT_EVERY_MS 1000U    /* ... and one more per second after that */
 #define BH_SDK_INTEG_MAX_PACKET	    64U	     /* the largest payload a child takes: SHUTDOWN */
 #define BH_SDK_INTEG_EINVAL	    (-22)    /* SHUTDOWN_ACK's status for an unknown action */
@@ -77,8 +77,8 @@ struct bh_integ_child {
 	/* Limits. */
 	uint64_t window_start;
 	uint32_t credits;
-	uint64_t print_refill;
-	uint32_t print_tokens;
+	uint64_t print_refill[2]; /* per enum bh_integ_message */
+	uint32_t print_tokens[2];
 	uint64_t suppressed;
 };
 
@@ -138,7 +138,14 @@ int bh_integ_child_wall_clock(const struct bh_integ_child *c, uint64_t now, int6
 bool bh_integ_child_credit(struct bh_integ_child *c, uint64_t now);
 uint64_t bh_integ_child_window_end(const struct bh_integ_child *c);
 
-/* May the runtime print a message now? Counts those it may not. */
-bool bh_integ_child_may_print(struct bh_integ_child *c, uint64_t now);
+/*
+ * May the runtime print a message of this kind now? Counts those it may not.
+ * Two budgets, so that the root's bad packets cannot silence the news.
+ */
+enum bh_integ_message {
+	BH_INTEG_NOTICE,  /* what happened: a WELCOME, the time, a shutdown, a throttle */
+	BH_INTEG_WARNING, /* a packet ignored */
+};
+bool bh_integ_child_may_print(struct bh_integ_child *c, enum bh_integ_message kind, uint64_t now);
 
 #endif

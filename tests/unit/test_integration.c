@@ -346,21 +346,27 @@ static void test_flood_credits(void **state)
 static void test_message_rate(void **state)
 {
 	(void)state;
+	enum bh_integ_message w = BH_INTEG_WARNING, n = BH_INTEG_NOTICE;
 	assert_true(bh_integ_child_init(&child, HZ, START));
 	for (unsigned i = 0; i < BH_SDK_INTEG_PRINT_BURST; i++) {
-		assert_true(bh_integ_child_may_print(&child, START));
+		assert_true(bh_integ_child_may_print(&child, w, START));
 	}
-	assert_false(bh_integ_child_may_print(&child, START + HZ - 1));
-	assert_true(bh_integ_child_may_print(&child, START + HZ)); /* one per second */
-	assert_false(bh_integ_child_may_print(&child, START + HZ + 1));
-	assert_true(bh_integ_child_may_print(&child, START + 2 * HZ + 5));
+	assert_false(bh_integ_child_may_print(&child, w, START + HZ - 1));
+	assert_true(bh_integ_child_may_print(&child, n, START + HZ - 1)); /* its own budget */
+	assert_true(bh_integ_child_may_print(&child, w, START + HZ));	  /* one per second */
+	assert_false(bh_integ_child_may_print(&child, w, START + HZ + 1));
+	assert_true(bh_integ_child_may_print(&child, w, START + 2 * HZ + 5));
 	assert_int_equal(child.suppressed, 2);
 	/* A long silence earns a burst again, not more. */
 	for (unsigned i = 0; i < BH_SDK_INTEG_PRINT_BURST; i++) {
-		assert_true(bh_integ_child_may_print(&child, START + 100 * HZ));
+		assert_true(bh_integ_child_may_print(&child, w, START + 100 * HZ));
 	}
-	assert_false(bh_integ_child_may_print(&child, START + 100 * HZ));
+	assert_false(bh_integ_child_may_print(&child, w, START + 100 * HZ));
 	assert_int_equal(child.suppressed, 3);
+	for (unsigned i = 0; i < BH_SDK_INTEG_PRINT_BURST; i++) {
+		assert_true(bh_integ_child_may_print(&child, n, START + 100 * HZ));
+	}
+	assert_false(bh_integ_child_may_print(&child, n, START + 100 * HZ));
 }
 
 int main(void)
