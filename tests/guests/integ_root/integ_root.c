@@ -17,7 +17,9 @@
  *                  a new period and the heartbeats after it; a SHUTDOWN NAME
  *                  accepts, until NAME is stopped;
  *   default=NAME   a power-off SHUTDOWN (the runtime's own answer), a start,
- *                  the new session, a reboot SHUTDOWN, the session after it.
+ *                  the new session, a reboot SHUTDOWN, the session after it;
+ *   silent=NAME    a child with bulkhead.integration=off: not waited for; once
+ *                  it printed its boot line, the channel is still waiting.
  * It waits for what the children do (packets, states, console lines); the
  * clock only bounds the window in which a hung child must stay silent.
  */
@@ -265,8 +267,8 @@ static void wait_state(struct kid *k, uint32_t state)
 	WAIT_UNTIL(status_of(k).state == state && (state == BH_PARTITION_RUNNING || !k->hello));
 }
 
-/* The number after `marker` in a line of k's console history, once there. */
-static unsigned long console_number(struct kid *k, const char *marker)
+/* What follows `marker` in a line of k's console history, once that line is whole. */
+static const char *console_after(struct kid *k, const char *marker)
 {
 	static char history[4096];
 	uint64_t position = 0;
@@ -278,7 +280,7 @@ static unsigned long console_number(struct kid *k, const char *marker)
 		history[used] = '\0';
 		const char *at = strstr(history, marker);
 		if (at != NULL && strchr(at, '\n') != NULL) {
-			return strtoul(at + strlen(marker), NULL, 10);
+			return at + strlen(marker);
 		}
 		if (used == sizeof(history) - 1) {
 			used = 0; /* not in this piece: the line is further on */
@@ -289,7 +291,7 @@ static unsigned long console_number(struct kid *k, const char *marker)
 
 static void test_hang(struct kid *k)
 {
-	unsigned long last = console_number(k, "hanging after ");
+	unsigned long last = strtoul(console_after(k, "hanging after "), NULL, 10);
 	uint64_t end = bh_counter() + bh_counter_frequency() * period_ms / 1000 * SILENT_PERIODS;
 	WAIT_UNTIL(bh_counter() >= end);
 	printf("integ_root: %s: hung after heartbeat %lu; %u periods later: heartbeat %llu, %s\n",
@@ -310,6 +312,15 @@ static void test_fault(struct kid *k)
 	printf("integ_root: %s: back in a new session\n", k->name);
 	WAIT_UNTIL(status_of(k).state == BH_PARTITION_CRASHED && !k->hello);
 	print_stop(k);
+}
+
+/* A child whose runtime is off (bulkhead.integration=off): it never opens its side. */
+static void test_silent(struct kid *k)
+{
+	console_after(k, ": boot (integration off)");
+	printf("integ_root: %s: runtime off: channel %s, %llu sessions, %llu bad packets\n",
+	       k->name, bh_channel_state_name(bh_channel_update(&k->ch)),
+	       (unsigned long long)k->sessions, (unsigned long long)k->bad);
 }
 
 static void test_callback(struct kid *k)
@@ -398,8 +409,12 @@ int main(void)
 
 	struct kid *hang = kid_for_role("hang"), *fault = kid_for_role("fault");
 	struct kid *callback = kid_for_role("callback"), *plain = kid_for_role("default");
+	struct kid *silent = kid_for_role("silent");
 	for (unsigned i = 0; i < kid_count; i++) {
 		struct kid *k = &kids[i];
+		if (k == silent) {
+			continue;
+		}
 		WAIT_UNTIL(k->hello && k->times > 0 && (k == fault || k->heartbeats > 0));
 		printf("integ_root: %s: hello, time and heartbeats\n", k->name);
 	}
@@ -414,6 +429,9 @@ int main(void)
 	}
 	if (plain != NULL) {
 		test_default(plain);
+	}
+	if (silent != NULL) {
+		test_silent(silent);
 	}
 	printf("integ_root: done\n");
 	for (;;) {
