@@ -274,8 +274,8 @@ static void wait_taken(void)
 	}
 }
 
-/* The default answer: yes, and power off (or reset) now. Does not return. */
-static void shut_down(const struct bh_shutdown_request *r)
+/* The default answer: yes, and power off (or reset) now. */
+__attribute__((noreturn)) static void shut_down(const struct bh_shutdown_request *r)
 {
 	struct bh_integ_packet ack;
 	struct line l;
@@ -477,11 +477,10 @@ void bh_integration_start(void)
 	    !bh_hypervisor_present() || bh_cpu_id() != 0) {
 		return;
 	}
-	if (bh_bootarg("bulkhead.integration", value, sizeof(value)) && strcmp(value, "off") == 0) {
-		return;
-	}
+	/* The channel first: a partition without one pays one hypercall. */
 	int index = find_channel();
-	if (index < 0) {
+	if (index < 0 || (bh_bootarg("bulkhead.integration", value, sizeof(value)) &&
+			  strcmp(value, "off") == 0)) {
 		return;
 	}
 	if (bh_irq_init() < 0 ||
@@ -494,7 +493,9 @@ void bh_integration_start(void)
 	/* Interrupts are still masked (crt0): no handler runs before ours is in place. */
 	bh_channel_get((unsigned)index, &integ.ch);
 	bh_irq_register(integ.ch.irq, doorbell, NULL);
-	integ.phys_offset = physical_counter() - bh_counter();
+	/* Virtual first: the offset comes out a little large, so the timer never fires early. */
+	uint64_t virtual_now = bh_counter();
+	integ.phys_offset = physical_counter() - virtual_now;
 	bh_irq_register(PPI_PHYS_TIMER, timer, NULL);
 	bh_irq_enable(PPI_PHYS_TIMER);
 	integ.active = true;
