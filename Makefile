@@ -560,6 +560,13 @@ guest-irqtest-gicmoved: sdk
 		BH_GIC_REDIST_BASE=0x2f100000 BH_GIC_CPU_BASE=0x2f010000 \
 		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/irqtest-gicmoved
 
+# integ_child defining bh_integration_disable: the SDK's integration runtime stays off.
+.PHONY: guest-integ_child-optout
+guests: guest-integ_child-optout
+guest-integ_child-optout: sdk
+	$(Q)$(MAKE) --no-print-directory -C tests/guests/integ_child INTEG_OPT_OUT=1 \
+		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/integ_child-optout
+
 # The console test guest on a PL011 (a partition's vuart) instead of hypercalls.
 .PHONY: guest-console-pl011
 guest-console-pl011: sdk

@@ -135,13 +135,14 @@ def test_integration_services(qemu, tmp_path):
 
 def test_crashed_child_reconnects(qemu, tmp_path):
     """GICv2: a child faults, the root starts it again, it reconnects and faults again; a
-    child with the runtime turned off never connects; a bystander keeps ticking."""
+    child with the runtime turned off by a bootarg, another by its program, never connect and
+    keep ticking."""
     parts = [Partition("root", "integ_root", [0], root=True,
-                       bootargs="period=50 fault=faulty silent=off"),
+                       bootargs="period=50 fault=faulty silent=off silent2=optout"),
              Partition("faulty", "integ_child", [1], bootargs="fault_after=2"),
              Partition("off", "integ_child", [2], bootargs="bulkhead.integration=off"),
-             Partition("rt1", "ticker", [3])]
-    channels = integration_channels("root", ["faulty", "off"])
+             Partition("optout", "integ_child-optout", [3])]
+    channels = integration_channels("root", ["faulty", "off", "optout"])
     vm = qemu.boot(gic=2, smp=4, extra=build_system(tmp_path, parts, gic=2, channels=channels))
 
     vm.expect("[faulty] integ_child faulty: faulting after 2 heartbeats")
@@ -151,10 +152,13 @@ def test_crashed_child_reconnects(qemu, tmp_path):
     root_line(vm, "faulty: back in a new session")
     root_line(vm, "faulty: crashed after 2 starts: vCPU 0 (CPU1): stage-2 data abort: read of "
                   "IPA 0x80000000, which is not mapped for this partition")
-    # The runtime turned off by a bootarg: the child never opens its side.
+    # The runtime turned off by a bootarg, and by the program: neither opens its side.
     root_line(vm, "off: runtime off: channel waiting, 0 sessions, 0 bad packets")
+    root_line(vm, "optout: runtime off: channel waiting, 0 sessions, 0 bad packets")
     root_line(vm, "done")
-    assert "[off] bulkhead-sdk" not in vm.output
+    assert "[off] bulkhead-sdk" not in vm.output and "[optout] bulkhead-sdk" not in vm.output
     assert vm.count("[faulty] integ_child faulty: faulting after 2 heartbeats") == 2
-    assert vm.count("ticker rt1 boot") == 1
+    # The bystander never noticed: one boot, its virtual timer still ticking.
+    vm.expect_all(["[optout] integ_child optout: tick 200, heartbeats 0"])
+    assert vm.count("[optout] integ_child optout: boot (integration off)") == 1
     assert "[hv] error: partition root" not in vm.output

@@ -17,6 +17,8 @@
  *   fault_after=N  once N heartbeats went out: prints "faulting after H
  *                  heartbeats" and reads outside its memory (a stage-2 fault:
  *                  the partition stops as crashed).
+ * Built with INTEG_OPT_OUT=1 (guest-integ_child-optout) it opts out of the
+ * runtime: "boot (integration off)", and it never opens the channel.
  */
 #include <bulkhead/sdk.h>
 
@@ -26,6 +28,10 @@
 
 #define TICK_HZ	    100
 #define PRINT_EVERY 100 /* ticks */
+
+#ifdef INTEG_OPT_OUT
+const bool bh_integration_disable = true;
+#endif
 
 static char name[17];
 static uint64_t tick_period, next_tick;

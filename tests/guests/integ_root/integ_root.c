@@ -18,8 +18,9 @@
  *                  accepts, until NAME is stopped;
  *   default=NAME   a power-off SHUTDOWN (the runtime's own answer), a start,
  *                  the new session, a reboot SHUTDOWN, the session after it;
- *   silent=NAME    a child with bulkhead.integration=off: not waited for; once
- *                  it printed its boot line, the channel is still waiting.
+ *   silent=NAME, silent2=NAME
+ *                  a child whose runtime is off: not waited for; once it
+ *                  printed its boot line, the channel is still waiting.
  * It waits for what the children do (packets, states, console lines); the
  * clock only bounds the window in which a hung child must stay silent.
  */
@@ -409,10 +410,10 @@ int main(void)
 
 	struct kid *hang = kid_for_role("hang"), *fault = kid_for_role("fault");
 	struct kid *callback = kid_for_role("callback"), *plain = kid_for_role("default");
-	struct kid *silent = kid_for_role("silent");
+	struct kid *silent = kid_for_role("silent"), *silent2 = kid_for_role("silent2");
 	for (unsigned i = 0; i < kid_count; i++) {
 		struct kid *k = &kids[i];
-		if (k == silent) {
+		if (k == silent || k == silent2) {
 			continue;
 		}
 		WAIT_UNTIL(k->hello && k->times > 0 && (k == fault || k->heartbeats > 0));
@@ -432,6 +433,9 @@ int main(void)
 	}
 	if (silent != NULL) {
 		test_silent(silent);
+	}
+	if (silent2 != NULL) {
+		test_silent(silent2);
 	}
 	printf("integ_root: done\n");
 	for (;;) {
