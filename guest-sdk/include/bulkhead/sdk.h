@@ -279,7 +279,7 @@ struct bh_integration_status {
 	unsigned peer;		   /* the provider's partition id */
 	uint64_t session;	   /* the live (or last) session's number */
 	uint32_t heartbeat_ms;	   /* the period in use (0: none asked) */
-	uint64_t heartbeats;	   /* sent in this session: the last sequence number */
+	uint64_t heartbeats;	   /* this session's last sequence number (dropped ones too) */
 	uint64_t heartbeats_total; /* sent since boot */
 	uint64_t sessions;	   /* connections since boot */
 	uint64_t time_syncs;	   /* TIME answers taken */
