@@ -27,6 +27,8 @@
 #                      Bulkhead tree, ./build elsewhere; -native appended for BH_NATIVE=1)
 #   BH_NEWLIB          newlib install prefix (default: build/sdk/newlib in the Bulkhead tree)
 #   BH_VMBUS           the portable VMBus ring library (default: vmbus/ in the Bulkhead tree)
+#   BH_SDK_VERSION     what the integration runtime's HELLO says after "Bulkhead SDK "
+#                      (default: BULKHEAD_VERSION of the Bulkhead tree's Makefile)
 #   PROGRAM_OPTIONS    names of make variables that reach C as macros when set
 #   PROGRAM_SRCS       the sources (default: *.c and *.S next to the Makefile)
 #   PROGRAM_CFLAGS     extra compiler flags
@@ -106,10 +108,13 @@ BH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -march=armv8-a -mno-outline-a
 	-fno-stack-protector -fno-pie -fno-common -ffunction-sections -fdata-sections \
 	-fno-asynchronous-unwind-tables -MMD -MP
 # The version the integration runtime announces (HELLO): the Bulkhead tree's.
+ifeq ($(BH_SDK_VERSION),)
 BH_SDK_VERSION := $(or $(shell sed -n 's/^BULKHEAD_VERSION *:= *//p' $(BH_REPO)/Makefile \
 	2>/dev/null),unknown)
-BH_SDK_CFLAGS := -DBH_SDK_VERSION='"$(BH_SDK_VERSION)"' -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wconversion \
-	-Wno-sign-conversion -DBH_PSCI_CONDUIT_HVC=$(if $(filter hvc,$(BH_PSCI_CONDUIT)),1,0) \
+endif
+BH_SDK_CFLAGS := -DBH_SDK_VERSION='"$(BH_SDK_VERSION)"' -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wconversion -Wno-sign-conversion \
+	-DBH_PSCI_CONDUIT_HVC=$(if $(filter hvc,$(BH_PSCI_CONDUIT)),1,0) \
 	-DBH_PL011_BASE=$(BH_PL011_BASE) -DBH_GIC_DIST_BASE=$(BH_GIC_DIST_BASE) \
 	-DBH_GIC_REDIST_BASE=$(BH_GIC_REDIST_BASE) -DBH_GIC_CPU_BASE=$(BH_GIC_CPU_BASE)
 BH_ASFLAGS := -march=armv8-a -MMD -MP
