@@ -395,24 +395,38 @@ static void serve(uint64_t *daif)
 		return;
 	}
 	unsigned state = bh_channel_update(&integ.ch);
-	if (state == BH_CHANNEL_RESET || state == BH_CHANNEL_CLOSED) {
-		session_lost(); /* the root closed its side (or its partition stopped) */
-		state = (unsigned)bh_channel_open(&integ.ch);
+	/* Twice at most: a ring that broke was opened again, maybe into a session at once. */
+	for (unsigned round = 0; round < 2; round++) {
+		if (state == BH_CHANNEL_RESET || state == BH_CHANNEL_CLOSED) {
+			session_lost(); /* the root closed its side (or its partition stopped) */
+			state = (unsigned)bh_channel_open(&integ.ch);
+		}
+		if (state != BH_CHANNEL_CONNECTED) {
+			session_lost();
+			return;
+		}
+		if (!integ.core.connected || integ.ch.session != integ.session) {
+			struct bh_integ_packet hello[2];
+			integ.session = integ.ch.session;
+			integ.throttle_told = false;
+			bh_integ_child_connect(&integ.core, "Bulkhead SDK " BH_SDK_VERSION,
+					       bh_counter(), hello);
+			send(&hello[0]);
+			send(&hello[1]);
+		}
+		drain(daif);
+		if (integ.core.connected) {
+			return;
+		}
+		state = integ.ch.state;
 	}
-	if (state != BH_CHANNEL_CONNECTED) {
-		session_lost();
-		return;
+	/*
+	 * Broken twice in a row: no doorbell may come for the session just
+	 * opened (the root's side was waiting), so the window's end serves it.
+	 */
+	if (state == BH_CHANNEL_CONNECTED) {
+		throttle();
 	}
-	if (!integ.core.connected || integ.ch.session != integ.session) {
-		struct bh_integ_packet hello[2];
-		integ.session = integ.ch.session;
-		integ.throttle_told = false;
-		bh_integ_child_connect(&integ.core, "Bulkhead SDK " BH_SDK_VERSION, bh_counter(),
-				       hello);
-		send(&hello[0]);
-		send(&hello[1]);
-	}
-	drain(daif);
 }
 
 static void doorbell(unsigned intid, void *arg)

@@ -56,7 +56,8 @@ def console_match(vm, pattern):
 
 @GICS
 def test_integration_services(qemu, tmp_path, gic):
-    """Heartbeat, time, both kinds of shutdown, a hung child, bad packets, a flood."""
+    """Heartbeat, time, both kinds of shutdown, a hung child, bad packets, a flood, a broken
+    ring."""
     parts = [Partition("root", "integ_root", [0], root=True,
                        bootargs="period=50 hang=hang callback=kid default=plain"),
              Partition("kid", "integ_child", [1], bootargs="callback"),
@@ -114,11 +115,17 @@ def test_integration_services(qemu, tmp_path, gic):
                    "[kid] bulkhead-sdk: integration: partition 0 welcomes this child on integ-kid "
                    "(session 1): a heartbeat every 20 ms"])
 
+    # A ring the root breaks: the child closes the channel and opens it again.
+    root_line(vm, "kid: scribbled over its ring (signal: 0)")
+    wait_line(vm, "[kid] bulkhead-sdk: integration: the ring broke (write or read index outside "
+                  "the ring); closing the channel and opening it again")
+    root_line(vm, "kid: back in a new session")
+
     # The handler accepts; the program reports and powers off.
     root_line(vm, "kid: asking for a power-off (test over), request 13")
     root_line(vm, "kid: shutdown 13 answered: status 0")
     m = console_match(vm, r"\[kid\] integ_child kid: shutdown 13 asked \(test over\): ticks (\d+), "
-                      r"heartbeats (\d+), shutdowns 3, ignored 2008, throttled yes, sessions 1")
+                      r"heartbeats (\d+), shutdowns 3, ignored 2008, throttled yes, sessions 2")
     assert int(m.group(1)) > 0 and int(m.group(2)) >= 5  # both timers ran
     root_line(vm, "kid: stopped after 1 starts: PSCI SYSTEM_OFF from vCPU 0")
     kid_lines = [line for line in vm.lines() if line.startswith("[kid] bulkhead-sdk:")]
@@ -142,7 +149,7 @@ def test_integration_services(qemu, tmp_path, gic):
 
     out = vm.output
     assert not re.search(r"integ_root: \w+: heartbeat \d+ after \d+", out)  # none lost
-    assert "bad packet" not in out and "closing" not in out
+    assert ": bad packet:" not in out and "closing and offering" not in out  # the root's
     assert "[hv] error" not in out
 
 

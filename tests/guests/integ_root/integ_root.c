@@ -14,8 +14,9 @@
  *   fault=NAME     waits until NAME crashed, starts it again, sees the new
  *                  session's HELLO, waits until it crashed again;
  *   callback=NAME  a SHUTDOWN NAME refuses; malformed packets and a flood;
- *                  a new period and the heartbeats after it; a SHUTDOWN NAME
- *                  accepts, until NAME is stopped;
+ *                  a new period and the heartbeats after it; a ring it
+ *                  breaks, and the new session; a SHUTDOWN NAME accepts,
+ *                  until NAME is stopped;
  *   default=NAME   a power-off SHUTDOWN (the runtime's own answer), a start,
  *                  the new session, a reboot SHUTDOWN, the session after it;
  *   silent=NAME, silent2=NAME
@@ -64,6 +65,19 @@ static void wake(unsigned intid, void *arg)
 	(void)arg;
 	bh_vtimer_set(bh_counter_frequency() * WAKE_EVERY_US / 1000000);
 	atomic_store(&kids[0].ch.doorbell, true); /* ends bh_channel_wait as a doorbell would */
+}
+
+/* CHANNEL_SIGNAL without a packet, which the channel API never does. */
+static int64_t raw_signal(unsigned index)
+{
+	register uint64_t x0 __asm__("x0") = BH_HVC_CHANNEL_SIGNAL;
+	register uint64_t x1 __asm__("x1") = index;
+	__asm__ volatile("hvc #0"
+			 : "+r"(x0), "+r"(x1)
+			 :
+			 : "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12",
+			   "x13", "x14", "x15", "x16", "x17", "memory");
+	return (int64_t)x0;
 }
 
 static void send(struct kid *k, uint16_t type, uint64_t trans_id, const void *data, uint32_t length)
@@ -364,6 +378,14 @@ static void test_callback(struct kid *k)
 	uint64_t before = k->heartbeats;
 	WAIT_UNTIL(k->heartbeats >= before + 5);
 	printf("integ_root: %s: heartbeats go on after the flood\n", k->name);
+
+	/* A ring the root breaks: the child closes its side and opens it again. */
+	uint64_t sessions = k->sessions;
+	atomic_store(&k->ch.tx.hdr->write_index, 0xfffffff0U);
+	printf("integ_root: %s: scribbled over its ring (signal: %lld)\n", k->name,
+	       (long long)raw_signal(k->ch.index));
+	WAIT_UNTIL(k->sessions > sessions && k->hello);
+	printf("integ_root: %s: back in a new session\n", k->name);
 
 	ask_shutdown(k, 13, BH_INTEG_SHUTDOWN_POWEROFF, "test over");
 	wait_state(k, BH_PARTITION_STOPPED);
