@@ -107,10 +107,15 @@ unsigned bh_channel_update(struct bh_channel *ch)
 	return apply_state(ch, bh_hvc_call(BH_HVC_CHANNEL_STATE, ch->index, 0, 0, 0, 0));
 }
 
-static void ring_peer(struct bh_channel *ch)
+int bh_channel_signal(struct bh_channel *ch)
 {
 	ch->doorbells_sent++;
-	bh_hvc_call(BH_HVC_CHANNEL_SIGNAL, ch->index, 0, 0, 0, 0);
+	return (int)(int64_t)bh_hvc_call(BH_HVC_CHANNEL_SIGNAL, ch->index, 0, 0, 0, 0).x0;
+}
+
+static void ring_peer(struct bh_channel *ch)
+{
+	bh_channel_signal(ch);
 }
 
 int bh_channel_send(struct bh_channel *ch, uint16_t type, uint64_t trans_id, const void *data,

@@ -67,19 +67,6 @@ static void wake(unsigned intid, void *arg)
 	atomic_store(&kids[0].ch.doorbell, true); /* ends bh_channel_wait as a doorbell would */
 }
 
-/* CHANNEL_SIGNAL without a packet, which the channel API never does. */
-static int64_t raw_signal(unsigned index)
-{
-	register uint64_t x0 __asm__("x0") = BH_HVC_CHANNEL_SIGNAL;
-	register uint64_t x1 __asm__("x1") = index;
-	__asm__ volatile("hvc #0"
-			 : "+r"(x0), "+r"(x1)
-			 :
-			 : "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12",
-			   "x13", "x14", "x15", "x16", "x17", "memory");
-	return (int64_t)x0;
-}
-
 static void send(struct kid *k, uint16_t type, uint64_t trans_id, const void *data, uint32_t length)
 {
 	int rc = bh_channel_send_wait(&k->ch, type, trans_id, data, length);
@@ -382,8 +369,8 @@ static void test_callback(struct kid *k)
 	/* A ring the root breaks: the child closes its side and opens it again. */
 	uint64_t sessions = k->sessions;
 	atomic_store(&k->ch.tx.hdr->write_index, 0xfffffff0U);
-	printf("integ_root: %s: scribbled over its ring (signal: %lld)\n", k->name,
-	       (long long)raw_signal(k->ch.index));
+	printf("integ_root: %s: scribbled over its ring (signal: %d)\n", k->name,
+	       bh_channel_signal(&k->ch));
 	WAIT_UNTIL(k->sessions > sessions && k->hello);
 	printf("integ_root: %s: back in a new session\n", k->name);
 
