@@ -77,9 +77,10 @@ def test_integration_services(qemu, tmp_path, gic):
                        f"on integ-{name} (session ",
                        f"[root] integ_root: {name}: hello, time and heartbeats"])
         m = console_match(vm, rf"\[{name}\] integ_child {name}: wall clock (\d+) s "
-                              r"\(session 1\)")
+                              r"\(session 1\), time\(\) (\d+)")
         # The root's clock is 2023-11-14 22:13:20 UTC plus its uptime: seconds here.
         assert 1700000000 <= int(m.group(1)) < 1700000000 + 60
+        assert int(m.group(1)) <= int(m.group(2)) <= int(m.group(1)) + 1  # newlib's too
         vm.expect_all([f"[{name}] bulkhead-sdk: integration: wall clock set: 1700000"])
 
     # A child hung with interrupts masked sends no more heartbeats; the root stops it.

@@ -4,8 +4,9 @@
  * integration runtime speaks the protocol with the root; this program only
  * watches it through the API, and paces itself with the virtual timer
  * (100 Hz) while the runtime's heartbeats run on the physical one. It prints
- * "integ_child NAME: boot", "... wall clock S s (session N)" once the root
- * gave the time, and "... tick T, heartbeats H" every 100 ticks.
+ * "integ_child NAME: boot", "... wall clock S s (session N), time() T" once
+ * the root gave the time (T: newlib's time()), and "... tick T, heartbeats H"
+ * every 100 ticks.
  *
  * Bootargs:
  *   callback       handles SHUTDOWN itself: refuses a request whose reason
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TICK_HZ	    100
 #define PRINT_EVERY 100 /* ticks */
@@ -93,8 +95,9 @@ int main(void)
 		__asm__ volatile("wfi");
 		bh_integration_status(&st);
 		if (!clock_shown && bh_wall_clock_ns(&ns) == 0) {
-			printf("integ_child %s: wall clock %lld s (session %llu)\n", name,
-			       (long long)(ns / 1000000000), (unsigned long long)st.session);
+			printf("integ_child %s: wall clock %lld s (session %llu), time() %lld\n",
+			       name, (long long)(ns / 1000000000), (unsigned long long)st.session,
+			       (long long)time(NULL));
 			clock_shown = true;
 		}
 		if (hang_after != 0 && st.heartbeats >= hang_after) {
