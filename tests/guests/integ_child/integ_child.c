@@ -4,8 +4,8 @@
  * integration runtime speaks the protocol with the root; this program only
  * watches it through the API, and paces itself with the virtual timer
  * (100 Hz) while the runtime's heartbeats run on the physical one. It prints
- * "integ_child NAME: boot", "... wall clock S s (session N), time() T" once
- * the root gave the time (T: newlib's time()), and "... tick T, heartbeats H"
+ * "integ_child NAME: boot", "... wall clock S s (session N), time() U" once
+ * the root gave the time (U: newlib's time()), and "... tick T, heartbeats H"
  * every 100 ticks.
  *
  * Bootargs:
