@@ -427,6 +427,11 @@ $(HOST_B)/tests/test_config: tests/unit/test_config.c core/config.c core/config_
 $(HOST_B)/tests/test_config: HOST_CFLAGS += -DBH_SRC_DIR='"$(CURDIR)"' \
 	-DBH_BHCONFIG='"$(CURDIR)/$(BHCONFIG)"' -Itools
 $(HOST_B)/tests/test_ring: tests/unit/test_ring.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
+# The SDK's integration protocol logic, which is portable.
+$(HOST_B)/tests/test_integration: tests/unit/test_integration.c guest-sdk/lib/integration_core.c \
+	guest-sdk/lib/integration_core.h guest-sdk/include/bulkhead/sdk.h \
+	include/bulkhead/integration.h | $(DEPS_STAMP)
+$(HOST_B)/tests/test_integration: HOST_CFLAGS += -Iguest-sdk/include
 # Tests of core/ over the shared arch fake (tests/unit/fake_arch.c).
 FAKE_ARCH := tests/unit/fake_arch.c tests/unit/fake_arch.h
 FAKE_ARCH_TESTS := $(addprefix $(HOST_B)/tests/,test_vgic test_channel test_vpsci test_hypercall \
@@ -556,6 +561,13 @@ guest-irqtest-gicmoved: sdk
 	$(Q)$(MAKE) --no-print-directory -C tests/guests/irqtest BH_GIC_DIST_BASE=0x2f000000 \
 		BH_GIC_REDIST_BASE=0x2f100000 BH_GIC_CPU_BASE=0x2f010000 \
 		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/irqtest-gicmoved
+
+# integ_child defining bh_integration_disable: the SDK's integration runtime stays off.
+.PHONY: guest-integ_child-optout
+guests: guest-integ_child-optout
+guest-integ_child-optout: sdk
+	$(Q)$(MAKE) --no-print-directory -C tests/guests/integ_child INTEG_OPT_OUT=1 \
+		BH_BUILD_DIR=$(CURDIR)/$(O)/guests/integ_child-optout
 
 # The console test guest on a PL011 (a partition's vuart) instead of hypercalls.
 .PHONY: guest-console-pl011

@@ -27,6 +27,8 @@
 #                      Bulkhead tree, ./build elsewhere; -native appended for BH_NATIVE=1)
 #   BH_NEWLIB          newlib install prefix (default: build/sdk/newlib in the Bulkhead tree)
 #   BH_VMBUS           the portable VMBus ring library (default: vmbus/ in the Bulkhead tree)
+#   BH_SDK_VERSION     what the integration runtime's HELLO says after "Bulkhead SDK "
+#                      (default: BULKHEAD_VERSION of the Bulkhead tree's Makefile)
 #   PROGRAM_OPTIONS    names of make variables that reach C as macros when set
 #   PROGRAM_SRCS       the sources (default: *.c and *.S next to the Makefile)
 #   PROGRAM_CFLAGS     extra compiler flags
@@ -105,8 +107,14 @@ BH_CPPFLAGS := -nostdinc -isystem $(BH_GCC_INCLUDE) -isystem $(BH_NEWLIB_TARGET)
 BH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -march=armv8-a -mno-outline-atomics \
 	-fno-stack-protector -fno-pie -fno-common -ffunction-sections -fdata-sections \
 	-fno-asynchronous-unwind-tables -MMD -MP
-BH_SDK_CFLAGS := -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wconversion \
-	-Wno-sign-conversion -DBH_PSCI_CONDUIT_HVC=$(if $(filter hvc,$(BH_PSCI_CONDUIT)),1,0) \
+# The version the integration runtime announces (HELLO): the Bulkhead tree's.
+ifeq ($(BH_SDK_VERSION),)
+BH_SDK_VERSION := $(or $(shell sed -n 's/^BULKHEAD_VERSION *:= *//p' $(BH_REPO)/Makefile \
+	2>/dev/null),unknown)
+endif
+BH_SDK_CFLAGS := -DBH_SDK_VERSION='"$(BH_SDK_VERSION)"' -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wconversion -Wno-sign-conversion \
+	-DBH_PSCI_CONDUIT_HVC=$(if $(filter hvc,$(BH_PSCI_CONDUIT)),1,0) \
 	-DBH_PL011_BASE=$(BH_PL011_BASE) -DBH_GIC_DIST_BASE=$(BH_GIC_DIST_BASE) \
 	-DBH_GIC_REDIST_BASE=$(BH_GIC_REDIST_BASE) -DBH_GIC_CPU_BASE=$(BH_GIC_CPU_BASE)
 BH_ASFLAGS := -march=armv8-a -MMD -MP
@@ -124,7 +132,7 @@ BH_LDLIBS := -Wl,--start-group $(BH_NEWLIB_TARGET)/lib/libc.a $(BH_NEWLIB_TARGET
 # ---------------------------------------------------------------- the SDK library
 BH_SDK_SRCS := $(BULKHEAD_SDK)/crt0.S $(addprefix $(BULKHEAD_SDK)/lib/,start.c hypercall.c \
 	psci.c cpu.c console.c console_$(BH_CONSOLE).c time.c syscalls.c exception.c irq.c \
-	channel.c)
+	channel.c integration.c integration_core.c)
 # A program keeps its copy of the library (built with its settings) in sdk/.
 BH_SDK_OUT := $(BH_BUILD_DIR)$(if $(PROGRAM),/sdk)
 BH_SDK_OBJS := $(patsubst $(BULKHEAD_SDK)/%,$(BH_SDK_OUT)/%.o,$(BH_SDK_SRCS)) \

@@ -107,10 +107,15 @@ unsigned bh_channel_update(struct bh_channel *ch)
 	return apply_state(ch, bh_hvc_call(BH_HVC_CHANNEL_STATE, ch->index, 0, 0, 0, 0));
 }
 
-static void ring_peer(struct bh_channel *ch)
+int bh_channel_signal(struct bh_channel *ch)
 {
 	ch->doorbells_sent++;
-	bh_hvc_call(BH_HVC_CHANNEL_SIGNAL, ch->index, 0, 0, 0, 0);
+	return (int)(int64_t)bh_hvc_call(BH_HVC_CHANNEL_SIGNAL, ch->index, 0, 0, 0, 0).x0;
+}
+
+static void ring_peer(struct bh_channel *ch)
+{
+	bh_channel_signal(ch);
 }
 
 int bh_channel_send(struct bh_channel *ch, uint16_t type, uint64_t trans_id, const void *data,
@@ -140,6 +145,25 @@ int bh_channel_recv(struct bh_channel *ch, struct vmbus_desc *desc, void *buf, u
 		ring_peer(ch); /* the peer was waiting for this much room */
 	}
 	return rc;
+}
+
+int bh_channel_recv_or_drop(struct bh_channel *ch, struct vmbus_desc *desc, void *buf,
+			    uint32_t size, uint32_t *length)
+{
+	int rc = bh_channel_recv(ch, desc, buf, size, length);
+	struct vmbus_packet_view view;
+	bool signal = false;
+
+	if (rc != VMBUS_TOOBIG || vmbus_ring_peek(&ch->rx, &view) != VMBUS_OK) {
+		return rc;
+	}
+	*desc = view.desc;
+	*length = view.len;
+	vmbus_ring_consume(&ch->rx, &view, &signal);
+	if (signal) {
+		ring_peer(ch);
+	}
+	return VMBUS_TOOBIG;
 }
 
 /* The end of a poll of BH_CHANNEL_POLL_US from now, in counter ticks. */

@@ -23,11 +23,14 @@ void bh_spin_unlock(bh_spinlock_t *lock)
 	atomic_store_explicit(&lock->locked, 0, memory_order_release);
 }
 
+/* Interrupts masked while the lock is held: a handler on this CPU may print too. */
 void bh_console_write(const char *text, size_t length)
 {
+	uint64_t daif = bh_irq_save();
 	bh_spin_lock(&console_lock);
 	bh_console_backend_write(text, length);
 	bh_spin_unlock(&console_lock);
+	bh_irq_restore(daif);
 }
 
 int bh_printf(const char *format, ...)

@@ -57,6 +57,23 @@ char *bh_format_hex(uint64_t value, char out[19]);
 /* crt0.S's IRQ vector calls this (lib/irq.c). */
 void bh_irq_dispatch(void);
 
+/* PSTATE.I masked; returns DAIF as it was, for bh_irq_restore (lib/irq.c). */
+uint64_t bh_irq_save(void);
+void bh_irq_restore(uint64_t daif);
+
+/*
+ * bh_channel_recv for a reader that takes packets of at most `size` bytes:
+ * a bigger one is taken out of the ring and dropped (VMBUS_TOOBIG, *length
+ * its size), so that a peer cannot stop the reader with it (lib/channel.c).
+ */
+struct bh_channel;
+struct vmbus_desc;
+int bh_channel_recv_or_drop(struct bh_channel *ch, struct vmbus_desc *desc, void *buf,
+			    uint32_t size, uint32_t *length);
+
+/* The integration runtime: called once before main() (lib/integration.c). */
+void bh_integration_start(void);
+
 /* Newlib hooks that newlib itself does not declare. */
 void _init(void);
 void _fini(void);

@@ -161,6 +161,18 @@ void bh_irq_local_disable(void)
 	__asm__ volatile("msr daifset, #2" ::: "memory");
 }
 
+uint64_t bh_irq_save(void)
+{
+	uint64_t daif;
+	__asm__ volatile("mrs %0, daif\n\tmsr daifset, #2" : "=r"(daif)::"memory");
+	return daif;
+}
+
+void bh_irq_restore(uint64_t daif)
+{
+	__asm__ volatile("msr daif, %0" ::"r"(daif) : "memory");
+}
+
 int bh_sgi_send(unsigned cpu, unsigned sgi)
 {
 	if (cpu >= BH_MAX_CPUS || sgi >= 16) {

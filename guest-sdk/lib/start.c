@@ -28,6 +28,7 @@ void bh_boot_main(uintptr_t device_tree)
 
 	boot_device_tree = device_tree;
 	__libc_init_array();
+	bh_integration_start(); /* after the constructors, which may set its handler */
 	/* exit(), not _exit(): atexit handlers run and stdio buffers are flushed. */
 	exit(main(0, no_arguments));
 }

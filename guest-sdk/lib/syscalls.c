@@ -154,14 +154,24 @@ int _getpid(void)
 	return PROGRAM_PID;
 }
 
-/* There is no wall clock: time counts from the virtual counter's zero. */
+/*
+ * The wall clock once the root gave it (the integration runtime); until then,
+ * and without one, time counts from the virtual counter's zero.
+ */
 int _gettimeofday(struct timeval *time, void *timezone)
 {
 	uint64_t ticks = bh_counter();
 	uint64_t hz = bh_counter_frequency();
+	int64_t unix_ns;
 
 	(void)timezone;
-	if (time != NULL) {
+	if (time == NULL) {
+		return 0;
+	}
+	if (bh_wall_clock_ns(&unix_ns) == 0) {
+		time->tv_sec = (time_t)(unix_ns / 1000000000);
+		time->tv_usec = (suseconds_t)(unix_ns % 1000000000 / 1000);
+	} else {
 		time->tv_sec = (time_t)(ticks / hz);
 		time->tv_usec = (suseconds_t)(ticks % hz * 1000000U / hz);
 	}

@@ -99,6 +99,13 @@ int bh_channel_send(struct bh_channel *ch, uint16_t type, uint64_t trans_id, con
 int bh_channel_recv(struct bh_channel *ch, struct vmbus_desc *desc, void *buf, uint32_t size,
 		    uint32_t *length);
 
+/*
+ * Rings the peer's doorbell, with no packet: the calls above ring it when the
+ * ring protocol needs it, so a program rarely does. BH_HVC_OK, or
+ * BH_HVC_DENIED unless the channel is connected.
+ */
+int bh_channel_signal(struct bh_channel *ch);
+
 /* The blocking versions: they sleep until done, or until the state changes. */
 int bh_channel_send_wait(struct bh_channel *ch, uint16_t type, uint64_t trans_id, const void *data,
 			 uint32_t length);

@@ -8,6 +8,7 @@
 #define BULKHEAD_SDK_H
 
 #include <bulkhead/abi.h>
+#include <bulkhead/integration.h>
 #include <bulkhead/psci.h>
 
 #include <stdatomic.h>
@@ -245,5 +246,93 @@ uint64_t bh_counter_frequency(void);
 
 /* Busy-wait on the virtual counter. */
 void bh_delay_us(uint64_t microseconds);
+
+/* ------------------------------------------------------------ integration services */
+
+/*
+ * When the partition is the consumer of a channel of interface "integration"
+ * (include/bulkhead/integration.h), the SDK runtime speaks it before main()
+ * runs and from interrupts afterwards, on vCPU 0: HELLO and a time request at
+ * each connection, a HEARTBEAT at the period the root's WELCOME asks, the
+ * wall clock from the root's TIME, and the root's SHUTDOWN requests
+ * (guest-sdk/README.md, "Integration services"). It owns that channel, its
+ * doorbell and the EL1 physical timer (CNTP, PPI 30) of vCPU 0, and main()
+ * starts with interrupts enabled there; the virtual timer stays the program's.
+ *
+ * A program that does not want it defines
+ *     const bool bh_integration_disable = true;
+ * and a system turns it off with the bootarg bulkhead.integration=off.
+ */
+extern const bool bh_integration_disable;
+
+/* Return codes of the calls below. */
+#define BH_INTEGRATION_OFF	     (-1) /* no integration channel, or turned off */
+#define BH_INTEGRATION_NOT_CONNECTED (-2) /* the root has not (re)opened the channel */
+#define BH_INTEGRATION_NOT_SYNCED    (-3) /* no TIME from the root yet */
+#define BH_INTEGRATION_RANGE	     (-4) /* the time is beyond what 64 bits of ns hold */
+#define BH_INTEGRATION_FULL	     (-5) /* no room in the ring for the request */
+
+struct bh_integration_status {
+	bool active;		   /* the runtime serves an integration channel */
+	bool connected;		   /* a session is live */
+	char channel[17];	   /* its name */
+	unsigned peer;		   /* the provider's partition id */
+	uint64_t session;	   /* the live (or last) session's number */
+	uint32_t heartbeat_ms;	   /* the period in use (0: none asked) */
+	uint64_t heartbeats;	   /* this session's last sequence number (dropped ones too) */
+	uint64_t heartbeats_total; /* sent since boot */
+	uint64_t sessions;	   /* connections since boot */
+	uint64_t time_syncs;	   /* TIME answers taken */
+	uint64_t time_error_ns;	   /* the wall clock's error bound: half the last round trip */
+	uint64_t shutdowns;	   /* SHUTDOWN requests received */
+	uint64_t ignored;	   /* packets received and ignored: bad type, length or content */
+	uint64_t unsent;	   /* packets not sent: the ring was full */
+	uint64_t throttled;	   /* times the root's packets came faster than the runtime takes */
+	uint64_t suppressed;	   /* runtime messages not printed (rate limit) */
+};
+
+/* A snapshot of the runtime's state; BH_INTEGRATION_OFF if it is not running. */
+int bh_integration_status(struct bh_integration_status *status);
+
+/*
+ * The wall clock: nanoseconds since 1970-01-01 UTC, from the root's last TIME
+ * answer and the virtual counter since. 0, or BH_INTEGRATION_OFF,
+ * BH_INTEGRATION_NOT_SYNCED, BH_INTEGRATION_RANGE. It stays valid after the
+ * root goes away; a new session asks for the time again.
+ */
+int bh_wall_clock_ns(int64_t *unix_ns);
+
+/*
+ * Asks the root for the time again (the answer arrives later: time_syncs
+ * counts up). An answer to an earlier request still on its way is ignored.
+ * 0, or BH_INTEGRATION_OFF, BH_INTEGRATION_NOT_CONNECTED, BH_INTEGRATION_FULL.
+ */
+int bh_integration_time_sync(void);
+
+/* What the root asked for in a SHUTDOWN. */
+struct bh_shutdown_request {
+	uint64_t id;	     /* the request's transaction id */
+	uint32_t action;     /* BH_INTEG_SHUTDOWN_POWEROFF or BH_INTEG_SHUTDOWN_REBOOT */
+	uint32_t timeout_ms; /* after this the root stops the partition by force */
+	char reason[57];     /* printable ASCII, NUL-terminated (other bytes became '?') */
+};
+
+/*
+ * Called for each SHUTDOWN, in interrupt context on vCPU 0 (interrupts
+ * masked: set a flag for the program's loop, do not wait). Its return value
+ * is the answer: 0 means the program will power off (return from main(),
+ * exit(), PSCI SYSTEM_OFF or SYSTEM_RESET for a reboot) on its own, soon;
+ * negative refuses. Without a handler (fn NULL) the runtime answers 0 and
+ * powers off (or resets) at once; stdout's unfinished line is lost then.
+ */
+typedef int (*bh_shutdown_handler_t)(const struct bh_shutdown_request *request, void *arg);
+void bh_integration_on_shutdown(bh_shutdown_handler_t fn, void *arg);
+
+/*
+ * The exact payload length of an integration packet of `type` (BH_INTEG_*),
+ * 0 for a type the protocol does not have: for a program that serves the
+ * provider's side (a bare-metal root).
+ */
+uint32_t bh_integration_packet_length(unsigned type);
 
 #endif
