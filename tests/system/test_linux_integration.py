@@ -26,9 +26,11 @@ def test_linux_integration(qemu, tmp_path):
     the period the root asked (1000 ms, the default), and takes the root's
     clock (its year is the root's, not 1970's). The hostile child's HELLO
     has the wrong length: counted and logged on its channel, nothing else
-    changes. The root asks the child to power off: the child acknowledges
-    and runs an orderly power-off (PSCI SYSTEM_OFF), the root stays up, and
-    a second request finds the channel down (ENOTCONN). No oops anywhere."""
+    changes. The root asks the child to reboot: it acknowledges, reboots
+    (PSCI SYSTEM_RESET) and comes back in a second session, clock set again.
+    The root asks it to power off: it acknowledges and runs an orderly
+    power-off (PSCI SYSTEM_OFF), the root stays up, and a second request
+    finds the channel down (ENOTCONN). No oops anywhere."""
     extra = build_system(
         tmp_path,
         [LinuxPartition("root", [0, 1], pa=0x50000000, root=True, rtc=True, bootargs="quiet"),
@@ -71,16 +73,32 @@ def test_linux_integration(qemu, tmp_path):
             f"{logged(line)}")
     vm.expect("[root] bad connected none 1\r")
 
+    # An orderly reboot, asked by the root: the child comes back, says hello
+    # in a new session and takes the time again.
+    command(vm, "lx", f"dmesg | grep -cE '{OOPS}'")
+    vm.expect("[lx] 0\r")
+    command(vm, "root", f"echo reboot kernel update >{LX}/shutdown")
+    vm.expect("[hv] partition lx restarting: PSCI SYSTEM_RESET from vCPU 0")
+    vm.expect("[lx] bulkhead-linux: partition lx ready")
+    wait_for(vm, "root", f'[ "$(cat {LX}/sessions)" = 2 ] && [ "$(cat {LX}/kind)" = linux ]',
+             "back")
+    wait_for(vm, "lx", f'[ "$(cat {LX}/time_synced)" -ge 1 ]', "resynced")
+    command(vm, "lx", "echo year $(date +%Y)")
+    vm.expect(f"[lx] year {year}\r")
+
     # An orderly power-off, asked by the root.
     command(vm, "lx", f"dmesg | grep -cE '{OOPS}'")
     vm.expect("[lx] 0\r")
     command(vm, "root", f"echo poweroff maintenance window >{LX}/shutdown")
     vm.expect("[hv] partition lx stopped: PSCI SYSTEM_OFF from vCPU 0")
     wait_for(vm, "root", '[ "$(cat /sys/class/vmbus/lx-integ/state)" != connected ]', "down")
+    # (Short lines: a partition's console input holds 256 bytes, VCONSOLE_INPUT_MAX.)
     command(vm, "root", f"echo acks {logged('partition 1 acknowledged the shutdown (status 0)')} "
-            f"asked {logged('asked partition 1 to power off: maintenance window')} "
             f"oops $(dmesg | grep -cE '{OOPS}')")
-    vm.expect("[root] acks 1 asked 1 oops 0\r")
+    vm.expect("[root] acks 2 oops 0\r")
+    command(vm, "root", f"echo asked {logged('asked partition 1 to reboot: kernel update')} "
+            f"{logged('asked partition 1 to power off: maintenance window')}")
+    vm.expect("[root] asked 1 1\r")
     command(vm, "root", f"echo poweroff >{LX}/shutdown || echo refused")
     vm.expect("[root] refused\r")
     assert "[hv] partition root stopped" not in vm.output
