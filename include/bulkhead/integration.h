@@ -41,8 +41,7 @@ typedef int64_t bh_integ_s64;
 #define BH_INTEG_WELCOME      2 /* root -> child: struct bh_integ_welcome */
 #define BH_INTEG_HEARTBEAT    3 /* child -> root: struct bh_integ_heartbeat */
 #define BH_INTEG_SHUTDOWN     4 /* root -> child: struct bh_integ_shutdown; trans_id: request id */
-#define BH_INTEG_SHUTDOWN_ACK 5 /* child -> root: struct bh_integ_shutdown_ack; the request's id \
-				 */
+#define BH_INTEG_SHUTDOWN_ACK 5 /* child -> root: struct bh_integ_shutdown_ack; trans_id: ditto */
 #define BH_INTEG_TIME_REQUEST 6 /* child -> root: struct bh_integ_time_request; trans_id: any */
 #define BH_INTEG_TIME	      7 /* root -> child: struct bh_integ_time; the request's trans_id */
 

@@ -173,10 +173,18 @@ GUEST_GIC = {
 }
 
 
+# QEMU virt's PL031, at its physical address: for a Linux root that has the
+# board's other devices, so that its clock starts at the real time.
+RTC_NODE = """	pl031@9010000 { compatible = "arm,pl031", "arm,primecell";
+		reg = <0x0 0x09010000 0x0 0x1000>; interrupts = <0 2 4>;
+		clocks = <&apb_pclk>; clock-names = "apb_pclk"; };
+"""
+
+
 def linux_guest_dts(p, gic, initrd_ipa, initrd_size, channels=()):
     """The device tree a Linux partition boots with: its memory, its vCPUs,
-    PSCI over SMC, the GIC, the timer, its vuart as the console, and its
-    VMBus channels among `channels` (the system's)."""
+    PSCI over SMC, the GIC, the timer, its vuart as the console, the RTC if
+    it has one, and its VMBus channels among `channels` (the system's)."""
     cpus = "".join(f'cpu@{i} {{ device_type = "cpu"; compatible = "arm,cortex-a72"; '
                    f'reg = <{i}>; enable-method = "psci"; }}; ' for i in range(len(p.cpus)))
     gic_props = GUEST_GIC[gic].format(redist=0x20000 * len(p.cpus))
@@ -205,7 +213,7 @@ def linux_guest_dts(p, gic, initrd_ipa, initrd_size, channels=()):
 	pl011@{p.vuart:x} {{ compatible = "arm,pl011", "arm,primecell";
 		reg = <{_cells(p.vuart)} 0x0 0x1000>; interrupts = <0 1 4>;
 		clocks = <&apb_pclk>, <&apb_pclk>; clock-names = "uartclk", "apb_pclk"; }};
-{vmbus_node(p.name, channels)}}};
+{RTC_NODE if p.rtc else ""}{vmbus_node(p.name, channels)}}};
 """
 
 
@@ -218,9 +226,12 @@ class LinuxPartition(Partition):
     """
 
     def __init__(self, name, cpus, pa, root=False, mem=256 * MiB, bootargs=None,
-                 vuart=0x09000000):
+                 vuart=0x09000000, rtc=False):
+        """`rtc`: the board's PL031 in its tree (a root takes it with the other
+        devices), so its clock starts at the real time."""
         super().__init__(name, "linux", cpus, root=root, mem=mem, pa=pa, bootargs=bootargs,
                          vuart=vuart)
+        self.rtc = rtc
 
     def images(self):
         initrd = linux_initramfs()

@@ -5,8 +5,9 @@
  * main.c finds the channels (the `vmbus` node of the partition's device tree
  * for the doorbell interrupts, the channel hypercalls for the rings), maps
  * the rings, keeps each channel's connection state and hands the channel to
- * a frontend by its interface: raw.c (/dev/vmbus/<name>), net.c (bhnet<n>)
- * or tty.c (ttyVMB<n>). The rings are vmbus/ring.c, unchanged.
+ * a frontend by its interface: raw.c (/dev/vmbus/<name>), net.c (bhnet<n>),
+ * tty.c (ttyVMB<n>) or integ.c (the integration services). mgmt.c is the
+ * root's /dev/bulkhead. The rings are vmbus/ring.c, unchanged.
  *
  * Locking: tx_lock guards the send ring, rx_lock the receive ring, each taken
  * with bottom halves off (the network frontend uses them from NAPI and
@@ -27,6 +28,7 @@
 
 #include "ring.h"
 #include <bulkhead/abi.h>
+#include <bulkhead/integration.h>
 
 #define BH_NAME_LEN 17 /* 16 bytes from the hypercall and a NUL */
 
@@ -86,6 +88,7 @@ struct bh_chan {
 extern const struct bh_frontend bh_raw_frontend;
 extern const struct bh_frontend bh_net_frontend;
 extern const struct bh_frontend bh_tty_frontend;
+extern const struct bh_frontend bh_integ_frontend;
 
 /* The class of /sys/class/vmbus and the raw devices' major (main.c). */
 extern struct class *bh_class;
@@ -150,5 +153,25 @@ static inline bool bh_chan_connected(const struct bh_chan *ch)
 }
 
 const char *bh_chan_state_name(unsigned int state);
+
+/* A name of 16 bytes NUL-padded in two registers, little endian, as the hypercalls give it. */
+void bh_name_from_regs(u64 lo, u64 hi, char out[BH_NAME_LEN]);
+
+/* /dev/bulkhead (mgmt.c), in the root only: registered at load, removed at unload. */
+int bh_mgmt_init(void);
+void bh_mgmt_exit(void);
+
+/*
+ * The root's side of the integration channels (integ.c), by the child's
+ * partition id, for /dev/bulkhead. A heartbeat period is at most an hour.
+ */
+#define BH_INTEG_HEARTBEAT_MAX_MS 3600000U
+struct bh_mgmt_status;
+/* Fills the integration fields of `st` (all 0 without a channel to `peer`). */
+void bh_integ_status(unsigned int peer, struct bh_mgmt_status *st);
+/* Sends SHUTDOWN: 0, -ENOTCONN (no connected channel to `peer`) or -EAGAIN (its ring is full). */
+int bh_integ_shutdown(unsigned int peer, u32 action, u32 timeout_ms, const char *reason);
+/* The period to ask of `peer` from now on, sent at once if it is connected. */
+int bh_integ_set_heartbeat(unsigned int peer, u32 period_ms);
 
 #endif

@@ -56,7 +56,7 @@ static struct arm_smccc_1_2_regs bh_hvc_wide(u32 fn, unsigned long arg)
 	return res;
 }
 
-static void name_from_regs(u64 lo, u64 hi, char out[BH_NAME_LEN])
+void bh_name_from_regs(u64 lo, u64 hi, char out[BH_NAME_LEN])
 {
 	unsigned int i;
 
@@ -444,6 +444,7 @@ static const struct {
 } bh_frontends[] = {
 	{"net", &bh_net_frontend},
 	{"console", &bh_tty_frontend},
+	{BH_INTEG_INTERFACE, &bh_integ_frontend},
 };
 
 static const struct bh_frontend *frontend_for(const char *interface)
@@ -541,8 +542,8 @@ static struct bh_chan *chan_probe(struct device *dev, unsigned int index, int *e
 	ch->provider = (info.a5 & BH_CHANNEL_PROVIDER) != 0;
 	ch->peer = (info.a5 >> 32) & 0xff;
 	ch->self = (unsigned int)bh_hvc(BH_HVC_PARTITION_INFO, 0).a1;
-	name_from_regs(name.a1, name.a2, ch->name);
-	name_from_regs(name.a3, name.a4, ch->interface);
+	bh_name_from_regs(name.a1, name.a2, ch->name);
+	bh_name_from_regs(name.a3, name.a4, ch->interface);
 	ch->state = BH_CHANNEL_CLOSED;
 	spin_lock_init(&ch->tx_lock);
 	spin_lock_init(&ch->rx_lock);
@@ -690,7 +691,12 @@ static int __init bh_init(void)
 	rc = platform_driver_register(&bh_vmbus_driver);
 	if (rc)
 		goto err_class;
+	rc = bh_mgmt_init();
+	if (rc)
+		goto err_driver;
 	return 0;
+err_driver:
+	platform_driver_unregister(&bh_vmbus_driver);
 err_class:
 	class_destroy(bh_class);
 err_region:
@@ -700,6 +706,7 @@ err_region:
 
 static void __exit bh_exit(void)
 {
+	bh_mgmt_exit();
 	platform_driver_unregister(&bh_vmbus_driver);
 	class_destroy(bh_class);
 	unregister_chrdev_region(bh_raw_base, BH_MAX_CHANNELS);
@@ -707,6 +714,7 @@ static void __exit bh_exit(void)
 
 module_init(bh_init);
 module_exit(bh_exit);
-MODULE_DESCRIPTION("Bulkhead VMBus channels: raw devices, network and console");
+MODULE_DESCRIPTION(
+	"Bulkhead VMBus channels (raw devices, network, console, integration) and /dev/bulkhead");
 MODULE_AUTHOR("The Bulkhead developers");
 MODULE_LICENSE("Dual MIT/GPL");
