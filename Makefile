@@ -296,7 +296,7 @@ rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(LINUX_FETCHED) boards/rpi
 # hypervisor's own parser; built with the Kconfig maxima, so --max-partitions
 # can match any build. `host-tools` also checks and compiles the example
 # systems into build/host/partitions/ (boot one with QEMU's -dtb).
-BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c core/config.c core/config_devices.c \
+BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c tools/policy.c core/config.c core/config_devices.c \
 	core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c core/lib/errors.c
 # The demos name files instead of addresses: `bhconfig layout` handles them (make demo,
 # make vmbus-demo).
@@ -304,7 +304,7 @@ PARTITION_DTBS := $(patsubst partitions/%.dts,$(HOST_B)/partitions/%.dtb,\
 	$(filter-out partitions/qemu-virt-demo.dts partitions/qemu-virt-vmbus.dts,\
 	$(wildcard partitions/*.dts)))
 
-$(BHCONFIG): $(BHCONFIG_SRCS) tools/layout.h $(wildcard core/include/core/*.h core/*.h include/bulkhead/*.h) | $(DEPS_STAMP)
+$(BHCONFIG): $(BHCONFIG_SRCS) tools/layout.h tools/policy.h $(wildcard core/include/core/*.h core/*.h include/bulkhead/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOST_CC) -std=c11 -O2 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
@@ -435,8 +435,9 @@ $(HOST_B)/tests/test_dt: tests/unit/test_dt.c core/dt.c core/fdt_util.c core/lib
 $(HOST_B)/tests/test_stage2: tests/unit/test_stage2.c arch/arm64/stage2.c | $(DEPS_STAMP)
 $(HOST_B)/tests/test_config: tests/unit/test_config.c core/config.c core/config_devices.c \
 	core/config_vmbus.c core/config_internal.h core/fdt_util.c core/dt.c core/lib/printf.c \
-	core/lib/errors.c $(BHCONFIG) | $(DEPS_STAMP)
-$(HOST_B)/tests/test_config: HOST_CFLAGS += -DBH_SRC_DIR='"$(CURDIR)"' -DBH_BHCONFIG='"$(CURDIR)/$(BHCONFIG)"'
+	core/lib/errors.c tools/policy.c tools/policy.h $(BHCONFIG) | $(DEPS_STAMP)
+$(HOST_B)/tests/test_config: HOST_CFLAGS += -DBH_SRC_DIR='"$(CURDIR)"' -DBH_BHCONFIG='"$(CURDIR)/$(BHCONFIG)"' \
+	-Itools
 $(HOST_B)/tests/test_ring: tests/unit/test_ring.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
 # bhmgrd's crash policy, pure C (guest-sdk/linux/tools/lib/policy.c).
 $(HOST_B)/tests/test_policy: tests/unit/test_policy.c guest-sdk/linux/tools/lib/policy.c \

@@ -21,10 +21,14 @@ _Static_assert(DT_MAX_CPUS <= 64, "config_partition.cpu_mask has 64 bits");
 #define DTB_ALIGN   8	   /* booting.rst: the device tree is 8-byte aligned */
 
 static const char *const system_props[] = {"compatible", "#address-cells", "#size-cells", NULL};
+/* The last four are the crash policy of the root's management service (docs/management.md):
+   known names here, read and checked by bhconfig and that service, never by the hypervisor. */
+// clang-format off
 static const char *const partition_props[] = {
-	"compatible",	 "root",    "cpus",  "memory",		"bootargs", "#address-cells",
-	"#size-cells",	 "devices", "vuart", "vuart-interrupt", "on-fault", "trusted-devices",
-	"other-devices", NULL};
+	"compatible", "root", "cpus", "memory", "bootargs", "#address-cells", "#size-cells",
+	"devices", "vuart", "vuart-interrupt", "on-fault", "trusted-devices", "other-devices",
+	"on-crash", "watchdog-ms", "max-restarts", "restart-delay-ms", NULL};
+// clang-format on
 static const char *const image_props[] = {"compatible", "reg", "load", "format", "entry", NULL};
 
 static const struct node_kind system_kind = {NULL, "/bulkhead", "bulkhead,system-v1", system_props};
@@ -117,7 +121,7 @@ static int check_props(struct parser *p, int node, const struct node_kind *kind)
 		if (known) {
 			continue;
 		}
-		char list[160];
+		char list[224];
 		size_t n = 0;
 		list[0] = '\0';
 		for (size_t i = 0; kind->props[i] != NULL && n < sizeof(list); i++) {

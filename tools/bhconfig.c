@@ -35,6 +35,7 @@
 #include <core/fdt_util.h>
 
 #include "layout.h"
+#include "policy.h"
 
 #ifndef BH_BOARDS_DIR
 #define BH_BOARDS_DIR "boards"
@@ -520,6 +521,34 @@ static void show_channels(const struct config *cfg)
 	}
 }
 
+/* Each child's crash policy, defaults filled in (docs/binding.md, "Crash policy"). */
+static void show_policies(const void *fdt, const struct config *cfg)
+{
+	if (cfg->partition_count < 2) {
+		return;
+	}
+	printf("\n%-15s %-9s %-10s %-13s %-14s %s\n", "PARTITION", "ON-CRASH", "WATCHDOG",
+	       "MAX-RESTARTS", "RESTART-DELAY", "INTEGRATION");
+	for (unsigned i = 0; i < cfg->partition_count; i++) {
+		struct crash_policy pol;
+		char watchdog[24], limit[24], delay[24];
+		if (cfg->partitions[i].is_root) {
+			continue;
+		}
+		policy_read(fdt, cfg, i, &pol);
+		snprintf(watchdog, sizeof(watchdog), pol.watchdog_ms != 0 ? "%u ms" : "none",
+			 pol.watchdog_ms);
+		snprintf(limit, sizeof(limit), pol.has_max_restarts ? "%u" : "no limit",
+			 pol.max_restarts);
+		snprintf(delay, sizeof(delay), "%u ms", pol.restart_delay_ms);
+		printf("%-15s %-9s %-10s %-13s %-14s %s\n", cfg->partitions[i].name,
+		       pol.restart ? "restart" : "stop", watchdog, limit, delay,
+		       pol.integration != POLICY_NO_INTEGRATION
+			       ? cfg->channels[pol.integration].name
+			       : "-");
+	}
+}
+
 static bool write_file(const char *path, const void *data, size_t size)
 {
 	FILE *f = fopen(path, "wb");
@@ -593,12 +622,17 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 		      cfg.partition_count, opt->max_partitions);
 		goto out;
 	}
+	if (policy_check(fdt, &cfg, &err) != BH_OK) {
+		error("%s", err.msg);
+		goto out;
+	}
 	status = 0;
 	if (strcmp(cmd, "show") == 0) {
 		show(path, &board, opt, &lim, &cfg);
 		show_devices(fdt, &cfg);
 		show_dma(fdt, &cfg);
 		show_channels(&cfg);
+		show_policies(fdt, &cfg);
 	} else if (cfg.channel_count == 0) {
 		printf("ok: %u partition%s\n", cfg.partition_count,
 		       cfg.partition_count == 1 ? "" : "s");

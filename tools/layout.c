@@ -26,6 +26,7 @@
 #include <core/fdt_util.h>
 
 #include "layout.h"
+#include "policy.h"
 
 #define GUEST_DTB_SIZE 0x10000 /* what a generated tree may take: its `reg` size */
 #define IMAGE_ALIGN    MiB(2)
@@ -275,6 +276,9 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 		fdt_end_node(buf);
 	}
 	vmbus_node(buf, cfg, p);
+	if (p->is_root) {
+		policy_partitions_node(buf, fdt, cfg); /* what the management service manages */
+	}
 	fdt_end_node(buf);
 	if (fdt_finish(buf) != 0) {
 		return say("%s: the partition's device tree does not fit in 64 KiB", path);
@@ -373,7 +377,8 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 		board.reserved[board.reserved_count++] = a->reserve[i];
 	}
 	if (config_parse(buf, &board, board_limits(buf, &board, a->hyp, a->pa_bits, a->gic_lines),
-			 &cfg, &err) != BH_OK) {
+			 &cfg, &err) != BH_OK ||
+	    policy_check(buf, &cfg, &err) != BH_OK) {
 		return say("%s", err.msg);
 	}
 	for (unsigned i = 0; i < count; i++) {

@@ -17,6 +17,9 @@
  *   overlap at the edges, duplicate names dtc cannot express.
  * - The board .dtsi files give the same board as QEMU's and Debian's trees.
  * - bhconfig check/show/dtb: exit status and output.
+ * - The crash policy (tools/policy.c): bhconfig's own checks, which the corpus
+ *   runs after the parser's, and the /bulkhead-partitions node of the root's
+ *   generated tree.
  * Sources are compiled with dtc (-i boards) into a temporary directory.
  */
 #define _DEFAULT_SOURCE /* mkdtemp, popen */
@@ -36,6 +39,8 @@
 #include <core/config.h>
 #include <core/dt.h>
 #include <libfdt.h>
+
+#include "policy.h"
 
 #ifndef BH_SRC_DIR
 #define BH_SRC_DIR "."
@@ -207,11 +212,21 @@ static struct pa_range hyp_of(const char *path)
 	return hyp;
 }
 
-static int parse(struct sys *s)
+/* The hypervisor's parser alone: what it accepts at boot. */
+static int parse_hypervisor(struct sys *s)
 {
 	s->rc = config_parse(s->fdt, &s->board,
 			     (struct config_limits){s->hyp, s->ipa_bits, s->gic_lines}, &s->cfg,
 			     &s->err);
+	return s->rc;
+}
+
+/* The parser, then bhconfig's host-only checks: what `bhconfig check` accepts. */
+static int parse(struct sys *s)
+{
+	if (parse_hypervisor(s) == BH_OK) {
+		s->rc = policy_check(s->fdt, &s->cfg, &s->err);
+	}
 	return s->rc;
 }
 
@@ -1303,6 +1318,18 @@ static void test_bhconfig_dtb(void **state)
 	assert_int_equal(access(out, F_OK), -1);
 }
 
+/* A tree bhconfig layout wrote (malloc'd), and in *node the offset of `path`, `compatible`. */
+static char *generated_node(const char *file, const char *path, const char *compatible, int *node)
+{
+	size_t size;
+	char *fdt = read_file(file, &size);
+	assert_non_null(fdt);
+	*node = fdt_path_offset(fdt, path);
+	assert_true(*node >= 0);
+	assert_int_equal(fdt_node_check_compatible(fdt, *node, compatible), 0);
+	return fdt;
+}
+
 /* Channels: what the parser reads, and the vmbus node bhconfig layout puts in a guest tree. */
 static void test_channels(void **state)
 {
@@ -1357,11 +1384,8 @@ static void test_channels(void **state)
 	BHCONFIG(0, args, "");
 	snprintf(path, sizeof(path), "%s/lx.dtb", tmpdir);
 	size_t size;
-	char *fdt = read_file(path, &size);
-	assert_non_null(fdt);
-	int node = fdt_path_offset(fdt, "/vmbus/net@60000000");
-	assert_true(node >= 0);
-	assert_int_equal(fdt_node_check_compatible(fdt, node, "bulkhead,channel-v1"), 0);
+	int node;
+	char *fdt = generated_node(path, "/vmbus/net@60000000", "bulkhead,channel-v1", &node);
 	assert_string_equal(fdt_getprop(fdt, node, "role", NULL), "consumer");
 	assert_string_equal(fdt_getprop(fdt, node, "peer", NULL), "root");
 	assert_string_equal(fdt_getprop(fdt, node, "interface", NULL), "netvsc");
@@ -1407,6 +1431,156 @@ static void test_channels(void **state)
 	free(fdt);
 }
 
+/* A property of the generated tree as one big-endian cell; -1 if absent or not one cell. */
+static int64_t cell_of(const void *fdt, const char *path, const char *name)
+{
+	int len;
+	const fdt32_t *v = fdt_getprop(fdt, fdt_path_offset(fdt, path), name, &len);
+	return v != NULL && len == 4 ? (int64_t)fdt32_ld(v) : -1;
+}
+
+/*
+ * The crash policy: the hypervisor's parser knows the names and reads nothing (it accepts
+ * what bhconfig refuses); bhconfig checks, shows, and writes /bulkhead-partitions into the
+ * root's generated tree (docs/binding.md, "Crash policy").
+ */
+static void test_crash_policy(void **state)
+{
+	(void)state;
+	struct sys *s = load_ok("tests/configs/good/policy.dts");
+	struct crash_policy pol;
+	policy_read(s->fdt, &s->cfg, 1, &pol);
+	assert_true(pol.restart);
+	assert_int_equal(pol.watchdog_ms, 500);
+	assert_true(pol.has_max_restarts);
+	assert_int_equal(pol.max_restarts, 2);
+	assert_int_equal(pol.restart_delay_ms, 250);
+	assert_string_equal(s->cfg.channels[pol.integration].name, "rt0-integ");
+	policy_read(s->fdt, &s->cfg, 2, &pol);
+	assert_false(pol.restart);
+	assert_int_equal(pol.watchdog_ms, 0);
+	assert_true(pol.has_max_restarts);
+	assert_int_equal(pol.max_restarts, 0);
+	assert_int_equal(pol.restart_delay_ms, POLICY_RESTART_DELAY_MS);
+	assert_int_equal(pol.integration, POLICY_NO_INTEGRATION);
+	policy_read(s->fdt, &s->cfg, 0, &pol); /* the root: all defaults */
+	assert_false(pol.restart || pol.has_max_restarts);
+	free_system(s);
+
+	static const char *const host_only[] = {
+		"crash-policy-root",	   "on-crash-value",	   "on-crash-not-string",
+		"watchdog-length",	   "max-restarts-empty",   "restart-delay-range",
+		"watchdog-no-integration", "integration-provider", "integration-twice",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(host_only); i++) {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "tests/configs/bad/%s.dts", host_only[i]);
+		s = load_src(rel);
+		assert_int_equal(s->rc, BH_EINVAL);
+		if (parse_hypervisor(s) != BH_OK) {
+			print_error("%s: the hypervisor refuses it: %s\n", rel, s->err.msg);
+			fail();
+		}
+		free_system(s);
+	}
+
+	BHCONFIG(1, "check tests/configs/bad/watchdog-no-integration.dts",
+		 "error: /bulkhead/rt0: watchdog-ms: no integration channel to carry rt0's "
+		 "heartbeats (a channel with interface \"integration\", provider 'root', consumer "
+		 "'rt0')\n");
+	BHCONFIG(1, "show tests/configs/bad/crash-policy-root.dts",
+		 "error: /bulkhead/root: on-crash: the root has no crash policy");
+	BHCONFIG(0, "show tests/configs/good/policy.dts",
+		 "PARTITION       ON-CRASH  WATCHDOG   MAX-RESTARTS  RESTART-DELAY  INTEGRATION\n"
+		 "rt0             restart   500 ms     2             250 ms         rt0-integ\n"
+		 "rt1             stop      none       0             100 ms         -\n");
+	BHCONFIG(0, "show partitions/qemu-virt-hello.dts",
+		 "rt0             stop      none       no limit      100 ms         -\n");
+
+	/* layout: the root's generated tree lists the children, their images and policies. */
+	char dts[256], text[3000], app[256], args[700], path[256];
+	snprintf(dts, sizeof(dts), "%s/policy.dts", tmpdir);
+	snprintf(app, sizeof(app), "%s/app.bin", tmpdir);
+	write_text(app, "not really a program");
+	/* rt0: a policy and an integration channel (its consumer: the last %s); rt1: none. */
+	static const char system[] =
+		"/dts-v1/;\n/include/ \"qemu-virt/qemu-virt-gicv3.dtsi\"\n"
+		"/ { bulkhead { compatible = \"bulkhead,system-v1\"; #address-cells = <2>; "
+		"#size-cells = <2>;\n"
+		"root { compatible = \"bulkhead,partition-v1\"; root; cpus = <&cpu0>; "
+		"memory = <0x0 0x40000000 0x0 0x41000000 0x0 0x1000000>;\n"
+		"  app { compatible = \"bulkhead,image-v1\"; file = \"%s\"; load = <0x0 "
+		"0x40000000>; "
+		"};\n"
+		"  dtb { compatible = \"bulkhead,image-v1\"; format = \"dtb\"; "
+		"load = <0x0 0x40f00000>; }; };\n"
+		"rt0 { compatible = \"bulkhead,partition-v1\"; cpus = <&cpu1>; "
+		"memory = <0x0 0x40000000 0x0 0x42000000 0x0 0x1000000>; on-crash = \"restart\"; "
+		"watchdog-ms = <500>; max-restarts = <2>;\n"
+		"  app { compatible = \"bulkhead,image-v1\"; file = \"%s\"; load = <0x0 "
+		"0x40000000>; "
+		"};\n"
+		"  dtb { compatible = \"bulkhead,image-v1\"; format = \"dtb\"; "
+		"load = <0x0 0x40f00000>; }; };\n"
+		"rt1 { compatible = \"bulkhead,partition-v1\"; cpus = <&cpu2>; "
+		"memory = <0x0 0x40000000 0x0 0x43000000 0x0 0x1000000>;\n"
+		"  app { compatible = \"bulkhead,image-v1\"; file = \"%s\"; load = <0x0 "
+		"0x40000000>; "
+		"};\n"
+		"  data { compatible = \"bulkhead,image-v1\"; file = \"%s\"; "
+		"load = <0x0 0x40800000>; }; };\n"
+		"vmbus { compatible = \"bulkhead,vmbus-v1\"; integ { compatible = "
+		"\"bulkhead,channel-v1\"; interface = \"integration\"; provider = \"root\"; "
+		"consumer = \"%s\"; reg = <0x0 0x4b000000 0x0 0x4000>; "
+		"ring-sizes = <0x0 0x2000 0x0 0x2000>; provider-ipa = <0x0 0x50000000>; "
+		"provider-interrupt = <10>; consumer-interrupt = <10>; }; }; }; };\n";
+	snprintf(path, sizeof(path), "%s/root.dtb", tmpdir);
+	snprintf(args, sizeof(args), "--reserve 0x48000000:2M layout %s -o %s", dts, tmpdir);
+	/* Refused before anything is written: rt0's watchdog has no channel for heartbeats. */
+	snprintf(text, sizeof(text), system, app, app, app, app, "rt1");
+	write_text(dts, text);
+	BHCONFIG(1, args,
+		 "bhconfig layout: /bulkhead/rt0: watchdog-ms: no integration channel to carry "
+		 "rt0's heartbeats");
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(text, sizeof(text), system, app, app, app, app, "rt0");
+	write_text(dts, text);
+	BHCONFIG(0, args, "laid out 6 image(s) for 3 partition(s)");
+	int node;
+	char *fdt = generated_node(path, "/bulkhead-partitions", "bulkhead,partitions-v1", &node);
+	assert_true(fdt_path_offset(fdt, "/bulkhead-partitions/root") < 0); /* not managed */
+	int len;
+	const char *images =
+		fdt_getprop(fdt, fdt_path_offset(fdt, "/bulkhead-partitions/rt0"), "images", &len);
+	assert_int_equal(len, sizeof("app\0dtb"));
+	assert_memory_equal(images, "app\0dtb", sizeof("app\0dtb"));
+	assert_string_equal(fdt_getprop(fdt, fdt_path_offset(fdt, "/bulkhead-partitions/rt0"),
+					"on-crash", NULL),
+			    "restart");
+	assert_int_equal(cell_of(fdt, "/bulkhead-partitions/rt0", "watchdog-ms"), 500);
+	assert_int_equal(cell_of(fdt, "/bulkhead-partitions/rt0", "max-restarts"), 2);
+	assert_int_equal(cell_of(fdt, "/bulkhead-partitions/rt0", "restart-delay-ms"), -1);
+	node = fdt_path_offset(fdt, "/bulkhead-partitions/rt1");
+	images = fdt_getprop(fdt, node, "images", &len);
+	assert_int_equal(len, sizeof("app\0data"));
+	assert_memory_equal(images, "app\0data", sizeof("app\0data"));
+	int prop, count = 0;
+	fdt_for_each_property_offset(prop, fdt, node)
+	{
+		count++; /* images only: no policy written means the defaults */
+	}
+	assert_int_equal(count, 1);
+	free(fdt);
+	/* Only the root's tree has it. */
+	snprintf(path, sizeof(path), "%s/rt0.dtb", tmpdir);
+	size_t size;
+	fdt = read_file(path, &size);
+	assert_non_null(fdt);
+	assert_true(fdt_path_offset(fdt, "/bulkhead-partitions") < 0);
+	assert_true(fdt_path_offset(fdt, "/vmbus/integ@4b000000") >= 0);
+	free(fdt);
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL) {
@@ -1436,6 +1610,7 @@ int main(void)
 		cmocka_unit_test(test_bhconfig_show),
 		cmocka_unit_test(test_bhconfig_dtb),
 		cmocka_unit_test(test_channels),
+		cmocka_unit_test(test_crash_policy),
 	};
 	int failed = cmocka_run_group_tests_name("config", tests, NULL, NULL);
 	char cmd[512], *out;

@@ -94,7 +94,7 @@ struct dt_board {
 
 /* What went wrong and where: node path and property, ready to print. */
 struct dt_error {
-	char msg[256];
+	char msg[320];
 };
 
 /* Checks the blob's structure (header, tags, strings) before anything reads it. */
