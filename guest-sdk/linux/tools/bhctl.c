@@ -241,9 +241,10 @@ static int cmd_list(int fd)
 		mgmt_format_cpus(st->cpu_mask, cpus, sizeof(cpus));
 		mgmt_format_bytes(st->memory, mem, sizeof(mem));
 		heartbeat_text(st, beat, sizeof(beat));
-		printf("%-3u %-*s %-*s %-*s %-6s %-6u %-13s %s\n", st->id, name_w, st->name,
-		       state_w, mgmt_state_name(st->state), cpus_w, cpus, mem, st->starts, beat,
-		       st->note);
+		/* No padding after the last column: the lines end where the text does. */
+		printf("%-3u %-*s %-*s %-*s %-6s %-6u %-*s%s%s\n", st->id, name_w, st->name,
+		       state_w, mgmt_state_name(st->state), cpus_w, cpus, mem, st->starts,
+		       st->note[0] ? 13 : 0, beat, st->note[0] ? " " : "", st->note);
 		if (is_down(st->state) && st->stop_reason[0] != '\0') {
 			printf("%-3s %-*s last stop: %s\n", "", name_w, "", st->stop_reason);
 		}
