@@ -47,7 +47,10 @@ static struct arm_smccc_res bh_hvc(u32 fn, unsigned long arg)
 	return res;
 }
 
-/* INFO and NAME return up to x5: SMCCC 1.2's register set. */
+/*
+ * Calls that return more than x0-x3 (channel INFO and NAME, PARTITION_INFO):
+ * SMCCC 1.2's register set. A 1.1 call would not expect x4 to change.
+ */
 static struct arm_smccc_1_2_regs bh_hvc_wide(u32 fn, unsigned long arg)
 {
 	struct arm_smccc_1_2_regs args = {.a0 = fn, .a1 = arg}, res;
@@ -541,7 +544,7 @@ static struct bh_chan *chan_probe(struct device *dev, unsigned int index, int *e
 	ch->intid = info.a5 & 0xffff;
 	ch->provider = (info.a5 & BH_CHANNEL_PROVIDER) != 0;
 	ch->peer = (info.a5 >> 32) & 0xff;
-	ch->self = (unsigned int)bh_hvc(BH_HVC_PARTITION_INFO, 0).a1;
+	ch->self = (unsigned int)bh_hvc_wide(BH_HVC_PARTITION_INFO, 0).a1; /* it sets x4 */
 	bh_name_from_regs(name.a1, name.a2, ch->name);
 	bh_name_from_regs(name.a3, name.a4, ch->interface);
 	ch->state = BH_CHANNEL_CLOSED;

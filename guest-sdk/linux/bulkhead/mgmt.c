@@ -403,11 +403,11 @@ static struct miscdevice mgmt_dev = {
 
 int bh_mgmt_init(void)
 {
-	struct arm_smccc_res version, info;
+	/* SMCCC 1.2 calls: INFO returns up to x4, which a 1.1 call does not expect to change. */
+	struct arm_smccc_1_2_regs version = mgmt_call(BH_HVC_VERSION, 0, 0, 0, 0, 0);
+	struct arm_smccc_1_2_regs info = mgmt_call(BH_HVC_PARTITION_INFO, 0, 0, 0, 0, 0);
 	int rc;
 
-	arm_smccc_1_1_hvc(BH_HVC_VERSION, &version);
-	arm_smccc_1_1_hvc(BH_HVC_PARTITION_INFO, &info);
 	if ((long)version.a0 < BH_MGMT_ABI_MIN ||
 	    (version.a0 >> 16) != (BH_HVC_ABI_VERSION >> 16) || (long)info.a0 != BH_HVC_OK ||
 	    info.a1 != 0)
