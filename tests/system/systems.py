@@ -52,12 +52,15 @@ class Partition:
     """One partition of a test system: a guest program on some CPUs."""
 
     def __init__(self, name, guest, cpus, root=False, mem=16 * MiB, pa=None, ipa=GUEST_IPA,
-                 bootargs=None, dtb=None, devices=None, vuart=None, trusted_devices=None):
+                 bootargs=None, dtb=None, devices=None, vuart=None, trusted_devices=None,
+                 policy=None):
         """`dtb`: a file loaded as the partition's device tree (format "dtb") in
         its last MiB; the guest finds its IPA in x0. `devices`: labels of board
         nodes to give it (`devices = <&rtc>`); a root without them takes the other
         safe devices (`other-devices`). `trusted_devices`: labels for
-        `trusted-devices` (DMA masters, GPIO...). `vuart`: IPA of an emulated PL011."""
+        `trusted-devices` (DMA masters, GPIO...). `vuart`: IPA of an emulated PL011.
+        `policy`: its crash policy properties (docs/binding.md), e.g.
+        {"on-crash": "restart", "max-restarts": 2}: a str is a string, an int a cell."""
         self.name = name
         self.guest = guest
         self.cpus = list(cpus)
@@ -70,6 +73,7 @@ class Partition:
         self.devices = devices
         self.trusted_devices = trusted_devices
         self.vuart = vuart
+        self.policy = policy or {}
 
     def images(self):
         """(node name, host file, load IPA, format) of each image."""
@@ -77,6 +81,30 @@ class Partition:
         if self.dtb is not None:
             out.append(("dtb", self.dtb, self.ipa + self.mem - MiB, "dtb"))
         return out
+
+    def image_names(self):
+        """Its image nodes' names, in binding order (LOAD's numbers)."""
+        return [node for node, _path, _load, _fmt in self.images()]
+
+    def policy_lines(self, indent, policy=None):
+        """Its policy properties (or `policy`) as .dts lines."""
+        return [f'{indent}{k} = "{v}";' if isinstance(v, str) else f"{indent}{k} = <{v}>;"
+                for k, v in (self.policy if policy is None else policy).items()]
+
+
+def partitions_node(partitions):
+    """/bulkhead-partitions of the root's own tree: what `bhconfig layout` writes
+    (tools/policy.c, policy_partitions_node(); docs/management.md): a node per
+    child with its `images` and its policy properties, for bhctl and bhmgrd."""
+    out = ["\tbulkhead-partitions {", '\t\tcompatible = "bulkhead,partitions-v1";']
+    for p in partitions:
+        if p.root:
+            continue
+        images = ", ".join(f'"{n}"' for n in p.image_names())
+        out += [f"\t\t{p.name} {{", f"\t\t\timages = {images};"]
+        # A test may give the root another view than the system's (`root_policy`).
+        out += p.policy_lines("\t\t\t", getattr(p, "root_policy", None)) + ["\t\t};"]
+    return "\n".join(out + ["\t};", ""])
 
 
 class Channel:
@@ -181,10 +209,11 @@ RTC_NODE = """	pl031@9010000 { compatible = "arm,pl031", "arm,primecell";
 """
 
 
-def linux_guest_dts(p, gic, initrd_ipa, initrd_size, channels=()):
+def linux_guest_dts(p, gic, initrd_ipa, initrd_size, channels=(), partitions=()):
     """The device tree a Linux partition boots with: its memory, its vCPUs,
     PSCI over SMC, the GIC, the timer, its vuart as the console, the RTC if
-    it has one, and its VMBus channels among `channels` (the system's)."""
+    it has one, its VMBus channels among `channels` (the system's) and, for
+    the root, /bulkhead-partitions for the system's `partitions`."""
     cpus = "".join(f'cpu@{i} {{ device_type = "cpu"; compatible = "arm,cortex-a72"; '
                    f'reg = <{i}>; enable-method = "psci"; }}; ' for i in range(len(p.cpus)))
     gic_props = GUEST_GIC[gic].format(redist=0x20000 * len(p.cpus))
@@ -213,7 +242,8 @@ def linux_guest_dts(p, gic, initrd_ipa, initrd_size, channels=()):
 	pl011@{p.vuart:x} {{ compatible = "arm,pl011", "arm,primecell";
 		reg = <{_cells(p.vuart)} 0x0 0x1000>; interrupts = <0 1 4>;
 		clocks = <&apb_pclk>, <&apb_pclk>; clock-names = "uartclk", "apb_pclk"; }};
-{RTC_NODE if p.rtc else ""}{vmbus_node(p.name, channels)}}};
+{RTC_NODE if p.rtc else ""}{vmbus_node(p.name, channels)}\
+{partitions_node(partitions) if p.root else ""}}};
 """
 
 
@@ -226,29 +256,52 @@ class LinuxPartition(Partition):
     """
 
     def __init__(self, name, cpus, pa, root=False, mem=256 * MiB, bootargs=None,
-                 vuart=0x09000000, rtc=False):
+                 vuart=0x09000000, rtc=False, policy=None, files=None):
         """`rtc`: the board's PL031 in its tree (a root takes it with the other
-        devices), so its clock starts at the real time."""
+        devices), so its clock starts at the real time. `files`: {path: host
+        file} put into its initramfs for a test (write_dtb() appends a cpio
+        archive of them to a copy of the initramfs: Linux unpacks both)."""
         super().__init__(name, "linux", cpus, root=root, mem=mem, pa=pa, bootargs=bootargs,
-                         vuart=vuart)
+                         vuart=vuart, policy=policy)
         self.rtc = rtc
+        self.files = files or {}
+        self.initrd = None  # the initramfs it boots, set by write_dtb()
 
     def images(self):
-        initrd = linux_initramfs()
+        initrd = self.initrd or linux_initramfs()
         out = [("kernel", linux_kernel(), self.ipa + 2 * MiB, "linux"),
                ("initrd", initrd, self.ipa + 64 * MiB, "raw")]
         if self.dtb is not None:
             out.append(("dtb", self.dtb, self.ipa + self.mem - 2 * MiB, "dtb"))
         return out
 
-    def write_dtb(self, tmp_path, gic, channels=()):
-        """`channels`: all of the system's, in its tree's order (their PAs assigned)."""
-        initrd = linux_initramfs()
+    def image_names(self):
+        return ["kernel", "initrd", "dtb"]  # its tree is written after the root's, maybe
+
+    def _write_initrd(self, tmp_path):
+        self.initrd = linux_initramfs()
+        if not self.files:
+            return
+        dirs = sorted({os.path.dirname(path) for path in self.files} - {"/"})
+        extra = os.path.join(str(tmp_path), self.name + "-files.cpio")
+        harness.run([os.path.join(harness.BUILD, "host", "mkinitramfs"), "-o", extra]
+                    + [f"dir:{d}:0755" for d in dirs]
+                    + [f"file:{path}:0644:{host}" for path, host in self.files.items()])
+        self.initrd = os.path.join(str(tmp_path), self.name + "-initramfs.cpio")
+        with open(self.initrd, "wb") as out:
+            for part in (linux_initramfs(), extra):
+                with open(part, "rb") as f:
+                    out.write(f.read())
+
+    def write_dtb(self, tmp_path, gic, channels=(), partitions=()):
+        """`channels`: all of the system's, in its tree's order (their PAs
+        assigned); `partitions`: all of them (the root's tree lists them)."""
+        self._write_initrd(tmp_path)
         dts = os.path.join(str(tmp_path), self.name + "-linux.dts")
         self.dtb = dts[:-4] + ".dtb"
         with open(dts, "w", encoding="utf-8") as f:
-            f.write(linux_guest_dts(self, gic, self.ipa + 64 * MiB, os.path.getsize(initrd),
-                                    channels))
+            f.write(linux_guest_dts(self, gic, self.ipa + 64 * MiB, os.path.getsize(self.initrd),
+                                    channels, partitions))
         harness.run([harness.find_tool("dtc"), "-q", "-I", "dts", "-O", "dtb", "-o", self.dtb,
                      dts])
 
@@ -279,6 +332,7 @@ def system_dts(partitions, gic=3, images=None, channels=()):
                          " ".join(f"&{d}" for d in p.trusted_devices) + ">;")
         if p.root and p.devices is None:
             lines.append("\t\t\tother-devices;")
+        lines += p.policy_lines("\t\t\t")
         for node, _path, load, fmt in p.images():
             image_pa, image_size = images[(p.name, node)]
             lines += ["", f"\t\t\t{node} {{", '\t\t\t\tcompatible = "bulkhead,image-v1";',
@@ -315,7 +369,7 @@ def build_system(tmp_path, partitions, gic=3, check=True, name="system", image_s
     slot = image_start
     for p in partitions:
         if isinstance(p, LinuxPartition):
-            p.write_dtb(tmp_path, gic, channels)  # after the channels' PAs: its vmbus node
+            p.write_dtb(tmp_path, gic, channels, partitions)  # after the channels' PAs
     for p in partitions:
         for node, path, _load, _fmt in p.images():
             size = os.path.getsize(path)

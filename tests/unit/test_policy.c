@@ -228,8 +228,8 @@ static void test_max_restarts(void **state)
 	manage(&p);
 	crash("vCPU 0 (CPU1): stage-2 data abort");
 	assert_int_equal(look(), POLICY_NOTHING);
-	assert_string_equal(last.log, "rt0 crashed (vCPU 0 (CPU1): stage-2 data abort); "
-				      "restart 1 of 2 in 100 ms");
+	assert_string_equal(last.log, "rt0 crashed: restart 1 of 2 in 100 ms "
+				      "(vCPU 0 (CPU1): stage-2 data abort)");
 	assert_string_equal(note, "crashed: restart 1 of 2 in 100 ms");
 	assert_int_equal(last.wake_ms, 1100);
 	now = 1099;
@@ -245,7 +245,7 @@ static void test_max_restarts(void **state)
 
 	crash("again");
 	assert_int_equal(look(), POLICY_NOTHING);
-	assert_string_equal(last.log, "rt0 crashed (again); restart 2 of 2 in 200 ms");
+	assert_string_equal(last.log, "rt0 crashed: restart 2 of 2 in 200 ms (again)");
 	now = 1399;
 	assert_int_equal(look(), POLICY_NOTHING);
 	now = 1400;
@@ -254,8 +254,7 @@ static void test_max_restarts(void **state)
 	crash("third");
 	now = 1500;
 	assert_int_equal(look(), POLICY_NOTHING);
-	assert_string_equal(last.log,
-			    "rt0 crashed (third); crashed 3 times, max-restarts 2: left stopped");
+	assert_string_equal(last.log, "rt0 crashed: 3 times, max-restarts 2: left stopped (third)");
 	assert_string_equal(note, "stopped: crashed 3 times, max-restarts 2");
 	assert_int_equal(last.wake_ms, UINT64_MAX);
 	for (now = 1500; now < 200000; now += 1000) {
@@ -273,7 +272,7 @@ static void test_on_crash_stop(void **state)
 	manage(&p);
 	crash("boom");
 	assert_int_equal(look(), POLICY_NOTHING);
-	assert_string_equal(last.log, "rt0 crashed (boom); on-crash stop: left stopped");
+	assert_string_equal(last.log, "rt0 crashed: on-crash stop: left stopped (boom)");
 	assert_string_equal(note, "stopped: crashed (on-crash stop)");
 	unsigned notes = notes_set;
 	for (now = 1000; now < 100000; now += 500) {
@@ -303,7 +302,7 @@ static void test_crash_before_the_service(void **state)
 	policy_init(&pc, "rt0", &p);
 	now = 5;
 	assert_int_equal(look(), POLICY_NOTHING);
-	assert_string_equal(last.log, "rt0 crashed (early); restart 1 of 2 in 0 ms");
+	assert_string_equal(last.log, "rt0 crashed: restart 1 of 2 in 0 ms (early)");
 	assert_int_equal(look(), POLICY_START);
 }
 
@@ -318,7 +317,7 @@ static void test_back_off(void **state)
 		char expected[POLICY_LINE_SIZE];
 		crash("x");
 		assert_int_equal(look(), POLICY_NOTHING);
-		snprintf(expected, sizeof(expected), "rt0 crashed (x); restart %zu in %u ms", i + 1,
+		snprintf(expected, sizeof(expected), "rt0 crashed: restart %zu in %u ms (x)", i + 1,
 			 waits[i]);
 		assert_string_equal(last.log, expected);
 		now += waits[i] - 1;
@@ -356,7 +355,19 @@ static void test_start_by_hand_resets(void **state)
 	assert_string_equal(note, "");
 	crash("three");
 	look();
-	assert_string_equal(last.log, "rt0 crashed (three); restart 1 of 1 in 100 ms");
+	assert_string_equal(last.log, "rt0 crashed: restart 1 of 1 in 100 ms (three)");
+	now += 100;
+	assert_int_equal(look(), POLICY_START);
+	crash("four");
+	look();
+	assert_string_equal(note, "stopped: crashed 2 times, max-restarts 1");
+	/* Started by hand and crashed again before the next look: both are said. */
+	boot();
+	crash("five");
+	now += 10;
+	look();
+	assert_string_equal(last.log, "rt0 started by hand: policy restart count reset\n"
+				      "rt0 crashed: restart 1 of 1 in 100 ms (five)");
 	/* bhctl restart while a policy restart waits: the wait is called off. */
 	boot();
 	snprintf(child.reason, sizeof(child.reason), "asked by the root");
@@ -365,7 +376,7 @@ static void test_start_by_hand_resets(void **state)
 	assert_string_equal(last.log, "rt0 started by hand: policy restart count reset");
 	now += 1000;
 	assert_int_equal(look(), POLICY_NOTHING);
-	assert_int_equal(child.starts, 4);
+	assert_int_equal(child.starts, 6);
 }
 
 /* A child that resets itself (PSCI SYSTEM_RESET) is not started by hand. */
@@ -435,8 +446,8 @@ static void test_watchdog(void **state)
 	child.heartbeat_age_ms = 501;
 	now += 1;
 	assert_int_equal(look(), POLICY_STOP);
-	assert_string_equal(last.log, "rt0 crashed (watchdog: no heartbeat for 501 ms); "
-				      "restart 1 of 2 in 100 ms");
+	assert_string_equal(last.log, "rt0 crashed: restart 1 of 2 in 100 ms "
+				      "(watchdog: no heartbeat for 501 ms)");
 	assert_string_equal(note, "watchdog: restart 1 of 2 in 100 ms");
 	assert_int_equal(child.state, BH_PARTITION_STOPPED);
 	/* The stop is not a second crash; the restart comes after the delay. */
@@ -499,8 +510,8 @@ static void test_watchdog_grace_at_start(void **state)
 	child.heartbeat_age_ms = 1401;
 	now += 1;
 	assert_int_equal(look(), POLICY_STOP);
-	assert_string_equal(last.log, "rt0 crashed (watchdog: no heartbeat for 501 ms); "
-				      "restart 1 in 100 ms");
+	assert_string_equal(last.log, "rt0 crashed: restart 1 in 100 ms "
+				      "(watchdog: no heartbeat for 501 ms)");
 }
 
 /* Heartbeats keep it alive; waiting or connected-without-HELLO never fires it. */
@@ -528,7 +539,7 @@ static void test_watchdog_quiet_when_fine(void **state)
 	child.heartbeat_age_ms = 100000;
 	now += 1000;
 	assert_int_equal(look(), POLICY_NOTHING);
-	assert_string_equal(last.log, "rt0 crashed (fault); restart 1 in 100 ms");
+	assert_string_equal(last.log, "rt0 crashed: restart 1 in 100 ms (fault)");
 }
 
 /* The watchdog with on-crash stop: stopped, and left so. */

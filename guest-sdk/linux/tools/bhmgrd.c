@@ -76,6 +76,16 @@ static void say(const char *fmt, ...)
 	putchar('\n');
 }
 
+/* The policy's lines, each as one of ours. */
+static void say_lines(const char *lines)
+{
+	while (*lines != '\0') {
+		size_t len = strcspn(lines, "\n");
+		say("%.*s", (int)len, lines);
+		lines += len + (lines[len] == '\n');
+	}
+}
+
 static _Noreturn void cannot_run(const char *what, int err)
 {
 	say("%s: %s%s", what, strerror(err),
@@ -181,17 +191,13 @@ static uint64_t look(int fd, struct child *c)
 	}
 	struct policy_status s = view(&st);
 	policy_step(&c->policy, &s, mgmt_now_ms(), &d);
-	if (d.log[0] != '\0') {
-		say("%s", d.log);
-	}
+	say_lines(d.log);
 	set_note(fd, c, &d);
 	if (d.action != POLICY_NOTHING) {
 		err = mgmt_call(fd, d.action == POLICY_STOP ? BH_MGMT_IOC_STOP : BH_MGMT_IOC_START,
 				c->id);
 		policy_acted(&c->policy, &d, &s, err != 0 ? strerror(err) : NULL, &after);
-		if (after.log[0] != '\0') {
-			say("%s", after.log);
-		}
+		say_lines(after.log);
 		set_note(fd, c, &after);
 	}
 	return d.wake_ms;

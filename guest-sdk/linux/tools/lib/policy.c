@@ -8,6 +8,7 @@
 #include <bulkhead/abi.h>
 #include <bulkhead/manage_dev.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -146,6 +147,23 @@ static void clear_decision(struct policy_decision *d)
 	*d = (struct policy_decision){.action = POLICY_NOTHING, .wake_ms = UINT64_MAX};
 }
 
+/* Adds a line to what the decision logs (lines apart by '\n'). */
+static void add_log(struct policy_decision *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void add_log(struct policy_decision *d, const char *fmt, ...)
+{
+	size_t used = strlen(d->log);
+	va_list ap;
+	if (used != 0 && used + 1 < sizeof(d->log)) {
+		d->log[used++] = '\n';
+		d->log[used] = '\0';
+	}
+	va_start(ap, fmt);
+	vsnprintf(d->log + used, sizeof(d->log) - used, fmt, ap);
+	va_end(ap);
+}
+
 static const char *plural(uint32_t n)
 {
 	return n == 1 ? "" : "s";
@@ -188,15 +206,14 @@ static void crashed(struct policy_child *c, uint32_t starts, const char *why, bo
 	d->set_note = true;
 	out_of(p, of, sizeof(of));
 	if (!p->restart) {
-		snprintf(d->log, sizeof(d->log), "%s crashed (%.*s); on-crash stop: left stopped",
-			 c->name, (int)POLICY_REASON_SHOWN, why);
+		add_log(d, "%s crashed: on-crash stop: left stopped (%.*s)", c->name,
+			(int)POLICY_REASON_SHOWN, why);
 		snprintf(d->note, sizeof(d->note), "stopped: %.60s (on-crash stop)",
 			 watchdog ? why : "crashed");
 	} else if (p->max_restarts != POLICY_NO_LIMIT && c->restarts >= p->max_restarts) {
-		snprintf(d->log, sizeof(d->log),
-			 "%s crashed (%.*s); crashed %u time%s, max-restarts %u: left stopped",
-			 c->name, (int)POLICY_REASON_SHOWN, why, c->crashes, plural(c->crashes),
-			 p->max_restarts);
+		add_log(d, "%s crashed: %u time%s, max-restarts %u: left stopped (%.*s)", c->name,
+			c->crashes, plural(c->crashes), p->max_restarts, (int)POLICY_REASON_SHOWN,
+			why);
 		snprintf(d->note, sizeof(d->note), "stopped: crashed %u time%s, max-restarts %u%s",
 			 c->crashes, plural(c->crashes), p->max_restarts,
 			 watchdog ? " (last: watchdog)" : "");
@@ -205,8 +222,8 @@ static void crashed(struct policy_child *c, uint32_t starts, const char *why, bo
 		c->next_delay_ms = doubled(delay);
 		c->pending = true;
 		c->restart_at_ms = now_ms + delay;
-		snprintf(d->log, sizeof(d->log), "%s crashed (%.*s); restart %u%s in %u ms",
-			 c->name, (int)POLICY_REASON_SHOWN, why, c->restarts + 1, of, delay);
+		add_log(d, "%s crashed: restart %u%s in %u ms (%.*s)", c->name, c->restarts + 1, of,
+			delay, (int)POLICY_REASON_SHOWN, why);
 		snprintf(d->note, sizeof(d->note), "%s: restart %u%s in %u ms",
 			 watchdog ? "watchdog" : "crashed", c->restarts + 1, of, delay);
 	}
@@ -224,8 +241,7 @@ static void started(struct policy_child *c, const struct policy_status *s,
 		c->pending = false;
 		c->next_delay_ms = c->policy.restart_delay_ms;
 		if (had) {
-			snprintf(d->log, sizeof(d->log),
-				 "%s started by hand: policy restart count reset", c->name);
+			add_log(d, "%s started by hand: policy restart count reset", c->name);
 			d->set_note = true;
 			d->note[0] = '\0';
 		}
@@ -311,18 +327,15 @@ void policy_acted(struct policy_child *c, const struct policy_decision *d,
 			c->restarts++;
 			c->our_start = true;
 			c->our_starts = s->starts + 1U;
-			snprintf(out->log, sizeof(out->log), "%s started: policy restart %u%s",
-				 c->name, c->restarts, of);
+			add_log(out, "%s started: policy restart %u%s", c->name, c->restarts, of);
 			snprintf(out->note, sizeof(out->note), "policy restarts: %u%s (last: %s)",
 				 c->restarts, of, c->last_watchdog ? "watchdog" : "crashed");
 		} else {
-			snprintf(out->log, sizeof(out->log), "%s: policy restart failed: %s",
-				 c->name, error);
+			add_log(out, "%s: policy restart failed: %s", c->name, error);
 			snprintf(out->note, sizeof(out->note), "policy restart failed: %.60s",
 				 error);
 		}
 	} else if (d->action == POLICY_STOP && error != NULL) {
-		snprintf(out->log, sizeof(out->log), "%s: the watchdog's stop failed: %s", c->name,
-			 error);
+		add_log(out, "%s: the watchdog's stop failed: %s", c->name, error);
 	}
 }

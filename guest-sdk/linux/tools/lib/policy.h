@@ -13,6 +13,9 @@
  * moment the watchdog was armed if that is later: a child told a new period
  * is not killed for the old one. A stop by the root or by the child itself
  * (SYSTEM_OFF) is not a crash.
+ *
+ * Log lines say the decision before the reason: the hypervisor's console
+ * splits lines of more than 159 bytes, and a fault's reason is long.
  */
 #ifndef BH_TOOLS_POLICY_H
 #define BH_TOOLS_POLICY_H
@@ -30,10 +33,11 @@
 #define POLICY_DELAY_MAX_MS	3600000U
 #define POLICY_HEARTBEAT_MIN_MS 10U
 #define POLICY_HEARTBEAT_MAX_MS 1000U
-#define POLICY_NAME_SIZE	17U  /* partition names: 16 bytes and the NUL */
-#define POLICY_LINE_SIZE	256U /* a log line */
-#define POLICY_NOTE_SIZE	96U  /* struct bh_mgmt_note's */
-#define POLICY_REASON_SHOWN	128U /* a stop reason's bytes in a log line */
+#define POLICY_NAME_SIZE	17U			/* partition names: 16 bytes and the NUL */
+#define POLICY_LINE_SIZE	256U			/* a log line */
+#define POLICY_LOG_SIZE		(2U * POLICY_LINE_SIZE) /* the lines of one decision */
+#define POLICY_NOTE_SIZE	96U			/* struct bh_mgmt_note's */
+#define POLICY_REASON_SHOWN	128U			/* a stop reason's bytes in a log line */
 #define POLICY_ERROR_SIZE	160U
 
 /* A child's policy: its node's properties in /bulkhead-partitions. */
@@ -108,7 +112,7 @@ enum policy_action {
 /* What to do now; the caller does the action and prints the line. */
 struct policy_decision {
 	enum policy_action action;
-	char log[POLICY_LINE_SIZE];  /* "" or one line to log (no newline, no program name) */
+	char log[POLICY_LOG_SIZE];   /* "" or lines to log, apart by '\n' (no program name) */
 	bool set_note;		     /* give the child `note` (BH_MGMT_IOC_SET_NOTE) */
 	char note[POLICY_NOTE_SIZE]; /* "" clears it */
 	uint64_t wake_ms;	     /* look again by then at the latest; UINT64_MAX: no need */
