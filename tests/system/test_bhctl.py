@@ -249,3 +249,39 @@ def test_bhmgrd_policy(qemu, tmp_path):
     seen(vm, "bhmgrd: kid started: policy restart 1 of 2", 2)
     expect_keeps_ticking(vm, "rt1")
     assert vm.count("ticker rt1 boot") == 1
+
+
+def test_bhmgrd_watchdog(qemu, tmp_path):
+    """A Linux child with watchdog-ms = <3000> is asked for a heartbeat every
+    750 ms; when its kernel hangs (a panic: no more heartbeats, its channel
+    still connected) bhmgrd stops it as a crash and restarts it by policy, and
+    its integration channel comes back."""
+    extra = build_system(
+        tmp_path,
+        [LinuxPartition("root", [0], pa=0x50000000, root=True, bootargs="quiet"),
+         LinuxPartition("lx", [1], pa=0x60000000, mem=128 << 20, bootargs="quiet",
+                        policy={"on-crash": "restart", "watchdog-ms": 3000})],
+        image_start=IMAGES,
+        channels=[Channel("lx-integ", "root", "lx", irq=10, interface="integration",
+                          rings=RINGS, pa=0x4B000000, provider_ipa=0x70000000,
+                          consumer_ipa=0x70000000)])
+    vm = qemu.boot(gic=3, smp=4, extra=extra, timeout=LINUX_TIMEOUT)
+    vm.expect_all([ROOT_READY, LX_READY,
+                   "bhmgrd: lx: on-crash restart, restart-delay-ms 100, watchdog-ms 3000 "
+                   "(heartbeat 750 ms)", "bhmgrd: managing 1 children, polling every 100 ms"])
+    until(vm, "bhctl status lx | grep -q 'Heartbeat: ok.*asked every 750 ms'", "lx-750")
+
+    vm.send(ESCAPE + "1")
+    vm.expect("[hv] console input goes to lx")
+    vm.send("echo c >/proc/sysrq-trigger\r")
+    seen_regex(vm, r"bhmgrd: lx crashed: restart 1 in 100 ms \(watchdog: no heartbeat for "
+                   r"(\d+) ms\)")
+    silent = int(re.findall(r"watchdog: no heartbeat for (\d+) ms", vm.output)[0])
+    assert 3000 < silent < 3000 + 750 + 1000, silent  # within watchdog-ms + a period (+ a poll)
+    seen(vm, "[hv] partition lx stopped: asked by the root")
+    seen(vm, "bhmgrd: lx started: policy restart 1")
+    seen(vm, LX_READY, 2)
+    until(vm, "bhctl status lx | grep -q 'Heartbeat: ok.*2 sessions'", "lx-back")
+    rows, _summary, _out = listed(vm)
+    assert rows["lx"][:7] == ["1", "running", "1", "128M", "2", "ok", rows["lx"][6]], rows
+    assert " ".join(rows["lx"][8:]) == "policy restarts: 1 (last: watchdog)", rows
