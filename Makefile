@@ -296,8 +296,9 @@ rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(LINUX_FETCHED) boards/rpi
 # hypervisor's own parser; built with the Kconfig maxima, so --max-partitions
 # can match any build. `host-tools` also checks and compiles the example
 # systems into build/host/partitions/ (boot one with QEMU's -dtb).
-BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c tools/policy.c core/config.c core/config_devices.c \
-	core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c core/lib/errors.c
+BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c tools/policy.c core/config.c \
+	core/config_devices.c core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c \
+	core/lib/errors.c
 # The demos name files instead of addresses: `bhconfig layout` handles them (make demo,
 # make vmbus-demo).
 PARTITION_DTBS := $(patsubst partitions/%.dts,$(HOST_B)/partitions/%.dtb,\
@@ -436,8 +437,8 @@ $(HOST_B)/tests/test_stage2: tests/unit/test_stage2.c arch/arm64/stage2.c | $(DE
 $(HOST_B)/tests/test_config: tests/unit/test_config.c core/config.c core/config_devices.c \
 	core/config_vmbus.c core/config_internal.h core/fdt_util.c core/dt.c core/lib/printf.c \
 	core/lib/errors.c tools/policy.c tools/policy.h $(BHCONFIG) | $(DEPS_STAMP)
-$(HOST_B)/tests/test_config: HOST_CFLAGS += -DBH_SRC_DIR='"$(CURDIR)"' -DBH_BHCONFIG='"$(CURDIR)/$(BHCONFIG)"' \
-	-Itools
+$(HOST_B)/tests/test_config: HOST_CFLAGS += -DBH_SRC_DIR='"$(CURDIR)"' \
+	-DBH_BHCONFIG='"$(CURDIR)/$(BHCONFIG)"' -Itools
 $(HOST_B)/tests/test_ring: tests/unit/test_ring.c vmbus/ring.c vmbus/ring.h | $(DEPS_STAMP)
 # bhmgrd's crash policy, pure C (guest-sdk/linux/tools/lib/policy.c).
 $(HOST_B)/tests/test_policy: tests/unit/test_policy.c guest-sdk/linux/tools/lib/policy.c \

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * bhconfig: checks and shows a Bulkhead system device tree on the host, with
- * the hypervisor's own parser (core/config.c) and board reader (core/dt.c).
+ * the hypervisor's own parser (core/config.c) and board reader (core/dt.c),
+ * then checks what only the root's management service reads: the children's
+ * crash policy (tools/policy.c).
  *
  *   bhconfig [options] check FILE     "ok: N partitions", or the error; exit 0 or 1
  *   bhconfig [options] show FILE      the partition map as tables

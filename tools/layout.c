@@ -7,8 +7,11 @@
  *   - every `format = "dtb"` image without a file gets a generated device
  *     tree for its partition (docs/linux.md): memory, vCPUs, PSCI, the GIC
  *     where the hypervisor emulates it, the timer, the vuart as the console,
- *     the passthrough devices, /chosen with bootargs and the initramfs;
- *   - the result is checked with the hypervisor's parser and written to
+ *     the passthrough devices, /chosen with bootargs and the initramfs, its
+ *     VMBus channels, and in the root's the children with their crash policy
+ *     (/bulkhead-partitions, tools/policy.c);
+ *   - the result is checked with the hypervisor's parser (and the crash
+ *     policy with bhconfig's own checks) and written to
  *     OUTDIR/system.dtb, with OUTDIR/qemu.args (one -device loader per image)
  *     and OUTDIR/boot.cmd (the same files loaded by U-Boot).
  * Generating the partition trees here, not at EL2, keeps libfdt's write side

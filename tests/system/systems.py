@@ -48,19 +48,31 @@ def bhconfig():
     return path
 
 
+# A child's crash policy (docs/binding.md, "Crash policy"): the keyword arguments of
+# Partition that give these properties, in the order bhconfig layout copies them.
+POLICY_PROPS = (("on_crash", "on-crash"), ("watchdog_ms", "watchdog-ms"),
+                ("max_restarts", "max-restarts"), ("restart_delay_ms", "restart-delay-ms"))
+
+
+def _dts_value(value):
+    """A property value as .dts text: a string quoted, a number as one cell."""
+    return f'"{value}"' if isinstance(value, str) else f"<{value}>"
+
+
 class Partition:
     """One partition of a test system: a guest program on some CPUs."""
 
     def __init__(self, name, guest, cpus, root=False, mem=16 * MiB, pa=None, ipa=GUEST_IPA,
                  bootargs=None, dtb=None, devices=None, vuart=None, trusted_devices=None,
-                 policy=None):
+                 on_crash=None, watchdog_ms=None, max_restarts=None, restart_delay_ms=None):
         """`dtb`: a file loaded as the partition's device tree (format "dtb") in
         its last MiB; the guest finds its IPA in x0. `devices`: labels of board
         nodes to give it (`devices = <&rtc>`); a root without them takes the other
         safe devices (`other-devices`). `trusted_devices`: labels for
         `trusted-devices` (DMA masters, GPIO...). `vuart`: IPA of an emulated PL011.
-        `policy`: its crash policy properties (docs/binding.md), e.g.
-        {"on-crash": "restart", "max-restarts": 2}: a str is a string, an int a cell."""
+        `on_crash`, `watchdog_ms`, `max_restarts`, `restart_delay_ms`: a child's
+        crash policy, written as given (a string quoted, a number as one cell);
+        a watchdog needs a Channel with interface "integration" from the root."""
         self.name = name
         self.guest = guest
         self.cpus = list(cpus)
@@ -73,7 +85,14 @@ class Partition:
         self.devices = devices
         self.trusted_devices = trusted_devices
         self.vuart = vuart
-        self.policy = policy or {}
+        given = {"on_crash": on_crash, "watchdog_ms": watchdog_ms,
+                 "max_restarts": max_restarts, "restart_delay_ms": restart_delay_ms}
+        self.policy = [(prop, given[arg]) for arg, prop in POLICY_PROPS
+                       if given[arg] is not None]
+
+    def policy_dts(self):
+        """The crash-policy properties, one .dts line each (no indentation)."""
+        return [f"{prop} = {_dts_value(value)};" for prop, value in self.policy]
 
     def images(self):
         """(node name, host file, load IPA, format) of each image."""
@@ -81,30 +100,6 @@ class Partition:
         if self.dtb is not None:
             out.append(("dtb", self.dtb, self.ipa + self.mem - MiB, "dtb"))
         return out
-
-    def image_names(self):
-        """Its image nodes' names, in binding order (LOAD's numbers)."""
-        return [node for node, _path, _load, _fmt in self.images()]
-
-    def policy_lines(self, indent, policy=None):
-        """Its policy properties (or `policy`) as .dts lines."""
-        return [f'{indent}{k} = "{v}";' if isinstance(v, str) else f"{indent}{k} = <{v}>;"
-                for k, v in (self.policy if policy is None else policy).items()]
-
-
-def partitions_node(partitions):
-    """/bulkhead-partitions of the root's own tree: what `bhconfig layout` writes
-    (tools/policy.c, policy_partitions_node(); docs/management.md): a node per
-    child with its `images` and its policy properties, for bhctl and bhmgrd."""
-    out = ["\tbulkhead-partitions {", '\t\tcompatible = "bulkhead,partitions-v1";']
-    for p in partitions:
-        if p.root:
-            continue
-        images = ", ".join(f'"{n}"' for n in p.image_names())
-        out += [f"\t\t{p.name} {{", f"\t\t\timages = {images};"]
-        # A test may give the root another view than the system's (`root_policy`).
-        out += p.policy_lines("\t\t\t", getattr(p, "root_policy", None)) + ["\t\t};"]
-    return "\n".join(out + ["\t};", ""])
 
 
 class Channel:
@@ -173,6 +168,24 @@ def vmbus_node(partition, channels):
     return "\n".join(out + ["\t};", ""])
 
 
+def partitions_node(partitions):
+    """The `bulkhead-partitions` node of the root's own device tree: what
+    `bhconfig layout` writes (tools/policy.c, policy_partitions_node();
+    docs/binding.md, "Crash policy"), property for property: one node per
+    child with its image names in binding order and its policy as declared."""
+    out = ["\tbulkhead-partitions {", '\t\tcompatible = "bulkhead,partitions-v1";']
+    for p in partitions:
+        if p.root:
+            continue
+        names = ", ".join(f'"{node}"' for node, *_ in p.images())
+        out += [f"\t\t{p.name} {{", f"\t\t\timages = {names};"]
+        # A test may show the root another policy than the system's (`root_policy`).
+        policy = getattr(p, "root_policy", p.policy)
+        out += [f"\t\t\t{prop} = {_dts_value(value)};" for prop, value in policy]
+        out += ["\t\t};"]
+    return "\n".join(out + ["\t};", ""])
+
+
 LINUX_DIR = "linux"  # build/linux/: the initramfs
 
 
@@ -212,8 +225,9 @@ RTC_NODE = """	pl031@9010000 { compatible = "arm,pl031", "arm,primecell";
 def linux_guest_dts(p, gic, initrd_ipa, initrd_size, channels=(), partitions=()):
     """The device tree a Linux partition boots with: its memory, its vCPUs,
     PSCI over SMC, the GIC, the timer, its vuart as the console, the RTC if
-    it has one, its VMBus channels among `channels` (the system's) and, for
-    the root, /bulkhead-partitions for the system's `partitions`."""
+    it has one, its VMBus channels among `channels` (the system's), and in
+    the root the children among `partitions` (the system's) with their crash
+    policies."""
     cpus = "".join(f'cpu@{i} {{ device_type = "cpu"; compatible = "arm,cortex-a72"; '
                    f'reg = <{i}>; enable-method = "psci"; }}; ' for i in range(len(p.cpus)))
     gic_props = GUEST_GIC[gic].format(redist=0x20000 * len(p.cpus))
@@ -256,13 +270,14 @@ class LinuxPartition(Partition):
     """
 
     def __init__(self, name, cpus, pa, root=False, mem=256 * MiB, bootargs=None,
-                 vuart=0x09000000, rtc=False, policy=None, files=None):
+                 vuart=0x09000000, rtc=False, files=None, **policy):
         """`rtc`: the board's PL031 in its tree (a root takes it with the other
         devices), so its clock starts at the real time. `files`: {path: host
         file} put into its initramfs for a test (write_dtb() appends a cpio
-        archive of them to a copy of the initramfs: Linux unpacks both)."""
+        archive of them to a copy of the initramfs: Linux unpacks both).
+        `policy`: a child's crash policy, as Partition's keyword arguments."""
         super().__init__(name, "linux", cpus, root=root, mem=mem, pa=pa, bootargs=bootargs,
-                         vuart=vuart, policy=policy)
+                         vuart=vuart, **policy)
         self.rtc = rtc
         self.files = files or {}
         self.initrd = None  # the initramfs it boots, set by write_dtb()
@@ -274,9 +289,6 @@ class LinuxPartition(Partition):
         if self.dtb is not None:
             out.append(("dtb", self.dtb, self.ipa + self.mem - 2 * MiB, "dtb"))
         return out
-
-    def image_names(self):
-        return ["kernel", "initrd", "dtb"]  # its tree is written after the root's, maybe
 
     def _write_initrd(self, tmp_path):
         self.initrd = linux_initramfs()
@@ -295,7 +307,8 @@ class LinuxPartition(Partition):
 
     def write_dtb(self, tmp_path, gic, channels=(), partitions=()):
         """`channels`: all of the system's, in its tree's order (their PAs
-        assigned); `partitions`: all of them (the root's tree lists them)."""
+        assigned); `partitions`: all of them, for the root's list of children
+        (their own trees written first: the list names their "dtb" images)."""
         self._write_initrd(tmp_path)
         dts = os.path.join(str(tmp_path), self.name + "-linux.dts")
         self.dtb = dts[:-4] + ".dtb"
@@ -332,7 +345,7 @@ def system_dts(partitions, gic=3, images=None, channels=()):
                          " ".join(f"&{d}" for d in p.trusted_devices) + ">;")
         if p.root and p.devices is None:
             lines.append("\t\t\tother-devices;")
-        lines += p.policy_lines("\t\t\t")
+        lines += [f"\t\t\t{line}" for line in p.policy_dts()]
         for node, _path, load, fmt in p.images():
             image_pa, image_size = images[(p.name, node)]
             lines += ["", f"\t\t\t{node} {{", '\t\t\t\tcompatible = "bulkhead,image-v1";',
@@ -367,9 +380,10 @@ def build_system(tmp_path, partitions, gic=3, check=True, name="system", image_s
     images = {}
     loaders = []
     slot = image_start
-    for p in partitions:
+    # After the channels' PAs (the vmbus node); the root last (it lists the others' images).
+    for p in sorted(partitions, key=lambda p: p.root):
         if isinstance(p, LinuxPartition):
-            p.write_dtb(tmp_path, gic, channels, partitions)  # after the channels' PAs
+            p.write_dtb(tmp_path, gic, channels, partitions)
     for p in partitions:
         for node, path, _load, _fmt in p.images():
             size = os.path.getsize(path)

@@ -212,9 +212,10 @@ def test_bhmgrd_policy(qemu, tmp_path):
     begins the count again. A child whose policy in the root's tree is out
     of range is named, not managed, and the rest go on. rt1 keeps ticking."""
     kid = Partition("kid", "misbehave", [1], pa=0x41000000,
-                    policy={"on-crash": "restart", "max-restarts": 2, "restart-delay-ms": 100})
+                    on_crash="restart", max_restarts=2, restart_delay_ms=100)
     rt1 = Partition("rt1", "ticker", [2], pa=0x42000000)
-    rt1.root_policy = {"max-restarts": 5000}  # only in the root's tree: bhconfig checks the system's
+    # Only in the root's tree: bhconfig checks the system's.
+    rt1.root_policy = [("max-restarts", 5000)]
     extra = build_system(
         tmp_path,
         [LinuxPartition("root", [0], pa=0x50000000, root=True, bootargs="quiet"), kid, rt1],
@@ -260,7 +261,7 @@ def test_bhmgrd_watchdog(qemu, tmp_path):
         tmp_path,
         [LinuxPartition("root", [0], pa=0x50000000, root=True, bootargs="quiet"),
          LinuxPartition("lx", [1], pa=0x60000000, mem=128 << 20, bootargs="quiet",
-                        policy={"on-crash": "restart", "watchdog-ms": 3000})],
+                        on_crash="restart", watchdog_ms=3000)],
         image_start=IMAGES,
         channels=[Channel("lx-integ", "root", "lx", irq=10, interface="integration",
                           rings=RINGS, pa=0x4B000000, provider_ipa=0x70000000,

@@ -14,7 +14,8 @@ import time
 import pytest
 
 import harness
-from systems import LinuxPartition, Partition, build_system
+import systems
+from systems import Channel, LinuxPartition, Partition, build_system
 
 LINUX_TIMEOUT = 180.0
 IMAGES = 0x68000000
@@ -122,6 +123,45 @@ def test_linux_devmem_outside_partition(qemu, tmp_path, gic):
     vm.expect("[hv] partition lx stopped: fault in vCPU 0; other partitions keep running")
     ticks = [int(t) for t in re.findall(r"\[root\] ticker root (\d+)\n", vm.output)]
     vm.expect(f"[root] ticker root {max(ticks) + 5}\r")
+
+
+def partitions_node(dtb):
+    """The /bulkhead-partitions node of a device tree, as dtc prints it."""
+    dts = harness.run([harness.find_tool("dtc"), "-q", "-I", "dtb", "-O", "dts", dtb])
+    m = re.search(r"\n\tbulkhead-partitions \{\n.*?\n\t\};\n", dts, re.S)
+    assert m, f"{dtb} has no /bulkhead-partitions"
+    return m.group(0)
+
+
+def test_root_tree_lists_the_children(tmp_path):
+    """The root's device tree lists the children with their images and crash
+    policies (docs/binding.md, "Crash policy"): the tree the tests write for
+    a Linux root (systems.py) has the very node `bhconfig layout` writes for
+    the same system. No QEMU: the trees are compared on the host."""
+    parts = [LinuxPartition("root", [0, 1], pa=0x50000000, root=True),
+             LinuxPartition("lx", [2], pa=0x60000000, mem=128 << 20, on_crash="restart",
+                            watchdog_ms=500, max_restarts=2),
+             Partition("rt0", "ticker", [3], pa=0x41000000, on_crash="stop",
+                       restart_delay_ms=0)]
+    build_system(tmp_path, parts, image_start=IMAGES,
+                 channels=[Channel("lx-integ", "root", "lx", interface="integration",
+                                   rings=(0x2000, 0x2000), provider_ipa=0x70000000,
+                                   consumer_ipa=0x70000000)])
+    ours = partitions_node(parts[0].dtb)
+    assert '\t\tlx {\n\t\t\timages = "kernel\\0initrd\\0dtb";\n' \
+           '\t\t\ton-crash = "restart";\n\t\t\twatchdog-ms = <0x1f4>;\n' \
+           '\t\t\tmax-restarts = <0x02>;\n\t\t};' in ours, ours
+    assert '\t\trt0 {\n\t\t\timages = "app";\n\t\t\ton-crash = "stop";\n' \
+           '\t\t\trestart-delay-ms = <0x00>;\n\t\t};' in ours, ours
+    assert "\t\troot {" not in ours  # nothing manages the root
+    assert "bulkhead-partitions" not in harness.run(
+        [harness.find_tool("dtc"), "-q", "-I", "dtb", "-O", "dts", parts[1].dtb])
+    # bhconfig layout on the same system generates every "dtb" image that
+    # names no file (over the `reg` systems.py gave it), at --images.
+    (tmp_path / "layout").mkdir()
+    harness.run([systems.bhconfig(), "--reserve", "0x48000000:2M", "--images", "0x7f000000",
+                 "layout", str(tmp_path / "system.dts"), "-o", str(tmp_path / "layout")])
+    assert partitions_node(str(tmp_path / "layout" / "root.dtb")) == ours
 
 
 def test_make_run_demo(qemu):
