@@ -2,9 +2,11 @@
 /*
  * vmbus_bad: a VMBus client that breaks the rules, for the system tests.
  * bootargs `bad=WHAT`:
- *   scribble  connects to its first channel, sends one good packet, then
- *             writes a write index outside the ring and rings the doorbell:
- *             the provider must drop this channel only;
+ *   scribble  connects to its first channel, sends one good packet (and
+ *             waits for the reply, unless `bad.reply=none`: a provider that
+ *             answers no such packet), then writes a write index outside
+ *             the ring and rings the doorbell: the provider must drop this
+ *             channel only;
  *   foreign   asks for, signals and opens channel numbers it does not have
  *             (each must be refused), then reads `bad.addr`, another
  *             channel's region: a stage-2 fault that stops this partition.
@@ -60,11 +62,14 @@ static int scribble(void)
 	if (!connect_channel0(&ch)) {
 		return 1;
 	}
+	char reply[8];
+	bool no_reply = bh_bootarg("bad.reply", reply, sizeof(reply)) && strcmp(reply, "none") == 0;
 	int rc = bh_channel_send_wait(&ch, 1, 1, "good", 4);
-	if (rc == VMBUS_OK) {
+	if (rc == VMBUS_OK && !no_reply) {
 		rc = bh_channel_recv_wait(&ch, &d, buf, sizeof(buf), &len);
 	}
-	printf("vmbus_bad: one good round trip: %s\n", bh_channel_status_name(rc));
+	printf("vmbus_bad: one good %s: %s\n", no_reply ? "packet" : "round trip",
+	       bh_channel_status_name(rc));
 	atomic_store(&ch.tx.hdr->write_index, 0xfffffff0U);
 	printf("vmbus_bad: scribbled over the ring (signal: %lld)\n",
 	       (long long)hvc1(BH_HVC_CHANNEL_SIGNAL, ch.index));
