@@ -384,14 +384,27 @@ $(MODULE_KO): $(MODULE_FILES) $(LINUX_FETCHED)
 # User tools: each guest-sdk/linux/tools/NAME.c is a static arm64 program
 # build/linux/tools/NAME, in the initramfs's /bin. Each answers -h with
 # status 0: /init runs every tool so before it starts services (see there).
+# What they share is guest-sdk/linux/tools/lib/*.c, an archive each tool
+# links: it takes only the objects it uses.
 LINUX_TOOLS := $(patsubst guest-sdk/linux/tools/%.c,$(O)/linux/tools/%,\
 	$(wildcard guest-sdk/linux/tools/*.c))
-$(LINUX_TOOLS): $(O)/linux/tools/%: guest-sdk/linux/tools/%.c | $(DEPS_STAMP)
+LINUX_TOOLS_CFLAGS := -O2 -std=c11 -Wall -Wextra -Werror -Iinclude
+LINUX_TOOLS_LIB_OBJS := $(patsubst guest-sdk/linux/tools/lib/%.c,$(O)/linux/tools/lib/%.o,\
+	$(wildcard guest-sdk/linux/tools/lib/*.c))
+LINUX_TOOLS_LIB := $(O)/linux/tools/lib/libbhtools.a
+$(LINUX_TOOLS_LIB_OBJS): $(O)/linux/tools/lib/%.o: guest-sdk/linux/tools/lib/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(LINUX_CROSS_COMPILE)gcc -static -O2 -std=c11 -Wall -Wextra -Werror -Iinclude \
-		-MMD -MP -MT $@ -MF $@.d -o $@ $<
--include $(LINUX_TOOLS:=.d)
+	$(Q)$(LINUX_CROSS_COMPILE)gcc $(LINUX_TOOLS_CFLAGS) -c -MMD -MP -MT $@ -MF $@.d -o $@ $<
+$(LINUX_TOOLS_LIB): $(LINUX_TOOLS_LIB_OBJS)
+	@rm -f $@
+	$(Q)$(LINUX_CROSS_COMPILE)ar rcs $@ $^
+$(LINUX_TOOLS): $(O)/linux/tools/%: guest-sdk/linux/tools/%.c $(LINUX_TOOLS_LIB) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(LINUX_CROSS_COMPILE)gcc -static $(LINUX_TOOLS_CFLAGS) -MMD -MP -MT $@ -MF $@.d \
+		-o $@ $< $(LINUX_TOOLS_LIB)
+-include $(LINUX_TOOLS:=.d) $(LINUX_TOOLS_LIB_OBJS:=.d)
 
 INITRAMFS_ENTRIES := dir:/bin:0755 dir:/dev:0755 nod:/dev/console:0600:c:5:1 \
 	file:/bin/busybox:0755:$(BUSYBOX) slink:/bin/sh:busybox file:/init:0755:guest-sdk/linux/init \
@@ -432,6 +445,10 @@ $(HOST_B)/tests/test_integration: tests/unit/test_integration.c guest-sdk/lib/in
 	guest-sdk/lib/integration_core.h guest-sdk/include/bulkhead/sdk.h \
 	include/bulkhead/integration.h | $(DEPS_STAMP)
 $(HOST_B)/tests/test_integration: HOST_CFLAGS += -Iguest-sdk/include
+# bhmgrd's crash policy, pure C (guest-sdk/linux/tools/lib/policy.c).
+$(HOST_B)/tests/test_policy: tests/unit/test_policy.c guest-sdk/linux/tools/lib/policy.c \
+	guest-sdk/linux/tools/lib/policy.h include/bulkhead/manage_dev.h | $(DEPS_STAMP)
+$(HOST_B)/tests/test_policy: HOST_CFLAGS += -Iguest-sdk/linux/tools/lib
 # Tests of core/ over the shared arch fake (tests/unit/fake_arch.c).
 FAKE_ARCH := tests/unit/fake_arch.c tests/unit/fake_arch.h
 FAKE_ARCH_TESTS := $(addprefix $(HOST_B)/tests/,test_vgic test_channel test_vpsci test_hypercall \

@@ -179,7 +179,10 @@ def partitions_node(partitions):
             continue
         names = ", ".join(f'"{node}"' for node, *_ in p.images())
         out += [f"\t\t{p.name} {{", f"\t\t\timages = {names};"]
-        out += [f"\t\t\t{line}" for line in p.policy_dts()] + ["\t\t};"]
+        # A test may show the root another policy than the system's (`root_policy`).
+        policy = getattr(p, "root_policy", p.policy)
+        out += [f"\t\t\t{prop} = {_dts_value(value)};" for prop, value in policy]
+        out += ["\t\t};"]
     return "\n".join(out + ["\t};", ""])
 
 
@@ -253,7 +256,8 @@ def linux_guest_dts(p, gic, initrd_ipa, initrd_size, channels=(), partitions=())
 	pl011@{p.vuart:x} {{ compatible = "arm,pl011", "arm,primecell";
 		reg = <{_cells(p.vuart)} 0x0 0x1000>; interrupts = <0 1 4>;
 		clocks = <&apb_pclk>, <&apb_pclk>; clock-names = "uartclk", "apb_pclk"; }};
-{RTC_NODE if p.rtc else ""}{vmbus_node(p.name, channels)}{partitions_node(partitions) if p.root else ""}}};
+{RTC_NODE if p.rtc else ""}{vmbus_node(p.name, channels)}\
+{partitions_node(partitions) if p.root else ""}}};
 """
 
 
@@ -266,31 +270,50 @@ class LinuxPartition(Partition):
     """
 
     def __init__(self, name, cpus, pa, root=False, mem=256 * MiB, bootargs=None,
-                 vuart=0x09000000, rtc=False, **policy):
+                 vuart=0x09000000, rtc=False, files=None, **policy):
         """`rtc`: the board's PL031 in its tree (a root takes it with the other
-        devices), so its clock starts at the real time. `policy`: a child's
-        crash policy, as Partition's keyword arguments."""
+        devices), so its clock starts at the real time. `files`: {path: host
+        file} put into its initramfs for a test (write_dtb() appends a cpio
+        archive of them to a copy of the initramfs: Linux unpacks both).
+        `policy`: a child's crash policy, as Partition's keyword arguments."""
         super().__init__(name, "linux", cpus, root=root, mem=mem, pa=pa, bootargs=bootargs,
                          vuart=vuart, **policy)
         self.rtc = rtc
+        self.files = files or {}
+        self.initrd = None  # the initramfs it boots, set by write_dtb()
 
     def images(self):
-        initrd = linux_initramfs()
+        initrd = self.initrd or linux_initramfs()
         out = [("kernel", linux_kernel(), self.ipa + 2 * MiB, "linux"),
                ("initrd", initrd, self.ipa + 64 * MiB, "raw")]
         if self.dtb is not None:
             out.append(("dtb", self.dtb, self.ipa + self.mem - 2 * MiB, "dtb"))
         return out
 
+    def _write_initrd(self, tmp_path):
+        self.initrd = linux_initramfs()
+        if not self.files:
+            return
+        dirs = sorted({os.path.dirname(path) for path in self.files} - {"/"})
+        extra = os.path.join(str(tmp_path), self.name + "-files.cpio")
+        harness.run([os.path.join(harness.BUILD, "host", "mkinitramfs"), "-o", extra]
+                    + [f"dir:{d}:0755" for d in dirs]
+                    + [f"file:{path}:0644:{host}" for path, host in self.files.items()])
+        self.initrd = os.path.join(str(tmp_path), self.name + "-initramfs.cpio")
+        with open(self.initrd, "wb") as out:
+            for part in (linux_initramfs(), extra):
+                with open(part, "rb") as f:
+                    out.write(f.read())
+
     def write_dtb(self, tmp_path, gic, channels=(), partitions=()):
         """`channels`: all of the system's, in its tree's order (their PAs
         assigned); `partitions`: all of them, for the root's list of children
         (their own trees written first: the list names their "dtb" images)."""
-        initrd = linux_initramfs()
+        self._write_initrd(tmp_path)
         dts = os.path.join(str(tmp_path), self.name + "-linux.dts")
         self.dtb = dts[:-4] + ".dtb"
         with open(dts, "w", encoding="utf-8") as f:
-            f.write(linux_guest_dts(self, gic, self.ipa + 64 * MiB, os.path.getsize(initrd),
+            f.write(linux_guest_dts(self, gic, self.ipa + 64 * MiB, os.path.getsize(self.initrd),
                                     channels, partitions))
         harness.run([harness.find_tool("dtc"), "-q", "-I", "dts", "-O", "dtb", "-o", self.dtb,
                      dts])

@@ -124,10 +124,11 @@ def test_linux_root_uses_a_bare_metal_service(qemu, tmp_path):
     echo service and the Linux root is its client. vmbus-cat -p checks 1000
     round trips; a write larger than the ring can ever hold fails with
     EMSGSIZE and sends nothing; unloading the module closes the channel (the
-    vsp offers it again) and loading it again reconnects by itself."""
+    vsp offers it again) and loading it again reconnects by itself. (No
+    management service: bhmgrd holds /dev/bulkhead, and so the module.)"""
     extra = build_system(
         tmp_path,
-        [LinuxPartition("root", [0], pa=0x50000000, root=True),
+        [LinuxPartition("root", [0], pa=0x50000000, root=True, bootargs="bulkhead.manage=off"),
          Partition("rt0", "vsp", [1])],
         gic=3, image_start=IMAGES,
         channels=[Channel("echo", "rt0", "root", irq=10, consumer_ipa=0x70000000)])
