@@ -387,6 +387,11 @@ def build_system(tmp_path, partitions, gic=3, check=True, name="system", image_s
     for p in partitions:
         for node, path, _load, _fmt in p.images():
             size = os.path.getsize(path)
+            if node == "app":
+                # A bare-metal program's slot has room to grow, so that bhctl
+                # load can put another guest there (QEMU's RAM after the file
+                # is zero).
+                size = (size + 64 * 1024 - 1) // (64 * 1024) * (64 * 1024)
             images[(p.name, node)] = (slot, size)
             loaders += ["-device", f"loader,file={path},addr=0x{slot:x},force-raw=on"]
             slot += (size + MiB - 1) // MiB * MiB
