@@ -9,6 +9,8 @@
 #include <core/config.h>
 #include <core/fdt_util.h>
 
+#include <bulkhead/policy.h>
+
 #include "policy.h"
 
 /* The numeric properties: one cell each, in [min, max]. */
@@ -17,9 +19,9 @@ static const struct policy_number {
 	uint32_t min, max;
 	const char *unit;
 } numbers[] = {
-	{"watchdog-ms", 100, 3600000, " ms"},
-	{"max-restarts", 0, 1000, ""},
-	{"restart-delay-ms", 0, 3600000, " ms"},
+	{"watchdog-ms", POLICY_WATCHDOG_MIN_MS, POLICY_WATCHDOG_MAX_MS, " ms"},
+	{"max-restarts", 0, POLICY_MAX_RESTARTS, ""},
+	{"restart-delay-ms", 0, POLICY_DELAY_MAX_MS, " ms"},
 };
 static const char *const policy_props[] = {"on-crash", "watchdog-ms", "max-restarts",
 					   "restart-delay-ms"};

@@ -24,13 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <bulkhead/policy.h>
+
 #define POLICY_NO_LIMIT		UINT32_MAX
-#define POLICY_DEFAULT_DELAY_MS 100U
-#define POLICY_LONGEST_DELAY_MS 60000U
-#define POLICY_WATCHDOG_MIN_MS	100U
-#define POLICY_WATCHDOG_MAX_MS	3600000U
-#define POLICY_MAX_RESTARTS	1000U
-#define POLICY_DELAY_MAX_MS	3600000U
 #define POLICY_HEARTBEAT_MIN_MS 10U
 #define POLICY_HEARTBEAT_MAX_MS 1000U
 #define POLICY_NAME_SIZE	17U			/* partition names: 16 bytes and the NUL */
