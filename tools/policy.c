@@ -150,7 +150,7 @@ void policy_read(const void *fdt, const struct config *cfg, unsigned id, struct 
 	out->watchdog_ms = number_or(fdt, node, "watchdog-ms", 0);
 	out->has_max_restarts = fdt_getprop(fdt, node, "max-restarts", NULL) != NULL;
 	out->max_restarts = number_or(fdt, node, "max-restarts", 0);
-	out->restart_delay_ms = number_or(fdt, node, "restart-delay-ms", POLICY_RESTART_DELAY_MS);
+	out->restart_delay_ms = number_or(fdt, node, "restart-delay-ms", POLICY_DEFAULT_DELAY_MS);
 	out->integration = integration_of(cfg, id);
 }
 

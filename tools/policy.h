@@ -9,11 +9,11 @@
 #ifndef BHCONFIG_POLICY_H
 #define BHCONFIG_POLICY_H
 
+#include <bulkhead/policy.h>
 #include <core/config.h>
 
-#define POLICY_INTERFACE	"integration" /* the interface of an integration channel */
-#define POLICY_RESTART_DELAY_MS 100	      /* restart-delay-ms when absent */
-#define POLICY_NO_INTEGRATION	(-1)
+#define POLICY_INTERFACE      "integration" /* the interface of an integration channel */
+#define POLICY_NO_INTEGRATION (-1)
 
 struct crash_policy {
 	bool restart;	       /* on-crash = "restart"; default "stop" */

@@ -1461,7 +1461,7 @@ static void test_crash_policy(void **state)
 	assert_int_equal(pol.watchdog_ms, 0);
 	assert_true(pol.has_max_restarts);
 	assert_int_equal(pol.max_restarts, 0);
-	assert_int_equal(pol.restart_delay_ms, POLICY_RESTART_DELAY_MS);
+	assert_int_equal(pol.restart_delay_ms, POLICY_DEFAULT_DELAY_MS);
 	assert_int_equal(pol.integration, POLICY_NO_INTEGRATION);
 	policy_read(s->fdt, &s->cfg, 0, &pol); /* the root: all defaults */
 	assert_false(pol.restart || pol.has_max_restarts);
