@@ -390,6 +390,26 @@ static ssize_t error_show(struct device *dev, struct device_attribute *attr, cha
 }
 static DEVICE_ATTR_RO(error);
 
+/*
+ * The shared ring headers as the peer and we left them (as Hyper-V's in_* and
+ * out_* channel attributes): what a stalled channel waits for.
+ */
+static int ring_line(char *buf, int at, const char *name, const struct vmbus_ring_header *h)
+{
+	return at +
+	       sysfs_emit_at(buf, at, "%s: write %u read %u interrupt_mask %u pending_send_sz %u\n",
+			     name, atomic_load(&h->write_index), atomic_load(&h->read_index),
+			     atomic_load(&h->interrupt_mask), atomic_load(&h->pending_send_sz));
+}
+
+static ssize_t rings_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct bh_chan *ch = dev_get_drvdata(dev);
+
+	return ring_line(buf, ring_line(buf, 0, "send", ch->send_mem), "receive", ch->recv_mem);
+}
+static DEVICE_ATTR_RO(rings);
+
 #define BH_ATTR_VALUE(field, fmt, expr)                                                           \
 	static ssize_t field##_show(struct device *dev, struct device_attribute *attr, char *buf) \
 	{                                                                                         \
@@ -429,6 +449,7 @@ static struct attribute *bh_chan_attrs[] = {
 	&dev_attr_rx_packets.attr,
 	&dev_attr_tx_bytes.attr,
 	&dev_attr_rx_bytes.attr,
+	&dev_attr_rings.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(bh_chan);
