@@ -42,7 +42,8 @@ ROOT_READY = "[root] bulkhead-linux: partition root ready"
 # them, so the next one restarts a child that finished booting.
 MARKERS = {"rt0": "[rt0] integ_child rt0: wall clock",
            "lx": "[lx] bulkhead-linux: partition lx ready"}
-READY = re.compile(r"\[root\] (\w+): ready in (\d+\.\d+) ms \(HELLO: ([^)]*)\)")
+# bhctl's line, or its failure (which ends the run at once, not at the deadline).
+READY = re.compile(r"\[root\] (?:(\w+): ready in (\d+\.\d+) ms \(HELLO: ([^)]*)\)|(Failed .*))")
 # The hypervisor's part: zeroing the child's memory and copying its images.
 LOADED = r"\[hv\] partition {}: starting vCPU 0 .* loaded in (\d+\.\d+) ms"
 
@@ -80,16 +81,20 @@ def timed(vm, name, line):
     hypervisor's load's and the child's HELLO once the child's own marker has
     followed."""
     markers = vm.count(MARKERS[name])
+    loads = len(re.findall(LOADED.format(name), vm.output))
     sh(vm, line)
-    load = float(vm.expect_regex(LOADED.format(name)).group(1))
     m = vm.expect_regex(READY)
     if m.group(1) != name:
-        vm.fail(f"{line}: ready line for {m.group(1)}")
+        vm.fail(f"{line}: {m.group(4) or 'ready line for ' + m.group(1)}")
+    load = re.findall(LOADED.format(name), vm.output)  # printed before the ready line
+    if len(load) != loads + 1:
+        vm.fail(f"{line}: {len(load) - loads} loads of {name}")
     seen(vm, MARKERS[name], markers + 1)
-    return float(m.group(2)), load, m.group(3)
+    return float(m.group(2)), float(load[-1]), m.group(3)
 
 
 def figures(values):
+    """The minimum and the median."""
     return min(values), statistics.median(values)
 
 
