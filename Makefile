@@ -10,7 +10,7 @@
 #   make <board>_defconfig    reset build/<board>/.config from boards/<board>/defconfig
 #   make menuconfig           edit build/$(BOARD)/.config
 #   make lint                 clang-format, cppcheck and clang-tidy on the hypervisor
-#   make bench                benchmarks (timer latency, Linux boot, VMBus on QEMU and host)
+#   make bench                benchmarks (timer latency, Linux boot, VMBus, restart; QEMU, host)
 #   make help                 all targets
 #
 # V=1 shows full commands. Missing Debian packages are installed on first
@@ -532,6 +532,7 @@ bench: bin-all guests host-tools linux guest-irqtest-latency-native | $(DEPS_STA
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/vmbus_qemu.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_vmbus.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_net.py
+	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/management.py
 	$(Q)$(MAKE) --no-print-directory ring-bench
 
 # ---------------------------------------------------------------- lint

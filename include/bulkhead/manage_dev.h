@@ -42,6 +42,13 @@ struct bh_mgmt_status {
 	__u32 sessions;		/* connections since the module loaded */
 
 	char note[96]; /* the management service's word on it (BH_MGMT_IOC_SET_NOTE); "" if none */
+
+	/*
+	 * When this session's HELLO came: the root's CLOCK_MONOTONIC in ns (what
+	 * clock_gettime() gives user space), 0 before one. `bhctl restart --wait`
+	 * times a restart to it, however late it polls.
+	 */
+	__u64 hello_ns;
 };
 
 #define BH_MGMT_INTEG_NONE	0 /* no integration channel to this partition */

@@ -256,20 +256,27 @@ def test_bhmgrd_watchdog(qemu, tmp_path):
     """A Linux child with watchdog-ms = <3000> is asked for a heartbeat every
     750 ms; when its kernel hangs (a panic: no more heartbeats, its channel
     still connected) bhmgrd stops it as a crash and restarts it by policy, and
-    its integration channel comes back."""
+    its integration channel comes back. Then, in the same boot, bhctl
+    restart --wait and start --wait: the time to a new HELLO from the Linux
+    child and from a bare-metal one (integ_child, with its own integration
+    channel), and the refusal for a child without one (rt1)."""
     extra = build_system(
         tmp_path,
         [LinuxPartition("root", [0], pa=0x50000000, root=True, bootargs="quiet"),
          LinuxPartition("lx", [1], pa=0x60000000, mem=128 << 20, bootargs="quiet",
-                        on_crash="restart", watchdog_ms=3000)],
+                        on_crash="restart", watchdog_ms=3000),
+         Partition("rt0", "integ_child", [2], pa=0x41000000),
+         Partition("rt1", "ticker", [3], pa=0x42000000)],
         image_start=IMAGES,
         channels=[Channel("lx-integ", "root", "lx", irq=10, interface="integration",
                           rings=RINGS, pa=0x4B000000, provider_ipa=0x70000000,
-                          consumer_ipa=0x70000000)])
+                          consumer_ipa=0x70000000),
+                  Channel("rt0-integ", "root", "rt0", irq=11, interface="integration",
+                          rings=RINGS, pa=0x4B010000, provider_ipa=0x70010000)])
     vm = qemu.boot(gic=3, smp=4, extra=extra, timeout=LINUX_TIMEOUT)
     vm.expect_all([ROOT_READY, LX_READY,
                    "bhmgrd: lx: on-crash restart, restart-delay-ms 100, watchdog-ms 3000 "
-                   "(heartbeat 750 ms)", "bhmgrd: managing 1 children, polling every 100 ms"])
+                   "(heartbeat 750 ms)", "bhmgrd: managing 3 children, polling every 100 ms"])
     until(vm, "bhctl status lx | grep -q 'Heartbeat: ok.*asked every 750 ms'", "lx-750")
 
     vm.send(ESCAPE + "1")
@@ -286,3 +293,27 @@ def test_bhmgrd_watchdog(qemu, tmp_path):
     rows, _summary, _out = listed(vm)
     assert rows["lx"][:7] == ["1", "running", "1", "128M", "2", "ok", rows["lx"][6]], rows
     assert " ".join(rows["lx"][8:]) == "policy restarts: 1 (last: watchdog)", rows
+
+    # --wait: from the call to the child's HELLO in a new session.
+    rc, out = run(vm, "bhctl restart --wait lx", "wait-lx")
+    assert rc == 0 and re.search(r"\[root\] lx: ready in \d+\.\d\d ms \(HELLO: Linux ", out), out
+    seen(vm, LX_READY, 3)
+    seen(vm, "[rt0] integ_child rt0: wall clock")  # its first session is over
+    rc, out = run(vm, "bhctl restart --wait --timeout 10000 rt0", "wait-rt0")
+    assert rc == 0 and re.search(r"\[root\] rt0: ready in \d+\.\d\d ms \(HELLO: Bulkhead SDK ",
+                                 out), out
+    assert vm.count("[rt0] integ_child rt0: boot") == 2
+    rc, out = run(vm, "bhctl start --wait rt0", "wait-running")
+    assert rc == 0 and "[root] rt0: ready (already running; HELLO: Bulkhead SDK " in out, out
+    # Too short a bound: status 1, and the restart stands.
+    rc, out = run(vm, "bhctl restart --wait --timeout 1 lx", "wait-short")
+    assert rc == 1 and "[root] Failed to restart lx: not ready within 1 ms (it is " in out, out
+    seen(vm, LX_READY, 4)
+    # No integration channel, no ready marker: refused before anything is done.
+    rc, out = run(vm, "bhctl restart --wait rt1", "wait-rt1")
+    assert rc == 1 and "[root] Failed to restart rt1 --wait: it has no integration channel, " \
+        "so it never says it is ready (restart it without --wait).\n" in out, out
+    assert run(vm, "bhctl restart --timeout 5 rt0", "timeout-alone")[0] == 2
+    expect_keeps_ticking(vm, "rt1")
+    assert vm.count("ticker rt1 boot") == 1
+    assert vm.count("[rt0] integ_child rt0: boot") == 2

@@ -56,6 +56,7 @@ struct integ {
 
 	/* The provider's: the child as its HELLO said, and our last SHUTDOWN. */
 	bool hello;
+	ktime_t hello_at; /* of this session's first HELLO */
 	u32 kind;
 	char system[sizeof(((struct bh_integ_hello *)0)->system)];
 	u64 shutdown_id;
@@ -161,12 +162,14 @@ static void provider_packet(struct integ *ig, const struct vmbus_desc *d, const 
 			break;
 		ig->kind = hello->kind;
 		copy_text(ig->system, hello->system, sizeof(ig->system));
-		if (!ig->hello)
+		if (!ig->hello) {
+			ig->hello_at = ktime_get();
 			dev_info(ig->ch->parent,
 				 "channel %s: partition %u says hello: %s (%s, integration "
 				 "version %u)\n",
 				 ig->ch->name, ig->ch->peer, ig->system, kind_name(ig->kind),
 				 hello->version);
+		}
 		ig->hello = true;
 		send_welcome(ig, period_for(ig->ch->peer));
 		return;
@@ -222,6 +225,7 @@ void bh_integ_status(unsigned int peer, struct bh_mgmt_status *st)
 		st->heartbeat_age_ms = ktime_ms_delta(ktime_get(), ig->last_beat);
 		st->heartbeat_ms = ig->hello ? ig->period_ms : period_for(peer);
 		st->sessions = ig->sessions;
+		st->hello_ns = ig->hello ? ktime_to_ns(ig->hello_at) : 0;
 		mutex_unlock(&ig->mutex);
 	}
 	mutex_unlock(&integ_list_mutex);
