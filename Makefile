@@ -267,42 +267,70 @@ endif
 	@echo "Booting Bulkhead in QEMU (quit: Ctrl-A X)"
 	$(QEMU) $(QEMU_ARGS) -kernel $< $(if $(BOOTARGS),-append "$(BOOTARGS)")
 
-# ---------------------------------------------------------------- rpi4 SD card files
-# Everything Debian provides for the boot partition; the Raspberry Pi
-# firmware (start4.elf, fixup4.dat, overlays/) is not in Debian main and is
-# added by the user (docs/boot.md).
-RPI4_BOOT := $(O)/rpi4/boot
+# ---------------------------------------------------------------- rpi4 SD card
+# make sdcard BOARD=rpi4 [SYSTEM=partitions/rpi4-demo.dts] [RPI_FIRMWARE=DIR]: the Raspberry
+# Pi 4's boot partition as a folder, build/rpi4/sdcard/, and as a card image,
+# build/rpi4/sdcard.img (MBR + FAT32, made with mtools: no root, no loop device). Debian
+# provides U-Boot (u-boot-rpi, rpi_arm64), TF-A's bl31 (arm-trusted-firmware, rpi4) and the
+# board's tree (the kernel package's bcm2711-rpi-4-b.dtb); `bhconfig layout` places the
+# system's images and writes system.dtbo and the boot script (tools/layout_rpi4.c). The
+# Raspberry Pi firmware is not in Debian main: RPI_FIRMWARE=DIR (its boot/ folder) copies
+# it in, else the user adds it (docs/boot.md).
+SYSTEM ?= partitions/rpi4-demo.dts
+RPI_FIRMWARE ?=
+SDCARD_DIR := $(O)/rpi4/sdcard
+SDCARD_LAYOUT := $(O)/rpi4/layout
+SDCARD_IMG := $(O)/rpi4/sdcard.img
 UBOOT_RPI_DIR := $(TARGET_PKG)/u-boot-rpi
 ATF_DIR := $(TARGET_PKG)/arm-trusted-firmware
+RPI4_UBOOT := $(UBOOT_RPI_DIR)/usr/lib/u-boot/rpi_arm64/u-boot.bin
+RPI4_BL31 := $(ATF_DIR)/usr/lib/arm-trusted-firmware/rpi4/bl31.bin
+RPI4_FIRMWARE_FILES := start4.elf fixup4.dat overlays/disable-bt.dtbo
 $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp: scripts/target-packages scripts/fetch-target.sh | $(DEPS_STAMP)
 	$(Q)scripts/fetch-target.sh $(notdir $(@D)) $(@D)
 	$(Q)touch $@
 
-rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(LINUX_FETCHED) boards/rpi4/config.txt \
-		boards/rpi4/boot.cmd
-	$(Q)$(MAKE) --no-print-directory BOARD=rpi4 all
-	$(Q)mkdir -p $(RPI4_BOOT)
-	$(Q)cp $(O)/rpi4/bulkhead.bin $(RPI4_BOOT)/
-	$(Q)cp $(UBOOT_RPI_DIR)/usr/lib/u-boot/rpi_4/u-boot.bin $(RPI4_BOOT)/
-	$(Q)cp $(ATF_DIR)/usr/lib/arm-trusted-firmware/rpi4/bl31.bin $(RPI4_BOOT)/
-	$(Q)cp $(RPI4_DTB) boards/rpi4/config.txt $(RPI4_BOOT)/
-	$(Q)mkimage -A arm64 -T script -C none -n "Bulkhead boot" -d boards/rpi4/boot.cmd \
-		$(RPI4_BOOT)/boot.scr >/dev/null
-	@echo "$(RPI4_BOOT): copy these to the SD card's FAT boot partition, plus the Raspberry Pi"
-	@echo "firmware files start4.elf, fixup4.dat and overlays/disable-bt.dtbo (see docs/boot.md)"
+.PHONY: sdcard
+sdcard: $(B)/bulkhead.bin $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(LINUX_FETCHED) $(BHCONFIG) \
+		linux guest-console boards/rpi4/config.txt scripts/mksdcard.py
+ifneq ($(BOARD),rpi4)
+	$(error make sdcard makes a Raspberry Pi 4 card: make sdcard BOARD=rpi4 [SYSTEM=FILE.dts])
+endif
+	$(Q)rm -rf $(SDCARD_DIR) $(SDCARD_LAYOUT) $(SDCARD_IMG)
+	$(Q)mkdir -p $(SDCARD_DIR) $(SDCARD_LAYOUT)
+	$(Q)$(BHCONFIG) --hyp 0x200000:4M --images 0x03000000 --board-dtb $(RPI4_DTB) \
+		layout $(SYSTEM) -o $(SDCARD_LAYOUT)
+	$(Q)cp boards/rpi4/config.txt $(RPI4_UBOOT) $(RPI4_BL31) $(RPI4_DTB) $(B)/bulkhead.bin \
+		$(SDCARD_LAYOUT)/boot.cmd $(SDCARD_LAYOUT)/system.dtbo $(SDCARD_DIR)/
+	$(Q)cp $$(cat $(SDCARD_LAYOUT)/sdcard.files) $(SDCARD_DIR)/
+	$(Q)mkimage -A arm64 -T script -C none -n "Bulkhead $(notdir $(SYSTEM))" \
+		-d $(SDCARD_LAYOUT)/boot.cmd $(SDCARD_DIR)/boot.scr >/dev/null
+ifneq ($(RPI_FIRMWARE),)
+	$(Q)for f in $(RPI4_FIRMWARE_FILES); do \
+		test -f "$(RPI_FIRMWARE)/$$f" || { echo "sdcard: $(RPI_FIRMWARE)/$$f is missing" \
+			"(RPI_FIRMWARE is the boot/ folder of github.com/raspberrypi/firmware)"; exit 1; }; \
+		mkdir -p $(SDCARD_DIR)/$$(dirname $$f); cp "$(RPI_FIRMWARE)/$$f" $(SDCARD_DIR)/$$f; done
+endif
+	$(Q)$(PYTHON) scripts/mksdcard.py $(SDCARD_DIR) $(SDCARD_IMG)
+ifeq ($(RPI_FIRMWARE),)
+	@echo "sdcard: add the Raspberry Pi firmware, which Debian main does not have: $(RPI4_FIRMWARE_FILES)"
+	@echo "sdcard: from the boot/ folder of https://github.com/raspberrypi/firmware, to the card's"
+	@echo "sdcard: FAT partition, or run again with RPI_FIRMWARE=that-folder (docs/boot.md)"
+endif
 
 # ---------------------------------------------------------------- host tools
 # bhconfig (tools/bhconfig.c): checks and shows system device trees with the
 # hypervisor's own parser; built with the Kconfig maxima, so --max-partitions
 # can match any build. `host-tools` also checks and compiles the example
 # systems into build/host/partitions/ (boot one with QEMU's -dtb).
-BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c tools/policy.c core/config.c \
+BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c tools/layout_rpi4.c tools/policy.c core/config.c \
 	core/config_devices.c core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c \
 	core/lib/errors.c
 # The demos name files instead of addresses: `bhconfig layout` handles them (make demo,
 # make vmbus-demo).
 PARTITION_DTBS := $(patsubst partitions/%.dts,$(HOST_B)/partitions/%.dtb,\
-	$(filter-out partitions/qemu-virt-demo.dts partitions/qemu-virt-vmbus.dts,\
+	$(filter-out partitions/qemu-virt-demo.dts partitions/qemu-virt-vmbus.dts \
+	partitions/rpi4-demo.dts partitions/rpi4-linux-child.dts,\
 	$(wildcard partitions/*.dts)))
 
 $(BHCONFIG): $(BHCONFIG_SRCS) tools/layout.h tools/policy.h $(wildcard core/include/core/*.h core/*.h include/bulkhead/*.h) | $(DEPS_STAMP)

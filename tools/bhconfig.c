@@ -21,6 +21,7 @@
  *   --gic-lines N          the GIC's interrupt lines (default: known per board, else 1020)
  *   -i DIR                 another include directory for dtc (repeatable)
  *   --images BASE          layout: where the first image goes (default 0x60000000)
+ *   --board-dtb FILE       layout: the board's full tree (RPi4: Debian's bcm2711-rpi-4-b.dtb)
  * Numbers take 0x and a K, M or G suffix. Exit status: 0 fine, 1 the file is
  * not a valid system, 2 usage.
  */
@@ -65,6 +66,7 @@ struct options {
 	unsigned include_count;
 	const char *output;
 	uint64_t image_base;
+	const char *board_dtb;
 };
 
 static void usage(FILE *f)
@@ -89,7 +91,9 @@ static void usage(FILE *f)
 		"  -i DIR                include directory for dtc (repeatable; %s is always "
 		"searched)\n"
 		"  -o OUT                output of the dtb command (a file) or layout (a folder)\n"
-		"  --images BASE         layout: the first image's address (default 0x60000000)\n",
+		"  --images BASE         layout: the first image's address (default 0x60000000)\n"
+		"  --board-dtb FILE      layout: the board's full tree, for the RPi4 "
+		"(docs/boot.md)\n",
 		DEFAULT_MAX_PARTITIONS, BH_BOARDS_DIR);
 }
 
@@ -585,6 +589,8 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 			.gic_lines = opt->gic_lines,
 			.reserve = opt->reserve,
 			.reserve_count = opt->reserve_count,
+			.board_dtb = opt->board_dtb,
+			.system = path,
 		};
 		int status = layout_system(fdt, size, &args);
 		free(fdt);
@@ -730,6 +736,8 @@ int main(int argc, char **argv)
 				error("--images %s: expected an address", v);
 				return 2;
 			}
+		} else if (strcmp(a, "--board-dtb") == 0) {
+			opt.board_dtb = v;
 		} else if (strcmp(a, "-o") == 0) {
 			opt.output = v;
 		} else {

@@ -43,9 +43,7 @@ struct placed {
 	bool generate;
 };
 
-static int say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int say(const char *fmt, ...)
+int layout_say(const char *fmt, ...)
 {
 	va_list ap;
 	fprintf(stderr, "bhconfig layout: ");
@@ -78,7 +76,7 @@ static int cells_of(const void *fdt, int node, const char *name)
 }
 
 /* Copies a node's properties (not its children) into the tree being written. */
-static void copy_props(void *out, const void *fdt, int node, const char *const *skip)
+void layout_copy_props(void *out, const void *fdt, int node, const char *const *skip)
 {
 	int prop;
 	fdt_for_each_property_offset(prop, fdt, node)
@@ -113,7 +111,7 @@ static void prop_cells(void *out, const char *name, const uint64_t *values, int 
 }
 
 /* The partition's VMBus channels (docs/vmbus.md, "In the partition's device tree"). */
-static void vmbus_node(void *buf, const struct config *cfg, const struct config_partition *p)
+void layout_vmbus_node(void *buf, const struct config *cfg, const struct config_partition *p)
 {
 	char name[64];
 	if (p->channel_count == 0) {
@@ -147,6 +145,34 @@ static void vmbus_node(void *buf, const struct config *cfg, const struct config_
 	fdt_end_node(buf);
 }
 
+/*
+ * The vuart's node copies the board's PL011, whose clocks are fixed clocks at the top (copied
+ * too) on QEMU, but the clock controller and pins on the RPi4, which a partition's own tree
+ * does not have. Then it gets a fixed clock of its own (the vuart ignores the rate): its
+ * phandle, or 0 when the board's clocks do.
+ */
+static uint32_t vuart_clock(void *buf, const void *fdt, int uart)
+{
+	int len, ok = 1;
+	const fdt32_t *clocks = fdt_getprop(fdt, uart, "clocks", &len);
+	for (int i = 0; clocks != NULL && i < len / 4; i++) {
+		int clk = dt_node_of_phandle(fdt, fdt32_ld(&clocks[i]));
+		ok &= clk >= 0 && fdt_parent_offset(fdt, clk) == 0 &&
+		      dt_compatible(fdt, clk, "fixed-clock");
+	}
+	if (ok && fdt_getprop(fdt, uart, "pinctrl-0", NULL) == NULL) {
+		return 0;
+	}
+	uint32_t phandle = fdt_get_max_phandle(fdt) + 1;
+	fdt_begin_node(buf, "vuart-clock");
+	prop_string(buf, "compatible", "fixed-clock");
+	fdt_property_u32(buf, "#clock-cells", 0);
+	fdt_property_u32(buf, "clock-frequency", 48000000);
+	fdt_property_u32(buf, "phandle", phandle);
+	fdt_end_node(buf);
+	return phandle;
+}
+
 /* The device tree partition `p` boots with (docs/linux.md says what is in it). */
 static int guest_tree(const void *fdt, const struct dt_board *board, const struct config *cfg,
 		      const struct config_partition *p, const char *path)
@@ -160,8 +186,8 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 
 	cpu0 = cpu0 >= 0 ? fdt_first_subnode(fdt, cpu0) : cpu0;
 	if (gic < 0 || gic_phandle == 0) {
-		return say("the board's GIC node (%s) is missing or has no phandle",
-			   board->gic.compatible);
+		return layout_say("the board's GIC node (%s) is missing or has no phandle",
+				  board->gic.compatible);
 	}
 	fdt_create(buf, sizeof(buf));
 	fdt_finish_reservemap(buf);
@@ -231,7 +257,7 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 	fdt_begin_node(buf, fdt_get_name(fdt, gic, NULL));
 	static const char *const gic_skip[] = {
 		"reg", "interrupts", "ranges", "#address-cells", "#size-cells", NULL};
-	copy_props(buf, fdt, gic, gic_skip);
+	layout_copy_props(buf, fdt, gic, gic_skip);
 	uint64_t gic_reg[4] = {board->gic.dist.base, GIC_DIST_SIZE, 0, 0};
 	if (board->gic.version == 3) {
 		gic_reg[2] = board->gic.redist.base;
@@ -246,7 +272,7 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 
 	if (timer >= 0) {
 		fdt_begin_node(buf, "timer");
-		copy_props(buf, fdt, timer, NULL);
+		layout_copy_props(buf, fdt, timer, NULL);
 		fdt_end_node(buf);
 	}
 	/* Fixed clocks at the top level: the PL011 and PrimeCell devices name them. */
@@ -255,11 +281,12 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 	{
 		if (dt_compatible(fdt, node, "fixed-clock")) {
 			fdt_begin_node(buf, fdt_get_name(fdt, node, NULL));
-			copy_props(buf, fdt, node, NULL);
+			layout_copy_props(buf, fdt, node, NULL);
 			fdt_end_node(buf);
 		}
 	}
 	int uart = board->uart.path[0] != '\0' ? fdt_path_offset(fdt, board->uart.path) : -1;
+	uint32_t own_clock = p->has_vuart && uart >= 0 ? vuart_clock(buf, fdt, uart) : 0;
 	if (p->has_vuart && uart >= 0) {
 		uint64_t reg[2] = {ipa_addr(p->vuart_ipa), 0x1000};
 		fdt32_t irq[3] = {cpu_to_fdt32(0), cpu_to_fdt32(p->vuart_irq - 32),
@@ -267,7 +294,16 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 		snprintf(name, sizeof(name), "pl011@%llx", (unsigned long long)reg[0]);
 		fdt_begin_node(buf, name);
 		static const char *const uart_skip[] = {"reg", "interrupts", "phandle", NULL};
-		copy_props(buf, fdt, uart, uart_skip);
+		static const char *const uart_skip_clocks[] = {
+			"reg",		 "interrupts", "phandle",   "clocks",	     "clock-names",
+			"pinctrl-names", "pinctrl-0",  "pinctrl-1", "power-domains", NULL};
+		layout_copy_props(buf, fdt, uart, own_clock != 0 ? uart_skip_clocks : uart_skip);
+		if (own_clock != 0) {
+			static const char clock_names[] = "uartclk\0apb_pclk";
+			fdt32_t clocks[2] = {cpu_to_fdt32(own_clock), cpu_to_fdt32(own_clock)};
+			fdt_property(buf, "clocks", clocks, sizeof(clocks));
+			fdt_property(buf, "clock-names", clock_names, sizeof(clock_names));
+		}
 		prop_cells(buf, "reg", reg, 2);
 		fdt_property(buf, "interrupts", irq, sizeof(irq));
 		fdt_end_node(buf);
@@ -275,20 +311,20 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 	for (unsigned d = 0; d < p->device_count; d++) {
 		int dev = p->devices[d].node;
 		fdt_begin_node(buf, fdt_get_name(fdt, dev, NULL));
-		copy_props(buf, fdt, dev, NULL); /* as the board has it: IPA = PA */
+		layout_copy_props(buf, fdt, dev, NULL); /* as the board has it: IPA = PA */
 		fdt_end_node(buf);
 	}
-	vmbus_node(buf, cfg, p);
+	layout_vmbus_node(buf, cfg, p);
 	if (p->is_root) {
 		policy_partitions_node(buf, fdt, cfg); /* what the management service manages */
 	}
 	fdt_end_node(buf);
 	if (fdt_finish(buf) != 0) {
-		return say("%s: the partition's device tree does not fit in 64 KiB", path);
+		return layout_say("%s: the partition's device tree does not fit in 64 KiB", path);
 	}
 	FILE *f = fopen(path, "wb");
 	if (f == NULL || fwrite(buf, 1, sizeof(buf), f) != sizeof(buf) || fclose(f) != 0) {
-		return say("%s: %s", path, strerror(errno));
+		return layout_say("%s: %s", path, strerror(errno));
 	}
 	return 0;
 }
@@ -300,7 +336,7 @@ static int collect(void *fdt, struct placed *list, unsigned *count, uint64_t bas
 	paddr_t next = pa_init(base);
 
 	if (system < 0) {
-		return say("no /bulkhead node");
+		return layout_say("no /bulkhead node");
 	}
 	fdt_for_each_subnode(part, fdt, system)
 	{
@@ -314,12 +350,12 @@ static int collect(void *fdt, struct placed *list, unsigned *count, uint64_t bas
 			size_t len;
 			struct stat st;
 			if (*count == MAX_IMAGES) {
-				return say("more than %d images", MAX_IMAGES);
+				return layout_say("more than %d images", MAX_IMAGES);
 			}
 			memset(p, 0, sizeof(*p));
 			fdt_get_path(fdt, img, p->path, sizeof(p->path));
 			if (dt_get_string(fdt, img, "file", &file, &len) == BH_EINVAL) {
-				return say("%s: file: not a single string", p->path);
+				return layout_say("%s: file: not a single string", p->path);
 			}
 			dt_get_string(fdt, img, "format", &format,
 				      &len); /* config_parse checks it */
@@ -329,7 +365,7 @@ static int collect(void *fdt, struct placed *list, unsigned *count, uint64_t bas
 			} else if (file == NULL) {
 				continue; /* placed by hand: reg is already there */
 			} else if (stat(file, &st) != 0) {
-				return say("%s: %s", file, strerror(errno));
+				return layout_say("%s: %s", file, strerror(errno));
 			} else {
 				snprintf(p->file, sizeof(p->file), "%s", file);
 				p->size = (uint64_t)st.st_size;
@@ -354,16 +390,30 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 	char path[600];
 	int rc;
 
-	if (a->reserve_count == 0) {
-		return say("--reserve BASE:SIZE is needed: where the boot loader puts the system "
-			   "tree (QEMU -kernel with 1 GiB: 0x48000000:2M)");
-	}
-	a->dtb_addr = a->reserve[0].base;
 	if (buf == NULL || fdt_open_into(fdt, buf, (int)room) != 0) {
-		return say("cannot open the tree");
+		return layout_say("cannot open the tree");
 	}
 	if (dt_check_blob(buf, room, &err) != BH_OK || dt_parse_board(buf, &board, &err) != BH_OK) {
-		return say("board: %s", err.msg);
+		return layout_say("board: %s", err.msg);
+	}
+	/* The RPi4's loader zones are known (tools/layout_rpi4.c); QEMU's tree goes where told. */
+	const struct layout_board *lb = layout_board_of(buf);
+	if (lb == NULL && a->reserve_count == 0) {
+		return layout_say(
+			"--reserve BASE:SIZE is needed: where the boot loader puts the system "
+			"tree (QEMU -kernel with 1 GiB: 0x48000000:2M)");
+	}
+	if (lb != NULL && pa_addr(a->hyp.base) != lb->hyp_base) {
+		return layout_say("on %s, boot.scr loads Bulkhead at 0x%llx: use --hyp 0x%llx:4M",
+				  lb->compatible, (unsigned long long)lb->hyp_base,
+				  (unsigned long long)lb->hyp_base);
+	}
+	a->dtb_addr = lb != NULL ? lb->dtb_base : a->reserve[0].base;
+	for (unsigned i = 0; lb != NULL && i < lb->zone_count; i++) {
+		if (board.reserved_count < DT_MAX_RESERVED) {
+			board.reserved[board.reserved_count++] =
+				(struct dt_range){lb->zones[i].base, lb->zones[i].size};
+		}
 	}
 	if ((rc = collect(buf, list, &count, a->image_base)) != 0) {
 		return rc;
@@ -379,10 +429,16 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 	for (unsigned i = 0; i < a->reserve_count && board.reserved_count < DT_MAX_RESERVED; i++) {
 		board.reserved[board.reserved_count++] = a->reserve[i];
 	}
+	if (lb != NULL && (rc = layout_check_zones(buf, lb)) != 0) {
+		return rc;
+	}
 	if (config_parse(buf, &board, board_limits(buf, &board, a->hyp, a->pa_bits, a->gic_lines),
 			 &cfg, &err) != BH_OK ||
 	    policy_check(buf, &cfg, &err) != BH_OK) {
-		return say("%s", err.msg);
+		return layout_say("%s", err.msg);
+	}
+	if (lb != NULL && (rc = layout_check_board(buf, a)) != 0) {
+		return rc;
 	}
 	for (unsigned i = 0; i < count; i++) {
 		if (!list[i].generate) {
@@ -396,8 +452,13 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 			if (strcmp(cfg.partitions[j].path, part_path) == 0) {
 				snprintf(list[i].file, sizeof(list[i].file), "%s/%s.dtb", a->outdir,
 					 cfg.partitions[j].name);
-				if ((rc = guest_tree(buf, &board, &cfg, &cfg.partitions[j],
-						     list[i].file)) != 0) {
+				/* Board devices need the board's own tree around them. */
+				rc = lb != NULL && cfg.partitions[j].device_count > 0
+					     ? layout_board_tree(buf, a, cfg.partitions[j].name,
+								 list[i].file, GUEST_DTB_SIZE)
+					     : guest_tree(buf, &board, &cfg, &cfg.partitions[j],
+							  list[i].file);
+				if (rc != 0) {
 					return rc;
 				}
 			}
@@ -408,14 +469,29 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 	FILE *f = fopen(path, "wb");
 	if (f == NULL || fwrite(buf, 1, fdt_totalsize(buf), f) != fdt_totalsize(buf) ||
 	    fclose(f) != 0) {
-		return say("%s: %s", path, strerror(errno));
+		return layout_say("%s: %s", path, strerror(errno));
+	}
+	if (lb != NULL) {
+		static struct layout_image images[MAX_IMAGES];
+		for (unsigned i = 0; i < count; i++) {
+			images[i] = (struct layout_image){list[i].path, list[i].file,
+							  pa_addr(list[i].pa), list[i].size};
+		}
+		if ((rc = layout_rpi4_boot(buf, lb, a, images, count)) != 0) {
+			return rc;
+		}
+		printf("laid out %u image(s) for %u partition(s) in %s (system.dtbo, boot.cmd "
+		       "for U-Boot on %s)\n",
+		       count, cfg.partition_count, a->outdir, board.model);
+		free(buf);
+		return 0;
 	}
 	snprintf(path, sizeof(path), "%s/qemu.args", a->outdir);
 	FILE *q = fopen(path, "w");
 	snprintf(path, sizeof(path), "%s/boot.cmd", a->outdir);
 	FILE *u = fopen(path, "w");
 	if (q == NULL || u == NULL) {
-		return say("%s: %s", path, strerror(errno));
+		return layout_say("%s: %s", path, strerror(errno));
 	}
 	fprintf(u, "# U-Boot: load the partitions' images, the system tree, then Bulkhead.\n");
 	for (unsigned i = 0; i < count; i++) {
