@@ -129,7 +129,7 @@ static void probe_gic(char *out, size_t size)
 	}
 }
 
-static void print_banner(const char *gic_line, uint32_t psci_version)
+static void print_banner(const char *gic_line)
 {
 	char line[200];
 	size_t n = 0;
@@ -146,11 +146,6 @@ static void print_banner(const char *gic_line, uint32_t psci_version)
 	}
 	log_info("CPUs found: %u (MPIDR%s)%s", board.cpu_count, line,
 		 board.cpus_skipped > 0 ? ", more listed than CONFIG_MAX_CPUS" : "");
-	if (psci_version != 0) {
-		log_info("PSCI: %u.%u via SMC", psci_version >> 16, psci_version & 0xffff);
-	} else {
-		log_info("PSCI: not available");
-	}
 	for (unsigned i = 0; i < board.mem_count; i++) {
 		total += board.mem[i].size;
 	}
@@ -162,10 +157,14 @@ static void print_banner(const char *gic_line, uint32_t psci_version)
 			 (unsigned long long)(board.mem[i].base + board.mem[i].size - 1),
 			 (unsigned long long)(board.mem[i].size >> 20));
 	}
+	/* The last one is the tree itself (bulkhead_main): say which is which. */
 	for (unsigned i = 0; i < board.reserved_count; i++) {
-		log_info("  reserved 0x%010llx-0x%010llx",
+		log_info("  reserved 0x%010llx-0x%010llx %s",
 			 (unsigned long long)board.reserved[i].base,
-			 (unsigned long long)(board.reserved[i].base + board.reserved[i].size - 1));
+			 (unsigned long long)(board.reserved[i].base + board.reserved[i].size - 1),
+			 i + 1 == board.reserved_count
+				 ? "(this device tree)"
+				 : "(by the firmware: /memreserve/, /reserved-memory)");
 	}
 	log_info("  Bulkhead 0x%010llx-0x%010llx (%llu KiB)",
 		 (unsigned long long)pa_addr(arch_image_start()),
@@ -229,18 +228,28 @@ _Noreturn void bulkhead_main(paddr_t dtb)
 	map_memory();
 	probe_gic(gic_line, sizeof(gic_line));
 
+	/* What was found goes out first: an SMC with no EL3 firmware behind it never returns. */
+	print_banner(gic_line);
 	if (board.psci == DT_PSCI_SMC) {
+		log_info("probing PSCI over SMC (TF-A bl31): if nothing follows, bl31 was not "
+			 "loaded (docs/boot.md)");
 		psci_version = arch_psci_version();
+		log_info("PSCI: %u.%u via SMC", psci_version >> 16, psci_version & 0xffff);
 	} else if (board.psci == DT_PSCI_HVC) {
 		log_warn("/psci: method \"hvc\" cannot be used from EL2 (it would call Bulkhead "
 			 "itself); PSCI disabled");
+	} else {
+		log_info("PSCI: not in the device tree; CPUs start by spin-table if listed so");
 	}
-	print_banner(gic_line, psci_version);
 
 	unsigned online = smp_boot(&board, psci_version != 0);
 	log_info("%u of %u CPUs online", online, board.cpu_count);
 
 	run_boot_actions();
+	if (fdt_path_offset(fdt, "/bulkhead") < 0) {
+		log_warn("no /bulkhead node: the loader passed the board's tree without the system "
+			 "(RPi4: boot.scr did not run or did not merge system.dtbo; docs/boot.md)");
+	}
 	partitions_boot(fdt, &board, gic_info.lines);
 	/* The counter starts at power-on on QEMU: the boot's cost, exact under -icount. */
 	uint64_t now_us = smp_counter_us(arch_counter());

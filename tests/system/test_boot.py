@@ -32,12 +32,16 @@ def expect_banner(vm, smp, gic):
               "counter 62500000 Hz")
     mpidrs = " ".join(f"0x{i:x}" for i in range(smp))
     vm.expect(f"[hv] CPUs found: {smp} (MPIDR {mpidrs})")
-    vm.expect("[hv] PSCI: 1.1 via SMC")
     vm.expect("[hv] memory found: 1024 MiB in 1 range(s)")
     vm.expect("[hv]   RAM      0x0040000000-0x007fffffff (1024 MiB)")
+    vm.expect_regex(r"\[hv\]   reserved 0x[0-9a-f]{10}-0x[0-9a-f]{10} \(this device tree\)")
     vm.expect_regex(r"\[hv\]   Bulkhead 0x0040200000-0x[0-9a-f]{10} \(\d+ KiB\)")
     vm.expect(GIC_LINES[gic])
     vm.expect("[hv] console: PL011 at 0x9000000")
+    # Everything found is out before the one call that can hang without EL3 firmware.
+    vm.expect("[hv] probing PSCI over SMC (TF-A bl31): if nothing follows, bl31 was not "
+              "loaded (docs/boot.md)")
+    vm.expect("[hv] PSCI: 1.1 via SMC")
 
 
 def expect_all_cpus_online(vm, smp):
