@@ -290,7 +290,10 @@ $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp: scripts/target-packages scripts/fetch
 	$(Q)scripts/fetch-target.sh $(notdir $(@D)) $(@D)
 	$(Q)touch $@
 
-.PHONY: sdcard
+.PHONY: sdcard sdcard-rpi4
+# The demo's card, whatever BOARD is (tests/system/test_rpi4_sdcard.py reads it).
+sdcard-rpi4:
+	$(Q)$(MAKE) --no-print-directory BOARD=rpi4 SYSTEM=partitions/rpi4-demo.dts RPI_FIRMWARE= sdcard
 sdcard: $(B)/bulkhead.bin $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(LINUX_FETCHED) $(BHCONFIG) \
 		linux guest-console boards/rpi4/config.txt scripts/mksdcard.py
 ifneq ($(BOARD),rpi4)
@@ -532,7 +535,7 @@ unit-tests: $(UNIT_TESTS) $(TEST_DTBS) $(STRESS)
 # each test's console is saved in build/test-logs/<test>.log.
 # PYTEST_ARGS passes options, e.g. PYTEST_ARGS="-k uboot -v".
 PYTEST_ARGS ?=
-system-tests: bin-all guests host-tools linux demo vmbus-demo | $(DEPS_STAMP)
+system-tests: bin-all guests host-tools linux demo vmbus-demo sdcard-rpi4 | $(DEPS_STAMP)
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) -m pytest -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
 
 # VMBus verification: the SPIN model of the signalling protocol

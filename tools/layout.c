@@ -147,9 +147,10 @@ void layout_vmbus_node(void *buf, const struct config *cfg, const struct config_
 
 /*
  * The vuart's node copies the board's PL011, whose clocks are fixed clocks at the top (copied
- * too) on QEMU, but the clock controller and pins on the RPi4, which a partition's own tree
- * does not have. Then it gets a fixed clock of its own (the vuart ignores the rate): its
- * phandle, or 0 when the board's clocks do.
+ * too) on QEMU, but the clock controller and pins on the RPi4 (none at all in its board
+ * file), which a partition's own tree does not have. Then it gets a fixed clock of its own
+ * (Linux's driver needs one; the vuart ignores the rate): its phandle, or 0 when the board's
+ * clocks do.
  */
 static uint32_t vuart_clock(void *buf, const void *fdt, int uart)
 {
@@ -160,7 +161,7 @@ static uint32_t vuart_clock(void *buf, const void *fdt, int uart)
 		ok &= clk >= 0 && fdt_parent_offset(fdt, clk) == 0 &&
 		      dt_compatible(fdt, clk, "fixed-clock");
 	}
-	if (ok && fdt_getprop(fdt, uart, "pinctrl-0", NULL) == NULL) {
+	if (clocks != NULL && ok && fdt_getprop(fdt, uart, "pinctrl-0", NULL) == NULL) {
 		return 0;
 	}
 	uint32_t phandle = fdt_get_max_phandle(fdt) + 1;
