@@ -278,9 +278,10 @@ endif
 # it in, else the user adds it (docs/boot.md).
 SYSTEM ?= partitions/rpi4-demo.dts
 RPI_FIRMWARE ?=
-SDCARD_DIR := $(O)/rpi4/sdcard
-SDCARD_LAYOUT := $(O)/rpi4/layout
-SDCARD_IMG := $(O)/rpi4/sdcard.img
+SDCARD_OUT ?= $(O)/rpi4
+SDCARD_DIR := $(SDCARD_OUT)/sdcard
+SDCARD_LAYOUT := $(SDCARD_OUT)/layout
+SDCARD_IMG := $(SDCARD_OUT)/sdcard.img
 UBOOT_RPI_DIR := $(TARGET_PKG)/u-boot-rpi
 ATF_DIR := $(TARGET_PKG)/arm-trusted-firmware
 RPI4_UBOOT := $(UBOOT_RPI_DIR)/usr/lib/u-boot/rpi_arm64/u-boot.bin
@@ -291,9 +292,11 @@ $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp: scripts/target-packages scripts/fetch
 	$(Q)touch $@
 
 .PHONY: sdcard sdcard-rpi4
-# The demo's card, whatever BOARD is (tests/system/test_rpi4_sdcard.py reads it).
+# The demo's card for tests/system/test_rpi4_sdcard.py, in build/test-sdcard/ (a card made
+# with make sdcard stays as it is).
 sdcard-rpi4:
-	$(Q)$(MAKE) --no-print-directory BOARD=rpi4 SYSTEM=partitions/rpi4-demo.dts RPI_FIRMWARE= sdcard
+	$(Q)$(MAKE) --no-print-directory BOARD=rpi4 SYSTEM=partitions/rpi4-demo.dts RPI_FIRMWARE= \
+		SDCARD_OUT=$(O)/test-sdcard sdcard >/dev/null
 sdcard: $(B)/bulkhead.bin $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(LINUX_FETCHED) $(BHCONFIG) \
 		linux guest-console boards/rpi4/config.txt scripts/mksdcard.py
 ifneq ($(BOARD),rpi4)

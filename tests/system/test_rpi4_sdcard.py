@@ -1,7 +1,7 @@
 """The Raspberry Pi 4 from one command, checked on the host (QEMU 7.2 has no raspi4b).
 
-`make sdcard BOARD=rpi4` (a prerequisite of `make system-tests`) makes build/rpi4/sdcard/ and
-build/rpi4/sdcard.img from partitions/rpi4-demo.dts. These tests read the image back with
+`make sdcard-rpi4` (a prerequisite of `make system-tests`) runs `make sdcard BOARD=rpi4` for
+partitions/rpi4-demo.dts into build/test-sdcard/: sdcard/ (the folder) and sdcard.img. These tests read the image back with
 mtools, the boot script with mkimage and its own bytes, and run the script's commands the way
 U-Boot would on Debian's bcm2711-rpi-4-b.dtb as the firmware and TF-A pass it: `fdt move`,
 `fdt apply` (fdtoverlay), `fdt get value`/`fdt set` (fdtget/fdtput), `load` from the image.
@@ -21,8 +21,8 @@ import pytest
 
 import harness
 
-SDCARD_DIR = os.path.join(harness.BUILD, "rpi4", "sdcard")
-SDCARD_IMG = os.path.join(harness.BUILD, "rpi4", "sdcard.img")
+SDCARD_DIR = os.path.join(harness.BUILD, "test-sdcard", "sdcard")
+SDCARD_IMG = os.path.join(harness.BUILD, "test-sdcard", "sdcard.img")
 BHCONFIG = os.path.join(harness.BUILD, "host", "bhconfig")
 TARGET = os.path.join(harness.BUILD, "target")
 DEBIAN_DTB = os.path.join(TARGET, "linux", "dtbs", "broadcom", "bcm2711-rpi-4-b.dtb")
@@ -194,13 +194,17 @@ def test_zones_are_u_boots_own_addresses():
 
 def firmware_tree(path):
     """Debian's tree as the firmware and TF-A pass it: the firmware fills /memory (a 4 GiB
-    board), bl31 adds /psci, PSCI as each CPU's enable-method and its reserved memory."""
+    board), the MAC address and the board revision, bl31 adds /psci, PSCI as each CPU's
+    enable-method and its reserved memory."""
     shutil.copy(DEBIAN_DTB, path)
 
     def put(*args):
         run(["fdtput", str(path), *args])
 
     put("-tx", "/memory@0", "reg", "0", "0", "3b400000", "0", "40000000", "bc000000")
+    put("-tbx", "/scb/ethernet@7d580000", "local-mac-address", "dc", "a6", "32", "1", "2", "3")
+    put("-c", "/system")
+    put("-tx", "/system", "linux,revision", "c03111")
     put("-c", "/psci")
     put("-ts", "/psci", "compatible", "arm,psci-1.0", "arm,psci-0.2", "arm,psci")
     put("-ts", "/psci", "method", "smc")
@@ -342,7 +346,7 @@ def card_for(system, tmp_path):
 def test_merged_tree_parses_on_debian_dtb(system, tmp_path):
     """Each shipped RPi4 system, merged by its boot.scr into Debian's tree as the firmware
     passes it, is accepted by the hypervisor's parser with the RPi4's real limits; the
-    firmware's facts (memory size, board revision place, MAC's node) stay."""
+    firmware's facts (memory size, MAC address, board revision) stay."""
     card, _ = card_for(system, tmp_path)
     uboot = boot_on_firmware_tree(card, tmp_path)
     assert "Bulkhead: STOPPED: " in uboot.echoes[-2] and uboot.booted is not None, uboot.echoes
@@ -359,8 +363,9 @@ def test_merged_tree_parses_on_debian_dtb(system, tmp_path):
             re.search(r"^\s+" + re.escape(node), show, re.M), node
     assert run(["fdtget", "-tx", merged, "/memory@0", "reg"]).stdout.split() == \
         ["0", "0", "3b400000", "0", "40000000", "bc000000"]
-    assert run(["fdtget", merged, "/aliases", "ethernet0"]).stdout.strip() == \
-        "/scb/ethernet@7d580000"
+    assert run(["fdtget", "-tbx", merged, "/scb/ethernet@7d580000",
+                "local-mac-address"]).stdout.split() == ["dc", "a6", "32", "1", "2", "3"]
+    assert run(["fdtget", "-tx", merged, "/system", "linux,revision"]).stdout.strip() == "c03111"
 
 
 def test_root_tree_is_the_boards_cut_down(tmp_path):
