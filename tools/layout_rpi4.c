@@ -29,6 +29,7 @@
 #define MAX_REFS      64
 #define NEW_PHANDLE   0xb4000000u /* boot.scr's phandles for nodes without one: far above dtc's */
 #define OVERLAY_ROOM  0x100000	  /* the merged tree's room: fdt move's length */
+#define OVERLAY_SLOT  0x100000	  /* system.dtbo's: fdt_addr_r up to ramdisk_addr_r */
 #define MERGED_EXTRA  0x10000
 #define MAX_TREE_SIZE (1u << 20)
 
@@ -276,6 +277,10 @@ static int phandle_lists(FILE *u, const void *fdt, struct refs *refs, bool emit)
 				continue;
 			}
 			fdt_get_path(fdt, part, path, sizeof(path));
+			if (len % 4 != 0 || len / 4 > MAX_REFS) {
+				return layout_say("%s: %s: not a list of at most %d phandles", path,
+						  ref_props[k], MAX_REFS);
+			}
 			list[0] = '\0';
 			for (int i = 0; i < len / 4; i++) {
 				snprintf(where, sizeof(where), "%s: %s[%d]", path, ref_props[k], i);
@@ -421,7 +426,7 @@ int layout_rpi4_boot(const void *fdt, const struct layout_board *b, const struct
 	if (fclose(u) != 0) {
 		return layout_say("%s: %s", path, strerror(errno));
 	}
-	if (overlay_size > b->overlay_base + 0x100000 - b->overlay_base) {
+	if (overlay_size > OVERLAY_SLOT) {
 		return layout_say("system.dtbo: %zu bytes, more than the 1 MiB at 0x%llx",
 				  overlay_size, (unsigned long long)b->overlay_base);
 	}
@@ -438,7 +443,9 @@ static char *read_file(const char *path, size_t extra, size_t *size)
 	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > MAX_TREE_SIZE ||
 	    fseek(f, 0, SEEK_SET) != 0 || (buf = malloc((size_t)n + extra)) == NULL ||
 	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		layout_say("%s: %s", path, f == NULL || n >= 0 ? strerror(errno) : "too big");
+		layout_say("%s: %s", path,
+			   n > MAX_TREE_SIZE ? "larger than 1 MiB, not a device tree"
+					     : strerror(errno));
 		free(buf);
 		if (f != NULL) {
 			fclose(f);
@@ -539,9 +546,17 @@ static char *merged_tree(const void *fdt, const char *board_dtb)
 		for (size_t k = 0; rc == 0 && k < ARRAY_SIZE(ref_props); k++) {
 			const fdt32_t *v = fdt_getprop(fdt, part, ref_props[k], &len);
 			fdt32_t out[MAX_REFS];
-			for (int i = 0; v != NULL && i < len / 4 && i < MAX_REFS; i++) {
+			if (v != NULL && (len % 4 != 0 || len / 4 > MAX_REFS)) {
+				layout_say("%s: %s: not a list of at most %d phandles", part_path,
+					   ref_props[k], MAX_REFS);
+				rc = -1;
+			}
+			for (int i = 0; rc == 0 && v != NULL && i < len / 4; i++) {
 				int node = dt_node_of_phandle(fdt, fdt32_ld(&v[i]));
-				fdt_get_path(fdt, node, path, sizeof(path));
+				if (node < 0 || fdt_get_path(fdt, node, path, sizeof(path)) != 0) {
+					snprintf(path, sizeof(path), "phandle 0x%x (no node)",
+						 fdt32_ld(&v[i]));
+				}
 				int target = node >= 0 ? fdt_path_offset(buf, path) : -1;
 				uint32_t ph = target >= 0 ? fdt_get_phandle(buf, target) : 0;
 				if (target < 0) {
@@ -702,7 +717,11 @@ static int tree_devices(char *t, const struct config_partition *p, const void *m
 			snprintf(console, console_len, "%s", path);
 			mine = true;
 		}
-		if (!mine && noff < ARRAY_SIZE(off)) {
+		if (!mine && noff == ARRAY_SIZE(off)) {
+			return layout_say("%s: the board has more than %zu devices to disable",
+					  p->path, ARRAY_SIZE(off));
+		}
+		if (!mine) {
 			snprintf(off[noff++], sizeof(off[0]), "%s", path);
 		}
 	}
@@ -769,7 +788,9 @@ int layout_board_tree(const void *fdt, const struct layout_args *a, const char *
 	t = malloc(size);
 	fdt_pack(merged); /* node offsets stay */
 	if (p == NULL || t == NULL || fdt_open_into(merged, t, (int)size) != 0) {
-		layout_say("%s: no room for the board's tree in %zu bytes", path, size);
+		layout_say("%s: %s", path,
+			   p == NULL ? "no such partition in the merged tree"
+				     : "the board's tree does not fit in the dtb image's slot");
 		goto out;
 	}
 	fdt_del_node(t, fdt_path_offset(t, "/bulkhead"));
