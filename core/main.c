@@ -162,9 +162,7 @@ static void print_banner(const char *gic_line)
 		log_info("  reserved 0x%010llx-0x%010llx %s",
 			 (unsigned long long)board.reserved[i].base,
 			 (unsigned long long)(board.reserved[i].base + board.reserved[i].size - 1),
-			 i + 1 == board.reserved_count
-				 ? "(this device tree)"
-				 : "(by the firmware: /memreserve/, /reserved-memory)");
+			 i + 1 == board.reserved_count ? "(this device tree)" : "(firmware)");
 	}
 	log_info("  Bulkhead 0x%010llx-0x%010llx (%llu KiB)",
 		 (unsigned long long)pa_addr(arch_image_start()),
@@ -239,7 +237,7 @@ _Noreturn void bulkhead_main(paddr_t dtb)
 		log_warn("/psci: method \"hvc\" cannot be used from EL2 (it would call Bulkhead "
 			 "itself); PSCI disabled");
 	} else {
-		log_info("PSCI: not in the device tree; CPUs start by spin-table if listed so");
+		log_info("PSCI: none in the device tree");
 	}
 
 	unsigned online = smp_boot(&board, psci_version != 0);
@@ -247,8 +245,8 @@ _Noreturn void bulkhead_main(paddr_t dtb)
 
 	run_boot_actions();
 	if (fdt_path_offset(fdt, "/bulkhead") < 0) {
-		log_warn("no /bulkhead node: the loader passed the board's tree without the system "
-			 "(RPi4: boot.scr did not run or did not merge system.dtbo; docs/boot.md)");
+		log_warn("no /bulkhead node: booted without the system (not by boot.scr? "
+			 "docs/boot.md)");
 	}
 	partitions_boot(fdt, &board, gic_info.lines);
 	/* The counter starts at power-on on QEMU: the boot's cost, exact under -icount. */
