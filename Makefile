@@ -5,6 +5,7 @@
 #   make run                  build and boot the default system in QEMU
 #   make run-hello            three bare-metal partitions (QEMU_GIC=2 for GICv2)
 #   make run-bare             boot the hypervisor alone (no partitions)
+#   make sdcard BOARD=rpi4    a Raspberry Pi 4 SD card (build/rpi4/sdcard/, sdcard.img)
 #   make linux                Debian's arm64 kernel, bulkhead.ko and the initramfs (build/linux/)
 #   make check                every test (host unit tests + QEMU system tests)
 #   make <board>_defconfig    reset build/<board>/.config from boards/<board>/defconfig
@@ -635,5 +636,5 @@ distclean:
 	rm -rf $(O)
 
 help:
-	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "boards: $(BOARDS)"
