@@ -28,7 +28,7 @@
 
 #define MAX_REFS      64
 #define NEW_PHANDLE   0xb4000000u /* boot.scr's phandles for nodes without one: far above dtc's */
-#define OVERLAY_ROOM  0x100000	  /* the merged tree's room: fdt move's length */
+#define MERGED_ROOM   0x100000	  /* the merged tree's room: fdt move's length */
 #define OVERLAY_SLOT  0x100000	  /* system.dtbo's: fdt_addr_r up to ramdisk_addr_r */
 #define MERGED_EXTRA  0x10000
 #define MAX_TREE_SIZE (1u << 20)
@@ -49,7 +49,7 @@ static const struct loader_zone rpi4_zones[] = {
 	{"U-Boot's pxefile_addr_r", 0x2500000, 0x100000, "PXE boot files"},
 	{"U-Boot's fdt_addr_r", 0x2600000, 0x100000, "system.dtbo, loaded by boot.scr"},
 	{"U-Boot's ramdisk_addr_r", 0x2700000, 0x100000, "an initrd's default place"},
-	{"the merged device tree", 0x2800000, OVERLAY_ROOM,
+	{"the merged device tree", 0x2800000, MERGED_ROOM,
 	 "where boot.scr moves the firmware's tree and merges the system into it"},
 };
 
@@ -57,7 +57,7 @@ static const struct layout_board rpi4 = {
 	.compatible = "brcm,bcm2711",
 	.hyp_base = 0x200000, /* booti would move an Image from kernel_addr_r here anyway */
 	.dtb_base = 0x2800000,
-	.dtb_size = OVERLAY_ROOM,
+	.dtb_size = MERGED_ROOM,
 	.overlay_base = 0x2600000,
 	.zones = rpi4_zones,
 	.zone_count = ARRAY_SIZE(rpi4_zones),
@@ -68,15 +68,6 @@ static const char *const ref_props[] = {"cpus", "devices", "trusted-devices"};
 const struct layout_board *layout_board_of(const void *fdt)
 {
 	return dt_compatible(fdt, 0, rpi4.compatible) ? &rpi4 : NULL;
-}
-
-static uint64_t cells_at(const fdt32_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++) {
-		v = (v << 32) | fdt32_ld(&p[i]);
-	}
-	return v;
 }
 
 static int prop_cells_of(const void *fdt, int node, const char *name)
@@ -126,7 +117,8 @@ int layout_check_zones(const void *fdt, const struct layout_board *b)
 		fdt_get_path(fdt, part, path, sizeof(path));
 		for (int i = 0; m != NULL && (i + 1) * triple * 4 <= len; i++) {
 			const fdt32_t *t = m + i * triple;
-			uint64_t pa = cells_at(t + ac, ac), size = cells_at(t + 2 * ac, sc);
+			uint64_t pa = dt_read_cells(t + ac, ac),
+				 size = dt_read_cells(t + 2 * ac, sc);
 			const struct loader_zone *z = zone_hit(b, pa, size);
 			snprintf(what, sizeof(what), "memory[%d]", i);
 			if (z != NULL) {
@@ -139,7 +131,7 @@ int layout_check_zones(const void *fdt, const struct layout_board *b)
 			if (r == NULL || len != (ac + sc) * 4) {
 				continue;
 			}
-			uint64_t pa = cells_at(r, ac), size = cells_at(r + ac, sc);
+			uint64_t pa = dt_read_cells(r, ac), size = dt_read_cells(r + ac, sc);
 			const struct loader_zone *z = zone_hit(b, pa, size);
 			fdt_get_path(fdt, img, path, sizeof(path));
 			if (z != NULL) {
