@@ -298,11 +298,13 @@ $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp: scripts/target-packages scripts/fetch
 sdcard-rpi4:
 	$(Q)$(MAKE) --no-print-directory BOARD=rpi4 SYSTEM=partitions/rpi4-demo.dts RPI_FIRMWARE= \
 		SDCARD_OUT=$(O)/test-sdcard sdcard >/dev/null
+ifneq ($(filter sdcard,$(MAKECMDGOALS)),)
+ifneq ($(BOARD),rpi4)
+$(error make sdcard makes a Raspberry Pi 4 card: make sdcard BOARD=rpi4 [SYSTEM=FILE.dts])
+endif
+endif
 sdcard: $(B)/bulkhead.bin $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(LINUX_FETCHED) $(BHCONFIG) \
 		linux guest-console boards/rpi4/config.txt scripts/mksdcard.py
-ifneq ($(BOARD),rpi4)
-	$(error make sdcard makes a Raspberry Pi 4 card: make sdcard BOARD=rpi4 [SYSTEM=FILE.dts])
-endif
 	$(Q)rm -rf $(SDCARD_DIR) $(SDCARD_LAYOUT) $(SDCARD_IMG)
 	$(Q)mkdir -p $(SDCARD_DIR) $(SDCARD_LAYOUT)
 	$(Q)$(BHCONFIG) --hyp 0x200000:4M --images 0x03000000 --board-dtb $(RPI4_DTB) \
