@@ -499,12 +499,13 @@ static char *merged_tree(const void *fdt, const char *board_dtb)
 	size_t size;
 	char *raw = read_file(board_dtb, 0, &size);
 	char *buf = raw != NULL ? malloc(size + fdt_totalsize(fdt) + MERGED_EXTRA) : NULL;
-	int rc = buf == NULL ? -FDT_ERR_NOSPACE : 0;
+	int rc = raw == NULL ? -1 : buf == NULL ? -FDT_ERR_NOSPACE : 0, err;
 	char path[160];
 
 	size += fdt_totalsize(fdt) + MERGED_EXTRA;
 	if (rc == 0 && (rc = fdt_open_into(raw, buf, (int)size)) != 0) {
 		layout_say("%s: %s", board_dtb, fdt_strerror(rc));
+		rc = -1;
 	}
 	free(raw);
 	static const char *const from_board_file[] = {"/memory@0", "/psci",
@@ -515,8 +516,10 @@ static char *merged_tree(const void *fdt, const char *board_dtb)
 		int src = fdt_path_offset(fdt, p);
 		snprintf(path, sizeof(path), "%.*s", (int)(slash - p), p);
 		int parent = fdt_path_offset(buf, path[0] != '\0' ? path : "/");
-		if (src >= 0 && parent >= 0) {
-			rc = graft(buf, parent, fdt, src) < 0 ? -1 : 0;
+		if (src >= 0 && parent >= 0 && (err = graft(buf, parent, fdt, src)) < 0) {
+			layout_say("%s: cannot add the board file's %s: %s", board_dtb, p,
+				   fdt_strerror(err));
+			rc = -1;
 		}
 	}
 	int cpus = rc == 0 ? fdt_path_offset(buf, "/cpus") : -1, cpu;
@@ -527,8 +530,9 @@ static char *merged_tree(const void *fdt, const char *board_dtb)
 			fdt_delprop(buf, cpu, "cpu-release-addr");
 		}
 	}
-	if (rc == 0) {
-		rc = graft(buf, 0, fdt, fdt_path_offset(fdt, "/bulkhead")) < 0 ? -1 : 0;
+	if (rc == 0 && (err = graft(buf, 0, fdt, fdt_path_offset(fdt, "/bulkhead"))) < 0) {
+		layout_say("%s: cannot add /bulkhead: %s", board_dtb, fdt_strerror(err));
+		rc = -1;
 	}
 	int system = fdt_path_offset(fdt, "/bulkhead"), part, len;
 	fdt_for_each_subnode(part, fdt, system)
@@ -559,6 +563,7 @@ static char *merged_tree(const void *fdt, const char *board_dtb)
 				}
 				if (ph == 0 && (fdt_generate_phandle(buf, &ph) != 0 ||
 						fdt_setprop_u32(buf, target, "phandle", ph) != 0)) {
+					layout_say("%s: cannot give %s a phandle", board_dtb, path);
 					rc = -1;
 					break;
 				}
