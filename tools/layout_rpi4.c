@@ -65,6 +65,13 @@ static const struct layout_board rpi4 = {
 
 static const char *const ref_props[] = {"cpus", "devices", "trusted-devices"};
 
+/* What make sdcard puts on the card besides the images (Makefile, docs/boot.md). */
+static const char *const card_files[] = {
+	"config.txt",  "bl31.bin",     "u-boot.bin", "bcm2711-rpi-4-b.dtb", "boot.scr", "boot.cmd",
+	"system.dtbo", "bulkhead.bin", "start4.elf", "fixup4.dat",	    "overlays",
+};
+#define SAFE_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-"
+
 const struct layout_board *layout_board_of(const void *fdt)
 {
 	return dt_compatible(fdt, 0, rpi4.compatible) ? &rpi4 : NULL;
@@ -304,6 +311,19 @@ int layout_rpi4_boot(const void *fdt, const struct layout_board *b, const struct
 
 	refs.count = 0;
 	for (unsigned i = 0; i < count; i++) {
+		const char *name = base_name(images[i].file);
+		/* The script names it unquoted; the card's own files keep their names. */
+		if (name[0] == '\0' || strspn(name, SAFE_NAME_CHARS) != strlen(name)) {
+			return layout_say("%s: %s: a file on the SD card is named with letters, "
+					  "digits and . _ + - only",
+					  images[i].node, images[i].file);
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(card_files); k++) {
+			if (strcmp(name, card_files[k]) == 0) {
+				return layout_say("%s: %s: the SD card's own %s has that name",
+						  images[i].node, images[i].file, card_files[k]);
+			}
+		}
 		for (unsigned j = 0; j < i; j++) {
 			if (strcmp(base_name(images[i].file), base_name(images[j].file)) == 0 &&
 			    strcmp(images[i].file, images[j].file) != 0) {

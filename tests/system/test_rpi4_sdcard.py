@@ -477,3 +477,12 @@ def test_boot_scr_stops_with_a_reason(tmp_path):
     assert uboot.booted is None
     assert uboot.echoes[-2] == ("Bulkhead: STOPPED: cannot read system.dtbo from the SD card "
                                 "(the system's /bulkhead node)")
+
+
+def test_layout_refuses_an_image_named_as_a_card_file(tmp_path):
+    """An image file called config.txt would replace the firmware's on the card."""
+    bad = edited(SYSTEMS[0], tmp_path, '"build/guests/console/console.bin"',
+                 '"boards/rpi4/config.txt"')
+    r = layout(bad, tmp_path)
+    assert r.returncode == 1
+    assert "/bulkhead/rt0/app: " in r.stderr and "the SD card's own config.txt" in r.stderr
