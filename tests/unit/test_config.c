@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1084,6 +1085,172 @@ static char *bhconfig(int status, const char *args, const char *const *want, siz
 	free(bhconfig(status, args, (const char *const[]){__VA_ARGS__}, \
 		      sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))
 
+/* ---------------------------------------------------------------- the RPi4's card */
+
+/* partitions/NAME.dts with each `file` a 4 KiB stand-in in dir: `bhconfig layout` reads sizes. */
+static void with_standins(const char *name, const char *dir, char *dts, size_t len)
+{
+	char src[512], file[700];
+	size_t size, n = 0;
+	snprintf(src, sizeof(src), BH_SRC_DIR "/partitions/%s.dts", name);
+	char *text = read_file(src, &size);
+	assert_non_null(text);
+	size_t cap = size + 8192;
+	char *out = malloc(cap);
+	assert_non_null(out);
+	const char *p = text, *q;
+	static const char key[] = "file = \"";
+	while ((q = strstr(p, key)) != NULL) {
+		q += sizeof(key) - 1;
+		const char *end = strchr(q, '"'), *base = q;
+		assert_non_null(end);
+		for (const char *c = q; c < end; c++) {
+			base = *c == '/' ? c + 1 : base;
+		}
+		snprintf(file, sizeof(file), "%s/%.*s", dir, (int)(end - base), base);
+		FILE *f = fopen(file, "wb");
+		assert_non_null(f);
+		static const char zeros[4096];
+		assert_int_equal(fwrite(zeros, 1, sizeof(zeros), f), sizeof(zeros));
+		assert_int_equal(fclose(f), 0);
+		n += (size_t)snprintf(out + n, cap - n, "%.*s%s", (int)(q - p), p, file);
+		assert_true(n < cap);
+		p = end;
+	}
+	snprintf(out + n, cap - n, "%s", p);
+	snprintf(dts, len, "%s/%s.dts", dir, name);
+	write_text(dts, out);
+	free(out);
+	free(text);
+}
+
+/* Debian's tree as the firmware (4 GiB of RAM) and TF-A's bl31 (PSCI, its memory) pass it. */
+static struct sys *rpi4_firmware_tree(void)
+{
+	size_t size;
+	char *debian = load_test_dtb("bcm2711-rpi-4-b.dtb", &size);
+	struct sys *s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	s->size = size + 0x40000;
+	s->fdt = malloc(s->size);
+	assert_non_null(s->fdt);
+	assert_int_equal(fdt_open_into(debian, s->fdt, (int)s->size), 0);
+	free(debian);
+	set_cells(s, "/memory@0", "reg", CELLS(0, 0, 0x3b400000, 0, 0x40000000, 0xbc000000));
+	int psci = fdt_add_subnode(s->fdt, 0, "psci");
+	assert_true(psci >= 0);
+	assert_int_equal(fdt_setprop_string(s->fdt, psci, "compatible", "arm,psci-1.0"), 0);
+	assert_int_equal(fdt_setprop_string(s->fdt, psci, "method", "smc"), 0);
+	for (int cpu = fdt_first_subnode(s->fdt, fdt_path_offset(s->fdt, "/cpus")); cpu >= 0;
+	     cpu = fdt_next_subnode(s->fdt, cpu)) {
+		assert_int_equal(fdt_setprop_string(s->fdt, cpu, "enable-method", "psci"), 0);
+	}
+	int atf = fdt_add_subnode(s->fdt, fdt_path_offset(s->fdt, "/reserved-memory"), "atf@0");
+	assert_true(atf >= 0);
+	set_cells(s, "/reserved-memory/atf@0", "reg", CELLS(0, 0, 0x80000));
+	return s;
+}
+
+/* What boot.cmd's `fdt get value`/`fdt set` lines do: each node named gets its phandle. */
+static void play_phandle_lines(struct sys *s, const char *boot_cmd)
+{
+	size_t size;
+	char *text = read_file(boot_cmd, &size);
+	uint32_t ph[64] = {0};
+	unsigned n, value = 0;
+	char path[128], prop[64];
+	assert_non_null(text);
+	for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		const char *get = strstr(line, "fdt get value bh_ph");
+		const char *set = strstr(line, "fdt set /bulkhead/");
+		if (sscanf(line, "setenv bh_ph%u 0x%x", &n, &value) == 2 && n < 64) {
+			ph[n] = value; /* the phandle a node without one gets */
+		} else if (get != NULL &&
+			   sscanf(get, "fdt get value bh_ph%u %127s", &n, path) == 2) {
+			int node = fdt_path_offset(s->fdt, path);
+			assert_true(node >= 0 && n < 64);
+			if (fdt_get_phandle(s->fdt, node) != 0) {
+				ph[n] = fdt_get_phandle(s->fdt, node);
+			} else {
+				assert_int_equal(fdt_setprop_u32(s->fdt, node, "phandle", ph[n]),
+						 0);
+			}
+		} else if (set != NULL && sscanf(set, "fdt set %127s %63s", path, prop) == 2) {
+			fdt32_t cells[64];
+			int k = 0;
+			for (const char *v = strstr(set, "${bh_ph"); v != NULL && k < 64;
+			     v = strstr(v + 1, "${bh_ph")) {
+				assert_int_equal(sscanf(v, "${bh_ph%u}", &n), 1);
+				cells[k++] = cpu_to_fdt32(ph[n]);
+			}
+			int node = fdt_path_offset(s->fdt, path);
+			assert_int_equal(fdt_setprop(s->fdt, node, prop, cells, k * 4), 0);
+		}
+	}
+	free(text);
+}
+
+/*
+ * Each shipped RPi4 system, laid out as make sdcard lays it out, applied to Debian's tree with
+ * libfdt's overlay code (U-Boot's `fdt apply`) and its phandle lists set as its boot.cmd sets
+ * them: the parser, under ASan and UBSan here, takes it with the RPi4's limits and the tree
+ * reserved where boot.scr puts it, and the root gets the SD card, USB and Ethernet.
+ */
+static void test_rpi4_systems_merged(void **state)
+{
+	(void)state;
+	static const char *const systems[] = {"rpi4-demo", "rpi4-linux-child"};
+	const char *dtbs = getenv("BH_TEST_DTB_DIR");
+	for (size_t k = 0; k < sizeof(systems) / sizeof(systems[0]); k++) {
+		char dir[600], dts[700], cmd[2048], path[700], *out;
+		size_t size;
+		snprintf(dir, sizeof(dir), "%s/%s", tmpdir, systems[k]);
+		assert_int_equal(mkdir(dir, 0755), 0);
+		with_standins(systems[k], dir, dts, sizeof(dts));
+		snprintf(cmd, sizeof(cmd),
+			 "%s --hyp 0x200000:4M --images 0x03000000 --board-dtb "
+			 "%s/bcm2711-rpi-4-b.dtb layout %s -o %s",
+			 BH_BHCONFIG, dtbs != NULL ? dtbs : BH_SRC_DIR "/build/host/dtb", dts, dir);
+		if (run(cmd, &out) != 0) {
+			print_error("%s\n", out);
+			fail();
+		}
+		free(out);
+		struct sys *s = rpi4_firmware_tree();
+		snprintf(path, sizeof(path), "%s/system.dtbo", dir);
+		char *overlay = read_file(path, &size);
+		assert_non_null(overlay);
+		assert_int_equal(fdt_overlay_apply(s->fdt, overlay), 0);
+		free(overlay);
+		snprintf(path, sizeof(path), "%s/boot.cmd", dir);
+		play_phandle_lines(s, path);
+		assert_int_equal(dt_parse_board(s->fdt, &s->board, &s->err), BH_OK);
+		s->board.reserved[s->board.reserved_count++] =
+			(struct dt_range){0x2800000, 0x100000};
+		s->hyp = pa_range(pa_init(0x200000), MiB(4));
+		s->ipa_bits = 44;
+		s->gic_lines = 256;
+		if (parse(s) != BH_OK) {
+			print_error("%s: %s\n", systems[k], s->err.msg);
+			fail();
+		}
+		assert_int_equal(s->cfg.partition_count, 2);
+		static const char *const usable[] = {"/emmc2bus/mmc@7e340000", "/scb/pcie@7d500000",
+						     "/scb/ethernet@7d580000"};
+		for (size_t u = 0; u < sizeof(usable) / sizeof(usable[0]); u++) {
+			bool found = false;
+			for (unsigned d = 0; d < s->cfg.partitions[0].device_count; d++) {
+				char node[128];
+				fdt_get_path(s->fdt, s->cfg.partitions[0].devices[d].node, node,
+					     sizeof(node));
+				found |= strcmp(node, usable[u]) == 0;
+			}
+			assert_true(found);
+		}
+		free_system(s);
+	}
+}
+
 /*
  * Debian's Raspberry Pi 4 tree with a root partition that takes the other devices
  * (issue 12): what can master DMA or controls what others share is never taken
@@ -1609,6 +1776,7 @@ int main(void)
 		cmocka_unit_test(test_qemu_board_dtsi),
 		cmocka_unit_test(test_rpi4_board_dtsi),
 		cmocka_unit_test(test_rpi4_root_takes_no_dma),
+		cmocka_unit_test(test_rpi4_systems_merged),
 		cmocka_unit_test(test_bhconfig_check),
 		cmocka_unit_test(test_bhconfig_show),
 		cmocka_unit_test(test_bhconfig_dtb),
