@@ -294,8 +294,9 @@ $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp: scripts/target-packages scripts/fetch
 
 .PHONY: sdcard sdcard-rpi4
 # The demo's card for tests/system/test_rpi4_sdcard.py, in build/test-sdcard/ (a card made
-# with make sdcard stays as it is).
-sdcard-rpi4:
+# with make sdcard stays as it is). What the sub-make shares with this one is built first,
+# so that under -j the two never build the same files.
+sdcard-rpi4: bin-all $(BHCONFIG) linux guest-console
 	$(Q)$(MAKE) --no-print-directory BOARD=rpi4 SYSTEM=partitions/rpi4-demo.dts RPI_FIRMWARE= \
 		SDCARD_OUT=$(O)/test-sdcard sdcard >/dev/null
 ifneq ($(filter sdcard,$(MAKECMDGOALS)),)
