@@ -520,6 +520,18 @@ static int force(int fd, const struct bh_mgmt_status *st, bool reboot)
 	return err;
 }
 
+/* A shutdown that ended as asked: "rt0: shut down (acknowledged)". */
+static void print_answer(const struct bh_mgmt_status *now, const char *done, bool answered)
+{
+	if (!answered) {
+		printf("%s: %s (no answer from it)\n", now->name, done);
+	} else if (now->shutdown_status == 0) {
+		printf("%s: %s (acknowledged)\n", now->name, done);
+	} else {
+		printf("%s: %s (it refused, status %d)\n", now->name, done, now->shutdown_status);
+	}
+}
+
 static int cmd_shutdown(int fd, const char *name, const struct options *o)
 {
 	struct bh_mgmt_status st;
@@ -564,6 +576,7 @@ static int cmd_shutdown(int fd, const char *name, const struct options *o)
 		return err == EPERM ? EXIT_NOT_ROOT : EXIT_FAILED;
 	}
 	uint64_t deadline = mgmt_now_ms() + o->timeout_ms;
+	bool refusal_told = false;
 	while (mgmt_now_ms() < deadline) {
 		struct bh_mgmt_status now;
 		mgmt_sleep_until_ms(mgmt_now_ms() + SHUTDOWN_POLL_MS);
@@ -571,14 +584,23 @@ static int cmd_shutdown(int fd, const char *name, const struct options *o)
 		if (err != 0) {
 			return device_error(err);
 		}
+		bool answered = now.shutdown_answered == req.request;
 		if (now.state == BH_PARTITION_CRASHED) {
 			fprintf(stderr, "%s crashed while shutting down: %s\n", st.name,
 				now.stop_reason);
 			return EXIT_FAILED;
 		}
+		/* The module has read what a child left when it went: its answer is in now. */
 		if (o->reboot ? now.starts != st.starts && mgmt_is_up(now.state)
 			      : is_down(now.state)) {
+			print_answer(&now, o->reboot ? "rebooted" : "shut down", answered);
 			return EXIT_OK;
+		}
+		if (answered && now.shutdown_status < 0 && !refusal_told) {
+			fprintf(stderr,
+				"%s refused the shutdown (status %d); waiting up to %u ms.\n",
+				st.name, now.shutdown_status, o->timeout_ms);
+			refusal_told = true;
 		}
 	}
 	if (o->no_force) {
