@@ -102,7 +102,8 @@ def test_bhctl(qemu, tmp_path):
     """bhctl list shows the system as declared; a bare-metal and a Linux
     child are stopped, started and restarted while rt1 keeps ticking; bhctl
     load puts hello into the stopped rt0, whose banner then appears; console,
-    watch, shutdown and the exit codes."""
+    watch, the Linux child's reboot and power-off (both acknowledged) and the
+    exit codes."""
     vm = qemu.boot(gic=3, smp=4, extra=lifecycle_system(tmp_path), timeout=LINUX_TIMEOUT)
     vm.expect_all([ROOT_READY, LX_READY, "[root] bhmgrd: managing 3 children"])
     until(vm, beating("lx"), "lx-beats")
@@ -187,9 +188,17 @@ def test_bhctl(qemu, tmp_path):
                      r"3 sessions\)", out), out
     assert "System: Linux: Linux 6.1" in out or "System: Linux: Linux " in out, out
 
+    # An orderly reboot: acknowledged, and it comes back in a new session.
+    rc, out = run(vm, "bhctl shutdown --reboot --timeout 60000 lx", "reboot-lx")
+    assert rc == 0 and "[root] lx: rebooted (acknowledged)\n" in out, out
+    assert "[hv] partition lx restarting: PSCI SYSTEM_RESET from vCPU 0" in vm.output
+    seen(vm, LX_READY, 4)
+    until(vm, "bhctl status lx | grep -q 'Heartbeat: ok.*4 sessions'", "lx-rebooted")
+
     # shutdown: the Linux child powers off as asked; rt1 has no integration
     # channel: --no-force refuses (1) and leaves it running.
-    assert run(vm, "bhctl shutdown --timeout 60000 lx", "shutdown-lx")[0] == 0
+    rc, out = run(vm, "bhctl shutdown --timeout 60000 lx", "shutdown-lx")
+    assert rc == 0 and "[root] lx: shut down (acknowledged)\n" in out, out
     assert "[hv] partition lx stopped: PSCI SYSTEM_OFF from vCPU 0" in vm.output
     rc, out = run(vm, "bhctl shutdown --no-force rt1", "shutdown-rt1")
     assert rc == 1 and "[root] Failed to shut down rt1: it has no integration connection" in out

@@ -28,6 +28,7 @@
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/reboot.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/utsname.h>
@@ -549,6 +550,8 @@ static void read_what_is_left(struct integ *ig)
 		if (ig->session != session)
 			begin_session(ig, session);
 		handle_packet(ig, &pkt);
+		if (n % INTEG_BATCH == INTEG_BATCH - 1)
+			cond_resched(); /* a large ring full of small packets */
 	}
 	ig->connected = false;
 }
