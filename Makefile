@@ -297,6 +297,7 @@ rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(LINUX_FETCHED) boards/rpi
 # can match any build. `host-tools` also checks and compiles the example
 # systems into build/host/partitions/ (boot one with QEMU's -dtb).
 BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c tools/policy.c tools/source.c tools/explain.c \
+	tools/new.c tools/svg.c \
 	core/config.c \
 	core/config_devices.c core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c \
 	core/lib/errors.c

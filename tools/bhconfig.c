@@ -6,10 +6,13 @@
  * crash policy (tools/policy.c).
  *
  *   bhconfig [options] check FILE     "ok: N partitions", or the error; exit 0 or 1
- *   bhconfig [options] show FILE      the partition map as tables
+ *   bhconfig [options] show FILE [--svg OUT]  the partition map as tables (and a picture,
+ *                                    tools/svg.c)
  *   bhconfig [options] dtb FILE -o OUT  check, then write the compiled tree to OUT
  *   bhconfig [options] layout FILE -o DIR  place the images named by `file`, generate the
  *                                    partitions' device trees (tools/layout.c)
+ *   bhconfig explain PROPERTY        the binding's text for it (tools/explain.c)
+ *   bhconfig new --board B [-o OUT]  a commented starting system (tools/new.c)
  *
  * FILE is a .dtb, or device-tree source compiled with dtc (-i BOARDS_DIR, so
  * `/include/ "qemu-virt/qemu-virt-gicv3.dtsi"` works from anywhere).
@@ -20,7 +23,9 @@
  *   --pa-bits N            the CPU's physical address size (default: known per CPU, else 48)
  *   --gic-lines N          the GIC's interrupt lines (default: known per board, else 1020)
  *   -i DIR                 another include directory for dtc (repeatable)
- *   --images BASE          layout: where the first image goes (default 0x60000000)
+ *   --images BASE          where the first placed image goes (default: the lowest free RAM
+ *                          that takes them all)
+ *   --explain              after an error, the documentation of the property it names
  * Numbers take 0x and a K, M or G suffix. Exit status: 0 fine, 1 the file is
  * not a valid system, 2 usage.
  */
@@ -39,8 +44,10 @@
 
 #include "explain.h"
 #include "layout.h"
+#include "new.h"
 #include "policy.h"
 #include "source.h"
+#include "svg.h"
 
 #ifndef BH_BOARDS_DIR
 #define BH_BOARDS_DIR "boards"
@@ -68,17 +75,26 @@ struct options {
 	unsigned include_count;
 	const char *output;
 	uint64_t image_base;
-	bool explain; /* --explain: an error is followed by its property's documentation */
+	bool explain;	   /* --explain: an error is followed by its property's documentation */
+	const char *board; /* new --board */
+	const char *svg;   /* show --svg: where the picture goes */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: bhconfig [options] check FILE\n"
-		"       bhconfig [options] show FILE\n"
-		"       bhconfig [options] dtb FILE -o OUT.dtb\n"
-		"       bhconfig [options] layout FILE -o DIR [--images BASE]\n"
-		"FILE: a .dtb, or device-tree source (compiled with dtc)\n"
+		"usage: bhconfig [options] COMMAND ...\n"
+		"commands:\n"
+		"  check FILE              check a system; \"ok: ...\" or the error (exit 0 or 1)\n"
+		"  show FILE [--svg OUT]   check, then print the partition map (and draw it)\n"
+		"  dtb FILE -o OUT.dtb     check, then write the compiled tree\n"
+		"  layout FILE -o DIR      place the images named by `file`, generate the\n"
+		"                          partitions' trees, write DIR/system.dtb, qemu.args,\n"
+		"                          boot.cmd (--reserve: where the loader puts the tree)\n"
+		"  explain PROPERTY        the binding's text for a property, with an example\n"
+		"  new --board B [-o OUT]  a commented starting system for B (qemu-virt, rpi4)\n"
+		"FILE: a .dtb, or device-tree source (compiled with dtc; errors then say\n"
+		"file:line). Images that name a `file` are placed as layout places them.\n"
 		"options:\n"
 		"  --hyp BASE:SIZE       hypervisor footprint (default 0x40200000:4M, QEMU "
 		"-kernel;\n"
@@ -92,8 +108,13 @@ static void usage(FILE *f)
 		"                        board, else 1020)\n"
 		"  -i DIR                include directory for dtc (repeatable; %s is always "
 		"searched)\n"
-		"  -o OUT                output of the dtb command (a file) or layout (a folder)\n"
-		"  --images BASE         layout: the first image's address (default 0x60000000)\n",
+		"  --images BASE         where the first placed image goes (default: the lowest\n"
+		"                        free RAM that takes them all)\n"
+		"  --explain             after an error, the text of the property it names\n"
+		"  -o OUT                output of dtb (a file), layout (a folder), new (a file)\n"
+		"  -h, --help            this text\n"
+		"exit status: 0 fine, 1 the system is not valid (or a file could not be\n"
+		"written), 2 usage. docs/binding.md has the details.\n",
 		DEFAULT_MAX_PARTITIONS, BH_BOARDS_DIR);
 }
 
@@ -730,6 +751,13 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 		show_dma(fdt, &cfg);
 		show_channels(&cfg);
 		show_policies(fdt, &cfg);
+		if (opt->svg != NULL) {
+			char title[256];
+			snprintf(title, sizeof(title), "%s: %u partition%s on %s", path,
+				 cfg.partition_count, cfg.partition_count == 1 ? "" : "s",
+				 board.model);
+			status = svg_write(opt->svg, title, fdt, &board, &cfg, opt->hyp);
+		}
 	} else if (cfg.channel_count == 0) {
 		printf("ok: %u partition%s\n", cfg.partition_count,
 		       cfg.partition_count == 1 ? "" : "s");
@@ -832,6 +860,10 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(a, "-o") == 0) {
 			opt.output = v;
+		} else if (strcmp(a, "--board") == 0) {
+			opt.board = v;
+		} else if (strcmp(a, "--svg") == 0) {
+			opt.svg = v;
 		} else {
 			error("unknown option %s", a);
 			usage(stderr);
@@ -841,6 +873,13 @@ int main(int argc, char **argv)
 	if (nwords == 2 && strcmp(words[0], "explain") == 0) {
 		return explain_command(words[1]);
 	}
+	if (nwords == 1 && strcmp(words[0], "new") == 0) {
+		if (opt.board == NULL) {
+			error("new needs --board qemu-virt or --board rpi4");
+			return 2;
+		}
+		return new_system(opt.board, opt.output);
+	}
 	if (nwords != 2 || (strcmp(words[0], "check") != 0 && strcmp(words[0], "show") != 0 &&
 			    strcmp(words[0], "dtb") != 0 && strcmp(words[0], "layout") != 0)) {
 		usage(stderr);
@@ -848,7 +887,12 @@ int main(int argc, char **argv)
 	}
 	bool wants_output = strcmp(words[0], "dtb") == 0 || strcmp(words[0], "layout") == 0;
 	if (wants_output != (opt.output != NULL)) {
-		error("-o goes with the dtb and layout commands, which need it");
+		error("-o goes with the dtb and layout commands, which need it (and new)");
+		return 2;
+	}
+	if ((opt.svg != NULL && strcmp(words[0], "show") != 0) || opt.board != NULL) {
+		error("%s goes with another command (show --svg OUT, new --board B)",
+		      opt.board != NULL ? "--board" : "--svg");
 		return 2;
 	}
 	return run(words[0], words[1], &opt);

@@ -223,3 +223,79 @@ def test_check_explain():
     out = bhconfig("--explain", "check", "tests/configs/bad/channel-unknown-prop.dts", status=1)
     assert out.endswith("\n\nno property 'ring-size' in the binding (docs/binding.md, "
                         "docs/vmbus.md); did you mean 'ring-sizes'?\n")
+
+
+# ---------------------------------------------------------------- show --svg
+
+
+def test_show_svg(tmp_path):
+    """The picture is well-formed XML and names every partition and every region of the text
+    view: memory, images, channels, devices."""
+    path = os.path.join(SRC, "partitions", "qemu-virt-vmbus.dts")
+    stub_files(path, tmp_path)
+    svg = str(tmp_path / "map.svg")
+    text = bhconfig("show", "--svg", svg, path, cwd=tmp_path)
+    root = ET.parse(svg).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    words = "\n".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    for name in ("root", "lx", "rt0"):
+        assert f"{name} memory[0]" in words and f"{name}: " in words
+    for image in ("root/kernel", "root/initrd", "root/dtb", "lx/kernel", "rt0/app"):
+        assert f"{image} image" in words
+    for channel in ("net", "echo", "rt0-integ"):
+        assert f"channel {channel}: root <-> " in words
+        assert f"channel {channel} (provider)" in words
+        assert f"channel {channel} (consumer)" in words
+    assert "device /pl031@9010000" in words and "Bulkhead (--hyp)" in words
+    for cpu in range(4):
+        assert f"CPU{cpu} (MPIDR 0x{cpu})" in words
+    # Each region of the text view, by its PA range.
+    for m in re.finditer(r"-> 0x00(\w{8})-0x00(\w{8})", text):
+        assert re.search(r"0x0%s-0x0%s" % (m.group(1), m.group(2)), words), m.group(0)
+    # The text view is unchanged by --svg.
+    assert text == bhconfig("show", path, cwd=tmp_path)
+
+
+def test_svg_needs_show(tmp_path):
+    assert "--svg goes with another command" in bhconfig(
+        "check", "--svg", str(tmp_path / "x.svg"), "partitions/qemu-virt-hello.dts", status=2)
+
+
+# ---------------------------------------------------------------- new, help
+
+
+@pytest.mark.parametrize("board", ["qemu-virt", "rpi4"])
+def test_new_is_accepted_as_written(board, tmp_path):
+    out = str(tmp_path / "system.dts")
+    said = bhconfig("new", "--board", board, "-o", out)
+    assert said.startswith(f"wrote {out}: check it with `bhconfig")
+    text = open(out).read()
+    assert "docs/binding.md" in text and f'/include/ "{board}/' in text
+    assert bhconfig(*hyp_args(out), "check", out) == "ok: 2 partitions, 2 channels\n"
+    show = bhconfig(*hyp_args(out), "show", out)
+    assert re.search(r"rt0\s+restart\s+1000 ms\s+3\s+100 ms\s+rt0-integ", show), show
+    # Every property it sets has a comment or is explained by the docs.
+    for name in set(re.findall(r"^\s*([#a-z-]+)\s*[=;]", text, re.M)):
+        bhconfig("explain", name)
+    # Never over an existing file; stdout without -o.
+    assert "File exists" in bhconfig("new", "--board", board, "-o", out, status=1)
+    assert bhconfig("new", "--board", board) == text
+
+
+def test_new_rpi4_uses_the_board_facts():
+    text = bhconfig("new", "--board", "rpi4")
+    assert '/include/ "rpi4/rpi4.dtsi"' in text and "GIC-400" in text
+    assert "0xfe201000" in text  # the PL011 UART0, as boards/rpi4/rpi4.dtsi translates it
+
+
+def test_new_usage():
+    assert "new needs --board" in bhconfig("new", status=2)
+    assert "expected qemu-virt or rpi4" in bhconfig("new", "--board", "x86", status=2)
+
+
+def test_help_lists_every_command():
+    out = bhconfig("--help")
+    for command in ("check FILE", "show FILE [--svg OUT]", "dtb FILE -o OUT.dtb",
+                    "layout FILE -o DIR", "explain PROPERTY", "new --board B [-o OUT]"):
+        assert "\n  " + command in out
+    assert bhconfig(status=2).startswith("usage: bhconfig")
