@@ -106,8 +106,8 @@ static void usage(FILE *f)
 		"  --gic-lines N         the GIC's interrupt lines (GICD_TYPER; default: known "
 		"per\n"
 		"                        board, else 1020)\n"
-		"  -i DIR                include directory for dtc (repeatable; %s is always "
-		"searched)\n"
+		"  -i DIR                include directory for dtc (repeatable; the source tree's\n"
+		"                        boards/ is always searched)\n"
 		"  --images BASE         where the first placed image goes (default: the lowest\n"
 		"                        free RAM that takes them all)\n"
 		"  --explain             after an error, the text of the property it names\n"
@@ -115,7 +115,7 @@ static void usage(FILE *f)
 		"  -h, --help            this text\n"
 		"exit status: 0 fine, 1 the system is not valid (or a file could not be\n"
 		"written), 2 usage. docs/binding.md has the details.\n",
-		DEFAULT_MAX_PARTITIONS, BH_BOARDS_DIR);
+		DEFAULT_MAX_PARTITIONS);
 }
 
 static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -499,10 +499,11 @@ int layout_place(void *fdt, const struct dt_board *board, const struct layout_ar
 	if (*count != 0 && base == LAYOUT_AUTO_BASE) {
 		unsigned n = taken_ranges(fdt, board, a, list, *count, taken, ARRAY_SIZE(taken));
 		if (!auto_base(board, taken, n, span, &base)) {
-			return dt_fail(err, fdt, system, BH_ENOMEM,
-				       "the %u images to place (0x%llx bytes, 2 MiB aligned) fit "
-				       "in no free RAM (--images BASE places them by hand)",
-				       *count, (unsigned long long)span);
+			return dt_fail(
+				err, fdt, system, BH_ENOMEM,
+				"no free RAM takes the %u image(s) to place (0x%llx bytes, 2 MiB "
+				"aligned): --images BASE places them by hand",
+				*count, (unsigned long long)span);
 		}
 	}
 	int ac = cells_of(fdt, system, "#address-cells");

@@ -131,6 +131,18 @@ def test_images_placed_clear_of_everything(tmp_path):
     assert re.search(r"/bulkhead/root/app\s+0x0043200000-0x0043cfffff", out), out
 
 
+def test_no_room_for_the_images(tmp_path):
+    path = system(tmp_path, ROOT)
+    (tmp_path / "app.bin").write_bytes(b"\0" * 0xc00000)
+    out = bhconfig("--reserve", "0x42000000:0x3e000000", "check", path, cwd=tmp_path, status=1)
+    assert out == (f"{path}:3: error: /bulkhead: no free RAM takes the 1 image(s) to place "
+                   "(0xc00000 bytes, 2 MiB aligned): --images BASE places them by hand\n")
+    # By hand, over the reserved range: the parser says what it overlaps.
+    out = bhconfig("--reserve", "0x42000000:0x3e000000", "--images", "0x42000000", "check", path,
+                   cwd=tmp_path, status=1)
+    assert "/bulkhead/root/app: reg (PA 0x42000000+0xc00000) overlaps reserved memory" in out
+
+
 def test_dtb_refuses_files(tmp_path):
     path = system(tmp_path, ROOT)
     (tmp_path / "app.bin").write_bytes(b"\0" * 16)
