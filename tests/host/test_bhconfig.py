@@ -171,6 +171,19 @@ def test_error_in_an_included_file(tmp_path):
                           "no root partition"), out
 
 
+def test_error_through_cpp_line_markers(tmp_path):
+    """A source run through cpp by hand keeps its positions: dtc reads the line markers."""
+    board = open(os.path.join(SRC, "boards", "qemu-virt", "qemu-virt-gicv3.dtsi")).read()
+    body = ROOT.replace('file = "app.bin";', "reg = <0x0 0x4c000000 0x0 0x1000>;") \
+        .replace("root;", "root; bogus;")
+    path = tmp_path / "pp.dts"
+    path.write_text('/dts-v1/;\n# 1 "board.dtsi" 1\n' + board + '# 40 "mine.dts" 2\n'
+                    '/ { bulkhead { compatible = "bulkhead,system-v1";\n'
+                    "#address-cells = <2>; #size-cells = <2>;\n" + body + "}; };\n")
+    assert bhconfig("check", str(path), status=1).startswith(
+        "mine.dts:42: error: /bulkhead/root: unknown property 'bogus'")
+
+
 def test_error_from_a_dtb_has_no_line(tmp_path):
     dtb = str(tmp_path / "bad.dtb")
     subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-i", os.path.join(SRC, "boards"),
