@@ -350,8 +350,8 @@ static int check_slot(const void *fdt, int part, int img, const struct layout_im
 }
 
 /* The images to place, with their sizes: files that exist, and the trees to generate. */
-static int collect(const void *fdt, struct layout_image *list, unsigned *count,
-		   struct dt_error *err)
+static int collect(const void *fdt, const struct layout_args *a, struct layout_image *list,
+		   unsigned *count, struct dt_error *err)
 {
 	int system = fdt_path_offset(fdt, "/bulkhead");
 	int ac = cells_of(fdt, system, "#address-cells");
@@ -382,7 +382,9 @@ static int collect(const void *fdt, struct layout_image *list, unsigned *count,
 			}
 			dt_get_string(fdt, img, "format", &format,
 				      &len); /* config_parse checks it */
-			if (file == NULL && strcmp(format, "dtb") == 0) {
+			bool has_reg = fdt_getprop(fdt, img, "reg", NULL) != NULL;
+			if (file == NULL && strcmp(format, "dtb") == 0 &&
+			    (a->generate_all || !has_reg)) {
 				p->generate = true;
 				p->size = GUEST_DTB_SIZE;
 			} else if (file == NULL) {
@@ -490,7 +492,7 @@ int layout_place(void *fdt, const struct dt_board *board, const struct layout_ar
 	if (system < 0) {
 		return BH_OK; /* nothing to place */
 	}
-	if ((rc = collect(fdt, list, count, err)) != BH_OK) {
+	if ((rc = collect(fdt, a, list, count, err)) != BH_OK) {
 		return rc;
 	}
 	for (unsigned i = 0; i < *count; i++) {
@@ -536,6 +538,7 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 			   "tree (QEMU -kernel with 1 GiB: 0x48000000:2M)");
 	}
 	a->dtb_addr = a->reserve[0].base;
+	a->generate_all = true;
 	if (buf == NULL || fdt_open_into(fdt, buf, (int)room) != 0) {
 		return say("cannot open the tree");
 	}

@@ -16,6 +16,9 @@ struct layout_args {
 	uint64_t dtb_addr;  /* set: where boot.cmd loads the tree (the first reserved range) */
 	unsigned pa_bits;   /* --pa-bits, 0: the board's */
 	unsigned gic_lines; /* --gic-lines, 0: the board's */
+	/* layout: a tree for every "dtb" image without a file, over its reg if it has one;
+	   check and show: only for those without a reg (one with a reg is a tree the user made) */
+	bool generate_all;
 };
 
 /* The limits config_parse() checks against, from the options or the board (bhconfig.c). */
@@ -36,8 +39,9 @@ struct layout_image {
 
 /*
  * Places the images that name a file (which must exist and fit the room its `load` has in the
- * partition) and the "dtb" images without one, as `layout` does: sets their `reg` in fdt (opened
- * with room to spare), deletes `file`, lists them in list[*count]. board->reserved must hold the
+ * partition) and the "dtb" images without one (see generate_all), as `layout` does: sets their
+ * `reg` in fdt (opened with room to spare), deletes `file`, lists them in list[*count].
+ * board->reserved must hold the
  * --reserve ranges. BH_OK, or an error in err naming the node ("/bulkhead/rt0/app: file ...").
  */
 int layout_place(void *fdt, const struct dt_board *board, const struct layout_args *args,
