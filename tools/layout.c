@@ -62,10 +62,13 @@ static void set_reg(void *fdt, int node, int ac, int sc, paddr_t pa, uint64_t si
 	fdt_setprop(fdt, node, "reg", cells, n * 4);
 }
 
+/* /bulkhead's #address-cells or #size-cells: 1 or 2 (absent: 2), 0 if neither. */
 static int cells_of(const void *fdt, int node, const char *name)
 {
-	const fdt32_t *v = fdt_getprop(fdt, node, name, NULL);
-	return v != NULL ? (int)fdt32_ld(v) : 2;
+	int len;
+	const fdt32_t *v = fdt_getprop(fdt, node, name, &len);
+	uint32_t cells = v != NULL && len == 4 ? fdt32_ld(v) : v != NULL ? 0 : 2;
+	return cells == 1 || cells == 2 ? (int)cells : 0;
 }
 
 /* Copies a node's properties (not its children) into the tree being written. */
@@ -489,8 +492,9 @@ int layout_place(void *fdt, const struct dt_board *board, const struct layout_ar
 	int rc;
 
 	*count = 0;
-	if (system < 0) {
-		return BH_OK; /* nothing to place */
+	if (system < 0 || cells_of(fdt, system, "#address-cells") == 0 ||
+	    cells_of(fdt, system, "#size-cells") == 0) {
+		return BH_OK; /* nothing to place, or numbers config_parse() refuses */
 	}
 	if ((rc = collect(fdt, a, list, count, err)) != BH_OK) {
 		return rc;

@@ -83,6 +83,7 @@ bool source_locate(const char *dts, const char *path, const char *prop, char *ou
 	char cur[MAX_PATH];	 /* the path of the open node */
 	size_t saved[MAX_DEPTH]; /* cur's length before each open node's name was added */
 	int depth = -1;
+	unsigned too_deep = 0; /* nodes opened past MAX_DEPTH, not followed */
 	bool found = false;
 
 	for (const char *line = dts; line != NULL && *line != '\0';) {
@@ -109,7 +110,9 @@ bool source_locate(const char *dts, const char *path, const char *prop, char *ou
 		while (clen > 0 && strchr(" */", comment[clen - 1]) != NULL) {
 			clen--;
 		}
-		if (code >= 1 && line[code - 1] == '{' && depth + 1 < MAX_DEPTH) {
+		if (code >= 1 && line[code - 1] == '{' && (depth + 1 >= MAX_DEPTH || too_deep)) {
+			too_deep++;
+		} else if (code >= 1 && line[code - 1] == '{') {
 			/* "label: other: name {": the name is the last word before the brace. */
 			size_t e = code - 1;
 			while (e > 0 && line[e - 1] == ' ') {
@@ -130,9 +133,11 @@ bool source_locate(const char *dts, const char *path, const char *prop, char *ou
 			if (strcmp(cur, path) == 0 && comment != NULL) {
 				found = position(comment, clen, out, size) || found;
 			}
+		} else if (code >= 2 && strncmp(line, "};", 2) == 0 && too_deep > 0) {
+			too_deep--;
 		} else if (code >= 2 && strncmp(line, "};", 2) == 0 && depth >= 0) {
 			cur[saved[depth--]] = '\0';
-		} else if (depth >= 0 && prop[0] != '\0' && comment != NULL &&
+		} else if (depth >= 0 && !too_deep && prop[0] != '\0' && comment != NULL &&
 			   strcmp(cur, path) == 0) {
 			size_t n = strcspn(line, " ;=");
 			if (n == strlen(prop) && strncmp(line, prop, n) == 0) {

@@ -143,6 +143,18 @@ def test_no_room_for_the_images(tmp_path):
     assert "/bulkhead/root/app: reg (PA 0x42000000+0xc00000) overlaps reserved memory" in out
 
 
+def test_bad_cells_left_to_the_parser(tmp_path):
+    """Placing reads /bulkhead's cells from the raw tree: a hostile value stops the placing,
+    and the parser names it."""
+    for cells in ("<0>", "<3>", "<0x40000000>", '"x"'):
+        path = system(tmp_path, ROOT)
+        text = open(path).read().replace("#address-cells = <2>", "#address-cells = " + cells)
+        open(path, "w").write(text)
+        (tmp_path / "app.bin").write_bytes(b"\0" * 16)
+        out = bhconfig("check", path, cwd=tmp_path, status=1)
+        assert "error: /bulkhead: #address-cells: must be <1> or <2>" in out, out
+
+
 def test_dtb_image_with_reg_is_kept(tmp_path):
     """A "dtb" image with a reg and no file is a tree the author made (systems.py's Linux
     partitions): check and dtb take it as it is; only layout writes a generated one over it."""
