@@ -77,6 +77,17 @@ const struct layout_board *layout_board_of(const void *fdt)
 	return dt_compatible(fdt, 0, rpi4.compatible) ? &rpi4 : NULL;
 }
 
+void layout_board_zones(const void *fdt, struct dt_board *board)
+{
+	const struct layout_board *b = layout_board_of(fdt);
+	for (unsigned i = 0; b != NULL && i < b->zone_count; i++) {
+		if (board->reserved_count < DT_MAX_RESERVED) {
+			board->reserved[board->reserved_count++] =
+				(struct dt_range){b->zones[i].base, b->zones[i].size};
+		}
+	}
+}
+
 static int prop_cells_of(const void *fdt, int node, const char *name)
 {
 	const fdt32_t *v = fdt_getprop(fdt, node, name, NULL);
@@ -316,12 +327,12 @@ int layout_rpi4_boot(const void *fdt, const struct layout_board *b, const struct
 		if (name[0] == '\0' || strspn(name, SAFE_NAME_CHARS) != strlen(name)) {
 			return layout_say("%s: %s: a file on the SD card is named with letters, "
 					  "digits and . _ + - only",
-					  images[i].node, images[i].file);
+					  images[i].path, images[i].file);
 		}
 		for (size_t k = 0; k < ARRAY_SIZE(card_files); k++) {
 			if (strcmp(name, card_files[k]) == 0) {
 				return layout_say("%s: %s: the SD card's own %s has that name",
-						  images[i].node, images[i].file, card_files[k]);
+						  images[i].path, images[i].file, card_files[k]);
 			}
 		}
 		for (unsigned j = 0; j < i; j++) {
@@ -373,9 +384,10 @@ int layout_rpi4_boot(const void *fdt, const struct layout_board *b, const struct
 	fprintf(u, "# hypervisor 0x%08llx+0x%llx bulkhead.bin\n",
 		(unsigned long long)pa_addr(a->hyp.base), (unsigned long long)a->hyp.size);
 	for (unsigned i = 0; i < count; i++) {
-		fprintf(u, "# image 0x%08llx+0x%llx %s (%s)\n", (unsigned long long)images[i].pa,
+		fprintf(u, "# image 0x%08llx+0x%llx %s (%s)\n",
+			(unsigned long long)pa_addr(images[i].pa),
 			(unsigned long long)images[i].size, base_name(images[i].file),
-			images[i].node);
+			images[i].path);
 	}
 	fprintf(u, "setenv bh_fail\n");
 	fprintf(u,
@@ -414,8 +426,8 @@ int layout_rpi4_boot(const void *fdt, const struct layout_board *b, const struct
 	phandle_lists(u, fdt, &refs, true);
 	for (unsigned i = 0; i < count; i++) {
 		say_step(u, "loading %s for %s at 0x%llx", base_name(images[i].file),
-			 images[i].node, (unsigned long long)images[i].pa);
-		load_file(u, images[i].pa, base_name(images[i].file), images[i].node);
+			 images[i].path, (unsigned long long)pa_addr(images[i].pa));
+		load_file(u, pa_addr(images[i].pa), base_name(images[i].file), images[i].path);
 		fprintf(u,
 			STEP
 			"test \"${filesize}\" = \"%llx\" || setenv bh_fail \"%s is 0x${filesize} "

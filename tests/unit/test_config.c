@@ -512,8 +512,8 @@ static void test_examples(void **state)
 	assert_true(n >= 3);
 	for (int i = 0; i < n; i++) {
 		char rel[512];
-		/* They name files, for bhconfig layout: test_linux*.py boot the QEMU ones,
-		   test_rpi4_sdcard.py lays out and checks the RPi4 ones. */
+		/* They name files: bhconfig places them first (test_bhconfig.py); the RPi4 ones
+		   also by test_rpi4_systems_merged and test_rpi4_sdcard.py. */
 		if (strcmp(names[i]->d_name, "qemu-virt-demo.dts") == 0 ||
 		    strcmp(names[i]->d_name, "qemu-virt-vmbus.dts") == 0 ||
 		    strcmp(names[i]->d_name, "rpi4-demo.dts") == 0 ||
@@ -1410,7 +1410,9 @@ static void test_bhconfig_check(void **state)
 	char layout[600];
 	snprintf(layout, sizeof(layout), "--reserve 0x48000000:2M layout %s/nofile.dts -o %s",
 		 tmpdir, tmpdir);
-	BHCONFIG(1, layout, "bhconfig layout: /nonexistent/app.bin: No such file or directory");
+	BHCONFIG(1, layout,
+		 "bhconfig layout: /bulkhead/root/app: file '/nonexistent/app.bin': No such file "
+		 "or directory");
 	snprintf(layout, sizeof(layout), "layout %s/nofile.dts -o %s", tmpdir, tmpdir);
 	BHCONFIG(1, layout, "bhconfig layout: --reserve BASE:SIZE is needed");
 	/* Usage. */

@@ -74,7 +74,8 @@ static const char usage_text[] =
 	"                              without an integration channel is refused\n"
 	"      --timeout MS            wait this long at most (default 30000)\n"
 	"  shutdown NAME               ask for an orderly shutdown over the child's\n"
-	"                              integration channel, wait until it is stopped\n"
+	"                              integration channel, wait until it is stopped,\n"
+	"                              print how it answered (acknowledged...)\n"
 	"      --timeout MS            wait this long (default 10000), then stop it by force\n"
 	"      --reboot                ask for a reboot instead; wait until it started again\n"
 	"      --no-force              never force: fail after the timeout, or at once\n"
@@ -631,6 +632,18 @@ static int force(int fd, const struct bh_mgmt_status *st, bool reboot)
 	return err;
 }
 
+/* A shutdown that ended as asked: "rt0: shut down (acknowledged)". */
+static void print_answer(const struct bh_mgmt_status *now, const char *done, bool answered)
+{
+	if (!answered) {
+		printf("%s: %s (no answer from it)\n", now->name, done);
+	} else if (now->shutdown_status == 0) {
+		printf("%s: %s (acknowledged)\n", now->name, done);
+	} else {
+		printf("%s: %s (it refused, status %d)\n", now->name, done, now->shutdown_status);
+	}
+}
+
 static int cmd_shutdown(int fd, const char *name, const struct options *o)
 {
 	struct bh_mgmt_status st;
@@ -675,6 +688,7 @@ static int cmd_shutdown(int fd, const char *name, const struct options *o)
 		return err == EPERM ? EXIT_NOT_ROOT : EXIT_FAILED;
 	}
 	uint64_t deadline = mgmt_now_ms() + o->timeout_ms;
+	bool refusal_told = false;
 	while (mgmt_now_ms() < deadline) {
 		struct bh_mgmt_status now;
 		mgmt_sleep_until_ms(mgmt_now_ms() + SHUTDOWN_POLL_MS);
@@ -682,14 +696,23 @@ static int cmd_shutdown(int fd, const char *name, const struct options *o)
 		if (err != 0) {
 			return device_error(err);
 		}
+		bool answered = now.shutdown_answered == req.request;
 		if (now.state == BH_PARTITION_CRASHED) {
 			fprintf(stderr, "%s crashed while shutting down: %s\n", st.name,
 				now.stop_reason);
 			return EXIT_FAILED;
 		}
+		/* The module has read what a child left when it went: its answer is in now. */
 		if (o->reboot ? now.starts != st.starts && mgmt_is_up(now.state)
 			      : is_down(now.state)) {
+			print_answer(&now, o->reboot ? "rebooted" : "shut down", answered);
 			return EXIT_OK;
+		}
+		if (answered && now.shutdown_status < 0 && !refusal_told) {
+			fprintf(stderr,
+				"%s refused the shutdown (status %d); waiting up to %u ms.\n",
+				st.name, now.shutdown_status, o->timeout_ms);
+			refusal_told = true;
 		}
 	}
 	if (o->no_force) {
