@@ -60,7 +60,7 @@ def test_hello_example(qemu, gic):
     for part, pid, vcpus, cpus in (("root", 0, 1, "0"), ("rt0", 1, 1, "1"),
                                    ("rt1", 2, 2, "2,3")):
         assert f"[{part}] hello: done" in vm.lines()
-        assert (f"[{part}] hello: hypercall ABI 1.4, partition id {pid}, {vcpus} vCPUs"
+        assert (f"[{part}] hello: hypercall ABI 1.5, partition id {pid}, {vcpus} vCPUs"
                 in vm.lines())
         assert f"[{part}] hello from partition {part}, vCPU 0, CPUs {cpus}" in vm.lines()
         assert (f"[{part}] hello: newlib printf: pi is about 3.141593, 6.022e+23, 100%"
