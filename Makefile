@@ -10,7 +10,7 @@
 #   make <board>_defconfig    reset build/<board>/.config from boards/<board>/defconfig
 #   make menuconfig           edit build/$(BOARD)/.config
 #   make lint                 clang-format, cppcheck and clang-tidy on the hypervisor
-#   make bench                benchmarks (timer latency, Linux boot, VMBus on QEMU and host)
+#   make bench                benchmarks (timer latency, Linux boot, VMBus, restart; QEMU, host)
 #   make help                 all targets
 #
 # V=1 shows full commands. Missing Debian packages are installed on first
@@ -296,7 +296,9 @@ rpi4-boot: $(UBOOT_RPI_DIR)/.stamp $(ATF_DIR)/.stamp $(LINUX_FETCHED) boards/rpi
 # hypervisor's own parser; built with the Kconfig maxima, so --max-partitions
 # can match any build. `host-tools` also checks and compiles the example
 # systems into build/host/partitions/ (boot one with QEMU's -dtb).
-BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c tools/policy.c core/config.c \
+BHCONFIG_SRCS := tools/bhconfig.c tools/layout.c tools/policy.c tools/source.c tools/explain.c \
+	tools/new.c tools/svg.c \
+	core/config.c \
 	core/config_devices.c core/config_vmbus.c core/fdt_util.c core/dt.c core/lib/printf.c \
 	core/lib/errors.c
 # The demos name files instead of addresses: `bhconfig layout` handles them (make demo,
@@ -305,11 +307,18 @@ PARTITION_DTBS := $(patsubst partitions/%.dts,$(HOST_B)/partitions/%.dtb,\
 	$(filter-out partitions/qemu-virt-demo.dts partitions/qemu-virt-vmbus.dts,\
 	$(wildcard partitions/*.dts)))
 
-$(BHCONFIG): $(BHCONFIG_SRCS) tools/layout.h tools/policy.h $(wildcard core/include/core/*.h core/*.h include/bulkhead/*.h) | $(DEPS_STAMP)
+# `bhconfig explain` prints the property tables of these docs (scripts/gen-explain.py).
+EXPLAIN_DOCS := docs/binding.md docs/vmbus.md docs/consoles.md
+$(HOST_B)/gen/explain_text.h: scripts/gen-explain.py $(EXPLAIN_DOCS)
+	@mkdir -p $(@D)
+	$(Q)$(PYTHON) scripts/gen-explain.py $@ $(EXPLAIN_DOCS)
+
+$(BHCONFIG): $(BHCONFIG_SRCS) $(wildcard tools/*.h) $(HOST_B)/gen/explain_text.h \
+		$(wildcard core/include/core/*.h core/*.h include/bulkhead/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(HOST_CC) -std=c11 -O2 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion \
-		-Iinclude -Icore/include -DCONFIG_MAX_CPUS=64 -DCONFIG_MAX_PARTITIONS=16 \
+		-Iinclude -Icore/include -I$(HOST_B)/gen -DCONFIG_MAX_CPUS=64 -DCONFIG_MAX_PARTITIONS=16 \
 		-DBH_BOARDS_DIR='"$(CURDIR)/boards"' -o $@ $(BHCONFIG_SRCS) -lfdt
 
 # On the RPi4, U-Boot's booti puts Bulkhead at 0x200000 (boards/rpi4/rpi4.dtsi).
@@ -494,9 +503,12 @@ $(HOST_B)/tests/stress_ring_tsan: tests/unit/stress_ring.c vmbus/ring.c vmbus/ri
 	$(Q)$(HOST_CC) -std=c11 -O1 -g -Wall -Wextra -Werror -pthread -fsanitize=thread \
 		-o $@ tests/unit/stress_ring.c vmbus/ring.c
 
-unit-tests: $(UNIT_TESTS) $(TEST_DTBS) $(STRESS)
+# tests/host: the host tools as users run them (pytest).
+unit-tests: $(UNIT_TESTS) $(TEST_DTBS) $(STRESS) $(BHCONFIG)
 	$(Q)for t in $(UNIT_TESTS); do \
 		echo "  UNIT    $$t"; BH_TEST_DTB_DIR=$(HOST_B)/dtb $$t || exit 1; done
+	$(Q)echo "  PYTEST  tests/host"; BH_BHCONFIG=$(CURDIR)/$(BHCONFIG) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/host
 	$(Q)for t in $(STRESS); do echo "  STRESS  $$t"; timeout 600 $$t 10000000 || exit 1; done
 
 # ---------------------------------------------------------------- system tests
@@ -532,6 +544,7 @@ bench: bin-all guests host-tools linux guest-irqtest-latency-native | $(DEPS_STA
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/vmbus_qemu.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_vmbus.py
 	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/linux_net.py
+	$(Q)BH_BUILD=$(CURDIR)/$(O) $(PYTHON) tests/bench/management.py
 	$(Q)$(MAKE) --no-print-directory ring-bench
 
 # ---------------------------------------------------------------- lint

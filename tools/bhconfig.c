@@ -6,10 +6,13 @@
  * crash policy (tools/policy.c).
  *
  *   bhconfig [options] check FILE     "ok: N partitions", or the error; exit 0 or 1
- *   bhconfig [options] show FILE      the partition map as tables
+ *   bhconfig [options] show FILE [--svg OUT]  the partition map as tables (and a picture,
+ *                                    tools/svg.c)
  *   bhconfig [options] dtb FILE -o OUT  check, then write the compiled tree to OUT
  *   bhconfig [options] layout FILE -o DIR  place the images named by `file`, generate the
  *                                    partitions' device trees (tools/layout.c)
+ *   bhconfig explain PROPERTY        the binding's text for it (tools/explain.c)
+ *   bhconfig new --board B [-o OUT]  a commented starting system (tools/new.c)
  *
  * FILE is a .dtb, or device-tree source compiled with dtc (-i BOARDS_DIR, so
  * `/include/ "qemu-virt/qemu-virt-gicv3.dtsi"` works from anywhere).
@@ -20,12 +23,15 @@
  *   --pa-bits N            the CPU's physical address size (default: known per CPU, else 48)
  *   --gic-lines N          the GIC's interrupt lines (default: known per board, else 1020)
  *   -i DIR                 another include directory for dtc (repeatable)
- *   --images BASE          layout: where the first image goes (default 0x60000000)
+ *   --images BASE          where the first placed image goes (default: the lowest free RAM
+ *                          that takes them all)
+ *   --explain              after an error, the documentation of the property it names
  * Numbers take 0x and a K, M or G suffix. Exit status: 0 fine, 1 the file is
  * not a valid system, 2 usage.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +42,12 @@
 #include <core/config.h>
 #include <core/fdt_util.h>
 
+#include "explain.h"
 #include "layout.h"
+#include "new.h"
 #include "policy.h"
+#include "source.h"
+#include "svg.h"
 
 #ifndef BH_BOARDS_DIR
 #define BH_BOARDS_DIR "boards"
@@ -65,16 +75,26 @@ struct options {
 	unsigned include_count;
 	const char *output;
 	uint64_t image_base;
+	bool explain;	   /* --explain: an error is followed by its property's documentation */
+	const char *board; /* new --board */
+	const char *svg;   /* show --svg: where the picture goes */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: bhconfig [options] check FILE\n"
-		"       bhconfig [options] show FILE\n"
-		"       bhconfig [options] dtb FILE -o OUT.dtb\n"
-		"       bhconfig [options] layout FILE -o DIR [--images BASE]\n"
-		"FILE: a .dtb, or device-tree source (compiled with dtc)\n"
+		"usage: bhconfig [options] COMMAND ...\n"
+		"commands:\n"
+		"  check FILE              check a system; \"ok: ...\" or the error (exit 0 or 1)\n"
+		"  show FILE [--svg OUT]   check, then print the partition map (and draw it)\n"
+		"  dtb FILE -o OUT.dtb     check, then write the compiled tree\n"
+		"  layout FILE -o DIR      place the images named by `file`, generate the\n"
+		"                          partitions' trees, write DIR/system.dtb, qemu.args,\n"
+		"                          boot.cmd (--reserve: where the loader puts the tree)\n"
+		"  explain PROPERTY        the binding's text for a property, with an example\n"
+		"  new --board B [-o OUT]  a commented starting system for B (qemu-virt, rpi4)\n"
+		"FILE: a .dtb, or device-tree source (compiled with dtc; errors then say\n"
+		"file:line). Images that name a `file` are placed as layout places them.\n"
 		"options:\n"
 		"  --hyp BASE:SIZE       hypervisor footprint (default 0x40200000:4M, QEMU "
 		"-kernel;\n"
@@ -86,11 +106,16 @@ static void usage(FILE *f)
 		"  --gic-lines N         the GIC's interrupt lines (GICD_TYPER; default: known "
 		"per\n"
 		"                        board, else 1020)\n"
-		"  -i DIR                include directory for dtc (repeatable; %s is always "
-		"searched)\n"
-		"  -o OUT                output of the dtb command (a file) or layout (a folder)\n"
-		"  --images BASE         layout: the first image's address (default 0x60000000)\n",
-		DEFAULT_MAX_PARTITIONS, BH_BOARDS_DIR);
+		"  -i DIR                include directory for dtc (repeatable; the source tree's\n"
+		"                        boards/ is always searched)\n"
+		"  --images BASE         where the first placed image goes (default: the lowest\n"
+		"                        free RAM that takes them all)\n"
+		"  --explain             after an error, the text of the property it names\n"
+		"  -o OUT                output of dtb (a file), layout (a folder), new (a file)\n"
+		"  -h, --help            this text\n"
+		"exit status: 0 fine, 1 the system is not valid (or a file could not be\n"
+		"written), 2 usage. docs/binding.md has the details.\n",
+		DEFAULT_MAX_PARTITIONS);
 }
 
 static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -187,8 +212,11 @@ static char *read_all(int fd, size_t *size)
 	return NULL;
 }
 
-/* Compiles source with dtc; the blob in malloc'd memory, or NULL (dtc said why). */
-static char *run_dtc(const char *path, const struct options *opt, size_t *size)
+/*
+ * Compiles source with dtc: a blob, or with `annotated` the tree as source with each node's and
+ * property's position (-T -T), NUL-terminated. In malloc'd memory, or NULL (dtc said why).
+ */
+static char *run_dtc(const char *path, const struct options *opt, bool annotated, size_t *size)
 {
 	const char *argv[64];
 	size_t n = 0;
@@ -198,7 +226,11 @@ static char *run_dtc(const char *path, const struct options *opt, size_t *size)
 	argv[n++] = "-I";
 	argv[n++] = "dts";
 	argv[n++] = "-O";
-	argv[n++] = "dtb";
+	argv[n++] = annotated ? "dts" : "dtb";
+	if (annotated) {
+		argv[n++] = "-T";
+		argv[n++] = "-T";
+	}
 	for (size_t i = 0; i < sizeof(dtc_quiet) / sizeof(dtc_quiet[0]); i++) {
 		argv[n++] = dtc_quiet[i];
 	}
@@ -227,6 +259,10 @@ static char *run_dtc(const char *path, const struct options *opt, size_t *size)
 	}
 	if (pid == 0) {
 		dup2(fds[1], STDOUT_FILENO);
+		int quiet = annotated ? open("/dev/null", O_WRONLY) : -1;
+		if (quiet >= 0) {
+			dup2(quiet, STDERR_FILENO); /* its warnings were shown with the blob */
+		}
 		close(fds[0]);
 		close(fds[1]);
 		execvp(dtc, (char *const *)argv);
@@ -253,12 +289,20 @@ static char *run_dtc(const char *path, const struct options *opt, size_t *size)
 	}
 	if (blob == NULL) {
 		error("%s: reading dtc's output: %s", path, strerror(errno));
+	} else if (annotated) {
+		char *text = realloc(blob, *size + 1);
+		if (text == NULL) {
+			free(blob);
+			return NULL;
+		}
+		text[*size] = '\0';
+		blob = text;
 	}
 	return blob;
 }
 
-/* The file as a blob: read as is if it is one, else compiled. */
-static char *load(const char *path, const struct options *opt, size_t *size)
+/* The file as a blob: read as is if it is one, else compiled (*source set). */
+static char *load(const char *path, const struct options *opt, size_t *size, bool *source)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
@@ -275,7 +319,8 @@ static char *load(const char *path, const struct options *opt, size_t *size)
 		return data;
 	}
 	free(data);
-	return run_dtc(path, opt, size);
+	*source = true;
+	return run_dtc(path, opt, false, size);
 }
 
 /* ---------------------------------------------------------------- limits */
@@ -492,6 +537,22 @@ static void show(const char *path, const struct dt_board *board, const struct op
 	}
 }
 
+/* The images placed from files (and the trees to generate), as `layout` would place them. */
+static void show_placed(const struct layout_image *list, unsigned count)
+{
+	char a[40], s[24];
+	if (count == 0) {
+		return;
+	}
+	printf("\n%-31s %-25s %-12s %s\n", "IMAGE", "PLACED AT PA (as layout)", "SIZE", "FILE");
+	for (unsigned i = 0; i < count; i++) {
+		printf("%-31s %-25s %-12s %s\n", list[i].path,
+		       span(pa_addr(list[i].pa), list[i].size, a, sizeof(a)),
+		       human_size(list[i].size, s, sizeof(s)),
+		       list[i].generate ? "(generated by layout)" : list[i].file);
+	}
+}
+
 static void show_channels(const struct config *cfg)
 {
 	char a[40], b[40], s[24], s2[24];
@@ -569,11 +630,45 @@ static bool write_file(const char *path, const void *data, size_t size)
 
 /* ---------------------------------------------------------------- main */
 
+/*
+ * Prints an error about the system: "FILE:LINE: error: MESSAGE" when it came from source and
+ * dtc knows where the node or property it names was written, else "error: MESSAGE"; with
+ * --explain, then the binding's text for the property it names.
+ */
+static void report(const char *path, bool source, const struct options *opt, const char *msg)
+{
+	char node[256], prop[64], where[512];
+	static const char board_prefix[] = "board: ";
+	const char *subject =
+		strncmp(msg, board_prefix, sizeof(board_prefix) - 1) == 0 ? msg + 7 : msg;
+	bool named = source_subject(subject, node, sizeof(node), prop, sizeof(prop));
+	char *dts = NULL;
+	size_t size;
+
+	if (named && source) {
+		dts = run_dtc(path, opt, true, &size);
+	}
+	if (dts != NULL && source_locate(dts, node, prop, where, sizeof(where))) {
+		fprintf(stderr, "%s: error: %s\n", where, msg);
+	} else {
+		error("%s", msg);
+	}
+	free(dts);
+	if (opt->explain && named && prop[0] != '\0' && explain_known(prop)) {
+		fputc('\n', stderr);
+		explain_print(stderr, prop);
+	} else if (opt->explain && named && strstr(msg, "unknown property '") != NULL) {
+		fputc('\n', stderr);
+		explain_suggest(stderr, prop);
+	}
+}
+
 static int run(const char *cmd, const char *path, const struct options *opt)
 {
 	size_t size = 0;
-	char *fdt = load(path, opt, &size);
-	if (fdt == NULL) {
+	bool source = false;
+	char *blob = load(path, opt, &size, &source);
+	if (blob == NULL) {
 		return 1;
 	}
 	if (strcmp(cmd, "layout") == 0) {
@@ -586,17 +681,26 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 			.reserve = opt->reserve,
 			.reserve_count = opt->reserve_count,
 		};
-		int status = layout_system(fdt, size, &args);
-		free(fdt);
+		int status = layout_system(blob, size, &args);
+		free(blob);
 		return status;
 	}
 	static struct dt_board board;
 	static struct config cfg;
+	static struct layout_image placed[LAYOUT_MAX_IMAGES];
+	unsigned placed_count = 0;
 	struct dt_error err = {{0}};
 	int status = 1;
+	/* Room for the `reg`s of the images that name files. */
+	size_t room = size + LAYOUT_ROOM;
+	char *fdt = malloc(room);
 
-	if (dt_check_blob(fdt, size, &err) != BH_OK || dt_parse_board(fdt, &board, &err) != BH_OK) {
-		error("%s: board: %s", path, err.msg);
+	if (fdt == NULL || dt_check_blob(blob, size, &err) != BH_OK ||
+	    fdt_open_into(blob, fdt, (int)room) != 0 ||
+	    dt_parse_board(fdt, &board, &err) != BH_OK) {
+		char msg[sizeof(err.msg) + 16];
+		snprintf(msg, sizeof(msg), "board: %s", fdt == NULL ? "out of memory" : err.msg);
+		report(path, source, opt, msg);
 		goto out;
 	}
 	for (unsigned i = 0; i < opt->reserve_count; i++) {
@@ -605,6 +709,17 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 			goto out;
 		}
 		board.reserved[board.reserved_count++] = opt->reserve[i];
+	}
+	struct layout_args args = {.image_base = opt->image_base, .hyp = opt->hyp};
+	if (layout_place(fdt, &board, &args, placed, &placed_count, &err) != BH_OK) {
+		report(path, source, opt, err.msg);
+		goto out;
+	}
+	if (placed_count != 0 && strcmp(cmd, "dtb") == 0) {
+		error("%s names host files or has device trees to generate: `bhconfig layout` "
+		      "places them and writes the tree",
+		      path);
+		goto out;
 	}
 	struct config_limits lim =
 		board_limits(fdt, &board, opt->hyp, opt->pa_bits, opt->gic_lines);
@@ -615,7 +730,7 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 		goto write;
 	}
 	if (rc != BH_OK) {
-		error("%s", err.msg);
+		report(path, source, opt, err.msg);
 		goto out;
 	}
 	if (cfg.partition_count > opt->max_partitions) {
@@ -625,16 +740,24 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 		goto out;
 	}
 	if (policy_check(fdt, &cfg, &err) != BH_OK) {
-		error("%s", err.msg);
+		report(path, source, opt, err.msg);
 		goto out;
 	}
 	status = 0;
 	if (strcmp(cmd, "show") == 0) {
 		show(path, &board, opt, &lim, &cfg);
+		show_placed(placed, placed_count);
 		show_devices(fdt, &cfg);
 		show_dma(fdt, &cfg);
 		show_channels(&cfg);
 		show_policies(fdt, &cfg);
+		if (opt->svg != NULL) {
+			char title[256];
+			snprintf(title, sizeof(title), "%s: %u partition%s on %s", path,
+				 cfg.partition_count, cfg.partition_count == 1 ? "" : "s",
+				 board.model);
+			status = svg_write(opt->svg, title, fdt, &board, &cfg, opt->hyp);
+		}
 	} else if (cfg.channel_count == 0) {
 		printf("ok: %u partition%s\n", cfg.partition_count,
 		       cfg.partition_count == 1 ? "" : "s");
@@ -644,11 +767,12 @@ static int run(const char *cmd, const char *path, const struct options *opt)
 		       cfg.channel_count == 1 ? "" : "s");
 	}
 write:
-	if (strcmp(cmd, "dtb") == 0 && !write_file(opt->output, fdt, fdt_totalsize(fdt))) {
+	if (strcmp(cmd, "dtb") == 0 && !write_file(opt->output, blob, fdt_totalsize(blob))) {
 		status = 1;
 	}
 out:
 	free(fdt);
+	free(blob);
 	return status;
 }
 
@@ -657,7 +781,7 @@ int main(int argc, char **argv)
 	struct options opt = {
 		.hyp = {pa_init(DEFAULT_HYP_BASE), DEFAULT_HYP_SIZE},
 		.max_partitions = DEFAULT_MAX_PARTITIONS,
-		.image_base = 0x60000000,
+		.image_base = LAYOUT_AUTO_BASE,
 	};
 	const char *words[2];
 	unsigned nwords = 0;
@@ -669,6 +793,10 @@ int main(int argc, char **argv)
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
+		}
+		if (strcmp(a, "--explain") == 0) {
+			opt.explain = true;
+			continue;
 		}
 		if (a[0] != '-' || a[1] == '\0') {
 			if (nwords == 2) {
@@ -732,11 +860,25 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(a, "-o") == 0) {
 			opt.output = v;
+		} else if (strcmp(a, "--board") == 0) {
+			opt.board = v;
+		} else if (strcmp(a, "--svg") == 0) {
+			opt.svg = v;
 		} else {
 			error("unknown option %s", a);
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (nwords == 2 && strcmp(words[0], "explain") == 0) {
+		return explain_command(words[1]);
+	}
+	if (nwords == 1 && strcmp(words[0], "new") == 0) {
+		if (opt.board == NULL) {
+			error("new needs --board qemu-virt or --board rpi4");
+			return 2;
+		}
+		return new_system(opt.board, opt.output);
 	}
 	if (nwords != 2 || (strcmp(words[0], "check") != 0 && strcmp(words[0], "show") != 0 &&
 			    strcmp(words[0], "dtb") != 0 && strcmp(words[0], "layout") != 0)) {
@@ -745,7 +887,12 @@ int main(int argc, char **argv)
 	}
 	bool wants_output = strcmp(words[0], "dtb") == 0 || strcmp(words[0], "layout") == 0;
 	if (wants_output != (opt.output != NULL)) {
-		error("-o goes with the dtb and layout commands, which need it");
+		error("-o goes with the dtb and layout commands, which need it (and new)");
+		return 2;
+	}
+	if ((opt.svg != NULL && strcmp(words[0], "show") != 0) || opt.board != NULL) {
+		error("%s goes with another command (show --svg OUT, new --board B)",
+		      opt.board != NULL ? "--board" : "--svg");
 		return 2;
 	}
 	return run(words[0], words[1], &opt);

@@ -33,15 +33,6 @@
 
 #define GUEST_DTB_SIZE 0x10000 /* what a generated tree may take: its `reg` size */
 #define IMAGE_ALIGN    MiB(2)
-#define MAX_IMAGES     (BH_MAX_PARTITIONS * BH_MAX_IMAGES)
-
-struct placed {
-	char path[128]; /* the image node */
-	char file[512];
-	paddr_t pa;
-	uint64_t size;
-	bool generate;
-};
 
 static int say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -71,10 +62,13 @@ static void set_reg(void *fdt, int node, int ac, int sc, paddr_t pa, uint64_t si
 	fdt_setprop(fdt, node, "reg", cells, n * 4);
 }
 
+/* /bulkhead's #address-cells or #size-cells: 1 or 2 (absent: 2), 0 if neither. */
 static int cells_of(const void *fdt, int node, const char *name)
 {
-	const fdt32_t *v = fdt_getprop(fdt, node, name, NULL);
-	return v != NULL ? (int)fdt32_ld(v) : 2;
+	int len;
+	const fdt32_t *v = fdt_getprop(fdt, node, name, &len);
+	uint32_t cells = v != NULL && len == 4 ? fdt32_ld(v) : v != NULL ? 0 : 2;
+	return cells == 1 || cells == 2 ? (int)cells : 0;
 }
 
 /* Copies a node's properties (not its children) into the tree being written. */
@@ -293,15 +287,80 @@ static int guest_tree(const void *fdt, const struct dt_board *board, const struc
 	return 0;
 }
 
-static int collect(void *fdt, struct placed *list, unsigned *count, uint64_t base)
+/* Entry `index` of a property of `width`-cell tuples, the i-th number `cells[i]` cells wide. */
+static bool read_tuple(const void *fdt, int node, const char *name, const int *cells, int width,
+		       int index, uint64_t *out)
+{
+	int len, stride = 0;
+	const fdt32_t *v = fdt_getprop(fdt, node, name, &len);
+	for (int i = 0; i < width; i++) {
+		stride += cells[i];
+	}
+	if (v == NULL || len % (stride * 4) != 0 || index >= len / (stride * 4)) {
+		return false; /* absent or malformed: config_parse() says what is wrong */
+	}
+	v += index * stride;
+	for (int i = 0; i < width; i++) {
+		out[i] = dt_read_cells(v, cells[i]);
+		v += cells[i];
+	}
+	return true;
+}
+
+/*
+ * The room a file has in its partition: from `load` to the end of the memory region holding it,
+ * or to the next image's `load` in the same partition, whichever comes first. A file that does
+ * not fit is named with both sizes; a `load` in no region is config_parse()'s to report.
+ */
+static int check_slot(const void *fdt, int part, int img, const struct layout_image *p, int ac,
+		      int sc, struct dt_error *err)
+{
+	const int load_cells[1] = {ac}, mem_cells[3] = {ac, ac, sc};
+	uint64_t load, m[3], other, end = 0;
+	const char *limit = "";
+	char what[160];
+	int sibling;
+
+	if (!read_tuple(fdt, img, "load", load_cells, 1, 0, &load)) {
+		return BH_OK;
+	}
+	for (int i = 0; read_tuple(fdt, part, "memory", mem_cells, 3, i, m); i++) {
+		if (load >= m[0] && load - m[0] < m[2]) {
+			end = m[0] + m[2];
+			snprintf(what, sizeof(what), "the end of memory[%d]", i);
+		}
+	}
+	if (end == 0) {
+		return BH_OK;
+	}
+	fdt_for_each_subnode(sibling, fdt, part)
+	{
+		if (sibling != img && read_tuple(fdt, sibling, "load", load_cells, 1, 0, &other) &&
+		    other > load && other < end) {
+			end = other;
+			snprintf(what, sizeof(what), "%s's load", fdt_get_name(fdt, sibling, NULL));
+		}
+	}
+	limit = what;
+	if (p->size <= end - load) {
+		return BH_OK;
+	}
+	return dt_fail(err, fdt, img, BH_ERANGE,
+		       "file '%s' is 0x%llx bytes, but load IPA 0x%llx has 0x%llx up to %s (IPA "
+		       "0x%llx)",
+		       p->file, (unsigned long long)p->size, (unsigned long long)load,
+		       (unsigned long long)(end - load), limit, (unsigned long long)end);
+}
+
+/* The images to place, with their sizes: files that exist, and the trees to generate. */
+static int collect(const void *fdt, const struct layout_args *a, struct layout_image *list,
+		   unsigned *count, struct dt_error *err)
 {
 	int system = fdt_path_offset(fdt, "/bulkhead");
+	int ac = cells_of(fdt, system, "#address-cells");
+	int sc = cells_of(fdt, system, "#size-cells");
 	int part, img;
-	paddr_t next = pa_init(base);
 
-	if (system < 0) {
-		return say("no /bulkhead node");
-	}
 	fdt_for_each_subnode(part, fdt, system)
 	{
 		if (config_is_vmbus_node(fdt, part)) {
@@ -309,44 +368,168 @@ static int collect(void *fdt, struct placed *list, unsigned *count, uint64_t bas
 		}
 		fdt_for_each_subnode(img, fdt, part)
 		{
-			struct placed *p = &list[*count];
+			struct layout_image *p = &list[*count];
 			const char *file = NULL, *format = "";
 			size_t len;
 			struct stat st;
-			if (*count == MAX_IMAGES) {
-				return say("more than %d images", MAX_IMAGES);
+			if (*count == LAYOUT_MAX_IMAGES) {
+				return dt_fail(err, fdt, img, BH_ENOMEM, "more than %d images",
+					       LAYOUT_MAX_IMAGES);
 			}
 			memset(p, 0, sizeof(*p));
+			errno = 0;
 			fdt_get_path(fdt, img, p->path, sizeof(p->path));
 			if (dt_get_string(fdt, img, "file", &file, &len) == BH_EINVAL) {
-				return say("%s: file: not a single string", p->path);
+				return dt_fail(err, fdt, img, BH_EINVAL,
+					       "file: not a single string");
 			}
 			dt_get_string(fdt, img, "format", &format,
 				      &len); /* config_parse checks it */
-			if (file == NULL && strcmp(format, "dtb") == 0) {
+			bool has_reg = fdt_getprop(fdt, img, "reg", NULL) != NULL;
+			if (file == NULL && strcmp(format, "dtb") == 0 &&
+			    (a->generate_all || !has_reg)) {
 				p->generate = true;
 				p->size = GUEST_DTB_SIZE;
 			} else if (file == NULL) {
 				continue; /* placed by hand: reg is already there */
-			} else if (stat(file, &st) != 0) {
-				return say("%s: %s", file, strerror(errno));
+			} else if (stat(file, &st) != 0 || !S_ISREG(st.st_mode)) {
+				const char *why =
+					errno != 0 ? strerror(errno) : "not a regular file";
+				return dt_fail(
+					err, fdt, img, BH_ENOENT,
+					"file '%s': %s (paths are from the current directory)",
+					file, why);
+			} else if (st.st_size == 0) {
+				return dt_fail(err, fdt, img, BH_EINVAL, "file '%s' is empty",
+					       file);
 			} else {
 				snprintf(p->file, sizeof(p->file), "%s", file);
 				p->size = (uint64_t)st.st_size;
+				int rc = check_slot(fdt, part, img, p, ac, sc, err);
+				if (rc != BH_OK) {
+					return rc;
+				}
 			}
-			p->pa = next;
-			next = pa_init(ALIGN_UP(pa_addr(next) + p->size, IMAGE_ALIGN));
 			(*count)++;
 		}
 	}
-	return 0;
+	return BH_OK;
+}
+
+/* PA ranges the images must keep clear of, as far as the raw tree tells. */
+static unsigned taken_ranges(const void *fdt, const struct dt_board *board,
+			     const struct layout_args *a, const struct layout_image *list,
+			     unsigned count, struct dt_range *out, unsigned max)
+{
+	int system = fdt_path_offset(fdt, "/bulkhead");
+	const int ac = cells_of(fdt, system, "#address-cells");
+	const int mem_cells[3] = {ac, ac, cells_of(fdt, system, "#size-cells")};
+	unsigned n = 0;
+	uint64_t v[3];
+	int node, sub;
+
+	out[n++] = (struct dt_range){pa_addr(a->hyp.base), a->hyp.size};
+	for (unsigned i = 0; i < board->reserved_count && n < max; i++) {
+		out[n++] = board->reserved[i];
+	}
+	fdt_for_each_subnode(node, fdt, system)
+	{
+		for (int i = 0; n < max && read_tuple(fdt, node, "memory", mem_cells, 3, i, v);
+		     i++) {
+			out[n++] = (struct dt_range){v[1], v[2]};
+		}
+		fdt_for_each_subnode(sub, fdt, node)
+		{
+			char path[128];
+			bool placed = false;
+			fdt_get_path(fdt, sub, path, sizeof(path));
+			for (unsigned i = 0; i < count; i++) {
+				placed |= strcmp(list[i].path, path) == 0;
+			}
+			/* Hand-placed images and channels (vmbus's children) have a reg. */
+			if (!placed && n < max &&
+			    read_tuple(fdt, sub, "reg", mem_cells + 1, 2, 0, v)) {
+				out[n++] = (struct dt_range){v[0], v[1]};
+			}
+		}
+	}
+	return n;
+}
+
+/* The lowest 2 MiB aligned base in RAM from which `span` bytes touch nothing taken. */
+static bool auto_base(const struct dt_board *board, const struct dt_range *taken, unsigned n,
+		      uint64_t span, uint64_t *base)
+{
+	bool found = false;
+	for (unsigned r = 0; r < board->mem_count; r++) {
+		uint64_t ram_end = board->mem[r].base + board->mem[r].size;
+		/* Candidates: the start of RAM and the end of everything taken. */
+		for (unsigned c = 0; c <= n; c++) {
+			uint64_t at = ALIGN_UP(c == n ? board->mem[r].base
+						      : taken[c].base + taken[c].size,
+					       IMAGE_ALIGN);
+			bool clear = at >= board->mem[r].base && at < ram_end &&
+				     span <= ram_end - at && (!found || at < *base);
+			for (unsigned t = 0; clear && t < n; t++) {
+				clear = taken[t].base >= at + span ||
+					taken[t].base + taken[t].size <= at;
+			}
+			if (clear) {
+				*base = at;
+				found = true;
+			}
+		}
+	}
+	return found;
+}
+
+int layout_place(void *fdt, const struct dt_board *board, const struct layout_args *a,
+		 struct layout_image *list, unsigned *count, struct dt_error *err)
+{
+	int system = fdt_path_offset(fdt, "/bulkhead");
+	static struct dt_range taken[DT_MAX_RESERVED + 4 * LAYOUT_MAX_IMAGES];
+	uint64_t base = a->image_base, span = 0;
+	int rc;
+
+	*count = 0;
+	if (system < 0 || cells_of(fdt, system, "#address-cells") == 0 ||
+	    cells_of(fdt, system, "#size-cells") == 0) {
+		return BH_OK; /* nothing to place, or numbers config_parse() refuses */
+	}
+	if ((rc = collect(fdt, a, list, count, err)) != BH_OK) {
+		return rc;
+	}
+	for (unsigned i = 0; i < *count; i++) {
+		span = ALIGN_UP(span + list[i].size, IMAGE_ALIGN);
+	}
+	if (*count != 0 && base == LAYOUT_AUTO_BASE) {
+		unsigned n = taken_ranges(fdt, board, a, list, *count, taken, ARRAY_SIZE(taken));
+		if (!auto_base(board, taken, n, span, &base)) {
+			return dt_fail(
+				err, fdt, system, BH_ENOMEM,
+				"no free RAM takes the %u image(s) to place (0x%llx bytes, 2 MiB "
+				"aligned): --images BASE places them by hand",
+				*count, (unsigned long long)span);
+		}
+	}
+	int ac = cells_of(fdt, system, "#address-cells");
+	int sc = cells_of(fdt, system, "#size-cells");
+	paddr_t next = pa_init(base);
+	for (unsigned i = 0; i < *count; i++) {
+		int node = fdt_path_offset(fdt, list[i].path);
+		list[i].pa = next;
+		next = pa_init(ALIGN_UP(pa_addr(next) + list[i].size, IMAGE_ALIGN));
+		set_reg(fdt, node, ac, sc, list[i].pa, list[i].size);
+		fdt_delprop(fdt, fdt_path_offset(fdt, list[i].path), "file");
+	}
+	return BH_OK;
 }
 
 int layout_system(char *fdt, size_t size, struct layout_args *a)
 {
-	static struct placed list[MAX_IMAGES];
+	static struct layout_image list[LAYOUT_MAX_IMAGES];
 	unsigned count = 0;
-	size_t room = size + 0x10000;
+	size_t room = size + LAYOUT_ROOM;
 	char *buf = malloc(room);
 	struct dt_board board;
 	struct dt_error err;
@@ -359,25 +542,21 @@ int layout_system(char *fdt, size_t size, struct layout_args *a)
 			   "tree (QEMU -kernel with 1 GiB: 0x48000000:2M)");
 	}
 	a->dtb_addr = a->reserve[0].base;
+	a->generate_all = true;
 	if (buf == NULL || fdt_open_into(fdt, buf, (int)room) != 0) {
 		return say("cannot open the tree");
 	}
 	if (dt_check_blob(buf, room, &err) != BH_OK || dt_parse_board(buf, &board, &err) != BH_OK) {
 		return say("board: %s", err.msg);
 	}
-	if ((rc = collect(buf, list, &count, a->image_base)) != 0) {
-		return rc;
-	}
-	int system = fdt_path_offset(buf, "/bulkhead");
-	int ac = cells_of(buf, system, "#address-cells");
-	int sc = cells_of(buf, system, "#size-cells");
-	for (unsigned i = 0; i < count; i++) {
-		int node = fdt_path_offset(buf, list[i].path);
-		set_reg(buf, node, ac, sc, list[i].pa, list[i].size);
-		fdt_delprop(buf, fdt_path_offset(buf, list[i].path), "file");
-	}
 	for (unsigned i = 0; i < a->reserve_count && board.reserved_count < DT_MAX_RESERVED; i++) {
 		board.reserved[board.reserved_count++] = a->reserve[i];
+	}
+	if (fdt_path_offset(buf, "/bulkhead") < 0) {
+		return say("no /bulkhead node");
+	}
+	if (layout_place(buf, &board, a, list, &count, &err) != BH_OK) {
+		return say("%s", err.msg);
 	}
 	if (config_parse(buf, &board, board_limits(buf, &board, a->hyp, a->pa_bits, a->gic_lines),
 			 &cfg, &err) != BH_OK ||

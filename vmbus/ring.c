@@ -6,14 +6,31 @@
  * publishes read_index with release.
  * The signalling decisions need a store-load order between publishing one's
  * own index and reading the peer's state (interrupt_mask, pending_send_sz), or
- * a wakeup can be lost: those stores and loads are seq_cst (STLR then LDAR on
- * ARMv8, which needs no DMB; XCHG on x86). The reader publishes once per batch
- * it drains; the writer once per send call (vmbus_ring_send_batch amortises
- * it).
+ * a wakeup can be lost: those stores and loads are seq_cst, with a full fence
+ * between them (store_load_fence). The reader publishes once per batch it
+ * drains; the writer once per send call (vmbus_ring_send_batch amortises it).
  */
 #include "ring.h"
 
 #include <string.h>
+
+/*
+ * Orders this side's store before its load of the peer's field. On ARMv8
+ * hardware a seq_cst store then load (STLR, LDAR) would be enough, but QEMU's
+ * TCG translates STLR as barrier + store and LDAR as load + barrier, with
+ * nothing between them: on an x86 host the load passes the store in the store
+ * buffer, both sides miss each other's update and the doorbell is never rung
+ * (a channel stalled with unread data and interrupt_mask 0, seen under load).
+ * (target/arm's trans_STLR and trans_LDAR.) A DMB ISH costs little next to
+ * the doorbell it saves. ThreadSanitizer has no fences: its build (the host
+ * stress test) keeps the seq_cst store and load, which it models.
+ */
+static inline void store_load_fence(void)
+{
+#ifndef __SANITIZE_THREAD__
+	atomic_thread_fence(memory_order_seq_cst);
+#endif
+}
 
 /* The header and descriptors are little-endian (docs/vmbus.md), written here as native words. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -213,7 +230,7 @@ static uint32_t write_packet(struct vmbus_ring *r, uint32_t at, const struct vmb
 /* The writer reloads the reader's index: false (and the ring broken) if it makes no sense. */
 static bool reload_read(struct vmbus_ring *r)
 {
-	uint32_t rd = atomic_load(&r->hdr->read_index); /* seq_cst: after pending_send_sz */
+	uint32_t rd = atomic_load(&r->hdr->read_index); /* after pending_send_sz (fenced) */
 	if (!index_ok(r, rd)) {
 		broken(r, "write or read index outside the ring");
 		return false;
@@ -252,6 +269,7 @@ int vmbus_ring_send_batch(struct vmbus_ring *r, const struct vmbus_send_item *it
 	if (room(r, w, r->peer) < first) {
 		atomic_store(&r->hdr->pending_send_sz, first > r->wakeup ? first : r->wakeup);
 		r->pending_set = true;
+		store_load_fence();
 		/* The reader may have made room in between: look again. */
 		if (!reload_read(r)) {
 			return VMBUS_BROKEN;
@@ -296,6 +314,7 @@ int vmbus_ring_send_batch(struct vmbus_ring *r, const struct vmbus_send_item *it
 
 	atomic_store(&r->hdr->write_index, at);
 	r->own_write = at;
+	store_load_fence();
 	/*
 	 * Empty before this batch, and the reader listens: it needs the doorbell.
 	 * Both fields are on the reader's line, which stays in this CPU's cache
@@ -407,6 +426,7 @@ static bool publish(struct vmbus_ring *r)
 	uint32_t freed = used(r, rd, before);
 	atomic_store(&r->hdr->read_index, rd);
 	r->published = rd;
+	store_load_fence();
 	uint32_t pending = atomic_load(&r->hdr->pending_send_sz);
 	uint32_t w = atomic_load(&r->hdr->write_index);
 	if (!index_ok(r, w) || used(r, w, before) < freed) {
@@ -514,8 +534,9 @@ bool vmbus_ring_unmask(struct vmbus_ring *r)
 	if (r->masked) {
 		atomic_store(&r->hdr->interrupt_mask, 0);
 		r->masked = false;
+		store_load_fence();
 	}
-	/* vmbus_ring_empty's load is seq_cst: after this store, and after publish()'s. */
+	/* vmbus_ring_empty's load comes after this store, and after publish()'s. */
 	/* Data that came while masked raised no doorbell: the reader must look again. */
 	return !vmbus_ring_empty(r);
 }

@@ -42,6 +42,23 @@ struct bh_mgmt_status {
 	__u32 sessions;		/* connections since the module loaded */
 
 	char note[96]; /* the management service's word on it (BH_MGMT_IOC_SET_NOTE); "" if none */
+
+	/*
+	 * When this session's HELLO came: the root's CLOCK_MONOTONIC in ns (what
+	 * clock_gettime() gives user space), 0 before one. `bhctl restart --wait`
+	 * times a restart to it, however late it polls.
+	 */
+	__u64 hello_ns;
+
+	/*
+	 * The last orderly shutdown asked of it (BH_MGMT_IOC_SHUTDOWN) and the
+	 * child's answer, kept across sessions: a child that powered off right
+	 * after its SHUTDOWN_ACK has it read too (all 0 without a channel).
+	 */
+	__u64 shutdown_request;	 /* its id (0: none since the module loaded) */
+	__u64 shutdown_answered; /* the request the last SHUTDOWN_ACK answered (0: none) */
+	__s32 shutdown_status;	 /* that answer: 0 it goes, negative it refused */
+	__u32 reserved1;
 };
 
 #define BH_MGMT_INTEG_NONE	0 /* no integration channel to this partition */
@@ -74,6 +91,7 @@ struct bh_mgmt_shutdown {
 	__u32 timeout_ms; /* told to the child; the caller forces the stop after it */
 	__u32 reserved;
 	char reason[56];
+	__u64 request; /* out: this request's id (bh_mgmt_status.shutdown_request) */
 };
 
 /* BH_MGMT_IOC_SET_NOTE: the management service's one-line word on a partition. */
@@ -97,7 +115,7 @@ struct bh_mgmt_heartbeat {
 #define BH_MGMT_IOC_RESTART	  _IOW(BH_MGMT_IOC_MAGIC, 5, __u32)
 #define BH_MGMT_IOC_LOAD	  _IOW(BH_MGMT_IOC_MAGIC, 6, struct bh_mgmt_load)
 #define BH_MGMT_IOC_CONSOLE	  _IOWR(BH_MGMT_IOC_MAGIC, 7, struct bh_mgmt_console)
-#define BH_MGMT_IOC_SHUTDOWN	  _IOW(BH_MGMT_IOC_MAGIC, 8, struct bh_mgmt_shutdown)
+#define BH_MGMT_IOC_SHUTDOWN	  _IOWR(BH_MGMT_IOC_MAGIC, 8, struct bh_mgmt_shutdown)
 #define BH_MGMT_IOC_SET_NOTE	  _IOW(BH_MGMT_IOC_MAGIC, 9, struct bh_mgmt_note)
 #define BH_MGMT_IOC_SET_HEARTBEAT _IOW(BH_MGMT_IOC_MAGIC, 10, struct bh_mgmt_heartbeat)
 

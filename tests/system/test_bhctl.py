@@ -102,7 +102,8 @@ def test_bhctl(qemu, tmp_path):
     """bhctl list shows the system as declared; a bare-metal and a Linux
     child are stopped, started and restarted while rt1 keeps ticking; bhctl
     load puts hello into the stopped rt0, whose banner then appears; console,
-    watch, shutdown and the exit codes."""
+    watch, the Linux child's reboot and power-off (both acknowledged) and the
+    exit codes."""
     vm = qemu.boot(gic=3, smp=4, extra=lifecycle_system(tmp_path), timeout=LINUX_TIMEOUT)
     vm.expect_all([ROOT_READY, LX_READY, "[root] bhmgrd: managing 3 children"])
     until(vm, beating("lx"), "lx-beats")
@@ -187,9 +188,17 @@ def test_bhctl(qemu, tmp_path):
                      r"3 sessions\)", out), out
     assert "System: Linux: Linux 6.1" in out or "System: Linux: Linux " in out, out
 
+    # An orderly reboot: acknowledged, and it comes back in a new session.
+    rc, out = run(vm, "bhctl shutdown --reboot --timeout 60000 lx", "reboot-lx")
+    assert rc == 0 and "[root] lx: rebooted (acknowledged)\n" in out, out
+    assert "[hv] partition lx restarting: PSCI SYSTEM_RESET from vCPU 0" in vm.output
+    seen(vm, LX_READY, 4)
+    until(vm, "bhctl status lx | grep -q 'Heartbeat: ok.*4 sessions'", "lx-rebooted")
+
     # shutdown: the Linux child powers off as asked; rt1 has no integration
     # channel: --no-force refuses (1) and leaves it running.
-    assert run(vm, "bhctl shutdown --timeout 60000 lx", "shutdown-lx")[0] == 0
+    rc, out = run(vm, "bhctl shutdown --timeout 60000 lx", "shutdown-lx")
+    assert rc == 0 and "[root] lx: shut down (acknowledged)\n" in out, out
     assert "[hv] partition lx stopped: PSCI SYSTEM_OFF from vCPU 0" in vm.output
     rc, out = run(vm, "bhctl shutdown --no-force rt1", "shutdown-rt1")
     assert rc == 1 and "[root] Failed to shut down rt1: it has no integration connection" in out
@@ -252,8 +261,9 @@ def test_bhmgrd_policy(qemu, tmp_path):
     assert vm.count("ticker rt1 boot") == 1
 
 
-def watched_system(tmp_path, lx_bootargs, others=()):
-    """A Linux root and a Linux child lx with on-crash restart and a 3 s watchdog."""
+def watched_system(tmp_path, lx_bootargs, others=(), channels=()):
+    """A Linux root and a Linux child lx with on-crash restart, a 3 s watchdog and
+    an integration channel; `others` and their `channels` besides."""
     return build_system(
         tmp_path,
         [LinuxPartition("root", [0], pa=0x50000000, root=True, bootargs="quiet"),
@@ -262,7 +272,7 @@ def watched_system(tmp_path, lx_bootargs, others=()):
         image_start=IMAGES,
         channels=[Channel("lx-integ", "root", "lx", irq=10, interface="integration",
                           rings=RINGS, pa=0x4B000000, provider_ipa=0x70000000,
-                          consumer_ipa=0x70000000)])
+                          consumer_ipa=0x70000000), *channels])
 
 
 def test_bhmgrd_watchdog(qemu, tmp_path):
@@ -270,12 +280,20 @@ def test_bhmgrd_watchdog(qemu, tmp_path):
     750 ms; when its kernel hangs (a panic its module does not report,
     bulkhead.crash_report=0: no more heartbeats, its channel still connected)
     bhmgrd stops it as a crash and restarts it by policy, and its integration
-    channel comes back."""
-    extra = watched_system(tmp_path, "quiet bulkhead.crash_report=0")
+    channel comes back. Then, in the same boot, bhctl restart --wait and
+    start --wait: the time to a new HELLO from the Linux child and from a
+    bare-metal one (integ_child, with its own integration channel), and the
+    refusal for a child without one (rt1)."""
+    extra = watched_system(
+        tmp_path, "quiet bulkhead.crash_report=0",
+        [Partition("rt0", "integ_child", [2], pa=0x41000000),
+         Partition("rt1", "ticker", [3], pa=0x42000000)],
+        [Channel("rt0-integ", "root", "rt0", irq=11, interface="integration", rings=RINGS,
+                 pa=0x4B010000, provider_ipa=0x70010000)])
     vm = qemu.boot(gic=3, smp=4, extra=extra, timeout=LINUX_TIMEOUT)
     vm.expect_all([ROOT_READY, LX_READY,
                    "bhmgrd: lx: on-crash restart, restart-delay-ms 100, watchdog-ms 3000 "
-                   "(heartbeat 750 ms)", "bhmgrd: managing 1 children, polling every 100 ms"])
+                   "(heartbeat 750 ms)", "bhmgrd: managing 3 children, polling every 100 ms"])
     until(vm, "bhctl status lx | grep -q 'Heartbeat: ok.*asked every 750 ms'", "lx-750")
 
     vm.send(ESCAPE + "1")
@@ -294,6 +312,119 @@ def test_bhmgrd_watchdog(qemu, tmp_path):
     assert rows["lx"][:7] == ["1", "running", "1", "128M", "2", "ok", rows["lx"][6]], rows
     assert " ".join(rows["lx"][8:]) == "policy restarts: 1 (last: watchdog)", rows
 
+    # --wait: from the call to the child's HELLO in a new session.
+    rc, out = run(vm, "bhctl restart --wait lx", "wait-lx")
+    assert rc == 0 and re.search(r"\[root\] lx: ready in \d+\.\d\d ms \(HELLO: Linux ", out), out
+    seen(vm, LX_READY, 3)
+    seen(vm, "[rt0] integ_child rt0: wall clock")  # its first session is over
+    rc, out = run(vm, "bhctl restart --wait --timeout 10000 rt0", "wait-rt0")
+    assert rc == 0 and re.search(r"\[root\] rt0: ready in \d+\.\d\d ms \(HELLO: Bulkhead SDK ",
+                                 out), out
+    assert vm.count("[rt0] integ_child rt0: boot") == 2
+    rc, out = run(vm, "bhctl start --wait rt0", "wait-running")
+    assert rc == 0 and "[root] rt0: ready (already running; HELLO: Bulkhead SDK " in out, out
+    # Too short a bound: status 1, and the restart stands.
+    rc, out = run(vm, "bhctl restart --wait --timeout 1 lx", "wait-short")
+    assert rc == 1 and "[root] Failed to restart lx: not ready within 1 ms (it is " in out, out
+    seen(vm, LX_READY, 4)
+    # No integration channel, no ready marker: refused before anything is done.
+    rc, out = run(vm, "bhctl restart --wait rt1", "wait-rt1")
+    assert rc == 1 and "[root] Failed to restart rt1 --wait: it has no integration channel, " \
+        "so it never says it is ready (restart it without --wait).\n" in out, out
+    assert run(vm, "bhctl restart --timeout 5 rt0", "timeout-alone")[0] == 2
+    expect_keeps_ticking(vm, "rt1")
+    assert vm.count("ticker rt1 boot") == 1
+    assert vm.count("[rt0] integ_child rt0: boot") == 2
+
+
+def managed_system(tmp_path):
+    """A Linux root with three bare-metal integ_child children, each with an
+    integration channel: c0 handles SHUTDOWN itself (and powers off or
+    reboots at once after its answer), wd stops its heartbeats after 3 in
+    each session (watchdog-ms 1000, one policy restart), off runs with the
+    SDK's runtime turned off (its channel never connects)."""
+    children = [Partition("c0", "integ_child", [1], pa=0x41000000, bootargs="callback"),
+                Partition("wd", "integ_child", [2], pa=0x42000000, bootargs="hang_after=3",
+                          on_crash="restart", max_restarts=1, watchdog_ms=1000),
+                Partition("off", "integ_child", [3], pa=0x43000000,
+                          bootargs="bulkhead.integration=off")]
+    return build_system(
+        tmp_path,
+        [LinuxPartition("root", [0], pa=0x50000000, root=True, bootargs="quiet")] + children,
+        image_start=IMAGES,
+        channels=[Channel(f"integ-{p.name}", "root", p.name, irq=10 + i, consumer_irq=10,
+                          interface="integration", rings=RINGS, pa=0x4B000000 + i * 0x10000,
+                          provider_ipa=0x70000000 + i * 0x10000)
+                  for i, p in enumerate(children)])
+
+
+def test_bhctl_shutdown_paths(qemu, tmp_path):
+    """bhctl shutdown of bare-metal children in every way it can end: a
+    reboot that comes back in a new session, a refusal stopped by force after
+    the caller's timeout, power-offs acknowledged by a child that stops at
+    once after its answer (the module reads it from the ring the child left),
+    and a child whose channel never connected, stopped by force at once. And
+    bhmgrd's watchdog on a bare-metal child: stopped as a crash within
+    watchdog-ms and a period, restarted by policy, then left stopped, and
+    bhctl list says why."""
+    vm = qemu.boot(gic=3, smp=4, extra=managed_system(tmp_path), timeout=LINUX_TIMEOUT)
+    vm.expect_all([ROOT_READY, "[off] integ_child off: boot (integration off)",
+                   "bhmgrd: wd: on-crash restart, max-restarts 1, restart-delay-ms 100, "
+                   "watchdog-ms 1000 (heartbeat 250 ms)",
+                   "bhmgrd: managing 3 children, polling every 100 ms"])
+    until(vm, beating("c0"), "c0-beats")
+
+    # A reboot: acknowledged, and the child comes back in a new session.
+    rc, out = run(vm, "bhctl shutdown --reboot c0", "reboot-c0")
+    assert rc == 0 and "[root] c0: rebooted (acknowledged)\n" in out, out
+    seen(vm, "[hv] partition c0 restarting: PSCI SYSTEM_RESET from vCPU 0")
+    seen(vm, "[c0] integ_child c0: boot (integration integ-c0)", 2)
+    until(vm, "bhctl status c0 | grep -q 'Heartbeat: ok.*2 sessions'", "c0-back")
+
+    # A refusal: bhctl says so, waits for the timeout it was given, then
+    # stops the child by force; still status 0 (it is stopped, as asked).
+    rc, out = run(vm, "bhctl shutdown --timeout 1000 --reason refuse-now c0", "refused")
+    assert rc == 0, out
+    assert "[root] c0 refused the shutdown (status -1); waiting up to 1000 ms.\n" in out, out
+    assert "[root] c0 did not stop within 1000 ms: stopping it by force.\n" in out, out
+    seen(vm, "[hv] partition c0 stopped: asked by the root")
+
+    # Power-offs: the child answers and makes the SYSTEM_OFF call at once,
+    # without waiting for the root to read its answer; bhctl reports it
+    # every time.
+    for i in range(3):
+        assert run(vm, "bhctl start c0", f"start-c0-{i}")[0] == 0
+        until(vm, beating("c0"), f"c0-up-{i}")
+        rc, out = run(vm, "bhctl shutdown c0", f"off-c0-{i}")
+        assert rc == 0 and "[root] c0: shut down (acknowledged)\n" in out, out
+        seen(vm, "[hv] partition c0 stopped: PSCI SYSTEM_OFF from vCPU 0", i + 1)
+    assert vm.count("[c0] integ_child c0: shutdown") == 4, vm.output  # not the refused one
+
+    # No integration connection (its runtime is off): stopped by force at once.
+    rows, _summary, _out = listed(vm)
+    assert rows["off"][:6] == ["3", "running", "3", "16M", "1", "waiting"], rows
+    rc, out = run(vm, "bhctl shutdown off", "off-enotconn")
+    assert rc == 0 and "[root] off has no integration connection: stopping it by force.\n" \
+        in out, out
+    seen(vm, "[hv] partition off stopped: asked by the root")
+
+    # The watchdog: wd hangs after 3 heartbeats in each session.
+    watchdog = r"watchdog: no heartbeat for (\d+) ms"
+    seen_regex(vm, rf"bhmgrd: wd crashed: restart 1 of 1 in 100 ms \({watchdog}\)")
+    seen(vm, "bhmgrd: wd started: policy restart 1 of 1")
+    seen_regex(vm, rf"bhmgrd: wd crashed: 2 times, max-restarts 1: left stopped \({watchdog}\)")
+    for silent in map(int, re.findall(watchdog, vm.output)):
+        # Within watchdog-ms and a period (250 ms), and a poll and a busy machine's delay.
+        assert 1000 < silent < 1000 + 250 + 1000, silent
+    assert vm.count("[hv] partition wd stopped: asked by the root") == 2
+    assert vm.count("[wd] integ_child wd: hanging after") == 2
+    rows, summary, out = listed(vm)
+    assert rows["wd"][:6] == ["2", "stopped", "2", "16M", "2", "waiting"], rows
+    assert " ".join(rows["wd"][6:]) == \
+        "stopped: crashed 2 times, max-restarts 1 (last: watchdog)", rows
+    assert summary == "4 partitions listed: 1 running, 3 stopped.", summary
+    sh(vm, f"dmesg | grep -cE '{OOPS}'")
+    vm.expect("[root] 0\r")
 
 def test_bhmgrd_panic_reported(qemu, tmp_path):
     """A Linux child's panic is reported at once by its module's panic notifier

@@ -513,7 +513,7 @@ static void test_examples(void **state)
 		char rel[512];
 		if (strcmp(names[i]->d_name, "qemu-virt-demo.dts") == 0 ||
 		    strcmp(names[i]->d_name, "qemu-virt-vmbus.dts") == 0) {
-			continue; /* they name files, for bhconfig layout (test_linux*.py boot them)
+			continue; /* they name files: bhconfig places them first (test_bhconfig.py)
 				   */
 		}
 		snprintf(rel, sizeof(rel), "partitions/%s", names[i]->d_name);
@@ -1240,7 +1240,9 @@ static void test_bhconfig_check(void **state)
 	char layout[600];
 	snprintf(layout, sizeof(layout), "--reserve 0x48000000:2M layout %s/nofile.dts -o %s",
 		 tmpdir, tmpdir);
-	BHCONFIG(1, layout, "bhconfig layout: /nonexistent/app.bin: No such file or directory");
+	BHCONFIG(1, layout,
+		 "bhconfig layout: /bulkhead/root/app: file '/nonexistent/app.bin': No such file "
+		 "or directory");
 	snprintf(layout, sizeof(layout), "layout %s/nofile.dts -o %s", tmpdir, tmpdir);
 	BHCONFIG(1, layout, "bhconfig layout: --reserve BASE:SIZE is needed");
 	/* Usage. */

@@ -69,6 +69,7 @@ struct bh_chan {
 	u32 broken;	     /* times the peer broke a ring */
 	char error[64];	     /* why it last broke */
 	bool broken_pending; /* a ring broke: the state work closes and reopens */
+	bool left_readable;  /* RESET from a session seen connected: bh_chan_recv_left() */
 
 	struct mutex state_mutex;
 	struct work_struct state_work;
@@ -122,6 +123,29 @@ typedef int (*bh_chan_take_fn)(void *ctx, const struct vmbus_packet_view *view);
 int bh_chan_recv_with(struct bh_chan *ch, bh_chan_take_fn take, void *ctx);
 
 /*
+ * What the peer left in the receive ring when it went away, one packet a
+ * call, as bh_chan_recv_with (VMBUS_EMPTY once all is read). Only from the
+ * frontend's state_changed for RESET, and only if this side saw that
+ * session connected: nobody writes the ring any more, and the state work
+ * opens the channel again (which lets the hypervisor zero it) only after
+ * state_changed returns. -ENOTCONN otherwise. The peer may have left
+ * anything there: check every packet as ever, and read at most
+ * bh_chan_max_recv_packets().
+ */
+int bh_chan_recv_left(struct bh_chan *ch, bh_chan_take_fn take, void *ctx);
+
+/* The most packets the receive ring can hold (each at least a descriptor and a trailer). */
+u32 bh_chan_max_recv_packets(const struct bh_chan *ch);
+
+/*
+ * Brings the channel up to the hypervisor's state now: if it changed and
+ * the state work has not applied it yet, runs the work and waits for it
+ * (and so for the frontend's state_changed). Process context; never from
+ * state_changed, nor holding a lock that state_changed takes.
+ */
+void bh_chan_sync_state(struct bh_chan *ch);
+
+/*
  * Before sleeping on an empty receive ring: unmasks the doorbell and returns
  * true if data came meanwhile (or the channel is not connected: the caller
  * looks at the state instead of the ring).
@@ -171,10 +195,17 @@ void bh_crash_exit(void);
  */
 #define BH_INTEG_HEARTBEAT_MAX_MS 3600000U
 struct bh_mgmt_status;
-/* Fills the integration fields of `st` (all 0 without a channel to `peer`). */
+/*
+ * Fills the integration fields of `st` (all 0 without a channel to `peer`),
+ * as of the hypervisor's channel state now. Process context.
+ */
 void bh_integ_status(unsigned int peer, struct bh_mgmt_status *st);
-/* Sends SHUTDOWN: 0, -ENOTCONN (no connected channel to `peer`) or -EAGAIN (its ring is full). */
-int bh_integ_shutdown(unsigned int peer, u32 action, u32 timeout_ms, const char *reason);
+/*
+ * Sends SHUTDOWN: 0 (*request: its id), -ENOTCONN (no connected channel to
+ * `peer`) or -EAGAIN (its ring is full).
+ */
+int bh_integ_shutdown(unsigned int peer, u32 action, u32 timeout_ms, const char *reason,
+		      u64 *request);
 /* The period to ask of `peer` from now on, sent at once if it is connected. */
 int bh_integ_set_heartbeat(unsigned int peer, u32 period_ms);
 

@@ -16,12 +16,19 @@
  * channel's fields against the heartbeat work, sysfs and /dev/bulkhead.
  * Every packet is checked (type, exact length, the request it answers): a
  * bad one is counted, logged (rate-limited) and otherwise ignored.
+ *
+ * When a child goes away (RESET), the provider reads what it left in the
+ * receive ring before the channel is opened again: a child that powers off
+ * right after its SHUTDOWN_ACK still has it seen. /dev/bulkhead's status
+ * first brings the channel up to the hypervisor's state, so a child seen
+ * stopped has had its last packets read.
  */
 #include <asm/arch_timer.h>
 #include <linux/list.h>
 #include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/reboot.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/utsname.h>
@@ -54,11 +61,14 @@ struct integ {
 	ktime_t last_beat; /* of the last one, or of the session's start */
 	u64 time_synced;   /* TIME answers sent (provider) or clock settings (consumer) */
 
-	/* The provider's: the child as its HELLO said, and our last SHUTDOWN. */
+	/* The provider's: the child as its HELLO said, our last SHUTDOWN and its answer. */
 	bool hello;
+	ktime_t hello_at; /* of this session's first HELLO */
 	u32 kind;
 	char system[sizeof(((struct bh_integ_hello *)0)->system)];
-	u64 shutdown_id;
+	u64 shutdown_id;       /* never reused while the module is loaded */
+	u64 shutdown_answered; /* the SHUTDOWN the last SHUTDOWN_ACK answered (0: none) */
+	s32 shutdown_status;   /* that SHUTDOWN_ACK's */
 
 	/* The consumer's: the TIME_REQUEST outstanding (0: none), and a SHUTDOWN under way. */
 	u64 time_counter;
@@ -127,12 +137,16 @@ static void bad_packet(struct integ *ig, u16 type, u32 len, const char *why)
 		ig->ch->name, type, type_name(type), len, ig->ch->peer, why);
 }
 
-/* Sends a packet; a failure is logged (the peer is not reading, or the channel went down). */
+/*
+ * Sends a packet; a failure is logged (the peer is not reading, or the
+ * channel broke), but not a channel that is down: what a child left behind
+ * is read after it went away, and its requests get no answer then.
+ */
 static int send(struct integ *ig, u16 type, u64 trans_id, const void *data, u32 len)
 {
 	int rc = bh_chan_send(ig->ch, type, trans_id, data, len);
 
-	if (rc != VMBUS_OK)
+	if (rc != VMBUS_OK && rc != -ENOTCONN)
 		dev_warn_ratelimited(ig->ch->parent, "channel %s: cannot send %s: %d\n",
 				     ig->ch->name, type_name(type), rc);
 	return rc;
@@ -161,12 +175,14 @@ static void provider_packet(struct integ *ig, const struct vmbus_desc *d, const 
 			break;
 		ig->kind = hello->kind;
 		copy_text(ig->system, hello->system, sizeof(ig->system));
-		if (!ig->hello)
+		if (!ig->hello) {
+			ig->hello_at = ktime_get();
 			dev_info(ig->ch->parent,
 				 "channel %s: partition %u says hello: %s (%s, integration "
 				 "version %u)\n",
 				 ig->ch->name, ig->ch->peer, ig->system, kind_name(ig->kind),
 				 hello->version);
+		}
 		ig->hello = true;
 		send_welcome(ig, period_for(ig->ch->peer));
 		return;
@@ -187,6 +203,8 @@ static void provider_packet(struct integ *ig, const struct vmbus_desc *d, const 
 	case BH_INTEG_SHUTDOWN_ACK:
 		if (len != sizeof(*ack) || !ig->shutdown_id || d->trans_id != ig->shutdown_id)
 			break;
+		ig->shutdown_answered = d->trans_id;
+		ig->shutdown_status = ack->status;
 		dev_info(ig->ch->parent, "channel %s: partition %u %s the shutdown (status %d)\n",
 			 ig->ch->name, ig->ch->peer, ack->status == 0 ? "acknowledged" : "refused",
 			 ack->status);
@@ -205,6 +223,8 @@ static struct integ *find_provider(unsigned int peer)
 	return NULL;
 }
 
+static void follow_session(struct integ *ig);
+
 void bh_integ_status(unsigned int peer, struct bh_mgmt_status *st)
 {
 	struct integ *ig;
@@ -212,7 +232,16 @@ void bh_integ_status(unsigned int peer, struct bh_mgmt_status *st)
 	mutex_lock(&integ_list_mutex);
 	ig = find_provider(peer);
 	if (ig) {
+		/*
+		 * As of the hypervisor's state now: a child seen stopped has had
+		 * what it left read (integ_state_changed), and the fields below
+		 * describe the session as the channel has it, not as the work
+		 * last did. (The list's mutex keeps ig; the state work takes
+		 * neither it nor, while we wait, ig's mutex.)
+		 */
+		bh_chan_sync_state(ig->ch);
 		mutex_lock(&ig->mutex);
+		follow_session(ig);
 		st->integration = !ig->connected ? BH_MGMT_INTEG_WAITING
 				  : ig->hello	 ? BH_MGMT_INTEG_READY
 						 : BH_MGMT_INTEG_CONNECTED;
@@ -222,12 +251,17 @@ void bh_integ_status(unsigned int peer, struct bh_mgmt_status *st)
 		st->heartbeat_age_ms = ktime_ms_delta(ktime_get(), ig->last_beat);
 		st->heartbeat_ms = ig->hello ? ig->period_ms : period_for(peer);
 		st->sessions = ig->sessions;
+		st->hello_ns = ig->hello ? ktime_to_ns(ig->hello_at) : 0;
+		st->shutdown_request = ig->shutdown_id;
+		st->shutdown_answered = ig->shutdown_answered;
+		st->shutdown_status = ig->shutdown_status;
 		mutex_unlock(&ig->mutex);
 	}
 	mutex_unlock(&integ_list_mutex);
 }
 
-static int shutdown_locked(struct integ *ig, u32 action, u32 timeout_ms, const char *reason)
+static int shutdown_locked(struct integ *ig, u32 action, u32 timeout_ms, const char *reason,
+			   u64 *request)
 {
 	struct bh_integ_shutdown req = {.action = action, .timeout_ms = timeout_ms};
 	int rc;
@@ -241,13 +275,15 @@ static int shutdown_locked(struct integ *ig, u32 action, u32 timeout_ms, const c
 	if (rc != VMBUS_OK)
 		return -ENOTCONN;
 	ig->shutdown_id++;
+	*request = ig->shutdown_id;
 	dev_info(ig->ch->parent, "channel %s: asked partition %u to %s: %s\n", ig->ch->name,
 		 ig->ch->peer, action == BH_INTEG_SHUTDOWN_REBOOT ? "reboot" : "power off",
 		 req.reason[0] ? req.reason : "(no reason given)");
 	return 0;
 }
 
-int bh_integ_shutdown(unsigned int peer, u32 action, u32 timeout_ms, const char *reason)
+int bh_integ_shutdown(unsigned int peer, u32 action, u32 timeout_ms, const char *reason,
+		      u64 *request)
 {
 	struct integ *ig;
 	int rc = -ENOTCONN;
@@ -256,7 +292,7 @@ int bh_integ_shutdown(unsigned int peer, u32 action, u32 timeout_ms, const char 
 	ig = find_provider(peer);
 	if (ig) {
 		mutex_lock(&ig->mutex);
-		rc = shutdown_locked(ig, action, timeout_ms, reason);
+		rc = shutdown_locked(ig, action, timeout_ms, reason, request);
 		mutex_unlock(&ig->mutex);
 	}
 	mutex_unlock(&integ_list_mutex);
@@ -412,27 +448,33 @@ static void heartbeat_work(struct work_struct *work)
 
 /* ------------------------------------------------------------------ both */
 
-/* A new session resets what the fields say about the last one; the consumer introduces itself. */
+/* The fields describe session `session` from now on; the consumer introduces itself. */
+static void begin_session(struct integ *ig, u64 session)
+{
+	ig->connected = true;
+	ig->session = session;
+	ig->sessions++;
+	ig->hello = false;
+	ig->kind = 0;
+	ig->heartbeats = 0;
+	ig->last_beat = ktime_get();
+	ig->time_counter = 0;
+	if (!ig->ch->provider) {
+		ig->period_ms = 0; /* until WELCOME says */
+		consumer_hello(ig);
+	} else {
+		ig->system[0] = '\0';
+	}
+}
+
+/* A new session resets what the fields say about the last one. */
 static void follow_session(struct integ *ig)
 {
 	bool connected = bh_chan_connected(ig->ch);
 	u64 session = READ_ONCE(ig->ch->session);
 
 	if (connected && (!ig->connected || session != ig->session)) {
-		ig->connected = true;
-		ig->session = session;
-		ig->sessions++;
-		ig->hello = false;
-		ig->kind = 0;
-		ig->heartbeats = 0;
-		ig->last_beat = ktime_get();
-		ig->time_counter = 0;
-		if (!ig->ch->provider) {
-			ig->period_ms = 0; /* until WELCOME says */
-			consumer_hello(ig);
-		} else {
-			ig->system[0] = '\0';
-		}
+		begin_session(ig, session);
 	} else if (!connected && ig->connected) {
 		ig->connected = false;
 		cancel_delayed_work(
@@ -461,6 +503,16 @@ static int take_packet(void *ctx, const struct vmbus_packet_view *view)
 	return VMBUS_OK;
 }
 
+static void handle_packet(struct integ *ig, const struct integ_packet *pkt)
+{
+	if (pkt->len > sizeof(pkt->data))
+		bad_packet(ig, pkt->desc.type, pkt->len, "longer than any integration packet");
+	else if (ig->ch->provider)
+		provider_packet(ig, &pkt->desc, pkt->data, pkt->len);
+	else
+		consumer_packet(ig, &pkt->desc, pkt->data, pkt->len);
+}
+
 static void integ_work(struct work_struct *work)
 {
 	struct integ *ig = container_of(work, struct integ, work);
@@ -476,17 +528,36 @@ static void integ_work(struct work_struct *work)
 			continue; /* more came while the doorbell was masked */
 		if (rc != VMBUS_OK)
 			break;
-		if (pkt.len > sizeof(pkt.data))
-			bad_packet(ig, pkt.desc.type, pkt.len,
-				   "longer than any integration packet");
-		else if (ig->ch->provider)
-			provider_packet(ig, &pkt.desc, pkt.data, pkt.len);
-		else
-			consumer_packet(ig, &pkt.desc, pkt.data, pkt.len);
+		handle_packet(ig, &pkt);
 	}
 	if (n == INTEG_BATCH)
 		schedule_work(&ig->work); /* a flood: let others run, then go on */
 	mutex_unlock(&ig->mutex);
+}
+
+/*
+ * The child went away (RESET): what it sent last (a SHUTDOWN_ACK, a last
+ * heartbeat) may still be in the receive ring, which is cleared when the
+ * channel opens again, right after this. Read it now, each packet checked
+ * as ever, at most as many as the ring can hold. A session the work never
+ * saw begins here if it left anything, so the fields describe that one.
+ */
+static void read_what_is_left(struct integ *ig)
+{
+	u64 session = READ_ONCE(ig->ch->session);
+	u32 n, most = bh_chan_max_recv_packets(ig->ch);
+	struct integ_packet pkt;
+
+	for (n = 0; n < most; n++) {
+		if (bh_chan_recv_left(ig->ch, take_packet, &pkt) != VMBUS_OK)
+			break;
+		if (ig->session != session)
+			begin_session(ig, session);
+		handle_packet(ig, &pkt);
+		if (n % INTEG_BATCH == INTEG_BATCH - 1)
+			cond_resched(); /* a large ring full of small packets */
+	}
+	ig->connected = false;
 }
 
 static void integ_doorbell(struct bh_chan *ch)
@@ -496,7 +567,14 @@ static void integ_doorbell(struct bh_chan *ch)
 
 static void integ_state_changed(struct bh_chan *ch)
 {
-	schedule_work(&integ_of(ch)->work);
+	struct integ *ig = integ_of(ch);
+
+	if (ch->provider && bh_chan_state(ch) == BH_CHANNEL_RESET) {
+		mutex_lock(&ig->mutex);
+		read_what_is_left(ig);
+		mutex_unlock(&ig->mutex);
+	}
+	schedule_work(&ig->work);
 }
 
 /* ------------------------------------------------------------------ sysfs */
@@ -530,6 +608,7 @@ static ssize_t shutdown_store(struct device *dev, struct device_attribute *attr,
 	struct integ *ig = integ_of(dev_get_drvdata(dev));
 	char line[8 + sizeof(((struct bh_integ_shutdown *)0)->reason)];
 	char *reason;
+	u64 request;
 	u32 action;
 	int rc;
 
@@ -546,7 +625,7 @@ static ssize_t shutdown_store(struct device *dev, struct device_attribute *attr,
 	else
 		return -EINVAL;
 	mutex_lock(&ig->mutex);
-	rc = shutdown_locked(ig, action, 0, reason ? reason : "");
+	rc = shutdown_locked(ig, action, 0, reason ? reason : "", &request);
 	mutex_unlock(&ig->mutex);
 	return rc ? rc : (ssize_t)count;
 }

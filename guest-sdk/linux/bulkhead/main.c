@@ -124,7 +124,8 @@ int bh_chan_send(struct bh_chan *ch, u16 type, u64 trans_id, const void *data, u
 	return rc;
 }
 
-int bh_chan_recv_with(struct bh_chan *ch, bh_chan_take_fn take, void *ctx)
+/* One packet to `take`, from a live ring, or (`left`) from what a peer that went away left. */
+static int recv_one(struct bh_chan *ch, bh_chan_take_fn take, void *ctx, bool left)
 {
 	struct vmbus_packet_view view;
 	unsigned long flags;
@@ -132,7 +133,7 @@ int bh_chan_recv_with(struct bh_chan *ch, bh_chan_take_fn take, void *ctx)
 	int rc;
 
 	spin_lock_irqsave(&ch->rx_lock, flags);
-	if (!rings_live(ch)) {
+	if (left ? !ch->left_readable : !rings_live(ch)) {
 		rc = ch->broken_pending ? VMBUS_BROKEN : -ENOTCONN;
 	} else {
 		vmbus_ring_mask(&ch->rx);
@@ -150,9 +151,24 @@ int bh_chan_recv_with(struct bh_chan *ch, bh_chan_take_fn take, void *ctx)
 		atomic64_inc(&ch->rx_packets);
 		atomic64_add(view.len, &ch->rx_bytes);
 	}
-	if (signal)
+	if (signal && !left)
 		ring_peer(ch); /* the peer waits for this much room */
 	return rc;
+}
+
+int bh_chan_recv_with(struct bh_chan *ch, bh_chan_take_fn take, void *ctx)
+{
+	return recv_one(ch, take, ctx, false);
+}
+
+int bh_chan_recv_left(struct bh_chan *ch, bh_chan_take_fn take, void *ctx)
+{
+	return recv_one(ch, take, ctx, true);
+}
+
+u32 bh_chan_max_recv_packets(const struct bh_chan *ch)
+{
+	return ch->rx.size / (VMBUS_DESC_SIZE + VMBUS_TRAILER_SIZE);
 }
 
 struct recv_buf {
@@ -256,6 +272,13 @@ static bool apply_state(struct bh_chan *ch, struct arm_smccc_res r)
 		vmbus_ring_init(&ch->rx, ch->recv_mem, ch->recv_size, false);
 		vmbus_ring_mask(&ch->rx); /* unmasked when a reader finds it empty */
 	}
+	/*
+	 * What the peer wrote before it went away stays readable until this side
+	 * opens again (the hypervisor zeroes the region only then): for the
+	 * frontend's state_changed, if the rings are this session's.
+	 */
+	ch->left_readable = state == BH_CHANNEL_RESET && ch->state == BH_CHANNEL_CONNECTED &&
+			    r.a2 == ch->session && !ch->broken_pending;
 	if (state == BH_CHANNEL_RESET && ch->state == BH_CHANNEL_CONNECTED)
 		ch->resets++;
 	ch->state = state;
@@ -323,19 +346,32 @@ out:
 	mutex_unlock(&ch->state_mutex);
 }
 
+/* The hypervisor's state of the channel is not the one the state work last applied. */
+static bool state_stale(struct bh_chan *ch)
+{
+	struct arm_smccc_res r = bh_hvc(BH_HVC_CHANNEL_STATE, ch->index);
+
+	return (long)r.a0 != BH_HVC_OK || r.a1 != READ_ONCE(ch->state) ||
+	       (r.a1 == BH_CHANNEL_CONNECTED && r.a2 != READ_ONCE(ch->session));
+}
+
+void bh_chan_sync_state(struct bh_chan *ch)
+{
+	if (state_stale(ch))
+		schedule_work(&ch->state_work);
+	flush_work(&ch->state_work);
+}
+
 static irqreturn_t doorbell_irq(int irq, void *data)
 {
 	struct bh_chan *ch = data;
-	struct arm_smccc_res r;
 
 	atomic64_inc(&ch->doorbells_received);
 	/*
 	 * Doorbells also ring on state changes: one hypercall tells whether
 	 * this one is data (nothing changed) or work for the state machine.
 	 */
-	r = bh_hvc(BH_HVC_CHANNEL_STATE, ch->index);
-	if ((long)r.a0 != BH_HVC_OK || r.a1 != READ_ONCE(ch->state) ||
-	    (r.a1 == BH_CHANNEL_CONNECTED && r.a2 != READ_ONCE(ch->session)))
+	if (state_stale(ch))
 		schedule_work(&ch->state_work);
 	if (ch->frontend->doorbell)
 		ch->frontend->doorbell(ch);
@@ -390,6 +426,26 @@ static ssize_t error_show(struct device *dev, struct device_attribute *attr, cha
 }
 static DEVICE_ATTR_RO(error);
 
+/*
+ * The shared ring headers as the peer and we left them (as Hyper-V's in_* and
+ * out_* channel attributes): what a stalled channel waits for.
+ */
+static int ring_line(char *buf, int at, const char *name, const struct vmbus_ring_header *h)
+{
+	return at +
+	       sysfs_emit_at(buf, at, "%s: write %u read %u interrupt_mask %u pending_send_sz %u\n",
+			     name, atomic_load(&h->write_index), atomic_load(&h->read_index),
+			     atomic_load(&h->interrupt_mask), atomic_load(&h->pending_send_sz));
+}
+
+static ssize_t rings_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct bh_chan *ch = dev_get_drvdata(dev);
+
+	return ring_line(buf, ring_line(buf, 0, "send", ch->send_mem), "receive", ch->recv_mem);
+}
+static DEVICE_ATTR_RO(rings);
+
 #define BH_ATTR_VALUE(field, fmt, expr)                                                           \
 	static ssize_t field##_show(struct device *dev, struct device_attribute *attr, char *buf) \
 	{                                                                                         \
@@ -429,6 +485,7 @@ static struct attribute *bh_chan_attrs[] = {
 	&dev_attr_rx_packets.attr,
 	&dev_attr_tx_bytes.attr,
 	&dev_attr_rx_bytes.attr,
+	&dev_attr_rings.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(bh_chan);

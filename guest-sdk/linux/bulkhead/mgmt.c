@@ -313,7 +313,7 @@ static int mgmt_console(struct bh_mgmt_console __user *arg)
 
 /* ------------------------------------------------------------------ integration and notes */
 
-static int mgmt_shutdown(const struct bh_mgmt_shutdown __user *arg)
+static int mgmt_shutdown(struct bh_mgmt_shutdown __user *arg)
 {
 	struct bh_mgmt_shutdown req;
 	int rc;
@@ -324,7 +324,10 @@ static int mgmt_shutdown(const struct bh_mgmt_shutdown __user *arg)
 	if (req.id == 0 || req.action > BH_INTEG_SHUTDOWN_REBOOT)
 		return -EINVAL;
 	req.reason[sizeof(req.reason) - 1] = '\0';
-	return bh_integ_shutdown(req.id, req.action, req.timeout_ms, req.reason);
+	rc = bh_integ_shutdown(req.id, req.action, req.timeout_ms, req.reason, &req.request);
+	if (rc)
+		return rc;
+	return put_user(req.request, &arg->request);
 }
 
 static int mgmt_set_note(const struct bh_mgmt_note __user *arg)

@@ -36,6 +36,15 @@
 #define EXIT_NO_DEVICE	 6 /* no management device: bulkhead.ko is not loaded */
 
 #define DEFAULT_SHUTDOWN_MS 10000U
+#define DEFAULT_WAIT_MS	    30000U
+/*
+ * --wait polls from every 1 ms, doubling to every 50 ms: a bare-metal child
+ * is seen ready within a few ms, a Linux one's boot costs a few dozen polls.
+ * The time it prints is the HELLO's, whenever it polls; but the polls are the
+ * root's work, which under QEMU -icount is virtual time for every CPU.
+ */
+#define WAIT_POLL_FIRST_MS  1U
+#define WAIT_POLL_MOST_MS   50U
 #define MOST_TIMEOUT_MS	    3600000U
 #define SHUTDOWN_POLL_MS    20U
 #define DEFAULT_WATCH_MS    100U
@@ -59,8 +68,14 @@ static const char usage_text[] =
 	"  start NAME...               start stopped or crashed children\n"
 	"  stop NAME...                stop running children (forced: no shutdown asked)\n"
 	"  restart NAME...             restart children (a stopped one is started)\n"
+	"      --wait                  (start, restart) then wait until each child is\n"
+	"                              ready (its integration channel's HELLO in a new\n"
+	"                              session) and print how long that took; a child\n"
+	"                              without an integration channel is refused\n"
+	"      --timeout MS            wait this long at most (default 30000)\n"
 	"  shutdown NAME               ask for an orderly shutdown over the child's\n"
-	"                              integration channel, wait until it is stopped\n"
+	"                              integration channel, wait until it is stopped,\n"
+	"                              print how it answered (acknowledged...)\n"
 	"      --timeout MS            wait this long (default 10000), then stop it by force\n"
 	"      --reboot                ask for a reboot instead; wait until it started again\n"
 	"      --no-force              never force: fail after the timeout, or at once\n"
@@ -92,7 +107,7 @@ static const char usage_text[] =
 
 struct options {
 	const char *device;
-	bool follow, reboot, no_force;
+	bool follow, reboot, no_force, wait;
 	uint32_t lines;
 	bool lines_given;
 	uint32_t timeout_ms, interval_ms;
@@ -209,6 +224,17 @@ static void heartbeat_text(const struct bh_mgmt_status *st, char *out, size_t si
 		snprintf(out, size, "waiting");
 		break;
 	}
+}
+
+static const char *integration_name(uint32_t integration)
+{
+	static const char *const names[] = {
+		[BH_MGMT_INTEG_NONE] = "none",
+		[BH_MGMT_INTEG_WAITING] = "waiting",
+		[BH_MGMT_INTEG_CONNECTED] = "connected",
+		[BH_MGMT_INTEG_READY] = "ready",
+	};
+	return integration < sizeof(names) / sizeof(names[0]) ? names[integration] : "?";
 }
 
 static bool is_down(uint32_t state)
@@ -482,11 +508,90 @@ static int lifecycle(int fd, enum verb verb, const struct bh_mgmt_status *st)
 	return EXIT_OK;
 }
 
-static int cmd_lifecycle(int fd, enum verb verb, int argc, char **argv)
+/* What --wait knows of a child from just before its start or restart. */
+struct wait_mark {
+	uint64_t since_ns; /* CLOCK_MONOTONIC */
+	uint32_t sessions, starts;
+	bool fresh; /* a new session is awaited; false: `start` of a running child */
+};
+
+static void mark_before(const struct bh_mgmt_status *st, enum verb verb, struct wait_mark *mark)
+{
+	mark->since_ns = mgmt_now_ns();
+	mark->sessions = st->sessions;
+	mark->starts = st->starts;
+	mark->fresh = !(verb == START && st->state == BH_PARTITION_RUNNING);
+}
+
+/*
+ * --wait: polls the child's status until its integration channel is ready in
+ * a session that began after the mark, then prints the time from the mark to
+ * the HELLO (the module's timestamp, so the poll period does not count).
+ */
+static int wait_ready(int fd, enum verb verb, const struct bh_mgmt_status *st,
+		      const struct wait_mark *mark, uint32_t timeout_ms)
+{
+	uint64_t deadline = mark->since_ns + (uint64_t)timeout_ms * 1000000U;
+	bool started = false; /* seen up, or started since the mark */
+	uint32_t poll_ms = WAIT_POLL_FIRST_MS;
+	for (;;) {
+		struct bh_mgmt_status now;
+		int err = mgmt_status(fd, st->id, &now);
+		if (err != 0) {
+			return device_error(err);
+		}
+		if (now.integration == BH_MGMT_INTEG_READY && !mark->fresh) {
+			printf("%s: ready (already running; HELLO: %s)\n", now.name, now.system);
+			return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
+		}
+		if (now.integration == BH_MGMT_INTEG_READY && now.sessions != mark->sessions &&
+		    now.hello_ns >= mark->since_ns) {
+			uint64_t us = (now.hello_ns - mark->since_ns) / 1000U;
+			printf("%s: ready in %llu.%02llu ms (HELLO: %s)\n", now.name,
+			       (unsigned long long)(us / 1000U),
+			       (unsigned long long)(us % 1000U / 10U), now.system);
+			return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
+		}
+		started = started || mgmt_is_up(now.state) || now.starts != mark->starts;
+		if (started && is_down(now.state)) {
+			fprintf(stderr, "Failed to %s %s: it %s before it was ready%s%s.\n",
+				verb_names[verb], now.name,
+				now.state == BH_PARTITION_CRASHED ? "crashed" : "stopped",
+				now.stop_reason[0] ? ": " : "", now.stop_reason);
+			return EXIT_FAILED;
+		}
+		if (mgmt_now_ns() >= deadline) {
+			fprintf(stderr,
+				"Failed to %s %s: not ready within %u ms (it is %s; "
+				"integration: %s).\n",
+				verb_names[verb], now.name, timeout_ms, mgmt_state_name(now.state),
+				integration_name(now.integration));
+			return EXIT_FAILED;
+		}
+		mgmt_sleep_until_ms(mgmt_now_ms() + poll_ms);
+		poll_ms = poll_ms * 2 < WAIT_POLL_MOST_MS ? poll_ms * 2 : WAIT_POLL_MOST_MS;
+	}
+}
+
+/* --wait needs a ready marker: a child without an integration channel never says HELLO. */
+static int check_waitable(enum verb verb, const struct bh_mgmt_status *st)
+{
+	if (st->id == 0 || st->integration != BH_MGMT_INTEG_NONE) {
+		return EXIT_OK; /* the root is refused by lifecycle() */
+	}
+	fprintf(stderr,
+		"Failed to %s %s --wait: it has no integration channel, so it never says it is "
+		"ready (%s it without --wait).\n",
+		verb_names[verb], st->name, verb_names[verb]);
+	return EXIT_FAILED;
+}
+
+static int cmd_lifecycle(int fd, enum verb verb, int argc, char **argv, const struct options *o)
 {
 	struct bh_mgmt_status *targets = calloc((size_t)argc, sizeof(*targets));
+	struct wait_mark *marks = calloc((size_t)argc, sizeof(*marks));
 	int status = EXIT_OK;
-	if (targets == NULL) {
+	if (targets == NULL || marks == NULL) {
 		return device_error(ENOMEM);
 	}
 	/* Every name first: an unknown one does nothing to the others. */
@@ -498,14 +603,21 @@ static int cmd_lifecycle(int fd, enum verb verb, int argc, char **argv)
 			status = EXIT_NO_SUCH;
 		} else if (err != 0) {
 			free(targets);
+			free(marks);
 			return device_error(err);
+		} else if (o->wait && status == EXIT_OK) {
+			status = check_waitable(verb, &targets[i]);
 		}
 	}
 	for (int i = 0; i < argc && status == EXIT_OK; i++) {
-		int s = lifecycle(fd, verb, &targets[i]);
-		status = status == EXIT_OK ? s : status;
+		mark_before(&targets[i], verb, &marks[i]);
+		status = lifecycle(fd, verb, &targets[i]);
+	}
+	for (int i = 0; i < argc && status == EXIT_OK && o->wait; i++) {
+		status = wait_ready(fd, verb, &targets[i], &marks[i], o->timeout_ms);
 	}
 	free(targets);
+	free(marks);
 	return status;
 }
 
@@ -518,6 +630,18 @@ static int force(int fd, const struct bh_mgmt_status *st, bool reboot)
 		err = lifecycle(fd, reboot ? RESTART : STOP, &now);
 	}
 	return err;
+}
+
+/* A shutdown that ended as asked: "rt0: shut down (acknowledged)". */
+static void print_answer(const struct bh_mgmt_status *now, const char *done, bool answered)
+{
+	if (!answered) {
+		printf("%s: %s (no answer from it)\n", now->name, done);
+	} else if (now->shutdown_status == 0) {
+		printf("%s: %s (acknowledged)\n", now->name, done);
+	} else {
+		printf("%s: %s (it refused, status %d)\n", now->name, done, now->shutdown_status);
+	}
 }
 
 static int cmd_shutdown(int fd, const char *name, const struct options *o)
@@ -564,6 +688,7 @@ static int cmd_shutdown(int fd, const char *name, const struct options *o)
 		return err == EPERM ? EXIT_NOT_ROOT : EXIT_FAILED;
 	}
 	uint64_t deadline = mgmt_now_ms() + o->timeout_ms;
+	bool refusal_told = false;
 	while (mgmt_now_ms() < deadline) {
 		struct bh_mgmt_status now;
 		mgmt_sleep_until_ms(mgmt_now_ms() + SHUTDOWN_POLL_MS);
@@ -571,14 +696,23 @@ static int cmd_shutdown(int fd, const char *name, const struct options *o)
 		if (err != 0) {
 			return device_error(err);
 		}
+		bool answered = now.shutdown_answered == req.request;
 		if (now.state == BH_PARTITION_CRASHED) {
 			fprintf(stderr, "%s crashed while shutting down: %s\n", st.name,
 				now.stop_reason);
 			return EXIT_FAILED;
 		}
+		/* The module has read what a child left when it went: its answer is in now. */
 		if (o->reboot ? now.starts != st.starts && mgmt_is_up(now.state)
 			      : is_down(now.state)) {
+			print_answer(&now, o->reboot ? "rebooted" : "shut down", answered);
 			return EXIT_OK;
+		}
+		if (answered && now.shutdown_status < 0 && !refusal_told) {
+			fprintf(stderr,
+				"%s refused the shutdown (status %d); waiting up to %u ms.\n",
+				st.name, now.shutdown_status, o->timeout_ms);
+			refusal_told = true;
 		}
 	}
 	if (o->no_force) {
@@ -704,17 +838,6 @@ static int cmd_load(int fd, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static const char *integration_name(uint32_t integration)
-{
-	static const char *const names[] = {
-		[BH_MGMT_INTEG_NONE] = "none",
-		[BH_MGMT_INTEG_WAITING] = "waiting",
-		[BH_MGMT_INTEG_CONNECTED] = "connected",
-		[BH_MGMT_INTEG_READY] = "ready",
-	};
-	return integration < sizeof(names) / sizeof(names[0]) ? names[integration] : "?";
-}
-
 /* The lines for what changed from `was` to `now`; returns how many. */
 static uint64_t changes(const struct bh_mgmt_status *was, const struct bh_mgmt_status *now)
 {
@@ -802,12 +925,11 @@ int main(int argc, char **argv)
 		{"reason", required_argument, NULL, 'R'},
 		{"interval", required_argument, NULL, 'i'},
 		{"count", required_argument, NULL, 'c'},
+		{"wait", no_argument, NULL, 'w'},
 		{NULL, 0, NULL, 0},
 	};
-	struct options o = {.device = MGMT_DEVICE,
-			    .timeout_ms = DEFAULT_SHUTDOWN_MS,
-			    .interval_ms = DEFAULT_WATCH_MS,
-			    .count = UINT64_MAX};
+	struct options o = {
+		.device = MGMT_DEVICE, .interval_ms = DEFAULT_WATCH_MS, .count = UINT64_MAX};
 	char seen[16] = ""; /* the options given, by their letter */
 	int opt;
 	while ((opt = getopt_long(argc, argv, "hfn:", options, NULL)) != -1) {
@@ -849,6 +971,9 @@ int main(int argc, char **argv)
 		case 'c':
 			o.count = parse_number("--count", optarg, 1, UINT64_MAX);
 			break;
+		case 'w':
+			o.wait = true;
+			break;
 		default:
 			fputs(usage_text, stderr);
 			return EXIT_USAGE;
@@ -868,9 +993,9 @@ int main(int argc, char **argv)
 	} commands[] = {
 		{"list", "", 0, 0},
 		{"status", "n", 1, 1},
-		{"start", "", 1, INT32_MAX},
+		{"start", "wt", 1, INT32_MAX},
 		{"stop", "", 1, INT32_MAX},
-		{"restart", "", 1, INT32_MAX},
+		{"restart", "wt", 1, INT32_MAX},
 		{"shutdown", "trFR", 1, 1},
 		{"load", "", 2, 3},
 		{"console", "fn", 1, 1},
@@ -895,6 +1020,12 @@ int main(int argc, char **argv)
 		}
 	}
 	need_args(command, nargs, commands[which].least, commands[which].most);
+	bool shutdown = strcmp(command, "shutdown") == 0;
+	if (strchr(seen, 't') == NULL) {
+		o.timeout_ms = shutdown ? DEFAULT_SHUTDOWN_MS : DEFAULT_WAIT_MS;
+	} else if (!shutdown && !o.wait) {
+		usage_error("%s: --timeout bounds --wait: give both", command);
+	}
 
 	int fd = open_device(o.device);
 	switch (which) {
@@ -903,11 +1034,11 @@ int main(int argc, char **argv)
 	case 1:
 		return cmd_status(fd, args[0], &o);
 	case 2:
-		return cmd_lifecycle(fd, START, nargs, args);
+		return cmd_lifecycle(fd, START, nargs, args, &o);
 	case 3:
-		return cmd_lifecycle(fd, STOP, nargs, args);
+		return cmd_lifecycle(fd, STOP, nargs, args, &o);
 	case 4:
-		return cmd_lifecycle(fd, RESTART, nargs, args);
+		return cmd_lifecycle(fd, RESTART, nargs, args, &o);
 	case 5:
 		return cmd_shutdown(fd, args[0], &o);
 	case 6:

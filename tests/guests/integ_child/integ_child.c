@@ -10,8 +10,10 @@
  *
  * Bootargs:
  *   callback       handles SHUTDOWN itself: refuses a request whose reason
- *                  starts with "refuse", else prints its status and returns
- *                  from main() (SYSTEM_OFF);
+ *                  starts with "refuse", else prints its status and, at
+ *                  once (not waiting for the root to read its answer),
+ *                  returns from main() (SYSTEM_OFF) or, for a reboot, makes
+ *                  the SYSTEM_RESET call;
  *   hang_after=N   once N heartbeats went out in a session: masks interrupts,
  *                  prints "hanging after H heartbeats" and spins (the
  *                  heartbeats stop: what the root's watchdog detects);
@@ -128,6 +130,10 @@ int main(void)
 			       atomic_load(&ticks), (unsigned long long)st.heartbeats_total,
 			       (unsigned long long)st.shutdowns, (unsigned long long)st.ignored,
 			       st.throttled > 0 ? "yes" : "no", (unsigned long long)st.sessions);
+			if (request.action == BH_INTEG_SHUTDOWN_REBOOT) {
+				fflush(stdout);
+				bh_psci_system_reset();
+			}
 			return 0;
 		}
 		if (atomic_load(&ticks) >= printed + PRINT_EVERY) {

@@ -192,11 +192,16 @@ void mgmt_format_bytes(uint64_t bytes, char *out, size_t size)
 	snprintf(out, size, "%llu%c", (unsigned long long)bytes, units[u]);
 }
 
-uint64_t mgmt_now_ms(void)
+uint64_t mgmt_now_ns(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000U + (uint64_t)t.tv_nsec / 1000000U;
+	return (uint64_t)t.tv_sec * 1000000000U + (uint64_t)t.tv_nsec;
+}
+
+uint64_t mgmt_now_ms(void)
+{
+	return mgmt_now_ns() / 1000000U;
 }
 
 int mgmt_sleep_until_ms(uint64_t when)

@@ -49,6 +49,7 @@ void mgmt_format_cpus(uint64_t mask, char *out, size_t size);
 void mgmt_format_bytes(uint64_t bytes, char *out, size_t size);
 
 uint64_t mgmt_now_ms(void); /* CLOCK_MONOTONIC */
+uint64_t mgmt_now_ns(void); /* the same in ns: the clock of bh_mgmt_status.hello_ns */
 /* Sleeps until `when` on CLOCK_MONOTONIC: 0, or EINTR if a signal came first. */
 int mgmt_sleep_until_ms(uint64_t when);
 
