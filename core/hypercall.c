@@ -10,6 +10,7 @@
 #include <core/channel.h>
 #include <core/log.h>
 #include <core/partition.h>
+#include <core/printf.h>
 #include <core/string.h>
 
 enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
@@ -54,6 +55,19 @@ enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 	case BH_HVC_BOOTARGS:
 		hypercall_put_string(p->cfg->bootargs, sizeof(p->cfg->bootargs), x[1], x);
 		return GUEST_RESUME;
+	case BH_HVC_CRASH: {
+		/* The guest's own word on its crash: stopped as a fault would, its text made safe.
+		 */
+		char text[BH_HVC_CRASH_TEXT_SIZE + 1], what[96];
+		memcpy(text, &x[2], BH_HVC_CRASH_TEXT_SIZE); /* x2-x5, little endian */
+		text[BH_HVC_CRASH_TEXT_SIZE] = '\0';
+		for (char *c = text; *c != '\0'; c++) {
+			*c = *c >= ' ' && *c <= '~' ? *c : '?';
+		}
+		bh_snprintf(what, sizeof(what), "guest crash report: %s (code 0x%llx)", text,
+			    (unsigned long long)x[1]);
+		return vcpu_fault(v, exit, what);
+	}
 	case BH_HVC_VCPU_STATS:
 		if (!p->cfg->is_root) {
 			x[0] = (uint64_t)(int64_t)BH_HVC_DENIED;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The report for an unexpected EL1 exception, then power-off. Writes straight
- * to the console backend with no locks, no stdio and no heap: any of them may
- * be what broke.
+ * The report for an unexpected EL1 exception, then the crash reported to the
+ * hypervisor (BH_HVC_CRASH: the partition stops as crashed, and the root's
+ * crash policy applies), or power-off where there is no such call. Writes
+ * straight to the console backend with no locks, no stdio and no heap: any of
+ * them may be what broke.
  */
 #include "internal.h"
 
@@ -68,7 +70,7 @@ static const char *class_name(unsigned ec)
 {
 	switch (ec) {
 	case EC_UNKNOWN:
-		return "unknown reason (undefined instruction?)";
+		return "undefined instruction"; /* "unknown reason": at EL1, mostly that */
 	case EC_WFI_WFE:
 		return "trapped WFI/WFE";
 	case EC_FP_ACCESS:
@@ -177,6 +179,18 @@ void bh_exception_report(const struct bh_exception_frame *frame, unsigned kind)
 		if (i % 4 == 3 || i == 30) {
 			put("\n");
 		}
+	}
+	/* The crash report's text: what happened, in its 32 bytes. */
+	char text[BH_HVC_CRASH_TEXT_SIZE + 1];
+	strcpy(text, kind % 4 == 0 ? "" : "unexpected ");
+	strncat(text, kind % 4 == 0 ? class_name(ec) : kinds[kind % 4],
+		sizeof(text) - 1 - strlen(text));
+	put("bulkhead-sdk: stopping (crash report: ");
+	put(text);
+	put(")\n");
+	if (bh_hypervisor_present()) {
+		/* Returns only if the hypervisor has no such call (before ABI 1.5). */
+		bh_crash_report(frame->esr, text);
 	}
 	put("bulkhead-sdk: stopping (PSCI SYSTEM_OFF)\n");
 	bh_power_off();

@@ -121,6 +121,18 @@ int bh_bootargs(char *buf, size_t size)
 	return read_string(BH_HVC_BOOTARGS, false, 0, buf, size);
 }
 
+int bh_crash_report(uint64_t code, const char *text)
+{
+	uint64_t regs[BH_HVC_CRASH_TEXT_SIZE / 8] = {0}; /* x2-x5, NUL-padded */
+	size_t n = 0;
+
+	while (n < sizeof(regs) && text[n] != '\0') {
+		n++;
+	}
+	memcpy(regs, text, n);
+	return (int)(int64_t)bh_hvc_call(BH_HVC_CRASH, code, regs[0], regs[1], regs[2], regs[3]).x0;
+}
+
 /* ------------------------------------------------------------ managing partitions */
 
 int bh_partition_status(unsigned id, struct bh_partition_status *status)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Bulkhead hypercall ABI, version 1.4 (docs/hypercalls.md). Shared by the
+ * Bulkhead hypercall ABI, version 1.5 (docs/hypercalls.md). Shared by the
  * hypervisor and every guest: plain constants, no code.
  *
  * Calls follow the Arm SMC Calling Convention (DEN 0028) over HVC #0:
@@ -10,7 +10,7 @@
 #ifndef BULKHEAD_ABI_H
 #define BULKHEAD_ABI_H
 
-#define BH_HVC_ABI_VERSION 0x00010004 /* major << 16 | minor */
+#define BH_HVC_ABI_VERSION 0x00010005 /* major << 16 | minor */
 
 #define BH_HVC_FN(n) (0xc6000000U | (n))
 
@@ -115,6 +115,17 @@
 #define BH_HVC_PARTITION_LOAD	     BH_HVC_FN(18)
 #define BH_HVC_PARTITION_CONSOLE     BH_HVC_FN(19)
 #define BH_HVC_CONSOLE_CHUNK	     32
+
+/*
+ * Any partition, about itself: it crashed (a panic, an exception it caught).
+ * x1 = a code of the caller's choosing; x2-x5 = up to 32 bytes of text,
+ * NUL-padded, little endian. Never returns: the partition stops as crashed
+ * (the root included), its stop reason "vCPU n (CPUm): guest crash report:
+ * TEXT (code 0x...)" with the text cut at its first NUL and every byte that
+ * is not printable ASCII shown as '?'. Before ABI 1.5: BH_HVC_NOT_SUPPORTED.
+ */
+#define BH_HVC_CRASH	       BH_HVC_FN(20)
+#define BH_HVC_CRASH_TEXT_SIZE 32
 
 /* A partition's state (BH_HVC_PARTITION_STATUS). */
 #define BH_PARTITION_STOPPED	0

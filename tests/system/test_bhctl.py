@@ -261,27 +261,35 @@ def test_bhmgrd_policy(qemu, tmp_path):
     assert vm.count("ticker rt1 boot") == 1
 
 
-def test_bhmgrd_watchdog(qemu, tmp_path):
-    """A Linux child with watchdog-ms = <3000> is asked for a heartbeat every
-    750 ms; when its kernel hangs (a panic: no more heartbeats, its channel
-    still connected) bhmgrd stops it as a crash and restarts it by policy, and
-    its integration channel comes back. Then, in the same boot, bhctl
-    restart --wait and start --wait: the time to a new HELLO from the Linux
-    child and from a bare-metal one (integ_child, with its own integration
-    channel), and the refusal for a child without one (rt1)."""
-    extra = build_system(
+def watched_system(tmp_path, lx_bootargs, others=(), channels=()):
+    """A Linux root and a Linux child lx with on-crash restart, a 3 s watchdog and
+    an integration channel; `others` and their `channels` besides."""
+    return build_system(
         tmp_path,
         [LinuxPartition("root", [0], pa=0x50000000, root=True, bootargs="quiet"),
-         LinuxPartition("lx", [1], pa=0x60000000, mem=128 << 20, bootargs="quiet",
-                        on_crash="restart", watchdog_ms=3000),
-         Partition("rt0", "integ_child", [2], pa=0x41000000),
-         Partition("rt1", "ticker", [3], pa=0x42000000)],
+         LinuxPartition("lx", [1], pa=0x60000000, mem=128 << 20, bootargs=lx_bootargs,
+                        on_crash="restart", watchdog_ms=3000), *others],
         image_start=IMAGES,
         channels=[Channel("lx-integ", "root", "lx", irq=10, interface="integration",
                           rings=RINGS, pa=0x4B000000, provider_ipa=0x70000000,
-                          consumer_ipa=0x70000000),
-                  Channel("rt0-integ", "root", "rt0", irq=11, interface="integration",
-                          rings=RINGS, pa=0x4B010000, provider_ipa=0x70010000)])
+                          consumer_ipa=0x70000000), *channels])
+
+
+def test_bhmgrd_watchdog(qemu, tmp_path):
+    """A Linux child with watchdog-ms = <3000> is asked for a heartbeat every
+    750 ms; when its kernel hangs (a panic its module does not report,
+    bulkhead.crash_report=0: no more heartbeats, its channel still connected)
+    bhmgrd stops it as a crash and restarts it by policy, and its integration
+    channel comes back. Then, in the same boot, bhctl restart --wait and
+    start --wait: the time to a new HELLO from the Linux child and from a
+    bare-metal one (integ_child, with its own integration channel), and the
+    refusal for a child without one (rt1)."""
+    extra = watched_system(
+        tmp_path, "quiet bulkhead.crash_report=0",
+        [Partition("rt0", "integ_child", [2], pa=0x41000000),
+         Partition("rt1", "ticker", [3], pa=0x42000000)],
+        [Channel("rt0-integ", "root", "rt0", irq=11, interface="integration", rings=RINGS,
+                 pa=0x4B010000, provider_ipa=0x70010000)])
     vm = qemu.boot(gic=3, smp=4, extra=extra, timeout=LINUX_TIMEOUT)
     vm.expect_all([ROOT_READY, LX_READY,
                    "bhmgrd: lx: on-crash restart, restart-delay-ms 100, watchdog-ms 3000 "
@@ -296,6 +304,7 @@ def test_bhmgrd_watchdog(qemu, tmp_path):
     silent = int(re.findall(r"watchdog: no heartbeat for (\d+) ms", vm.output)[0])
     assert 3000 < silent < 3000 + 750 + 1000, silent  # within watchdog-ms + a period (+ a poll)
     seen(vm, "[hv] partition lx stopped: asked by the root")
+    assert "guest crash report" not in vm.output and "reporting the panic" not in vm.output
     seen(vm, "bhmgrd: lx started: policy restart 1")
     seen(vm, LX_READY, 2)
     until(vm, "bhctl status lx | grep -q 'Heartbeat: ok.*2 sessions'", "lx-back")
@@ -416,3 +425,33 @@ def test_bhctl_shutdown_paths(qemu, tmp_path):
     assert summary == "4 partitions listed: 1 running, 3 stopped.", summary
     sh(vm, f"dmesg | grep -cE '{OOPS}'")
     vm.expect("[root] 0\r")
+
+def test_bhmgrd_panic_reported(qemu, tmp_path):
+    """A Linux child's panic is reported at once by its module's panic notifier
+    (BH_HVC_CRASH): the hypervisor stops it as crashed with the panic message
+    in its stop reason, bhmgrd counts the crash and restarts it by policy
+    without waiting for the watchdog, bhctl list shows the message in the
+    note; a bare-metal child keeps ticking through it all."""
+    extra = watched_system(tmp_path, "quiet", [Partition("rt0", "ticker", [2], pa=0x41000000)])
+    vm = qemu.boot(gic=3, smp=4, extra=extra, timeout=LINUX_TIMEOUT)
+    vm.expect_all([ROOT_READY, LX_READY, "bhmgrd: managing 2 children"])
+    until(vm, "bhctl status lx | grep -q 'Heartbeat: ok.*asked every 750 ms'", "lx-750")
+
+    vm.send(ESCAPE + "1")
+    vm.expect("[hv] console input goes to lx")
+    vm.send("echo c >/proc/sysrq-trigger\r")
+    reason = "vCPU 0 (CPU1): guest crash report: sysrq triggered crash (code 0x0)"
+    vm.expect("] bulkhead: reporting the panic to the hypervisor")  # after printk's time
+    vm.expect(f"[hv] error: partition lx: {reason}")
+    seen(vm, "[hv] partition lx stopped: fault in vCPU 0; other partitions keep running")
+    seen(vm, f"bhmgrd: lx crashed: restart 1 in 100 ms ({reason})")
+    seen(vm, "bhmgrd: lx started: policy restart 1")
+    seen(vm, LX_READY, 2)
+    until(vm, "bhctl status lx | grep -q 'Heartbeat: ok.*2 sessions'", "lx-back")
+    rows, _summary, _out = listed(vm)
+    assert rows["lx"][:5] == ["1", "running", "1", "128M", "2"], rows
+    assert " ".join(rows["lx"][8:]) == 'policy restarts: 1 (last: reported "sysrq triggered ' \
+                                      'crash")', rows
+    assert "watchdog:" not in vm.output  # the report came first
+    expect_keeps_ticking(vm, "rt0")
+    assert vm.count("ticker rt0 boot") == 1

@@ -16,6 +16,7 @@ import pytest
 
 import harness
 from systems import Channel, Partition, build_system
+from test_partitions import expect_keeps_ticking
 
 RINGS = (0x2000, 0x2000)  # 8 KiB each: a 4 KiB header, 4 KiB of data
 GICS = pytest.mark.parametrize("gic", [3, 2], ids=["gicv3", "gicv2"])
@@ -183,3 +184,32 @@ def test_crashed_child_reconnects(qemu, tmp_path):
     vm.expect_all(["[optout] integ_child optout: tick 200, heartbeats 0"])
     assert vm.count("[optout] integ_child optout: boot (integration off)") == 1
     assert "[hv] error: partition root" not in vm.output
+
+
+def test_sdk_crash_reported(qemu, tmp_path):
+    """A child takes an undefined instruction: the SDK prints its report and tells the
+    hypervisor (BH_HVC_CRASH), so the root sees it crashed, with the SDK's words as the stop
+    reason, not powered off; started again, it reconnects and crashes the same way. A bystander
+    keeps ticking."""
+    parts = [Partition("root", "integ_root", [0], root=True, bootargs="period=50 fault=faulty"),
+             Partition("faulty", "integ_child", [1], bootargs="fault_after=2 fault=undef"),
+             Partition("rt1", "ticker", [2])]
+    channels = integration_channels("root", ["faulty"])
+    vm = qemu.boot(gic=3, smp=4, extra=build_system(tmp_path, parts, channels=channels))
+
+    vm.expect("[faulty] integ_child faulty: faulting after 2 heartbeats")
+    vm.expect("[faulty] bulkhead-sdk:   ESR_EL1 0x0000000002000000: undefined instruction")
+    vm.expect("[faulty] bulkhead-sdk: stopping (crash report: undefined instruction)")
+    vm.expect("[hv] error: partition faulty: vCPU 0 (CPU1): guest crash report: undefined "
+              "instruction (code 0x2000000)")
+    vm.expect("[hv] partition faulty stopped: fault in vCPU 0; other partitions keep running")
+    reason = "vCPU 0 (CPU1): guest crash report: undefined instruction (code 0x2000000)"
+    root_line(vm, f"faulty: crashed after 1 starts: {reason}")
+    root_line(vm, "faulty: start -> 0")
+    root_line(vm, "faulty: back in a new session")
+    root_line(vm, f"faulty: crashed after 2 starts: {reason}")
+    root_line(vm, "done")
+    assert "PSCI SYSTEM_OFF" not in vm.output
+    # The bystander never noticed: one boot, still ticking.
+    expect_keeps_ticking(vm, "rt1")
+    assert vm.count("ticker rt1 boot") == 1

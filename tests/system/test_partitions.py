@@ -60,7 +60,7 @@ def test_hello_example(qemu, gic):
     for part, pid, vcpus, cpus in (("root", 0, 1, "0"), ("rt0", 1, 1, "1"),
                                    ("rt1", 2, 2, "2,3")):
         assert f"[{part}] hello: done" in vm.lines()
-        assert (f"[{part}] hello: hypercall ABI 1.4, partition id {pid}, {vcpus} vCPUs"
+        assert (f"[{part}] hello: hypercall ABI 1.5, partition id {pid}, {vcpus} vCPUs"
                 in vm.lines())
         assert f"[{part}] hello from partition {part}, vCPU 0, CPUs {cpus}" in vm.lines()
         assert (f"[{part}] hello: newlib printf: pi is about 3.141593, 6.022e+23, 100%"
@@ -163,6 +163,45 @@ def test_fault_in_smp_partition_stops_all_its_vcpus(qemu, tmp_path):
     expect_keeps_ticking(vm, "rt1")
     assert vm.count("[bad] misbehave: alive") <= alive + 1  # one line may be in flight
     assert "misbehave: survived" not in vm.output
+
+
+HOSTILE_TEXT = "?[31mred???? crash 0123456789abc"  # misbehave's 32 bytes, as printed
+
+
+def test_crash_report_stops_only_the_caller(qemu, tmp_path):
+    """vCPU 1 of a two-vCPU child reports its crash (BH_HVC_CRASH) with a text of 32
+    bytes and no NUL (an escape sequence, DEL, UTF-8) while vCPU 0 keeps printing: the
+    partition stops as crashed, the text shown printable, vCPU 0 pulled out too; the root
+    and the other child keep running."""
+    bad = Partition("bad", "misbehave", [1, 3], bootargs="do=crash on_cpu=1 after_alive=2")
+    vm = boot_system(qemu, tmp_path, [Partition("root", "ticker", [0], root=True), bad,
+                                      Partition("rt1", "ticker", [2])])
+    vm.expect("[bad] misbehave: alive 2")
+    vm.expect(f"[hv] error: partition bad: vCPU 1 (CPU3): guest crash report: {HOSTILE_TEXT} "
+              "(code 0xdead0bad)")
+    vm.expect_regex(r"\[hv\] error: partition bad:   PC 0x[0-9a-f]+  ESR 0x5a000000 "
+                    r"\(EC 0x16 HVC\)")
+    vm.expect("[hv] partition bad stopped: fault in vCPU 1; other partitions keep running")
+    alive = vm.count("[bad] misbehave: alive")
+    expect_keeps_ticking(vm, "root", ticks=5)
+    expect_keeps_ticking(vm, "rt1")
+    assert vm.count("[bad] misbehave: alive") <= alive + 1  # one line may be in flight
+    assert "crash report returned" not in vm.output and "\x1b" not in vm.output
+
+
+def test_root_crash_report(qemu, tmp_path):
+    """The root reports its own crash: it stops as crashed, as for a fault of its own, and
+    the children, unmanaged now, keep running."""
+    root = Partition("root", "misbehave", [0], root=True, bootargs="do=crash delay_ms=100")
+    vm = boot_system(qemu, tmp_path, [root, Partition("rt0", "ticker", [1]),
+                                      Partition("rt1", "ticker", [2, 3])])
+    vm.expect(f"[hv] error: partition root: vCPU 0 (CPU0): guest crash report: {HOSTILE_TEXT} "
+              "(code 0xdead0bad)")
+    vm.expect("[hv] partition root stopped: fault in vCPU 0; other partitions keep running")
+    expect_keeps_ticking(vm, "rt0")
+    expect_keeps_ticking(vm, "rt1")
+    assert vm.count("ticker rt0 boot") == 1 and vm.count("ticker rt1 boot") == 1
+    assert "crash report returned" not in vm.output
 
 
 @GICS

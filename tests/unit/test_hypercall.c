@@ -4,7 +4,8 @@
  * version, partition info and name, console write/read limits, bootargs in
  * 32-byte chunks, channel calls handed to channel.c, management calls to
  * manage.c, PSCI/SMCCC IDs handed to
- * vpsci.c, and unknown calls answered NOT_SUPPORTED with a report. The
+ * vpsci.c, a guest's crash report stopping it with its text made printable,
+ * and unknown calls answered NOT_SUPPORTED with a report. The
  * services it calls (vconsole, channel, vpsci, vcpu_fault, guest_log) are
  * local fakes that record what they got; arch and log are the shared fake.
  */
@@ -41,7 +42,7 @@ static struct {
 	uint32_t channel_fn;
 	const struct guest_exit *fault_exit;
 	struct vcpu *fault_vcpu;
-	char fault_what[64];
+	char fault_what[96];
 } rec;
 
 void vconsole_write(struct partition *p, const uint8_t *bytes, size_t n)
@@ -180,10 +181,10 @@ static void result_bytes(unsigned first, void *out, size_t n)
 static void test_version(void **state)
 {
 	(void)state;
-	assert_int_equal(hvc(BH_HVC_VERSION, 0, NULL, 0), 0x10004);
+	assert_int_equal(hvc(BH_HVC_VERSION, 0, NULL, 0), 0x10005);
 	assert_int_equal(action, GUEST_RESUME);
 	/* The function id is w0: the upper half of x0 is ignored. */
-	assert_int_equal(hvc(0xabcdef0000000000ULL | BH_HVC_VERSION, 0, NULL, 0), 0x10004);
+	assert_int_equal(hvc(0xabcdef0000000000ULL | BH_HVC_VERSION, 0, NULL, 0), 0x10005);
 	assert_int_equal(rec.faults + rec.channel_calls, 0);
 }
 
@@ -397,12 +398,50 @@ static void test_management_calls(void **state)
 	assert_int_equal(rec.faults + rec.logs, 0);
 }
 
+/* A crash report stops the caller as a fault does, with its code and its text made safe. */
+static void test_crash_report(void **state)
+{
+	(void)state;
+	hvc(BH_HVC_CRASH, 0x2000000, "undefined instruction", 21);
+	assert_int_equal(action, GUEST_STOP);
+	assert_int_equal(rec.faults, 1);
+	assert_ptr_equal(rec.fault_vcpu, &part.vcpus[1]);
+	assert_ptr_equal(rec.fault_exit, &exit_);
+	assert_string_equal(rec.fault_what,
+			    "guest crash report: undefined instruction (code 0x2000000)");
+
+	/* Control bytes, escapes and bytes past ASCII are '?'; the text ends at its first NUL. */
+	hvc(BH_HVC_CRASH, ~0ULL,
+	    "a\x1b[2Jb\n\x80\xff"
+	    "c\0hidden",
+	    17);
+	assert_string_equal(rec.fault_what,
+			    "guest crash report: a?[2Jb???c (code 0xffffffffffffffff)");
+
+	/* 32 bytes without a NUL: all of them, nothing of x6 (stale, not 0) after them. */
+	hvc(BH_HVC_CRASH, 7, "0123456789abcdef0123456789ABCDEF", 32);
+	assert_string_equal(rec.fault_what,
+			    "guest crash report: 0123456789abcdef0123456789ABCDEF (code 0x7)");
+
+	/* No text at all is still a report. */
+	hvc(BH_HVC_CRASH, 0, "", 0);
+	assert_string_equal(rec.fault_what, "guest crash report:  (code 0x0)");
+	assert_int_equal(rec.faults, 4);
+	assert_int_equal(rec.writes + rec.logs + rec.channel_calls + rec.manage_calls, 0);
+
+	/* The root reports the same way: the same stop as a fault of its own. */
+	cfg.is_root = true;
+	hvc(BH_HVC_CRASH, 1, "root", 4);
+	assert_int_equal(action, GUEST_STOP);
+	assert_int_equal(rec.faults, 5);
+}
+
 /* SMCCC 5.2: an unknown ID returns NOT_SUPPORTED, with a report; the guest lives on. */
 static void test_unknown_not_supported(void **state)
 {
 	(void)state;
 	static const uint64_t unknown[] = {
-		BH_HVC_FN(20), BH_HVC_FN(0xffff),
+		BH_HVC_FN(21), BH_HVC_FN(0xffff),
 		0x8600ff01U, /* vendor hypervisor service UID, SMC32 */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(unknown); i++) {
@@ -412,8 +451,8 @@ static void test_unknown_not_supported(void **state)
 		assert_int_equal(rec.channel_fn, (uint32_t)unknown[i]); /* channel.c was asked */
 	}
 	assert_string_equal(rec.log, "unknown hypercall 0x8600ff01: NOT_SUPPORTED");
-	hvc(BH_HVC_FN(20), 0, NULL, 0);
-	assert_string_equal(rec.log, "unknown hypercall 0xc6000014: NOT_SUPPORTED");
+	hvc(BH_HVC_FN(21), 0, NULL, 0);
+	assert_string_equal(rec.log, "unknown hypercall 0xc6000015: NOT_SUPPORTED");
 	assert_int_equal(rec.writes + rec.reads + rec.faults + rec.psci_calls, 0);
 }
 
@@ -449,6 +488,7 @@ int main(void)
 		cmocka_unit_test_setup(test_bootargs_long, setup),
 		cmocka_unit_test_setup(test_channel_calls, setup),
 		cmocka_unit_test_setup(test_management_calls, setup),
+		cmocka_unit_test_setup(test_crash_report, setup),
 		cmocka_unit_test_setup(test_unknown_not_supported, setup),
 		cmocka_unit_test_setup(test_psci_over_hvc, setup),
 	};

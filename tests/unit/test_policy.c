@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Host tests for bhmgrd's crash policy (guest-sdk/linux/tools/lib/policy.c):
- * property checks, restarts with back-off up to max-restarts, starts by
- * hand, the watchdog and its arming. A simulated child stands for
- * /dev/bulkhead: the policy's START and STOP change it as the hypervisor
- * would, and the clock is the test's.
+ * property checks, restarts with back-off up to max-restarts, a guest's own
+ * crash report in the notes, starts by hand, the watchdog and its arming. A simulated child stands
+ * for /dev/bulkhead: the policy's START and STOP change it as the hypervisor would, and the clock
+ * is the test's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -262,6 +262,63 @@ static void test_max_restarts(void **state)
 	}
 	assert_int_equal(child.state, BH_PARTITION_CRASHED);
 	assert_int_equal(child.starts, 3);
+}
+
+/* A guest's own crash report (BH_HVC_CRASH) is a crash, and the notes say it in its words. */
+static void test_crash_report(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *crash; /* the stop reason of a crash now, or NULL */
+		uint64_t at;
+		enum policy_action action;
+		const char *note;
+	} steps[] = {
+		{"vCPU 0 (CPU1): guest crash report: sysrq triggered crash (code 0x0)", 1000,
+		 POLICY_NOTHING, "reported \"sysrq triggered crash\": restart 1 of 1 in 100 ms"},
+		{NULL, 1100, POLICY_START,
+		 "policy restarts: 1 of 1 (last: reported \"sysrq triggered crash\")"},
+		/* 32 bytes of text that hold a " (code 0x" of their own: the last one ends it. */
+		{"vCPU 0 (CPU1): guest crash report: a (code 0x1) b 0123456789abcdefg (code "
+		 "0xdead0bad)",
+		 1200, POLICY_NOTHING,
+		 "stopped: crashed 2 times, max-restarts 1 (last: reported \"a (code 0x1) b "
+		 "0123456789abcdefg\")"},
+	};
+	struct policy p = restart_policy(1, 100, 0);
+	manage(&p);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (steps[i].crash != NULL) {
+			crash(steps[i].crash);
+		}
+		now = steps[i].at;
+		assert_int_equal(look(), steps[i].action);
+		assert_string_equal(note, steps[i].note);
+	}
+	/* The log has the whole reason, as for any crash. */
+	assert_string_equal(last.log, "rt0 crashed: 2 times, max-restarts 1: left stopped (vCPU 0 "
+				      "(CPU1): guest crash report: a (code 0x1) b "
+				      "0123456789abcdefg (code 0xdead0bad))");
+}
+
+/* The cause in a word, whatever the reason holds. */
+static void test_crash_cause(void **state)
+{
+	(void)state;
+	char out[POLICY_CAUSE_SIZE];
+	policy_crash_cause("vCPU 0 (CPU1): stage-2 data abort", false, out, sizeof(out));
+	assert_string_equal(out, "crashed");
+	policy_crash_cause("watchdog: no heartbeat for 3100 ms", true, out, sizeof(out));
+	assert_string_equal(out, "watchdog");
+	policy_crash_cause("vCPU 1 (CPU3): guest crash report:  (code 0x0)", false, out,
+			   sizeof(out));
+	assert_string_equal(out, "reported \"\"");
+	/* Cut short (no code): the rest, at most 32 bytes. */
+	policy_crash_cause("guest crash report: 0123456789abcdef0123456789abcdefXYZ", false, out,
+			   sizeof(out));
+	assert_string_equal(out, "reported \"0123456789abcdef0123456789abcdef\"");
+	policy_crash_cause("", false, out, sizeof(out));
+	assert_string_equal(out, "crashed");
 }
 
 static void test_on_crash_stop(void **state)
@@ -568,6 +625,8 @@ int main(void)
 		cmocka_unit_test(test_heartbeat_period),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_max_restarts),
+		cmocka_unit_test(test_crash_report),
+		cmocka_unit_test(test_crash_cause),
 		cmocka_unit_test(test_on_crash_stop),
 		cmocka_unit_test(test_max_restarts_zero),
 		cmocka_unit_test(test_crash_before_the_service),

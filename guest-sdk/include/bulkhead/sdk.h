@@ -68,6 +68,17 @@ int bh_bootargs(char *buf, size_t size);
  */
 bool bh_bootarg(const char *key, char *value, size_t size);
 
+/*
+ * Reports that this partition crashed (BH_HVC_CRASH): `code` and the first 32
+ * bytes of `text` go to the hypervisor, which stops the partition as crashed
+ * with "guest crash report: TEXT (code 0x...)" as its stop reason, so the
+ * root's crash policy applies. Never returns under ABI 1.5 and later; an
+ * older hypervisor answers BH_HVC_NOT_SUPPORTED, which is returned. The SDK
+ * makes it for an unexpected exception; a program may make it for a failure
+ * of its own.
+ */
+int bh_crash_report(uint64_t code, const char *text);
+
 /* ------------------------------------------------------------ managing partitions */
 
 /*

@@ -185,6 +185,10 @@ void bh_name_from_regs(u64 lo, u64 hi, char out[BH_NAME_LEN]);
 int bh_mgmt_init(void);
 void bh_mgmt_exit(void);
 
+/* The panic notifier that reports a crash to the hypervisor (crash.c). */
+void bh_crash_init(void);
+void bh_crash_exit(void);
+
 /*
  * The root's side of the integration channels (integ.c), by the child's
  * partition id, for /dev/bulkhead. A heartbeat period is at most an hour.

@@ -754,6 +754,7 @@ static int __init bh_init(void)
 	rc = bh_mgmt_init();
 	if (rc)
 		goto err_driver;
+	bh_crash_init();
 	return 0;
 err_driver:
 	platform_driver_unregister(&bh_vmbus_driver);
@@ -766,6 +767,7 @@ err_region:
 
 static void __exit bh_exit(void)
 {
+	bh_crash_exit();
 	bh_mgmt_exit();
 	platform_driver_unregister(&bh_vmbus_driver);
 	class_destroy(bh_class);
@@ -775,6 +777,7 @@ static void __exit bh_exit(void)
 module_init(bh_init);
 module_exit(bh_exit);
 MODULE_DESCRIPTION(
-	"Bulkhead VMBus channels (raw devices, network, console, integration) and /dev/bulkhead");
+	"Bulkhead VMBus channels (raw devices, network, console, integration), /dev/bulkhead "
+	"and crash reports");
 MODULE_AUTHOR("The Bulkhead developers");
 MODULE_LICENSE("Dual MIT/GPL");

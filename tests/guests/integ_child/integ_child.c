@@ -19,7 +19,10 @@
  *                  heartbeats stop: what the root's watchdog detects);
  *   fault_after=N  once N heartbeats went out: prints "faulting after H
  *                  heartbeats" and reads outside its memory (a stage-2 fault:
- *                  the partition stops as crashed).
+ *                  the partition stops as crashed);
+ *   fault=undef    with fault_after: executes an undefined instruction
+ *                  instead, which the SDK catches and reports to the
+ *                  hypervisor (BH_HVC_CRASH): crashed as well.
  * Built with INTEG_OPT_OUT=1 (guest-integ_child-optout) it opts out of the
  * runtime: "boot (integration off)", and it never opens the channel.
  */
@@ -113,6 +116,10 @@ int main(void)
 		if (fault_after != 0 && st.heartbeats >= fault_after) {
 			printf("integ_child %s: faulting after %llu heartbeats\n", name,
 			       (unsigned long long)st.heartbeats);
+			char how[8] = "";
+			if (bh_bootarg("fault", how, sizeof(how)) && strcmp(how, "undef") == 0) {
+				__asm__ volatile("udf #0");
+			}
 			(void)*(volatile uint32_t *)0x80000000UL;
 		}
 		if (atomic_load(&shutdown_asked)) {

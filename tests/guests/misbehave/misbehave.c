@@ -13,6 +13,9 @@
  *   do=smccc                        PSCI and SMCCC discovery over SMC and HVC
  *   do=pmu                          the PMU and debug registers, written then read
  *   do=el0                          read MDCCSR_EL0 at EL0 (MDCR_EL2.TDA traps it)
+ *   do=crash                        reports its own crash (BH_HVC_CRASH) with
+ *                                   code 0xdead0bad and 32 bytes of text with
+ *                                   no NUL: an escape sequence, DEL and UTF-8
  *   do=dirty                        checks that EL1 state (FP, ELR/SPSR/ESR/FAR,
  *                                   PAR, AFSR, timer compares, TPIDR) starts at
  *                                   zero, dirties it and resets the partition
@@ -194,6 +197,12 @@ static void once(void)
 		if (repeat == 1) {
 			bh_printf("misbehave: hvc 0x%x -> %lld\n", BAD_HVC, (long long)rc);
 		}
+	} else if (strcmp(action, "crash") == 0) {
+		/* Exactly 32 bytes, no NUL: none of the hostile ones may reach the console. */
+		static const char text[BH_HVC_CRASH_TEXT_SIZE] = "\x1b[31mred\x7f\xe2\x98\xa0"
+								 " crash 0123456789abc";
+		bh_printf("misbehave: crash report returned %d\n",
+			  bh_crash_report(0xdead0bad, text));
 	} else if (strcmp(action, "impdef") == 0) {
 		do_impdef();
 	} else if (strcmp(action, "cpu_on") == 0) {

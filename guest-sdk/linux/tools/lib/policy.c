@@ -136,6 +136,24 @@ bool policy_self_reset(const char *stop_reason)
 	return strncmp(stop_reason, self, sizeof(self) - 1) == 0;
 }
 
+void policy_crash_cause(const char *stop_reason, bool watchdog, char *out, size_t size)
+{
+	static const char report[] = "guest crash report: ", code[] = " (code 0x";
+	const char *text = strstr(stop_reason, report);
+	if (watchdog || text == NULL) {
+		snprintf(out, size, "%s", watchdog ? "watchdog" : "crashed");
+		return;
+	}
+	text += sizeof(report) - 1;
+	/* The text ends at the last " (code 0x": the guest's text may hold one too. */
+	const char *end = NULL;
+	for (const char *at = strstr(text, code); at != NULL; at = strstr(at + 1, code)) {
+		end = at;
+	}
+	size_t len = end != NULL ? (size_t)(end - text) : strlen(text);
+	snprintf(out, size, "reported \"%.*s\"", (int)(len < 32 ? len : 32), text);
+}
+
 void policy_init(struct policy_child *c, const char *name, const struct policy *p)
 {
 	*c = (struct policy_child){.policy = *p, .next_delay_ms = p->restart_delay_ms};
@@ -201,7 +219,7 @@ static void crashed(struct policy_child *c, uint32_t starts, const char *why, bo
 	c->crash_handled = true;
 	c->crash_starts = starts;
 	c->crashes++;
-	c->last_watchdog = watchdog;
+	policy_crash_cause(why, watchdog, c->last_cause, sizeof(c->last_cause));
 	c->armed = false;
 	d->set_note = true;
 	out_of(p, of, sizeof(of));
@@ -209,14 +227,19 @@ static void crashed(struct policy_child *c, uint32_t starts, const char *why, bo
 		add_log(d, "%s crashed: on-crash stop: left stopped (%.*s)", c->name,
 			(int)POLICY_REASON_SHOWN, why);
 		snprintf(d->note, sizeof(d->note), "stopped: %.60s (on-crash stop)",
-			 watchdog ? why : "crashed");
+			 watchdog ? why : c->last_cause);
 	} else if (p->max_restarts != POLICY_NO_LIMIT && c->restarts >= p->max_restarts) {
 		add_log(d, "%s crashed: %u time%s, max-restarts %u: left stopped (%.*s)", c->name,
 			c->crashes, plural(c->crashes), p->max_restarts, (int)POLICY_REASON_SHOWN,
 			why);
-		snprintf(d->note, sizeof(d->note), "stopped: crashed %u time%s, max-restarts %u%s",
-			 c->crashes, plural(c->crashes), p->max_restarts,
-			 watchdog ? " (last: watchdog)" : "");
+		int n = snprintf(d->note, sizeof(d->note),
+				 "stopped: crashed %u time%s, max-restarts %u", c->crashes,
+				 plural(c->crashes), p->max_restarts);
+		if (strcmp(c->last_cause, "crashed") != 0 && n >= 0 &&
+		    (size_t)n < sizeof(d->note)) {
+			snprintf(d->note + n, sizeof(d->note) - (size_t)n, " (last: %s)",
+				 c->last_cause);
+		}
 	} else {
 		uint32_t delay = c->next_delay_ms;
 		c->next_delay_ms = doubled(delay);
@@ -224,8 +247,8 @@ static void crashed(struct policy_child *c, uint32_t starts, const char *why, bo
 		c->restart_at_ms = now_ms + delay;
 		add_log(d, "%s crashed: restart %u%s in %u ms (%.*s)", c->name, c->restarts + 1, of,
 			delay, (int)POLICY_REASON_SHOWN, why);
-		snprintf(d->note, sizeof(d->note), "%s: restart %u%s in %u ms",
-			 watchdog ? "watchdog" : "crashed", c->restarts + 1, of, delay);
+		snprintf(d->note, sizeof(d->note), "%s: restart %u%s in %u ms", c->last_cause,
+			 c->restarts + 1, of, delay);
 	}
 }
 
@@ -329,7 +352,7 @@ void policy_acted(struct policy_child *c, const struct policy_decision *d,
 			c->our_starts = s->starts + 1U;
 			add_log(out, "%s started: policy restart %u%s", c->name, c->restarts, of);
 			snprintf(out->note, sizeof(out->note), "policy restarts: %u%s (last: %s)",
-				 c->restarts, of, c->last_watchdog ? "watchdog" : "crashed");
+				 c->restarts, of, c->last_cause);
 		} else {
 			add_log(out, "%s: policy restart failed: %s", c->name, error);
 			snprintf(out->note, sizeof(out->note), "policy restart failed: %.60s",

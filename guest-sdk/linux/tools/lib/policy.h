@@ -35,6 +35,7 @@
 #define POLICY_NOTE_SIZE	96U			/* struct bh_mgmt_note's */
 #define POLICY_REASON_SHOWN	128U			/* a stop reason's bytes in a log line */
 #define POLICY_ERROR_SIZE	160U
+#define POLICY_CAUSE_SIZE	44U /* `reported "TEXT"`: 32 bytes of the guest's */
 
 /* A child's policy: its node's properties in /bulkhead-partitions. */
 struct policy {
@@ -65,6 +66,12 @@ void policy_describe(const struct policy *p, char *out, size_t size);
 /* True if a stop reason says the partition restarted itself (PSCI SYSTEM_RESET). */
 bool policy_self_reset(const char *stop_reason);
 
+/*
+ * A crash in a word, for notes: "watchdog", the guest's own words if it
+ * reported its crash (BH_HVC_CRASH: `reported "TEXT"`), else "crashed".
+ */
+void policy_crash_cause(const char *stop_reason, bool watchdog, char *out, size_t size);
+
 /* What STATUS says of a child, the fields the policy needs. */
 struct policy_status {
 	uint32_t state;		   /* BH_PARTITION_* */
@@ -80,23 +87,23 @@ struct policy_child {
 	char name[POLICY_NAME_SIZE];
 	struct policy policy;
 
-	bool seen;		 /* a status was stepped */
-	uint32_t starts;	 /* as last seen */
-	uint32_t state;		 /* as last seen */
-	uint32_t sessions;	 /* as last seen */
-	bool our_start;		 /* our START made `our_starts` */
-	uint32_t our_starts;	 /* the start count our last START gave */
-	bool crash_handled;	 /* the crash of start `crash_starts` was dealt with */
-	uint32_t crash_starts;	 /* the start count at that crash */
-	uint32_t crashes;	 /* since the last start by hand */
-	bool last_watchdog;	 /* the last crash was the watchdog's */
-	uint32_t restarts;	 /* by policy, since the last start by hand */
-	uint32_t next_delay_ms;	 /* before the next policy restart */
-	bool pending;		 /* a policy restart waits for `restart_at_ms` */
-	uint64_t restart_at_ms;	 /* when */
-	uint32_t armed_sessions; /* the watchdog is armed in sessions after this one */
-	bool armed;		 /* it is */
-	uint64_t armed_at_ms;	 /* since when */
+	bool seen;			    /* a status was stepped */
+	uint32_t starts;		    /* as last seen */
+	uint32_t state;			    /* as last seen */
+	uint32_t sessions;		    /* as last seen */
+	bool our_start;			    /* our START made `our_starts` */
+	uint32_t our_starts;		    /* the start count our last START gave */
+	bool crash_handled;		    /* the crash of start `crash_starts` was dealt with */
+	uint32_t crash_starts;		    /* the start count at that crash */
+	uint32_t crashes;		    /* since the last start by hand */
+	char last_cause[POLICY_CAUSE_SIZE]; /* the last crash in a word (policy_crash_cause) */
+	uint32_t restarts;		    /* by policy, since the last start by hand */
+	uint32_t next_delay_ms;		    /* before the next policy restart */
+	bool pending;			    /* a policy restart waits for `restart_at_ms` */
+	uint64_t restart_at_ms;		    /* when */
+	uint32_t armed_sessions;	    /* the watchdog is armed in sessions after this one */
+	bool armed;			    /* it is */
+	uint64_t armed_at_ms;		    /* since when */
 };
 
 enum policy_action {
