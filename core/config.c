@@ -766,93 +766,77 @@ int config_check_fixed(struct parser *p, int node, const char *what, struct pa_r
 	return BH_OK;
 }
 
-static int check_memory_pa(struct parser *p, unsigned j, unsigned r)
+int config_check_claims(struct parser *p, int node, const char *what, struct pa_range r,
+			unsigned mems, unsigned images, unsigned channels)
 {
 	const struct config *cfg = p->cfg;
-	const struct config_mem *m = &cfg->partitions[j].mem[r];
-	struct pa_range pa = pa_range(m->pa, m->size);
-	int node = p->partition_node[j];
-	char what[24];
-
-	bh_snprintf(what, sizeof(what), "memory[%u]", r);
-	int rc = config_check_fixed(p, node, what, pa);
-	if (rc != BH_OK) {
-		return rc;
-	}
-	/* Every earlier region, in tree order. */
-	for (unsigned i = 0; i <= j; i++) {
+	char other[128] = "";
+	int rc = config_check_fixed(p, node, what, r);
+	for (unsigned i = 0; i < cfg->partition_count && other[0] == '\0'; i++) {
 		const struct config_partition *o = &cfg->partitions[i];
-		for (unsigned s = 0; s < (i == j ? r : o->mem_count); s++) {
-			if (pa_range_overlaps(pa, pa_range(o->mem[s].pa, o->mem[s].size))) {
-				return fail(p, node, BH_ERANGE,
-					    "%s (PA 0x%lx+0x%lx) overlaps %s memory[%u]", what,
-					    pa_addr(m->pa), m->size, o->path, s);
+		for (unsigned s = 0; s < o->mem_count && mems > 0 && other[0] == '\0';
+		     s++, mems--) {
+			if (pa_range_overlaps(r, pa_range(o->mem[s].pa, o->mem[s].size))) {
+				bh_snprintf(other, sizeof(other), "%s memory[%u]", o->path, s);
 			}
 		}
 	}
-	/* Every image's boot-loader copy: it must survive for partition restarts. */
-	for (unsigned i = 0; i < cfg->partition_count; i++) {
+	for (unsigned i = 0; i < cfg->partition_count && other[0] == '\0'; i++) {
 		const struct config_partition *o = &cfg->partitions[i];
-		for (unsigned k = 0; k < o->image_count; k++) {
-			if (pa_range_overlaps(pa,
+		for (unsigned k = 0; k < o->image_count && images > 0 && other[0] == '\0';
+		     k++, images--) {
+			if (pa_range_overlaps(r,
 					      pa_range(o->images[k].src_pa, o->images[k].size))) {
-				char other[96];
-				dt_node_path(p->fdt, p->image_node[i][k], other, sizeof(other));
-				return fail(p, node, BH_ERANGE,
-					    "%s (PA 0x%lx+0x%lx) overlaps the image %s (reg)", what,
-					    pa_addr(m->pa), m->size, other);
+				char path[96];
+				dt_node_path(p->fdt, p->image_node[i][k], path, sizeof(path));
+				bh_snprintf(other, sizeof(other), "the image %s (reg)", path);
 			}
 		}
 	}
-	return BH_OK;
-}
-
-static int check_image_pa(struct parser *p, unsigned j, unsigned k)
-{
-	const struct config_image *img = &p->cfg->partitions[j].images[k];
-	struct pa_range pa = pa_range(img->src_pa, img->size);
-	int node = p->image_node[j][k];
-	int rc = config_check_fixed(p, node, "reg", pa);
-	if (rc != BH_OK) {
+	for (unsigned c = 0; c < channels && other[0] == '\0'; c++) {
+		const struct config_channel *o = &cfg->channels[c];
+		if (pa_range_overlaps(r, pa_range(o->pa, o->size))) {
+			bh_snprintf(other, sizeof(other), "%s reg", o->path);
+		}
+	}
+	if (rc != BH_OK || other[0] == '\0') {
 		return rc;
 	}
-	for (unsigned i = 0; i <= j; i++) {
-		const struct config_partition *o = &p->cfg->partitions[i];
-		for (unsigned s = 0; s < (i == j ? k : o->image_count); s++) {
-			if (pa_range_overlaps(pa,
-					      pa_range(o->images[s].src_pa, o->images[s].size))) {
-				char other[96];
-				dt_node_path(p->fdt, p->image_node[i][s], other, sizeof(other));
-				return fail(p, node, BH_ERANGE,
-					    "reg (PA 0x%lx+0x%lx) overlaps %s reg",
-					    pa_addr(img->src_pa), img->size, other);
-			}
-		}
-	}
-	return BH_OK;
+	return fail(p, node, BH_ERANGE, "%s (PA 0x%lx+0x%lx) overlaps %s", what, pa_addr(r.base),
+		    r.size, other);
 }
 
-/* Physical memory: partitions' memory and images' copies, all disjoint. */
+/*
+ * Physical memory: partitions' memory and images' copies, all disjoint.
+ * Memory is checked against every image (the boot loader's copy stays for
+ * partition restarts), so an image only against the images before it.
+ */
 static int check_physical(struct parser *p)
 {
 	const struct config *cfg = p->cfg;
+	unsigned before = 0;
+	int rc = BH_OK;
 	for (unsigned j = 0; j < cfg->partition_count; j++) {
-		for (unsigned r = 0; r < cfg->partitions[j].mem_count; r++) {
-			int rc = check_memory_pa(p, j, r);
-			if (rc != BH_OK) {
-				return rc;
-			}
+		const struct config_partition *part = &cfg->partitions[j];
+		for (unsigned r = 0; rc == BH_OK && r < part->mem_count; r++) {
+			char what[24];
+			bh_snprintf(what, sizeof(what), "memory[%u]", r);
+			rc = config_check_claims(p, p->partition_node[j], what,
+						 pa_range(part->mem[r].pa, part->mem[r].size),
+						 before++, CONFIG_ALL, 0);
 		}
 	}
+	before = 0;
 	for (unsigned j = 0; j < cfg->partition_count; j++) {
-		for (unsigned k = 0; k < cfg->partitions[j].image_count; k++) {
-			int rc = check_image_pa(p, j, k);
-			if (rc != BH_OK) {
-				return rc;
-			}
+		const struct config_partition *part = &cfg->partitions[j];
+		for (unsigned k = 0; rc == BH_OK && k < part->image_count; k++) {
+			rc = config_check_claims(
+				p, p->image_node[j][k], "reg",
+				pa_range(part->images[k].src_pa, part->images[k].size), 0, before++,
+				0);
 		}
 	}
-	return BH_OK;
+	return rc;
 }
 
 static void swap_bytes(void *a, void *b, size_t size)
@@ -866,12 +850,16 @@ static void swap_bytes(void *a, void *b, size_t size)
 	}
 }
 
-/* The root moves to index 0; the others keep tree order. */
-static void put_root_first(struct config *cfg, unsigned root)
+/* The root moves to index 0, its nodes' offsets with it; the others keep tree order. */
+static void put_root_first(struct parser *p, unsigned root)
 {
+	struct config *cfg = p->cfg;
 	for (unsigned i = root; i > 0; i--) {
 		swap_bytes(&cfg->partitions[i], &cfg->partitions[i - 1],
 			   sizeof(cfg->partitions[i]));
+		swap_bytes(&p->partition_node[i], &p->partition_node[i - 1],
+			   sizeof(p->partition_node[i]));
+		swap_bytes(p->image_node[i], p->image_node[i - 1], sizeof(p->image_node[i]));
 	}
 	for (unsigned i = 0; i < cfg->partition_count; i++) {
 		cfg->partitions[i].id = i;
@@ -951,6 +939,6 @@ int config_parse(const void *fdt, const struct dt_board *board, struct config_li
 	if (rc != BH_OK) {
 		return rc;
 	}
-	put_root_first(cfg, (unsigned)p.root);
+	put_root_first(&p, (unsigned)p.root);
 	return vmbus >= 0 ? config_parse_channels(&p, vmbus) : BH_OK;
 }

@@ -138,32 +138,8 @@ static int channel_region(struct parser *p, int node, struct config_channel *ch)
 	struct pa_range region = pa_range(ch->pa, ch->size);
 	int rc = config_check_ram(p, node, "reg", region);
 	if (rc == BH_OK) {
-		rc = config_check_fixed(p, node, "reg", region);
-	}
-	for (unsigned i = 0; rc == BH_OK && i < p->cfg->partition_count; i++) {
-		const struct config_partition *o = &p->cfg->partitions[i];
-		for (unsigned m = 0; m < o->mem_count; m++) {
-			if (pa_range_overlaps(region, pa_range(o->mem[m].pa, o->mem[m].size))) {
-				return fail(p, node, BH_ERANGE,
-					    "reg (PA 0x%lx+0x%lx) overlaps %s memory[%u]", pa, size,
-					    o->path, m);
-			}
-		}
-		for (unsigned k = 0; k < o->image_count; k++) {
-			if (pa_range_overlaps(region,
-					      pa_range(o->images[k].src_pa, o->images[k].size))) {
-				return fail(p, node, BH_ERANGE,
-					    "reg (PA 0x%lx+0x%lx) overlaps the image %s/%s (reg)",
-					    pa, size, o->path, o->images[k].name);
-			}
-		}
-	}
-	for (unsigned c = 0; rc == BH_OK && c < p->cfg->channel_count; c++) {
-		const struct config_channel *o = &p->cfg->channels[c];
-		if (pa_range_overlaps(region, pa_range(o->pa, o->size))) {
-			return fail(p, node, BH_ERANGE, "reg (PA 0x%lx+0x%lx) overlaps %s reg", pa,
-				    size, o->path);
-		}
+		rc = config_check_claims(p, node, "reg", region, CONFIG_ALL, CONFIG_ALL,
+					 p->cfg->channel_count);
 	}
 	return rc;
 }
