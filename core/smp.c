@@ -67,16 +67,11 @@ unsigned smp_boot(const struct dt_board *board, bool psci_usable)
 				  cpu->mpidr, CPU_START_TIMEOUT_MS);
 		}
 	}
-	return smp_online_count();
-}
-
-unsigned smp_online_count(void)
-{
-	unsigned n = 0;
+	unsigned online = 0;
 	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
-		n += atomic_load(&smp_cpus[i].state) == CPU_ONLINE;
+		online += atomic_load(&smp_cpus[i].state) == CPU_ONLINE;
 	}
-	return n;
+	return online;
 }
 
 bool smp_cpu_online(unsigned cpu)
