@@ -203,27 +203,6 @@ static bool device_conflict(const struct parser *p, const struct config_device *
 			    const struct config_partition *self, char *why, size_t size)
 {
 	char other[96];
-	/* Devices sit at IPA = PA: not where the partition has its memory. */
-	for (unsigned a = 0; a < d->reg_count; a++) {
-		for (unsigned m = 0; m < self->mem_count; m++) {
-			if (ipa_range_overlaps(ipa_pages(d->reg[a]),
-					       ipa_range(self->mem[m].ipa, self->mem[m].size))) {
-				bh_snprintf(
-					why, size,
-					"(PA 0x%lx, mapped at the same IPA) overlaps memory[%u] "
-					"of %s",
-					pa_addr(d->reg[a].base), m, self->path);
-				return true;
-			}
-		}
-	}
-	for (unsigned a = 0; a < d->reg_count && self->has_vuart; a++) {
-		if (ipa_range_overlaps(ipa_pages(d->reg[a]),
-				       ipa_range(self->vuart_ipa, VUART_SIZE))) {
-			bh_snprintf(why, size, "is where the vuart of %s is", self->path);
-			return true;
-		}
-	}
 	for (unsigned j = 0; j <= count; j++) {
 		const struct config_partition *o = j < count ? &p->cfg->partitions[j] : self;
 		if (j < count && o == self) {
@@ -262,6 +241,15 @@ static bool device_conflict(const struct parser *p, const struct config_device *
 					}
 				}
 			}
+		}
+	}
+	/* Devices sit at IPA = PA: not where the partition has its memory or vuart. */
+	for (unsigned a = 0; a < d->reg_count; a++) {
+		char what[128];
+		if (config_ipa_in_use(p, self, ipa_pages(d->reg[a]), false, what, sizeof(what))) {
+			bh_snprintf(why, size, "(PA 0x%lx, mapped at the same IPA) %s",
+				    pa_addr(d->reg[a].base), what);
+			return true;
 		}
 	}
 	return false;
