@@ -170,11 +170,11 @@ bool channel_hypercall(struct partition *p, uint32_t fn, uint64_t *x)
 		x[2] = ch->session;
 		spin_unlock(&ch->lock);
 		if (connected) {
-			log_info("vmbus: channel %s connected (%s <-> %s, session %llu)",
+			log_info("vmbus: channel %s connected (%s <-> %s, session %lu)",
 				 ch->cfg->name,
 				 partition_of_id[ch->cfg->end[SIDE_PROVIDER].partition].cfg->name,
 				 partition_of_id[ch->cfg->end[SIDE_CONSUMER].partition].cfg->name,
-				 (unsigned long long)x[2]);
+				 x[2]);
 		}
 	}
 	if (before != after) {

@@ -89,17 +89,15 @@ int config_check_ram(struct parser *p, int node, const char *what, struct pa_ran
 			bh_snprintf(ram + n, sizeof(ram) - n, ", ...");
 			break;
 		}
-		int w = bh_snprintf(ram + n, sizeof(ram) - n, "%s0x%llx+0x%llx", i != 0 ? ", " : "",
-				    (unsigned long long)board->mem[i].base,
-				    (unsigned long long)board->mem[i].size);
+		int w = bh_snprintf(ram + n, sizeof(ram) - n, "%s0x%lx+0x%lx", i != 0 ? ", " : "",
+				    board->mem[i].base, board->mem[i].size);
 		if (w < 0) {
 			break;
 		}
 		n += (size_t)w;
 	}
-	return fail(p, node, BH_ERANGE,
-		    "%s (PA 0x%llx+0x%llx) is not inside one RAM range (RAM: %s)", what,
-		    (unsigned long long)pa_addr(r.base), (unsigned long long)r.size, ram);
+	return fail(p, node, BH_ERANGE, "%s (PA 0x%lx+0x%lx) is not inside one RAM range (RAM: %s)",
+		    what, pa_addr(r.base), r.size, ram);
 }
 
 /* ---------------------------------------------------------------- properties */
@@ -295,9 +293,9 @@ static int parse_cpus(struct parser *p, int node, unsigned index)
 		int logical = dt_cpu_index(p->board, mpidr);
 		if (logical < 0) {
 			return fail(p, node, BH_EINVAL,
-				    "cpus[%d]: %s (MPIDR 0x%llx) is not a CPU the hypervisor runs "
+				    "cpus[%d]: %s (MPIDR 0x%lx) is not a CPU the hypervisor runs "
 				    "(status \"fail\", or beyond CONFIG_MAX_CPUS)",
-				    i, path, (unsigned long long)mpidr);
+				    i, path, mpidr);
 		}
 		uint64_t bit = 1ULL << (unsigned)logical;
 		if ((part->cpu_mask & bit) != 0) {
@@ -306,8 +304,8 @@ static int parse_cpus(struct parser *p, int node, unsigned index)
 		for (unsigned j = 0; j < index; j++) {
 			if ((p->cfg->partitions[j].cpu_mask & bit) != 0) {
 				return fail(p, node, BH_EEXIST,
-					    "cpus[%d]: %s (MPIDR 0x%llx) is already in %s", i, path,
-					    (unsigned long long)mpidr, p->cfg->partitions[j].path);
+					    "cpus[%d]: %s (MPIDR 0x%lx) is already in %s", i, path,
+					    mpidr, p->cfg->partitions[j].path);
 			}
 		}
 		part->cpu_mask |= bit;
@@ -353,26 +351,22 @@ static int parse_memory(struct parser *p, int node, unsigned index)
 		}
 		if (!IS_ALIGNED(ipa_addr(m.ipa), MEM_GRANULE)) {
 			return fail(p, node, BH_EINVAL,
-				    "memory[%d]: IPA 0x%llx is not 4 KiB aligned", i,
-				    (unsigned long long)ipa_addr(m.ipa));
+				    "memory[%d]: IPA 0x%lx is not 4 KiB aligned", i,
+				    ipa_addr(m.ipa));
 		}
 		if (!IS_ALIGNED(pa_addr(m.pa), MEM_GRANULE)) {
-			return fail(p, node, BH_EINVAL,
-				    "memory[%d]: PA 0x%llx is not 4 KiB aligned", i,
-				    (unsigned long long)pa_addr(m.pa));
+			return fail(p, node, BH_EINVAL, "memory[%d]: PA 0x%lx is not 4 KiB aligned",
+				    i, pa_addr(m.pa));
 		}
 		if (!IS_ALIGNED(m.size, MEM_GRANULE)) {
 			return fail(p, node, BH_EINVAL,
-				    "memory[%d]: size 0x%llx is not a multiple of 4 KiB", i,
-				    (unsigned long long)m.size);
+				    "memory[%d]: size 0x%lx is not a multiple of 4 KiB", i, m.size);
 		}
 		if (range_wraps(ipa_addr(m.ipa), m.size) || range_wraps(pa_addr(m.pa), m.size)) {
-			return fail(
-				p, node, BH_ERANGE,
-				"memory[%d] (IPA 0x%llx, PA 0x%llx, size 0x%llx) wraps around the "
-				"address space",
-				i, (unsigned long long)ipa_addr(m.ipa),
-				(unsigned long long)pa_addr(m.pa), (unsigned long long)m.size);
+			return fail(p, node, BH_ERANGE,
+				    "memory[%d] (IPA 0x%lx, PA 0x%lx, size 0x%lx) wraps around the "
+				    "address space",
+				    i, ipa_addr(m.ipa), pa_addr(m.pa), m.size);
 		}
 		char what[24];
 		bh_snprintf(what, sizeof(what), "memory[%d]", i);
@@ -387,14 +381,11 @@ static int parse_memory(struct parser *p, int node, unsigned index)
 			const struct config_mem *o = &part->mem[j];
 			if (ipa_range_overlaps(ipa_range(m.ipa, m.size),
 					       ipa_range(o->ipa, o->size))) {
-				return fail(
-					p, node, BH_ERANGE,
-					"memory[%d] (IPA 0x%llx+0x%llx) overlaps memory[%d] (IPA "
-					"0x%llx+0x%llx)",
-					i, (unsigned long long)ipa_addr(m.ipa),
-					(unsigned long long)m.size, j,
-					(unsigned long long)ipa_addr(o->ipa),
-					(unsigned long long)o->size);
+				return fail(p, node, BH_ERANGE,
+					    "memory[%d] (IPA 0x%lx+0x%lx) overlaps memory[%d] (IPA "
+					    "0x%lx+0x%lx)",
+					    i, ipa_addr(m.ipa), m.size, j, ipa_addr(o->ipa),
+					    o->size);
 			}
 		}
 		part->mem[i] = m;
@@ -434,20 +425,20 @@ static int parse_image(struct parser *p, int node, unsigned index, unsigned k)
 	}
 	img->src_pa = pa_init(dt_read_cells(reg, p->ac));
 	img->size = dt_read_cells(reg + p->ac, p->sc);
-	unsigned long long src = pa_addr(img->src_pa), size = img->size; /* for messages */
+	uint64_t src = pa_addr(img->src_pa), size = img->size; /* for messages */
 	if (img->size == 0) {
 		return fail(p, node, BH_EINVAL, "reg: size is 0");
 	}
 	if (range_wraps(pa_addr(img->src_pa), img->size)) {
 		return fail(p, node, BH_ERANGE,
-			    "reg (PA 0x%llx+0x%llx) wraps around the address space", src, size);
+			    "reg (PA 0x%lx+0x%lx) wraps around the address space", src, size);
 	}
 	if (unit[0] != '\0') {
 		char want[20];
-		bh_snprintf(want, sizeof(want), "%llx", src);
+		bh_snprintf(want, sizeof(want), "%lx", src);
 		if (strcmp(unit, want) != 0) {
 			return fail(p, node, BH_EINVAL,
-				    "unit address @%s does not match reg (PA 0x%llx: @%s)", unit,
+				    "unit address @%s does not match reg (PA 0x%lx: @%s)", unit,
 				    src, want);
 		}
 	}
@@ -480,7 +471,7 @@ static int parse_image(struct parser *p, int node, unsigned index, unsigned k)
 		}
 		if (img->size > DTB_MAX_SIZE) {
 			return fail(p, node, BH_EINVAL,
-				    "reg: size 0x%llx is over 2 MiB, too big for a device tree "
+				    "reg: size 0x%lx is over 2 MiB, too big for a device tree "
 				    "(format \"dtb\")",
 				    size);
 		}
@@ -500,21 +491,21 @@ static int parse_image(struct parser *p, int node, unsigned index, unsigned k)
 	if (rc != BH_OK) {
 		return rc;
 	}
-	unsigned long long load = ipa_addr(img->load_ipa); /* for messages */
+	uint64_t load = ipa_addr(img->load_ipa); /* for messages */
 	paddr_t unused;
 	if (!config_ipa_to_pa(part, img->load_ipa, img->size, &unused)) {
 		return fail(p, node, BH_ERANGE,
-			    "load (IPA 0x%llx+0x%llx) is not inside one memory region of %s", load,
+			    "load (IPA 0x%lx+0x%lx) is not inside one memory region of %s", load,
 			    size, part->path);
 	}
 	if (img->format == IMAGE_LINUX && !IS_ALIGNED(ipa_addr(img->load_ipa), LINUX_ALIGN)) {
 		return fail(p, node, BH_EINVAL,
-			    "load: IPA 0x%llx is not 2 MiB aligned (format \"linux\" needs it)",
+			    "load: IPA 0x%lx is not 2 MiB aligned (format \"linux\" needs it)",
 			    load);
 	}
 	if (img->format == IMAGE_DTB && !IS_ALIGNED(ipa_addr(img->load_ipa), DTB_ALIGN)) {
 		return fail(p, node, BH_EINVAL,
-			    "load: IPA 0x%llx is not 8-byte aligned (format \"dtb\" needs it)",
+			    "load: IPA 0x%lx is not 8-byte aligned (format \"dtb\" needs it)",
 			    load);
 	}
 	for (unsigned j = 0; j < k; j++) {
@@ -524,9 +515,8 @@ static int parse_image(struct parser *p, int node, unsigned index, unsigned k)
 			char other[96];
 			dt_node_path(p->fdt, p->image_node[index][j], other, sizeof(other));
 			return fail(p, node, BH_ERANGE,
-				    "load (IPA 0x%llx+0x%llx) overlaps %s load (IPA 0x%llx+0x%llx)",
-				    load, size, other, (unsigned long long)ipa_addr(o->load_ipa),
-				    (unsigned long long)o->size);
+				    "load (IPA 0x%lx+0x%lx) overlaps %s load (IPA 0x%lx+0x%lx)",
+				    load, size, other, ipa_addr(o->load_ipa), o->size);
 		}
 	}
 
@@ -549,14 +539,14 @@ static int parse_image(struct parser *p, int node, unsigned index, unsigned k)
 		return fail(p, node, BH_EINVAL,
 			    "entry: only raw images have one (a \"dtb\" image is data)");
 	}
-	unsigned long long entry = ipa_addr(img->entry_ipa);
+	uint64_t entry = ipa_addr(img->entry_ipa);
 	if (!ipa_range_within(ipa_range(img->entry_ipa, 1), ipa_range(img->load_ipa, img->size))) {
 		return fail(p, node, BH_ERANGE,
-			    "entry 0x%llx is outside the image (IPA 0x%llx+0x%llx)", entry, load,
+			    "entry 0x%lx is outside the image (IPA 0x%lx+0x%lx)", entry, load,
 			    size);
 	}
 	if (!IS_ALIGNED(ipa_addr(img->entry_ipa), 4)) {
-		return fail(p, node, BH_EINVAL, "entry 0x%llx is not 4-byte aligned", entry);
+		return fail(p, node, BH_EINVAL, "entry 0x%lx is not 4-byte aligned", entry);
 	}
 	return BH_OK;
 }
@@ -739,9 +729,8 @@ int config_check_ipa(struct parser *p, int node, const char *what, struct ipa_ra
 		return BH_OK;
 	}
 	return fail(p, node, BH_ERANGE,
-		    "%s (IPA 0x%llx+0x%llx) is beyond the %u-bit IPA space of stage 2", what,
-		    (unsigned long long)ipa_addr(r.base), (unsigned long long)r.size,
-		    p->lim.ipa_bits);
+		    "%s (IPA 0x%lx+0x%lx) is beyond the %u-bit IPA space of stage 2", what,
+		    ipa_addr(r.base), r.size, p->lim.ipa_bits);
 }
 
 int config_check_spi(struct parser *p, int node, const char *what, uint64_t spi, unsigned *intid)
@@ -750,9 +739,9 @@ int config_check_spi(struct parser *p, int node, const char *what, uint64_t spi,
 	uint64_t spis = lines > 1020 ? 988 : lines > 32 ? lines - 32 : 0;
 	if (spi >= spis) {
 		return fail(p, node, BH_ERANGE,
-			    "%s: SPI %llu does not exist (the GIC has %u interrupt lines, SPIs "
-			    "0-%lld)",
-			    what, (unsigned long long)spi, lines, (long long)spis - 1);
+			    "%s: SPI %lu does not exist (the GIC has %u interrupt lines, SPIs "
+			    "0-%ld)",
+			    what, spi, lines, (int64_t)spis - 1);
 	}
 	*intid = (unsigned)spi + 32;
 	return BH_OK;
@@ -762,115 +751,92 @@ int config_check_fixed(struct parser *p, int node, const char *what, struct pa_r
 {
 	if (pa_range_overlaps(r, p->lim.hyp)) {
 		return fail(p, node, BH_ERANGE,
-			    "%s (PA 0x%llx+0x%llx) overlaps the hypervisor (PA 0x%llx+0x%llx)",
-			    what, (unsigned long long)pa_addr(r.base), (unsigned long long)r.size,
-			    (unsigned long long)pa_addr(p->lim.hyp.base),
-			    (unsigned long long)p->lim.hyp.size);
+			    "%s (PA 0x%lx+0x%lx) overlaps the hypervisor (PA 0x%lx+0x%lx)", what,
+			    pa_addr(r.base), r.size, pa_addr(p->lim.hyp.base), p->lim.hyp.size);
 	}
 	for (unsigned i = 0; i < p->board->reserved_count; i++) {
 		const struct dt_range *res = &p->board->reserved[i];
 		if (pa_range_overlaps(r, dt_pa_range(*res))) {
 			return fail(p, node, BH_ERANGE,
-				    "%s (PA 0x%llx+0x%llx) overlaps reserved memory (PA "
-				    "0x%llx+0x%llx)",
-				    what, (unsigned long long)pa_addr(r.base),
-				    (unsigned long long)r.size, (unsigned long long)res->base,
-				    (unsigned long long)res->size);
+				    "%s (PA 0x%lx+0x%lx) overlaps reserved memory (PA "
+				    "0x%lx+0x%lx)",
+				    what, pa_addr(r.base), r.size, res->base, res->size);
 		}
 	}
 	return BH_OK;
 }
 
-static int check_memory_pa(struct parser *p, unsigned j, unsigned r)
+int config_check_claims(struct parser *p, int node, const char *what, struct pa_range r,
+			unsigned mems, unsigned images, unsigned channels)
 {
 	const struct config *cfg = p->cfg;
-	const struct config_mem *m = &cfg->partitions[j].mem[r];
-	struct pa_range pa = pa_range(m->pa, m->size);
-	int node = p->partition_node[j];
-	char what[24];
-
-	bh_snprintf(what, sizeof(what), "memory[%u]", r);
-	int rc = config_check_fixed(p, node, what, pa);
-	if (rc != BH_OK) {
-		return rc;
-	}
-	/* Every earlier region, in tree order. */
-	for (unsigned i = 0; i <= j; i++) {
+	char other[128] = "";
+	int rc = config_check_fixed(p, node, what, r);
+	for (unsigned i = 0; i < cfg->partition_count && other[0] == '\0'; i++) {
 		const struct config_partition *o = &cfg->partitions[i];
-		for (unsigned s = 0; s < (i == j ? r : o->mem_count); s++) {
-			if (pa_range_overlaps(pa, pa_range(o->mem[s].pa, o->mem[s].size))) {
-				return fail(p, node, BH_ERANGE,
-					    "%s (PA 0x%llx+0x%llx) overlaps %s memory[%u]", what,
-					    (unsigned long long)pa_addr(m->pa),
-					    (unsigned long long)m->size, o->path, s);
+		for (unsigned s = 0; s < o->mem_count && mems > 0 && other[0] == '\0';
+		     s++, mems--) {
+			if (pa_range_overlaps(r, pa_range(o->mem[s].pa, o->mem[s].size))) {
+				bh_snprintf(other, sizeof(other), "%s memory[%u]", o->path, s);
 			}
 		}
 	}
-	/* Every image's boot-loader copy: it must survive for partition restarts. */
-	for (unsigned i = 0; i < cfg->partition_count; i++) {
+	for (unsigned i = 0; i < cfg->partition_count && other[0] == '\0'; i++) {
 		const struct config_partition *o = &cfg->partitions[i];
-		for (unsigned k = 0; k < o->image_count; k++) {
-			if (pa_range_overlaps(pa,
+		for (unsigned k = 0; k < o->image_count && images > 0 && other[0] == '\0';
+		     k++, images--) {
+			if (pa_range_overlaps(r,
 					      pa_range(o->images[k].src_pa, o->images[k].size))) {
-				char other[96];
-				dt_node_path(p->fdt, p->image_node[i][k], other, sizeof(other));
-				return fail(p, node, BH_ERANGE,
-					    "%s (PA 0x%llx+0x%llx) overlaps the image %s (reg)",
-					    what, (unsigned long long)pa_addr(m->pa),
-					    (unsigned long long)m->size, other);
+				char path[96];
+				dt_node_path(p->fdt, p->image_node[i][k], path, sizeof(path));
+				bh_snprintf(other, sizeof(other), "the image %s (reg)", path);
 			}
 		}
 	}
-	return BH_OK;
-}
-
-static int check_image_pa(struct parser *p, unsigned j, unsigned k)
-{
-	const struct config_image *img = &p->cfg->partitions[j].images[k];
-	struct pa_range pa = pa_range(img->src_pa, img->size);
-	int node = p->image_node[j][k];
-	int rc = config_check_fixed(p, node, "reg", pa);
-	if (rc != BH_OK) {
+	for (unsigned c = 0; c < channels && other[0] == '\0'; c++) {
+		const struct config_channel *o = &cfg->channels[c];
+		if (pa_range_overlaps(r, pa_range(o->pa, o->size))) {
+			bh_snprintf(other, sizeof(other), "%s reg", o->path);
+		}
+	}
+	if (rc != BH_OK || other[0] == '\0') {
 		return rc;
 	}
-	for (unsigned i = 0; i <= j; i++) {
-		const struct config_partition *o = &p->cfg->partitions[i];
-		for (unsigned s = 0; s < (i == j ? k : o->image_count); s++) {
-			if (pa_range_overlaps(pa,
-					      pa_range(o->images[s].src_pa, o->images[s].size))) {
-				char other[96];
-				dt_node_path(p->fdt, p->image_node[i][s], other, sizeof(other));
-				return fail(p, node, BH_ERANGE,
-					    "reg (PA 0x%llx+0x%llx) overlaps %s reg",
-					    (unsigned long long)pa_addr(img->src_pa),
-					    (unsigned long long)img->size, other);
-			}
-		}
-	}
-	return BH_OK;
+	return fail(p, node, BH_ERANGE, "%s (PA 0x%lx+0x%lx) overlaps %s", what, pa_addr(r.base),
+		    r.size, other);
 }
 
-/* Physical memory: partitions' memory and images' copies, all disjoint. */
+/*
+ * Physical memory: partitions' memory and images' copies, all disjoint.
+ * Memory is checked against every image (the boot loader's copy stays for
+ * partition restarts), so an image only against the images before it.
+ */
 static int check_physical(struct parser *p)
 {
 	const struct config *cfg = p->cfg;
+	unsigned before = 0;
+	int rc = BH_OK;
 	for (unsigned j = 0; j < cfg->partition_count; j++) {
-		for (unsigned r = 0; r < cfg->partitions[j].mem_count; r++) {
-			int rc = check_memory_pa(p, j, r);
-			if (rc != BH_OK) {
-				return rc;
-			}
+		const struct config_partition *part = &cfg->partitions[j];
+		for (unsigned r = 0; rc == BH_OK && r < part->mem_count; r++) {
+			char what[24];
+			bh_snprintf(what, sizeof(what), "memory[%u]", r);
+			rc = config_check_claims(p, p->partition_node[j], what,
+						 pa_range(part->mem[r].pa, part->mem[r].size),
+						 before++, CONFIG_ALL, 0);
 		}
 	}
+	before = 0;
 	for (unsigned j = 0; j < cfg->partition_count; j++) {
-		for (unsigned k = 0; k < cfg->partitions[j].image_count; k++) {
-			int rc = check_image_pa(p, j, k);
-			if (rc != BH_OK) {
-				return rc;
-			}
+		const struct config_partition *part = &cfg->partitions[j];
+		for (unsigned k = 0; rc == BH_OK && k < part->image_count; k++) {
+			rc = config_check_claims(
+				p, p->image_node[j][k], "reg",
+				pa_range(part->images[k].src_pa, part->images[k].size), 0, before++,
+				0);
 		}
 	}
-	return BH_OK;
+	return rc;
 }
 
 static void swap_bytes(void *a, void *b, size_t size)
@@ -884,12 +850,16 @@ static void swap_bytes(void *a, void *b, size_t size)
 	}
 }
 
-/* The root moves to index 0; the others keep tree order. */
-static void put_root_first(struct config *cfg, unsigned root)
+/* The root moves to index 0, its nodes' offsets with it; the others keep tree order. */
+static void put_root_first(struct parser *p, unsigned root)
 {
+	struct config *cfg = p->cfg;
 	for (unsigned i = root; i > 0; i--) {
 		swap_bytes(&cfg->partitions[i], &cfg->partitions[i - 1],
 			   sizeof(cfg->partitions[i]));
+		swap_bytes(&p->partition_node[i], &p->partition_node[i - 1],
+			   sizeof(p->partition_node[i]));
+		swap_bytes(p->image_node[i], p->image_node[i - 1], sizeof(p->image_node[i]));
 	}
 	for (unsigned i = 0; i < cfg->partition_count; i++) {
 		cfg->partitions[i].id = i;
@@ -969,6 +939,6 @@ int config_parse(const void *fdt, const struct dt_board *board, struct config_li
 	if (rc != BH_OK) {
 		return rc;
 	}
-	put_root_first(cfg, (unsigned)p.root);
+	put_root_first(&p, (unsigned)p.root);
 	return vmbus >= 0 ? config_parse_channels(&p, vmbus) : BH_OK;
 }

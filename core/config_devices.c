@@ -68,9 +68,8 @@ static int keep_off(struct parser *p, int owner, const char *dev, struct pa_rang
 		return BH_OK;
 	}
 	return fail(p, owner, BH_ERANGE,
-		    "%s (PA 0x%llx+0x%llx) shares a page with %s %s (PA 0x%llx+0x%llx)", dev,
-		    (unsigned long long)pa_addr(reg.base), (unsigned long long)reg.size, whose,
-		    node, (unsigned long long)r.base, (unsigned long long)r.size);
+		    "%s (PA 0x%lx+0x%lx) shares a page with %s %s (PA 0x%lx+0x%lx)", dev,
+		    pa_addr(reg.base), reg.size, whose, node, r.base, r.size);
 }
 
 /*
@@ -86,10 +85,9 @@ static int check_device_reg(struct parser *p, int owner, const char *dev, struct
 	for (unsigned m = 0; rc == BH_OK && m < p->board->mem_count; m++) {
 		if (pa_range_overlaps(config_device_pages(r), dt_pa_range(p->board->mem[m]))) {
 			return fail(p, owner, BH_ERANGE,
-				    "%s (PA 0x%llx+0x%llx) is RAM, not a device (give RAM with "
+				    "%s (PA 0x%lx+0x%lx) is RAM, not a device (give RAM with "
 				    "'memory')",
-				    dev, (unsigned long long)pa_addr(r.base),
-				    (unsigned long long)r.size);
+				    dev, pa_addr(r.base), r.size);
 		}
 	}
 	if (rc == BH_OK) {
@@ -205,27 +203,6 @@ static bool device_conflict(const struct parser *p, const struct config_device *
 			    const struct config_partition *self, char *why, size_t size)
 {
 	char other[96];
-	/* Devices sit at IPA = PA: not where the partition has its memory. */
-	for (unsigned a = 0; a < d->reg_count; a++) {
-		for (unsigned m = 0; m < self->mem_count; m++) {
-			if (ipa_range_overlaps(ipa_pages(d->reg[a]),
-					       ipa_range(self->mem[m].ipa, self->mem[m].size))) {
-				bh_snprintf(
-					why, size,
-					"(PA 0x%llx, mapped at the same IPA) overlaps memory[%u] "
-					"of %s",
-					(unsigned long long)pa_addr(d->reg[a].base), m, self->path);
-				return true;
-			}
-		}
-	}
-	for (unsigned a = 0; a < d->reg_count && self->has_vuart; a++) {
-		if (ipa_range_overlaps(ipa_pages(d->reg[a]),
-				       ipa_range(self->vuart_ipa, VUART_SIZE))) {
-			bh_snprintf(why, size, "is where the vuart of %s is", self->path);
-			return true;
-		}
-	}
 	for (unsigned j = 0; j <= count; j++) {
 		const struct config_partition *o = j < count ? &p->cfg->partitions[j] : self;
 		if (j < count && o == self) {
@@ -244,10 +221,9 @@ static bool device_conflict(const struct parser *p, const struct config_device *
 							      config_device_pages(e->reg[b]))) {
 						bh_snprintf(
 							why, size,
-							"shares the page at PA 0x%llx with %s of "
+							"shares the page at PA 0x%lx with %s of "
 							"%s",
-							(unsigned long long)pa_addr(
-								config_device_pages(d->reg[a])
+							pa_addr(config_device_pages(d->reg[a])
 									.base),
 							other, o->path);
 						return true;
@@ -265,6 +241,15 @@ static bool device_conflict(const struct parser *p, const struct config_device *
 					}
 				}
 			}
+		}
+	}
+	/* Devices sit at IPA = PA: not where the partition has its memory or vuart. */
+	for (unsigned a = 0; a < d->reg_count; a++) {
+		char what[128];
+		if (config_ipa_in_use(p, self, ipa_pages(d->reg[a]), false, what, sizeof(what))) {
+			bh_snprintf(why, size, "(PA 0x%lx, mapped at the same IPA) %s",
+				    pa_addr(d->reg[a].base), what);
+			return true;
 		}
 	}
 	return false;
@@ -461,8 +446,8 @@ int config_parse_vuart(struct parser *p, int node, unsigned index)
 		return rc;
 	}
 	if (!IS_ALIGNED(ipa_addr(ipa), MEM_GRANULE)) {
-		return fail(p, node, BH_EINVAL, "vuart: IPA 0x%llx is not 4 KiB aligned",
-			    (unsigned long long)ipa_addr(ipa));
+		return fail(p, node, BH_EINVAL, "vuart: IPA 0x%lx is not 4 KiB aligned",
+			    ipa_addr(ipa));
 	}
 	rc = config_check_ipa(p, node, "vuart", ipa_range(ipa, VUART_SIZE));
 	if (rc != BH_OK) {
@@ -470,8 +455,7 @@ int config_parse_vuart(struct parser *p, int node, unsigned index)
 	}
 	char what[128];
 	if (config_ipa_in_use(p, part, ipa_range(ipa, VUART_SIZE), false, what, sizeof(what))) {
-		return fail(p, node, BH_ERANGE, "vuart (IPA 0x%llx) %s",
-			    (unsigned long long)ipa_addr(ipa), what);
+		return fail(p, node, BH_ERANGE, "vuart (IPA 0x%lx) %s", ipa_addr(ipa), what);
 	}
 	uint64_t spi = VUART_SPI;
 	unsigned intid;

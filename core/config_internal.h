@@ -67,6 +67,18 @@ int config_check_ram(struct parser *p, int node, const char *what, struct pa_ran
 /* `what` (PA range r) touches neither the hypervisor nor reserved memory. */
 int config_check_fixed(struct parser *p, int node, const char *what, struct pa_range r);
 
+/* Every one of them, for config_check_claims(). */
+#define CONFIG_ALL (~0U)
+
+/*
+ * `what` (PA range r) touches neither the hypervisor nor reserved memory
+ * (config_check_fixed), nor any of the first `mems` memory regions of the
+ * partitions, the first `images` images' boot-loader copies or the first
+ * `channels` channels' regions (in their order in struct config).
+ */
+int config_check_claims(struct parser *p, int node, const char *what, struct pa_range r,
+			unsigned mems, unsigned images, unsigned channels);
+
 /* `what` (IPA range r) lies in the IPA space stage 2 translates (lim.ipa_bits). */
 int config_check_ipa(struct parser *p, int node, const char *what, struct ipa_range r);
 

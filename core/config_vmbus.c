@@ -120,50 +120,26 @@ static int channel_region(struct parser *p, int node, struct config_channel *ch)
 		if (ch->ring_size[i] < RING_MIN_SIZE || ch->ring_size[i] > GiB(1) ||
 		    !IS_ALIGNED(ch->ring_size[i], MEM_GRANULE)) {
 			return fail(p, node, BH_EINVAL,
-				    "ring-sizes[%u]: 0x%llx is not a multiple of 4 KiB from 8 KiB "
+				    "ring-sizes[%u]: 0x%lx is not a multiple of 4 KiB from 8 KiB "
 				    "to 1 GiB",
-				    i, (unsigned long long)ch->ring_size[i]);
+				    i, ch->ring_size[i]);
 		}
 	}
-	unsigned long long pa = pa_addr(ch->pa), size = ch->size; /* for messages */
+	uint64_t pa = pa_addr(ch->pa), size = ch->size; /* for messages */
 	if (!IS_ALIGNED(pa_addr(ch->pa), MEM_GRANULE)) {
-		return fail(p, node, BH_EINVAL, "reg: PA 0x%llx is not 4 KiB aligned", pa);
+		return fail(p, node, BH_EINVAL, "reg: PA 0x%lx is not 4 KiB aligned", pa);
 	}
 	uint64_t rings = ch->ring_size[0] + ch->ring_size[1];
 	if (ch->size != rings) {
 		return fail(p, node, BH_EINVAL,
-			    "reg: size 0x%llx is not the two ring-sizes together (0x%llx)", size,
-			    (unsigned long long)rings);
+			    "reg: size 0x%lx is not the two ring-sizes together (0x%lx)", size,
+			    rings);
 	}
 	struct pa_range region = pa_range(ch->pa, ch->size);
 	int rc = config_check_ram(p, node, "reg", region);
 	if (rc == BH_OK) {
-		rc = config_check_fixed(p, node, "reg", region);
-	}
-	for (unsigned i = 0; rc == BH_OK && i < p->cfg->partition_count; i++) {
-		const struct config_partition *o = &p->cfg->partitions[i];
-		for (unsigned m = 0; m < o->mem_count; m++) {
-			if (pa_range_overlaps(region, pa_range(o->mem[m].pa, o->mem[m].size))) {
-				return fail(p, node, BH_ERANGE,
-					    "reg (PA 0x%llx+0x%llx) overlaps %s memory[%u]", pa,
-					    size, o->path, m);
-			}
-		}
-		for (unsigned k = 0; k < o->image_count; k++) {
-			if (pa_range_overlaps(region,
-					      pa_range(o->images[k].src_pa, o->images[k].size))) {
-				return fail(p, node, BH_ERANGE,
-					    "reg (PA 0x%llx+0x%llx) overlaps the image %s/%s (reg)",
-					    pa, size, o->path, o->images[k].name);
-			}
-		}
-	}
-	for (unsigned c = 0; rc == BH_OK && c < p->cfg->channel_count; c++) {
-		const struct config_channel *o = &p->cfg->channels[c];
-		if (pa_range_overlaps(region, pa_range(o->pa, o->size))) {
-			return fail(p, node, BH_ERANGE, "reg (PA 0x%llx+0x%llx) overlaps %s reg",
-				    pa, size, o->path);
-		}
+		rc = config_check_claims(p, node, "reg", region, CONFIG_ALL, CONFIG_ALL,
+					 p->cfg->channel_count);
 	}
 	return rc;
 }
@@ -183,8 +159,8 @@ static int channel_end(struct parser *p, int node, struct config_channel *ch, un
 		return rc;
 	} else if (!IS_ALIGNED(ipa_addr(e->ipa), MEM_GRANULE) ||
 		   range_wraps(ipa_addr(e->ipa), ch->size)) {
-		return fail(p, node, BH_EINVAL, "%s: IPA 0x%llx is not 4 KiB aligned", prop,
-			    (unsigned long long)ipa_addr(e->ipa));
+		return fail(p, node, BH_EINVAL, "%s: IPA 0x%lx is not 4 KiB aligned", prop,
+			    ipa_addr(e->ipa));
 	}
 	rc = config_check_ipa(p, node, prop, ipa_range(e->ipa, ch->size));
 	if (rc != BH_OK) {
@@ -193,9 +169,8 @@ static int channel_end(struct parser *p, int node, struct config_channel *ch, un
 	/* Free in the partition: no memory, GIC, device, vuart or channel there. */
 	char what[160];
 	if (config_ipa_in_use(p, part, ipa_range(e->ipa, ch->size), true, what, sizeof(what))) {
-		return fail(p, node, BH_ERANGE, "%s (IPA 0x%llx+0x%llx) %s", prop,
-			    (unsigned long long)ipa_addr(e->ipa), (unsigned long long)ch->size,
-			    what);
+		return fail(p, node, BH_ERANGE, "%s (IPA 0x%lx+0x%lx) %s", prop, ipa_addr(e->ipa),
+			    ch->size, what);
 	}
 	return channel_irq(p, node, part, side, &e->irq);
 }

@@ -74,8 +74,8 @@ int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t size, uint64
 		const fdt32_t *ranges = fdt_getprop(fdt, bus, "ranges", &len);
 		if (ranges == NULL) {
 			return dt_fail(err, fdt, bus, BH_EINVAL,
-				       "no 'ranges': bus address 0x%llx is not visible to the CPU",
-				       (unsigned long long)addr);
+				       "no 'ranges': bus address 0x%lx is not visible to the CPU",
+				       addr);
 		}
 		if (len > 0) {
 			int parent = fdt_parent_offset(fdt, bus);
@@ -109,8 +109,8 @@ int dt_translate(const void *fdt, int node, uint64_t addr, uint64_t size, uint64
 			}
 			if (!found) {
 				return dt_fail(err, fdt, bus, BH_ERANGE,
-					       "'ranges' does not cover bus range 0x%llx+0x%llx",
-					       (unsigned long long)addr, (unsigned long long)size);
+					       "'ranges' does not cover bus range 0x%lx+0x%lx",
+					       addr, size);
 			}
 		}
 		bus = fdt_parent_offset(fdt, bus);
@@ -297,8 +297,8 @@ static int parse_cpus(const void *fdt, struct dt_board *board, struct dt_error *
 		struct dt_cpu *cpu = &board->cpus[board->cpu_count];
 		cpu->mpidr = dt_read_cells(reg, ac);
 		if (dt_cpu_index(board, cpu->mpidr) >= 0) {
-			return dt_fail(err, fdt, node, BH_EEXIST, "MPIDR 0x%llx listed twice",
-				       (unsigned long long)cpu->mpidr);
+			return dt_fail(err, fdt, node, BH_EEXIST, "MPIDR 0x%lx listed twice",
+				       cpu->mpidr);
 		}
 		cpu->enable = DT_CPU_ENABLE_NONE;
 		cpu->release_addr = 0;

@@ -79,10 +79,8 @@ enum guest_action vcpu_fault(struct vcpu *v, const struct guest_exit *exit, cons
 	guest_log_admit(p, true, &dropped); /* once per life: never dropped */
 	bh_snprintf(report, sizeof(report), "vCPU %u (CPU%u): %s", v->index, v->pcpu, what);
 	log_error("partition %s: %s", p->cfg->name, report);
-	log_error("partition %s:   PC 0x%llx  ESR 0x%llx (EC 0x%02llx %s)  FAR 0x%llx",
-		  p->cfg->name, (unsigned long long)exit->pc, (unsigned long long)exit->esr,
-		  (unsigned long long)(exit->esr >> 26) & 0x3f, exit->cause,
-		  (unsigned long long)exit->far);
+	log_error("partition %s:   PC 0x%lx  ESR 0x%lx (EC 0x%02lx %s)  FAR 0x%lx", p->cfg->name,
+		  exit->pc, exit->esr, (exit->esr >> 26) & 0x3f, exit->cause, exit->far);
 	bh_snprintf(why, sizeof(why), "fault in vCPU %u; other partitions keep running", v->index);
 	partition_stop(p, v, why, report);
 	return GUEST_STOP;
@@ -152,8 +150,8 @@ static enum guest_action handle_exit(struct vcpu *v, struct guest_exit *exit)
 	case GUEST_EXIT_UNDEF:
 		/* EL0 traps, IMPLEMENTATION DEFINED registers: as on hardware, the guest decides.
 		 */
-		guest_log(v, LOG_WARN, "%s at PC 0x%llx (ESR 0x%llx): UNDEF injected", exit->cause,
-			  (unsigned long long)exit->pc, (unsigned long long)exit->esr);
+		guest_log(v, LOG_WARN, "%s at PC 0x%lx (ESR 0x%lx): UNDEF injected", exit->cause,
+			  exit->pc, exit->esr);
 		exit->inject = GUEST_INJECT_UNDEF;
 		return GUEST_RESUME;
 	case GUEST_EXIT_ABORT:
@@ -162,15 +160,15 @@ static enum guest_action handle_exit(struct vcpu *v, struct guest_exit *exit)
 		}
 		bh_snprintf(
 			what, sizeof(what),
-			"stage-2 %s abort: %s IPA 0x%llx, which is not mapped for this partition",
+			"stage-2 %s abort: %s IPA 0x%lx, which is not mapped for this partition",
 			exit->instruction ? "instruction" : "data",
 			exit->instruction ? "fetch from"
 			: exit->write	  ? "write to"
 					  : "read of",
-			(unsigned long long)ipa_addr(exit->ipa));
+			ipa_addr(exit->ipa));
 		if (p->cfg->fault_inject) {
-			guest_log(v, LOG_WARN, "%s; external abort injected at PC 0x%llx", what,
-				  (unsigned long long)exit->pc);
+			guest_log(v, LOG_WARN, "%s; external abort injected at PC 0x%lx", what,
+				  exit->pc);
 			exit->inject = GUEST_INJECT_ABORT;
 			return GUEST_RESUME;
 		}

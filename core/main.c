@@ -31,8 +31,8 @@ static void order_cpus(void)
 	uint64_t self = arch_cpu_mpidr();
 	int index = dt_cpu_index(&board, self);
 	if (index < 0) {
-		log_warn("/cpus: the boot CPU (MPIDR 0x%llx) is not listed; running on it alone",
-			 (unsigned long long)self);
+		log_warn("/cpus: the boot CPU (MPIDR 0x%lx) is not listed; running on it alone",
+			 self);
 		board.cpus[0] = (struct dt_cpu){.mpidr = self, .enable = DT_CPU_ENABLE_NONE};
 		board.cpu_count = 1;
 		return;
@@ -53,12 +53,11 @@ static void setup_console(void)
 	}
 	int rc = arch_map_device(pa_init(board.uart.reg.base), board.uart.reg.size);
 	if (rc != BH_OK) {
-		log_error("console %s: cannot map 0x%llx: %s", board.uart.path,
-			  (unsigned long long)board.uart.reg.base, bh_strerror(rc));
+		log_error("console %s: cannot map 0x%lx: %s", board.uart.path, board.uart.reg.base,
+			  bh_strerror(rc));
 		return;
 	}
-	log_info("console: switching to %s at 0x%llx", board.uart.path,
-		 (unsigned long long)board.uart.reg.base);
+	log_info("console: switching to %s at 0x%lx", board.uart.path, board.uart.reg.base);
 	console_use(CONSOLE_PL011, pa_init(board.uart.reg.base));
 }
 
@@ -67,9 +66,8 @@ static void map_memory(void)
 	for (unsigned i = 0; i < board.mem_count; i++) {
 		int rc = arch_map_ram(pa_init(board.mem[i].base), board.mem[i].size);
 		if (rc != BH_OK) {
-			log_error("memory 0x%llx+0x%llx: cannot map: %s",
-				  (unsigned long long)board.mem[i].base,
-				  (unsigned long long)board.mem[i].size, bh_strerror(rc));
+			log_error("memory 0x%lx+0x%lx: cannot map: %s", board.mem[i].base,
+				  board.mem[i].size, bh_strerror(rc));
 		}
 	}
 }
@@ -116,16 +114,14 @@ static void probe_gic(char *out, size_t size)
 			  gic->version == 3 ? "redistributors" : "CPU interface", bh_strerror(rc));
 	}
 	if (gic->version == 3) {
-		bh_snprintf(out, size, "v3 (%s) GICD 0x%llx GICR 0x%llx, %u interrupt lines",
-			    gic->compatible, (unsigned long long)gic->dist.base,
-			    (unsigned long long)gic->redist.base, info->lines);
+		bh_snprintf(out, size, "v3 (%s) GICD 0x%lx GICR 0x%lx, %u interrupt lines",
+			    gic->compatible, gic->dist.base, gic->redist.base, info->lines);
 	} else {
 		bh_snprintf(out, size,
-			    "v2 (%s) GICD 0x%llx GICC 0x%llx GICH 0x%llx GICV 0x%llx, %u interrupt "
+			    "v2 (%s) GICD 0x%lx GICC 0x%lx GICH 0x%lx GICV 0x%lx, %u interrupt "
 			    "lines",
-			    gic->compatible, (unsigned long long)gic->dist.base,
-			    (unsigned long long)gic->cpu.base, (unsigned long long)gic->hyp.base,
-			    (unsigned long long)gic->vcpu.base, info->lines);
+			    gic->compatible, gic->dist.base, gic->cpu.base, gic->hyp.base,
+			    gic->vcpu.base, info->lines);
 	}
 }
 
@@ -137,40 +133,33 @@ static void print_banner(const char *gic_line)
 
 	log_info("Bulkhead %s for %s", BULKHEAD_VERSION_STRING, CONFIG_BOARD_NAME);
 	log_info("board: %s", board.model);
-	log_info("CPU: %s at EL2, %u-bit physical addresses, counter %llu Hz", arch_cpu_model(),
-		 arch_pa_bits(), (unsigned long long)arch_counter_freq());
+	log_info("CPU: %s at EL2, %u-bit physical addresses, counter %lu Hz", arch_cpu_model(),
+		 arch_pa_bits(), arch_counter_freq());
 
 	for (unsigned i = 0; i < board.cpu_count && n < sizeof(line); i++) {
-		n += (size_t)bh_snprintf(line + n, sizeof(line) - n, " 0x%llx",
-					 (unsigned long long)board.cpus[i].mpidr);
+		n += (size_t)bh_snprintf(line + n, sizeof(line) - n, " 0x%lx", board.cpus[i].mpidr);
 	}
 	log_info("CPUs found: %u (MPIDR%s)%s", board.cpu_count, line,
 		 board.cpus_skipped > 0 ? ", more listed than CONFIG_MAX_CPUS" : "");
 	for (unsigned i = 0; i < board.mem_count; i++) {
 		total += board.mem[i].size;
 	}
-	log_info("memory found: %llu MiB in %u range(s)", (unsigned long long)(total >> 20),
-		 board.mem_count);
+	log_info("memory found: %lu MiB in %u range(s)", (total >> 20), board.mem_count);
 	for (unsigned i = 0; i < board.mem_count; i++) {
-		log_info("  RAM      0x%010llx-0x%010llx (%llu MiB)",
-			 (unsigned long long)board.mem[i].base,
-			 (unsigned long long)(board.mem[i].base + board.mem[i].size - 1),
-			 (unsigned long long)(board.mem[i].size >> 20));
+		log_info("  RAM      0x%010lx-0x%010lx (%lu MiB)", board.mem[i].base,
+			 (board.mem[i].base + board.mem[i].size - 1), (board.mem[i].size >> 20));
 	}
 	/* The last one is the tree itself (bulkhead_main): say which is which. */
 	for (unsigned i = 0; i < board.reserved_count; i++) {
-		log_info("  reserved 0x%010llx-0x%010llx %s",
-			 (unsigned long long)board.reserved[i].base,
-			 (unsigned long long)(board.reserved[i].base + board.reserved[i].size - 1),
+		log_info("  reserved 0x%010lx-0x%010lx %s", board.reserved[i].base,
+			 (board.reserved[i].base + board.reserved[i].size - 1),
 			 i + 1 == board.reserved_count ? "(this device tree)" : "(firmware)");
 	}
-	log_info("  Bulkhead 0x%010llx-0x%010llx (%llu KiB)",
-		 (unsigned long long)pa_addr(arch_image_start()),
-		 (unsigned long long)pa_addr(arch_image_end()) - 1,
-		 (unsigned long long)((pa_addr(arch_image_end()) - pa_addr(arch_image_start())) >>
-				      10));
+	log_info("  Bulkhead 0x%010lx-0x%010lx (%lu KiB)", pa_addr(arch_image_start()),
+		 pa_addr(arch_image_end()) - 1,
+		 ((pa_addr(arch_image_end()) - pa_addr(arch_image_start())) >> 10));
 	log_info("GIC: %s", gic_line);
-	log_info("console: PL011 at 0x%llx", (unsigned long long)pa_addr(console_base()));
+	log_info("console: PL011 at 0x%lx", pa_addr(console_base()));
 }
 
 /* Test hooks: bulkhead.crash=<kind>, bulkhead.exit=poweroff|reboot. */
@@ -207,8 +196,7 @@ _Noreturn void bulkhead_main(paddr_t dtb)
 
 	if (dt_check_blob(fdt, DTB_MAX_SIZE, &err) != BH_OK) {
 		char where[48];
-		bh_snprintf(where, sizeof(where), "device tree at 0x%llx",
-			    (unsigned long long)pa_addr(dtb));
+		bh_snprintf(where, sizeof(where), "device tree at 0x%lx", pa_addr(dtb));
 		refuse(where, err.msg);
 	}
 	if (dt_parse_board(fdt, &board, &err) != BH_OK) {
@@ -251,7 +239,6 @@ _Noreturn void bulkhead_main(paddr_t dtb)
 	partitions_boot(fdt, &board, gic_info.lines);
 	/* The counter starts at power-on on QEMU: the boot's cost, exact under -icount. */
 	uint64_t now_us = smp_counter_us(arch_counter());
-	log_info("boot complete, counter at %llu.%03llu ms", (unsigned long long)(now_us / 1000),
-		 (unsigned long long)(now_us % 1000));
+	log_info("boot complete, counter at %lu.%03lu ms", (now_us / 1000), (now_us % 1000));
 	smp_idle();
 }

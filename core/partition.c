@@ -70,8 +70,8 @@ static void guest_gic_layout(const struct config_partition *cfg, const struct dt
 	} else {
 		out->cpu = second;
 	}
-	log_info("partition %s: GIC at IPA 0x%llx / 0x%llx, as its device tree says", cfg->name,
-		 (unsigned long long)dist.base, (unsigned long long)second.base);
+	log_info("partition %s: GIC at IPA 0x%lx / 0x%lx, as its device tree says", cfg->name,
+		 dist.base, second.base);
 }
 
 static bool vgic_region(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_t *value)
@@ -247,9 +247,9 @@ static int check_image(const struct config_partition *cfg, const struct config_i
 		uint32_t magic;
 		uint64_t text_offset;
 		if (img->size < IMAGE_MAGIC_OFFSET + sizeof(magic)) {
-			log_error("partition %s: image %s: %llu bytes is too small for an arm64 "
+			log_error("partition %s: image %s: %lu bytes is too small for an arm64 "
 				  "Linux Image",
-				  cfg->name, img->name, (unsigned long long)img->size);
+				  cfg->name, img->name, img->size);
 			return BH_EINVAL;
 		}
 		memcpy(&magic, src + IMAGE_MAGIC_OFFSET, sizeof(magic));
@@ -266,10 +266,9 @@ static int check_image(const struct config_partition *cfg, const struct config_i
 		uint32_t magic = img->size >= 8 ? fdt32_ld((const fdt32_t *)src) : 0;
 		uint32_t total = img->size >= 8 ? fdt32_ld((const fdt32_t *)src + 1) : 0;
 		if (magic != FDT_MAGIC || total > img->size) {
-			log_error("partition %s: image %s is not a device tree that fits its %llu "
+			log_error("partition %s: image %s is not a device tree that fits its %lu "
 				  "bytes (magic 0x%08x, totalsize %u)",
-				  cfg->name, img->name, (unsigned long long)img->size, magic,
-				  total);
+				  cfg->name, img->name, img->size, magic, total);
 			return BH_EINVAL;
 		}
 	}
@@ -322,11 +321,9 @@ static int partition_load(struct partition *p)
 			return rc;
 		}
 		if (!config_ipa_to_pa(cfg, load, img->size, &dst[i])) {
-			log_error(
-				"partition %s: image %s (0x%llx bytes at IPA 0x%llx) does not fit "
-				"its memory",
-				cfg->name, img->name, (unsigned long long)img->size,
-				(unsigned long long)ipa_addr(load));
+			log_error("partition %s: image %s (0x%lx bytes at IPA 0x%lx) does not fit "
+				  "its memory",
+				  cfg->name, img->name, img->size, ipa_addr(load));
 			return BH_ERANGE;
 		}
 		len[i] = img->size;
@@ -414,12 +411,10 @@ static int start_from(struct partition *p, unsigned from)
 	spin_unlock(&p->lock);
 	if (rc == BH_OK) {
 		/* The load time repeats exactly under QEMU -icount: make bench reads it. */
-		log_info("partition %s: starting vCPU 0 on CPU%u at IPA 0x%llx (start #%u), "
-			 "loaded in %llu.%03llu ms",
-			 p->cfg->name, p->vcpus[0].pcpu,
-			 (unsigned long long)ipa_addr(p->boot_entry), p->starts,
-			 (unsigned long long)(load_us / 1000),
-			 (unsigned long long)(load_us % 1000));
+		log_info("partition %s: starting vCPU 0 on CPU%u at IPA 0x%lx (start #%u), "
+			 "loaded in %lu.%03lu ms",
+			 p->cfg->name, p->vcpus[0].pcpu, ipa_addr(p->boot_entry), p->starts,
+			 (load_us / 1000), (load_us % 1000));
 	}
 	return rc;
 }
@@ -494,8 +489,7 @@ static bool stop_vcpus(struct partition *p, struct vcpu *caller, unsigned state,
 	for (unsigned i = 0; i < p->vcpu_count; i++) {
 		exits += p->vcpus[i].exits;
 	}
-	log_info("partition %s %s: %s (%llu exits since its start)", p->cfg->name, what, why,
-		 (unsigned long long)exits);
+	log_info("partition %s %s: %s (%lu exits since its start)", p->cfg->name, what, why, exits);
 	channels_partition_down(p);
 	spin_lock(&p->lock);
 	atomic_store(&p->state,
@@ -556,8 +550,8 @@ int partition_replace_image(struct partition *p, unsigned image, paddr_t src, ui
 	arch_guest_memory_copy(pa_add(img->src_pa, offset), src, size);
 	if (offset == 0) { /* a new image: nothing of the old one stays behind it */
 		arch_guest_memory_zero(pa_add(img->src_pa, size), img->size - size);
-		log_info("partition %s: image %s replaced from the root (%llu bytes first)",
-			 p->cfg->name, img->name, (unsigned long long)size);
+		log_info("partition %s: image %s replaced from the root (%lu bytes first)",
+			 p->cfg->name, img->name, size);
 	}
 	spin_lock(&p->lock);
 	atomic_store(&p->state, PARTITION_STOPPED);
@@ -619,10 +613,8 @@ static void print_partition(const void *fdt, const struct partition *p)
 	log_info("partition %u: %s%s, %u vCPU(s) on %s", p->id, cfg->name,
 		 cfg->is_root ? " (root)" : "", p->vcpu_count, cpus);
 	for (unsigned i = 0; i < cfg->mem_count; i++) {
-		log_info("  memory IPA 0x%llx -> PA 0x%llx, %llu KiB",
-			 (unsigned long long)ipa_addr(cfg->mem[i].ipa),
-			 (unsigned long long)pa_addr(cfg->mem[i].pa),
-			 (unsigned long long)(cfg->mem[i].size >> 10));
+		log_info("  memory IPA 0x%lx -> PA 0x%lx, %lu KiB", ipa_addr(cfg->mem[i].ipa),
+			 pa_addr(cfg->mem[i].pa), (cfg->mem[i].size >> 10));
 	}
 	for (unsigned i = 0; i < cfg->device_count; i++) {
 		const struct config_device *d = &cfg->devices[i];
@@ -632,28 +624,26 @@ static void print_partition(const void *fdt, const struct partition *p)
 		if (fdt_get_path(fdt, d->node, path, sizeof(path)) != 0) {
 			bh_snprintf(path, sizeof(path), "?");
 		}
-		log_info("  device %s: PA 0x%llx+0x%llx%s, interrupts %s", path,
-			 (unsigned long long)pa_addr(d->reg[0].base),
-			 (unsigned long long)d->reg[0].size, d->reg_count > 1 ? " and more" : "",
-			 irqs);
+		log_info("  device %s: PA 0x%lx+0x%lx%s, interrupts %s", path,
+			 pa_addr(d->reg[0].base), d->reg[0].size,
+			 d->reg_count > 1 ? " and more" : "", irqs);
 	}
 	if (cfg->has_vuart) {
-		log_info("  vuart (PL011) at IPA 0x%llx, interrupt %u",
-			 (unsigned long long)ipa_addr(cfg->vuart_ipa), cfg->vuart_irq);
+		log_info("  vuart (PL011) at IPA 0x%lx, interrupt %u", ipa_addr(cfg->vuart_ipa),
+			 cfg->vuart_irq);
 	}
 	for (unsigned i = 0; i < cfg->channel_count; i++) {
 		const struct config_channel *ch = &config.channels[cfg->channels[i]];
 		unsigned side = config_channel_side(ch, p->id);
-		log_info("  channel %u: %s (%s of %s, peer %s) at IPA 0x%llx, doorbell %u", i,
+		log_info("  channel %u: %s (%s of %s, peer %s) at IPA 0x%lx, doorbell %u", i,
 			 ch->name, side == SIDE_PROVIDER ? "provider" : "consumer", ch->interface,
 			 config.partitions[ch->end[1 - side].partition].name,
-			 (unsigned long long)ipa_addr(ch->end[side].ipa), ch->end[side].irq);
+			 ipa_addr(ch->end[side].ipa), ch->end[side].irq);
 	}
 	for (unsigned i = 0; i < cfg->image_count; i++) {
-		log_info("  image %s: %llu bytes from PA 0x%llx to IPA 0x%llx (%s)",
-			 cfg->images[i].name, (unsigned long long)cfg->images[i].size,
-			 (unsigned long long)pa_addr(cfg->images[i].src_pa),
-			 (unsigned long long)ipa_addr(cfg->images[i].load_ipa),
+		log_info("  image %s: %lu bytes from PA 0x%lx to IPA 0x%lx (%s)",
+			 cfg->images[i].name, cfg->images[i].size, pa_addr(cfg->images[i].src_pa),
+			 ipa_addr(cfg->images[i].load_ipa),
 			 config_image_format_name(cfg->images[i].format));
 	}
 }

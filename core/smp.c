@@ -57,27 +57,21 @@ unsigned smp_boot(const struct dt_board *board, bool psci_usable)
 			rc = arch_cpu_start_spin_table(i, cpu->mpidr, pa_init(cpu->release_addr));
 		}
 		if (rc != BH_OK) {
-			log_error("CPU%u (MPIDR 0x%llx): cannot start: %s", i,
-				  (unsigned long long)cpu->mpidr,
+			log_error("CPU%u (MPIDR 0x%lx): cannot start: %s", i, cpu->mpidr,
 				  rc == BH_ENOTSUP ? "no usable enable-method" : bh_strerror(rc));
 			atomic_store(&smp_cpus[i].state, CPU_OFF);
 			continue;
 		}
 		if (!wait_for_state(i, CPU_ONLINE, CPU_START_TIMEOUT_MS)) {
-			log_error("CPU%u (MPIDR 0x%llx): did not come online within %u ms", i,
-				  (unsigned long long)cpu->mpidr, CPU_START_TIMEOUT_MS);
+			log_error("CPU%u (MPIDR 0x%lx): did not come online within %u ms", i,
+				  cpu->mpidr, CPU_START_TIMEOUT_MS);
 		}
 	}
-	return smp_online_count();
-}
-
-unsigned smp_online_count(void)
-{
-	unsigned n = 0;
+	unsigned online = 0;
 	for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++) {
-		n += atomic_load(&smp_cpus[i].state) == CPU_ONLINE;
+		online += atomic_load(&smp_cpus[i].state) == CPU_ONLINE;
 	}
-	return n;
+	return online;
 }
 
 bool smp_cpu_online(unsigned cpu)
@@ -93,7 +87,7 @@ _Noreturn void bulkhead_secondary_main(void)
 		log_error("CPU%u: GIC CPU interface: %s; CPU left offline", cpu, bh_strerror(rc));
 		arch_cpu_park();
 	}
-	log_info("CPU%u online (MPIDR 0x%llx)", cpu, (unsigned long long)arch_cpu_mpidr());
+	log_info("CPU%u online (MPIDR 0x%lx)", cpu, arch_cpu_mpidr());
 	atomic_store(&smp_cpus[cpu].state, CPU_ONLINE);
 	smp_idle();
 }
@@ -130,8 +124,7 @@ unsigned smp_stop_others(void)
 		if (wait_for_state(i, CPU_STOPPED, CPU_STOP_TIMEOUT_MS)) {
 			stopped++;
 		} else {
-			log_error("CPU%u (MPIDR 0x%llx) did not stop", i,
-				  (unsigned long long)smp_cpus[i].mpidr);
+			log_error("CPU%u (MPIDR 0x%lx) did not stop", i, smp_cpus[i].mpidr);
 		}
 	}
 	return stopped;

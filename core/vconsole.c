@@ -311,31 +311,25 @@ void vconsole_reset(struct partition *p)
 	c->in_head = 0;
 	c->dropped = 0; /* a new life starts with its whole budget and no old count */
 	c->budget_tat = 0;
-	c->uart = (struct vuart){0};
+	memset(c->uart, 0, sizeof(c->uart));
 	spin_unlock(&c->lock);
 }
 
 /* ---------------------------------------------------------------- emulated PL011 */
 
 #define UARTDR	     0x000
-#define UARTRSR	     0x004
 #define UARTFR	     0x018
-#define UARTILPR     0x020
-#define UARTIBRD     0x024
-#define UARTFBRD     0x028
-#define UARTLCR_H    0x02c
-#define UARTCR	     0x030
-#define UARTIFLS     0x034
+#define UARTILPR     0x020 /* to UARTIMSC: registers kept as written (baud, format, control) */
 #define UARTIMSC     0x038
 #define UARTRIS	     0x03c
 #define UARTMIS	     0x040
-#define UARTICR	     0x044
 #define UARTPERIPHID 0xfe0
 #define FR_RXFE	     (1U << 4)
 #define FR_TXFE	     (1U << 7)
 #define INT_RX	     (1U << 4)
 #define INT_TX	     (1U << 5)
 #define INT_RT	     (1U << 6)
+#define IMSC	     ((UARTIMSC - UARTILPR) / 4) /* its index in vconsole.uart */
 
 /* PeriphID (PL011 r1p5, as QEMU's) and PrimeCell ID, which the AMBA bus matches. */
 static const uint8_t vuart_ids[8] = {0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
@@ -354,7 +348,7 @@ static void vuart_update(struct partition *p)
 		return;
 	}
 	spin_lock(&c->lock);
-	bool level = (vuart_ris(c) & c->uart.imsc) != 0;
+	bool level = (vuart_ris(c) & c->uart[IMSC]) != 0;
 	spin_unlock(&c->lock);
 	if (level) {
 		vgic_raise(&p->vgic, 0, cfg->vuart_irq);
@@ -364,9 +358,13 @@ static void vuart_update(struct partition *p)
 static uint32_t vuart_access(const struct partition *p, struct vconsole *c, uint64_t off,
 			     bool write, uint32_t value, struct finished_line *line)
 {
-	struct vuart *u = &c->uart;
-	uint32_t *reg = NULL;
-
+	if (off >= UARTILPR && off <= UARTIMSC) {
+		uint32_t *reg = &c->uart[(off - UARTILPR) / 4];
+		if (write) {
+			*reg = value & 0xffff;
+		}
+		return *reg;
+	}
 	switch (off) {
 	case UARTDR:
 		if (write) {
@@ -385,41 +383,15 @@ static uint32_t vuart_access(const struct partition *p, struct vconsole *c, uint
 	case UARTRIS:
 		return vuart_ris(c);
 	case UARTMIS:
-		return vuart_ris(c) & u->imsc;
-	case UARTICR:
-	case UARTRSR:
-		return 0; /* the status follows the FIFO; nothing to clear or report */
-	case UARTILPR:
-		reg = &u->ilpr;
-		break;
-	case UARTIBRD:
-		reg = &u->ibrd;
-		break;
-	case UARTFBRD:
-		reg = &u->fbrd;
-		break;
-	case UARTLCR_H:
-		reg = &u->lcr_h;
-		break;
-	case UARTCR:
-		reg = &u->cr;
-		break;
-	case UARTIFLS:
-		reg = &u->ifls;
-		break;
-	case UARTIMSC:
-		reg = &u->imsc;
-		break;
+		return vuart_ris(c) & c->uart[IMSC];
 	default:
+		/* UARTRSR (0x004), UARTICR (0x044): the status follows the FIFO, nothing to clear.
+		 */
 		if (off >= UARTPERIPHID && off < UARTPERIPHID + 0x20 && !write) {
 			return vuart_ids[(off - UARTPERIPHID) / 4];
 		}
 		return 0;
 	}
-	if (write) {
-		*reg = value & 0xffff;
-	}
-	return *reg;
 }
 
 bool vuart_mmio(struct vcpu *v, ipaddr_t ipa, unsigned size, bool write, uint64_t *value)

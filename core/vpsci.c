@@ -47,9 +47,9 @@ static int64_t cpu_on(struct vcpu *self, uint64_t mpidr, uint64_t entry, uint64_
 
 	if (target == NULL) {
 		guest_log(self, LOG_INFO,
-			  "PSCI CPU_ON(MPIDR 0x%llx) refused: the partition has %u vCPU(s), MPIDR "
+			  "PSCI CPU_ON(MPIDR 0x%lx) refused: the partition has %u vCPU(s), MPIDR "
 			  "0-%u",
-			  (unsigned long long)mpidr, p->vcpu_count, p->vcpu_count - 1);
+			  mpidr, p->vcpu_count, p->vcpu_count - 1);
 		return BH_PSCI_INVALID_PARAMETERS;
 	}
 	if (!config_ipa_to_pa(p->cfg, ipa_init(entry), 4, &pa)) {

@@ -37,12 +37,11 @@ static _Noreturn void halt(void)
 _Noreturn void arch_refuse_el(uint64_t current_el, uint64_t dtb)
 {
 	early_console();
-	log_error(
-		"Bulkhead must be started at EL2 (hypervisor mode), but it was started at EL%llu.",
-		(unsigned long long)(current_el >> 2) & 3);
+	log_error("Bulkhead must be started at EL2 (hypervisor mode), but it was started at EL%lu.",
+		  (current_el >> 2) & 3);
 	log_error("Start it with the virtualization extensions enabled: QEMU needs "
 		  "-M virt,virtualization=on; on a board, boot it from U-Boot (booti) or TF-A.");
-	log_error("Device tree at 0x%llx left untouched. Halted.", (unsigned long long)dtb);
+	log_error("Device tree at 0x%lx left untouched. Halted.", dtb);
 	halt();
 }
 
@@ -52,23 +51,22 @@ _Noreturn void arch_boot_primary(uint64_t dtb)
 
 	/* Only the header is read here, with the MMU off: aligned 32-bit loads. */
 	if (dtb == 0 || !IS_ALIGNED(dtb, 8)) {
-		log_error("no device tree: the boot loader passed x0 = 0x%llx (need an 8-byte "
+		log_error("no device tree: the boot loader passed x0 = 0x%lx (need an 8-byte "
 			  "aligned address). Halted.",
-			  (unsigned long long)dtb);
+			  dtb);
 		halt();
 	}
 	uint32_t magic = be32_load(dtb);
 	uint32_t size = be32_load(dtb + 4);
 	if (magic != FDT_MAGIC) {
-		log_error(
-			"no device tree at 0x%llx (x0): magic is 0x%08x, expected 0x%08x. Halted.",
-			(unsigned long long)dtb, magic, FDT_MAGIC);
+		log_error("no device tree at 0x%lx (x0): magic is 0x%08x, expected 0x%08x. Halted.",
+			  dtb, magic, FDT_MAGIC);
 		halt();
 	}
 	if (size < 40 || size > DTB_MAX_SIZE) {
-		log_error("device tree at 0x%llx: totalsize %u is not between 40 and %lu bytes. "
+		log_error("device tree at 0x%lx: totalsize %u is not between 40 and %lu bytes. "
 			  "Halted.",
-			  (unsigned long long)dtb, size, DTB_MAX_SIZE);
+			  dtb, size, DTB_MAX_SIZE);
 		halt();
 	}
 

@@ -151,8 +151,7 @@ static int init_cpu_v3(unsigned cpu)
 		}
 	}
 	if (rd == 0) {
-		log_error("GIC: no redistributor for CPU%u (MPIDR 0x%llx)", cpu,
-			  (unsigned long long)mpidr);
+		log_error("GIC: no redistributor for CPU%u (MPIDR 0x%lx)", cpu, mpidr);
 		return BH_ENOENT;
 	}
 	arch_percpu[cpu].redist = rd;

@@ -67,8 +67,7 @@ int arch_cpu_start_psci(unsigned index, uint64_t mpidr)
 	prepare_slot(index, mpidr);
 	int64_t rc = psci_call(BH_PSCI_FN_CPU_ON, mpidr, (uintptr_t)secondary_entry, 0);
 	if (rc != 0) {
-		log_error("PSCI CPU_ON(MPIDR 0x%llx) failed: %s (%lld)", (unsigned long long)mpidr,
-			  psci_error(rc), (long long)rc);
+		log_error("PSCI CPU_ON(MPIDR 0x%lx) failed: %s (%ld)", mpidr, psci_error(rc), rc);
 		return BH_EIO;
 	}
 	return BH_OK;

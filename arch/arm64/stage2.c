@@ -124,33 +124,6 @@ int stage2_map(struct stage2 *s2, ipaddr_t to, paddr_t from, uint64_t size, enum
 	return BH_OK;
 }
 
-bool stage2_lookup(const struct stage2 *s2, ipaddr_t at, paddr_t *pa, uint64_t *block_size,
-		   uint64_t *descriptor)
-{
-	const uint64_t *table = s2->root;
-	uint64_t ipa = ipa_addr(at);
-
-	if (ipa >= (1UL << s2->ipa_bits)) {
-		return false;
-	}
-	for (unsigned level = s2->start_level; level <= 3; level++) {
-		uint64_t desc = table[(ipa >> LEVEL_SHIFT(level)) & 511];
-		uint64_t block = BLOCK_SIZE(level);
-		if ((desc & S2_VALID) == 0) {
-			return false;
-		}
-		if (level < 3 && (desc & S2_TABLE) != 0) {
-			table = table_of(desc);
-			continue;
-		}
-		*pa = pa_init((desc & S2_ADDR_MASK & ~(block - 1)) | (ipa & (block - 1)));
-		*block_size = block;
-		*descriptor = desc;
-		return true;
-	}
-	return false;
-}
-
 uint64_t stage2_vtcr(const struct stage2 *s2, unsigned pa_bits)
 {
 	static const unsigned ps_bits[] = {32, 36, 40, 42, 44, 48};

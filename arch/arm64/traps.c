@@ -53,20 +53,16 @@ static void dump_frame(const struct trap_frame *f)
 {
 	uint32_t ec = ESR_EC(f->esr);
 
-	log_error("  ESR_EL2  0x%016llx  EC 0x%02x %s, IL %u, ISS 0x%07llx",
-		  (unsigned long long)f->esr, ec, esr_class_name(ec), (unsigned)(f->esr >> 25) & 1,
-		  (unsigned long long)ESR_ISS(f->esr));
-	log_error("  FAR_EL2  0x%016llx  ELR_EL2 0x%016llx  SPSR_EL2 0x%016llx",
-		  (unsigned long long)f->far, (unsigned long long)f->elr,
-		  (unsigned long long)f->spsr);
-	log_error("  SP       0x%016llx  HPFAR_EL2 0x%016llx", (unsigned long long)f->sp,
-		  (unsigned long long)read_sysreg(hpfar_el2));
+	log_error("  ESR_EL2  0x%016lx  EC 0x%02x %s, IL %u, ISS 0x%07x", f->esr, ec,
+		  esr_class_name(ec), (unsigned)(f->esr >> 25) & 1, ESR_ISS(f->esr));
+	log_error("  FAR_EL2  0x%016lx  ELR_EL2 0x%016lx  SPSR_EL2 0x%016lx", f->far, f->elr,
+		  f->spsr);
+	log_error("  SP       0x%016lx  HPFAR_EL2 0x%016lx", f->sp, read_sysreg(hpfar_el2));
 	for (unsigned i = 0; i < 30; i += 3) {
-		log_error("  x%-2u 0x%016llx  x%-2u 0x%016llx  x%-2u 0x%016llx", i,
-			  (unsigned long long)f->x[i], i + 1, (unsigned long long)f->x[i + 1],
-			  i + 2, (unsigned long long)f->x[i + 2]);
+		log_error("  x%-2u 0x%016lx  x%-2u 0x%016lx  x%-2u 0x%016lx", i, f->x[i], i + 1,
+			  f->x[i + 1], i + 2, f->x[i + 2]);
 	}
-	log_error("  x30 0x%016llx", (unsigned long long)f->x[30]);
+	log_error("  x30 0x%016lx", f->x[30]);
 }
 
 /* An exception taken at EL2 itself (vectors.S sends those from a guest to arch_guest_trap()). */
@@ -75,7 +71,7 @@ void arch_trap(struct trap_frame *frame, uint64_t kind)
 	const char *name = kind < TRAP_LOWER64_SYNC ? kind_names[kind] : "guest trap kind";
 	log_error("Unexpected exception on CPU%u: %s", arch_cpu_index(), name);
 	dump_frame(frame);
-	panic("unexpected %s exception at ELR 0x%llx", name, (unsigned long long)frame->elr);
+	panic("unexpected %s exception at ELR 0x%lx", name, frame->elr);
 }
 
 void arch_crash_test(const char *kind)

@@ -2,9 +2,9 @@
 /*
  * Unit tests for core/lib/printf.c: bh_snprintf/bh_vsnprintf are compared
  * with the host libc's snprintf over tables of formats and values (every
- * conversion, flag, width, precision and length modifier, integer limits),
- * each output also re-run truncated at several buffer sizes; then the
- * truncation rules and bulkhead's own choices ("(nil)", "(null)", unknown
+ * conversion, flag, width, precision and length modifier it has, integer
+ * limits), each output also re-run truncated at several buffer sizes; then
+ * the truncation rules and bulkhead's own choices ("(null)", unknown
  * conversions and a trailing '%' printed verbatim) are checked directly.
  */
 #include <limits.h>
@@ -117,11 +117,9 @@ static void test_int_signed(void **state)
 {
 	(void)state;
 	static const char *const fmts[] = {
-		"%d",	 "%i",	   "%1d",    "%6d",    "%-6d",	 "%06d",  "%+d",    "% d",
-		"%+6d",	 "%-+6d",  "% 06d",  "%+06d",  "%-06d",	 "% -6d", "%+ d",   "%.0d",
-		"%.1d",	 "%.5d",   "%8.5d",  "%-8.5d", "%08.5d", "%+.3d", "% .0d",  "%+.0d",
-		"%5.0d", "%-5.0d", "%05.0d", "%12d",   "%-12d",	 "%012d", "%.12d",  "%+012d",
-		"[%i]",	 "%.11i",  "%hd",    "%hhd",   "%+hhd",	 "%6hd",  "%05hhi", "%.0hd",
+		"%d",	  "%1d",  "%6d",   "%-6d",   "%06d",   "%-06d", "%.0d",
+		"%.1d",	  "%.5d", "%8.5d", "%-8.5d", "%08.5d", "%5.0d", "%-5.0d",
+		"%05.0d", "%12d", "%-12d", "%012d",  "%.12d",  "[%d]",
 	};
 	static const int vals[] = {
 		0,	   1,	       -1,	7,	 -7,	      9,	   10,
@@ -136,11 +134,8 @@ static void test_int_unsigned(void **state)
 {
 	(void)state;
 	static const char *const fmts[] = {
-		"%u",	  "%x",	    "%X",    "%o",    "%#x",   "%#X",	"%#o",	  "%5u",    "%-5u",
-		"%05u",	  "%.0u",   "%.0x",  "%#.0x", "%#.0o", "%.0o",	"%#5x",	  "%#-8x",  "%#08x",
-		"%#08X",  "%#8.4x", "%#.3o", "%#.2o", "%#6o",  "%#06o", "%08.3x", "%-#10o", "%.10u",
-		"%#.10x", "%hx",    "%hhx",  "%hu",   "%hhu",  "%ho",	"%hho",	  "%#hhx",  "%#hX",
-		"%+x",	  "% x",    "%+o",   "% #o",  "%+u",   "% u",	"%+5u",	  "% 05u",  "%+.0u",
+		"%u",	"%x",	"%5u",	 "%-5u",   "%05u",  "%.0u",  "%.0x",
+		"%08x", "%-8x", "%8.4x", "%08.3x", "%.10u", "%.10x", "%02x",
 	};
 	static const unsigned vals[] = {
 		0,   1,	   7,	  8,	 9,	     15,	 16,	     255,
@@ -153,8 +148,8 @@ static void test_long_long(void **state)
 {
 	(void)state;
 	static const char *const sfmts[] = {
-		"%lld",	  "%lli", "%+lld", "% lld", "%25lld", "%-25lld", "%025lld", "%.20lld",
-		"%.0lld", "%ld",  "%li",   "%+ld",  "%-22ld", "%022li",	 "%.21ld",
+		"%lld",	  "%25lld", "%-25lld", "%025lld", "%.20lld",
+		"%.0lld", "%ld",    "%-22ld",  "%.21ld",
 	};
 	static const long long svals[] = {
 		0,
@@ -171,8 +166,7 @@ static void test_long_long(void **state)
 	CHECK_TABLE(sfmts, svals, long long);
 
 	static const char *const ufmts[] = {
-		"%llu", "%llx", "%llX", "%llo", "%#llx",  "%#llo",   "%030llo", "%.25llu",
-		"%lu",	"%lx",	"%#lX", "%lo",	"%#22lo", "%-#20lx", "%020lu",
+		"%llu", "%llx", "%016llx", "%.25llu", "%03llu", "%lu", "%lx", "%-20lx", "%020lu",
 	};
 	static const unsigned long long uvals[] = {
 		0,
@@ -187,28 +181,19 @@ static void test_long_long(void **state)
 	CHECK_TABLE(ufmts, uvals, unsigned long long);
 }
 
-static void test_size_ptrdiff_intmax(void **state)
+static void test_size(void **state)
 {
 	(void)state;
-	static const char *const zfmts[] = {"%zu",  "%zx",   "%zX", "%zo",
-					    "%#zx", "%20zu", "%tu", "%tx"};
+	static const char *const zfmts[] = {"%zu", "%zx", "%20zu", "%-20zx|"};
 	static const size_t zvals[] = {0, 1, 4096, SIZE_MAX, SIZE_MAX / 2 + 1};
 	CHECK_TABLE(zfmts, zvals, size_t);
 
-	static const char *const tfmts[] = {"%td", "%ti", "%+td", "%-21td|", "%zd", "% zd"};
-	static const ptrdiff_t tvals[] = {0, -1, 1, PTRDIFF_MIN, PTRDIFF_MAX, -4096};
-	CHECK_TABLE(tfmts, tvals, ptrdiff_t);
-
-	static const char *const jfmts[] = {"%jd", "%ji", "%+jd", "%.22jd"};
-	static const intmax_t jvals[] = {0, -1, INTMAX_MIN, INTMAX_MAX};
-	CHECK_TABLE(jfmts, jvals, intmax_t);
-
-	static const char *const jufmts[] = {"%ju", "%jx", "%jo", "%#jX"};
-	static const uintmax_t juvals[] = {0, 1, UINTMAX_MAX, (uintmax_t)1 << 32};
-	CHECK_TABLE(jufmts, juvals, uintmax_t);
+	static const char *const sfmts[] = {"%zd", "%-21zd|", "%.22zd"};
+	static const ptrdiff_t svals[] = {0, -1, 1, PTRDIFF_MIN, PTRDIFF_MAX, -4096};
+	CHECK_TABLE(sfmts, svals, ptrdiff_t);
 }
 
-static void test_strings_and_chars(void **state)
+static void test_strings(void **state)
 {
 	(void)state;
 	static const char *const sfmts[] = {
@@ -217,15 +202,6 @@ static void test_strings_and_chars(void **state)
 	};
 	static const char *const svals[] = {"", "a", "abc", "hello", "hello, world", "tab\there"};
 	CHECK_TABLE(sfmts, svals, const char *);
-
-	static const char *const cfmts[] = {"%c", "%1c", "%4c", "%-4c", "[%c]", "%-1c|"};
-	static const int cvals[] = {'a', 'Z', ' ', '%', '~', '0'};
-	CHECK_TABLE(cfmts, cvals, int);
-
-	/* A NUL character is output and counted like any other. */
-	CHECK("a%cb", '\0');
-	CHECK("%3c|", '\0');
-	CHECK("%-3c|", '\0');
 }
 
 static void test_misc_against_libc(void **state)
@@ -239,61 +215,32 @@ static void test_misc_against_libc(void **state)
 	CHECK("%d%%", 50);
 	CHECK("%%%d%%%s%%", 1, "x");
 
-	/* '*' width and precision, negative ones included. */
-	CHECK("%*d", 6, 42);
-	CHECK("%*d", -6, 42);
-	CHECK("%-*d|", 6, 42);
-	CHECK("%-*d|", -6, 42);
+	/* '*' precision, negative ones (none) included. */
 	CHECK("%.*d", 4, 42);
 	CHECK("%.*d", -1, 42);
 	CHECK("%.*d", 0, 0);
 	const char *zero_star_prec = "%05.*d"; /* a negative precision is none: '0' applies */
 	CHECK(zero_star_prec, -1, 42);
-	CHECK("%0*d", 6, -42);
-	CHECK("%*.*d", 8, 4, -42);
-	CHECK("%*.*x", 10, 6, 0xabcu);
+	CHECK("%8.*x", 6, 0xabcu);
 	CHECK("%.*s", 3, "abcdef");
 	CHECK("%.*s", -1, "abcdef");
-	CHECK("%*s|", -8, "ab");
-	CHECK("%-*.*s|", 6, 2, "xyz");
-	CHECK("%*c|", 3, 'c');
+	CHECK("%-6.*s|", 2, "xyz");
 
 	/* Several conversions, arguments of mixed widths. */
-	CHECK("%s=%d (%#x) %c%%", "key", -5, 255u, 'q');
+	CHECK("%s=%d (%x) %%", "key", -5, 255u);
 	CHECK("a%sb%dc", "", 0);
-	CHECK("%hhd %lld %hu %zu %s", 300, (long long)INT64_MIN, 70000, (size_t)7, "end");
+	CHECK("%d %lld %u %zu %s", 300, (long long)INT64_MIN, 70000u, (size_t)7, "end");
 	CHECK("%d %u %ld %lu %lld %llu", INT_MIN, UINT_MAX, LONG_MIN, ULONG_MAX, LLONG_MIN,
 	      ULLONG_MAX);
 	CHECK("%300d|", 1);
 	CHECK("%-300s|", "wide");
-
-	/* Pointers print as 0x-prefixed hex; libc prints NULL as "(nil)" too. */
-	CHECK("%p", (void *)0x1234);
-	CHECK("%p", (void *)UINTPTR_MAX);
-	CHECK("%20p|", (void *)0xdeadbeef);
-	CHECK("%-20p|", (void *)0xdeadbeef);
-	CHECK("%p", (void *)NULL);
-	CHECK("%10p|", (void *)NULL);
-	CHECK("%-10p|", (void *)NULL);
+	CHECK("  x%-2u 0x%016llx", 3u, 0x1234ULL);
 
 	/* NULL strings print as "(null)" in both (volatile: gcc rejects a known NULL). */
 	const char *volatile null_str = NULL;
 	CHECK("%s", null_str);
 	CHECK("%10s|", null_str);
 	CHECK("%-10s|", null_str);
-}
-
-/* Formats gcc's format checker would reject: passed through a variable. */
-static void test_unsigned_ignores_sign_flags(void **state)
-{
-	(void)state;
-	/* '+' and ' ' apply to signed conversions only (C11 7.21.6.1p6). */
-	const char *plus_u = "%+u", *space_u = "% u", *both = "%+ 5u|";
-	EXPECT("7", plus_u, 7u);
-	EXPECT("0", space_u, 0u);
-	EXPECT("    7|", both, 7u);
-	EXPECT("+7", "%+d", 7);
-	EXPECT(" 7", "% d", 7);
 }
 
 static void test_truncation(void **state)
@@ -335,8 +282,8 @@ static void test_truncation(void **state)
 	assert_int_equal(bh_snprintf(buf, 4, "%08x", 0xbeefu), 8);
 	assert_string_equal(buf, "000");
 	memset(buf, 'X', sizeof(buf));
-	assert_int_equal(bh_snprintf(buf, 2, "%#x", 0xbeefu), 6);
-	assert_string_equal(buf, "0");
+	assert_int_equal(bh_snprintf(buf, 2, "%x", 0xbeefu), 4);
+	assert_string_equal(buf, "b");
 	memset(buf, 'X', sizeof(buf));
 	assert_int_equal(bh_snprintf(buf, 3, "%-6d|", -123), 7);
 	assert_string_equal(buf, "-1");
@@ -350,13 +297,9 @@ static void test_truncation(void **state)
 	assert_string_equal(buf, "");
 }
 
-static void test_nil_pointer_and_null_string(void **state)
+static void test_null_string(void **state)
 {
 	(void)state;
-	EXPECT("(nil)", "%p", (void *)NULL);
-	EXPECT("   (nil)", "%8p", (void *)NULL);
-	EXPECT("(nil)   |", "%-8p|", (void *)NULL);
-	EXPECT("0x1000", "%p", (void *)0x1000);
 	const char *volatile null_str = NULL;
 	EXPECT("(null)", "%s", null_str);
 	EXPECT("  (null)", "%8s", null_str);
@@ -372,6 +315,9 @@ static void test_unknown_and_trailing_percent(void **state)
 	EXPECT("%q7", q_then_d, 7);
 	EXPECT("[%5q]", wide_q);
 	EXPECT("%lq|ok", lq, "ok");
+	/* What EL2 does not use is unknown too (scripts/lint.sh keeps it out). */
+	const char *unused = "%c|%p|%+d|%#x|%hd|%*d|%X|%o|%i|%jd";
+	EXPECT("%c|%p|%+d|%#x|%hd|%*d|%X|%o|%i|%jd", unused);
 
 	const char *lone = "%", *trailing = "abc%", *after_d = "%d%";
 	EXPECT("%", lone);
@@ -386,29 +332,18 @@ static void test_unknown_and_trailing_percent(void **state)
 	assert_int_equal(buf[3], 'X');
 }
 
-static void test_nul_char_counts(void **state)
-{
-	(void)state;
-	char buf[8];
-	memset(buf, 'X', sizeof(buf));
-	assert_int_equal(bh_snprintf(buf, sizeof(buf), "a%cb", '\0'), 3);
-	assert_memory_equal(buf, "a\0b\0XXXX", 8);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_int_signed),
 		cmocka_unit_test(test_int_unsigned),
 		cmocka_unit_test(test_long_long),
-		cmocka_unit_test(test_size_ptrdiff_intmax),
-		cmocka_unit_test(test_strings_and_chars),
+		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_misc_against_libc),
-		cmocka_unit_test(test_unsigned_ignores_sign_flags),
 		cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_nil_pointer_and_null_string),
+		cmocka_unit_test(test_null_string),
 		cmocka_unit_test(test_unknown_and_trailing_percent),
-		cmocka_unit_test(test_nul_char_counts),
 	};
 	return cmocka_run_group_tests_name("printf", tests, NULL, NULL);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A small, bounded printf for the hypervisor and its host tools.
- * Conversions: d i u x X o p s c %; flags - 0 + space #; width and
- * precision (also *); length hh h l ll z t j. No floating point.
+ * A small, bounded printf for the hypervisor and its host tools, with what
+ * they use: conversions d u x s %; flags - and 0; a width; a precision (also
+ * .*); length l ll z. Anything else is printed verbatim. uint64_t is
+ * unsigned long on every target (LP64, asserted in printf.c): %lx prints it.
  * Output is always NUL-terminated when size > 0; the return value is the
  * length the full output would have had, as in C11 vsnprintf.
  */

@@ -31,9 +31,6 @@ uint64_t smp_counter_us(uint64_t ticks);
 /* Starts every CPU of board->cpus but the boot CPU (index 0); returns how many are online. */
 unsigned smp_boot(const struct dt_board *board, bool psci_usable);
 
-/* Number of CPUs online, the boot CPU included. */
-unsigned smp_online_count(void);
-
 /* True if logical CPU `cpu` came online. */
 bool smp_cpu_online(unsigned cpu);
 

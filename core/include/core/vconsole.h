@@ -19,11 +19,6 @@
 struct partition;
 struct vcpu;
 
-/* The emulated PL011's registers (the rest follow from the console state). */
-struct vuart {
-	uint32_t cr, lcr_h, ibrd, fbrd, ifls, imsc, ilpr;
-};
-
 struct vconsole {
 	spinlock_t lock;
 	char line[VCONSOLE_LINE_MAX];
@@ -33,7 +28,7 @@ struct vconsole {
 	unsigned in_dropped;
 	uint64_t budget_tat;   /* output budget: when it is whole again (counter) */
 	unsigned long dropped; /* bytes dropped, reported with the next line or at the stop */
-	struct vuart uart;
+	uint32_t uart[7];      /* the emulated PL011's UARTILPR to UARTIMSC: the rest is state */
 	char history[VCONSOLE_HISTORY]; /* ring: its last lines, kept across restarts */
 	uint64_t history_end;		/* bytes ever put in it: the next byte's position */
 };

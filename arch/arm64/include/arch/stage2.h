@@ -47,10 +47,6 @@ int stage2_init(struct stage2 *s2, struct stage2_pool *pool, unsigned ipa_bits);
  */
 int stage2_map(struct stage2 *s2, ipaddr_t ipa, paddr_t pa, uint64_t size, enum stage2_kind kind);
 
-/* Looks up an IPA: true and *pa, *block_size if mapped. */
-bool stage2_lookup(const struct stage2 *s2, ipaddr_t ipa, paddr_t *pa, uint64_t *block_size,
-		   uint64_t *descriptor);
-
 /* VTCR_EL2 value for these tables (T0SZ, SL0, 4K granule, inner-shareable WB walks, PS). */
 uint64_t stage2_vtcr(const struct stage2 *s2, unsigned pa_bits);
 
