@@ -26,12 +26,13 @@
 #include "layout.h"
 #include "policy.h"
 
-#define MAX_REFS      64
-#define NEW_PHANDLE   0xb4000000u /* boot.scr's phandles for nodes without one: far above dtc's */
-#define MERGED_ROOM   0x100000	  /* the merged tree's room: fdt move's length */
-#define OVERLAY_SLOT  0x100000	  /* system.dtbo's: fdt_addr_r up to ramdisk_addr_r */
-#define MERGED_EXTRA  0x10000
-#define MAX_TREE_SIZE (1u << 20)
+#define MAX_REFS       64
+#define NEW_PHANDLE    0xb4000000u /* boot.scr's phandles for nodes without one: far above dtc's */
+#define MERGED_ROOM    0x100000	   /* the merged tree's room: fdt move's length */
+#define OVERLAY_SLOT   0x100000	   /* system.dtbo's: fdt_addr_r up to ramdisk_addr_r */
+#define MERGED_EXTRA   0x10000
+#define MAX_TREE_SIZE  (1u << 20)
+#define BOARD_ETHERNET "brcm,bcm2711-genet-v5" /* GENET: the MAC the firmware knows */
 
 /*
  * Where the RPi4's boot chain puts things while it loads. U-Boot's addresses are the default
@@ -265,6 +266,8 @@ static const char *base_name(const char *path)
 
 #define LOAD "load ${devtype} ${devnum}:${distro_bootpart}"
 
+static void mac_lines(FILE *u, const char *file, uint64_t pa);
+
 static void load_file(FILE *u, uint64_t pa, const char *file, const char *why)
 {
 	fprintf(u,
@@ -435,6 +438,9 @@ int layout_rpi4_boot(const void *fdt, const struct layout_board *b, const struct
 			"make sdcard again\"\n",
 			(unsigned long long)images[i].size, base_name(images[i].file),
 			(unsigned long long)images[i].size);
+		if (images[i].generate) {
+			mac_lines(u, images[i].file, pa_addr(images[i].pa));
+		}
 	}
 	say_step(u, "loading bulkhead.bin at 0x%llx", (unsigned long long)pa_addr(a->hyp.base));
 	load_file(u, pa_addr(a->hyp.base), "bulkhead.bin", "the hypervisor");
@@ -762,6 +768,54 @@ static int tree_devices(char *t, const struct config_partition *p, const void *m
 	return 0;
 }
 
+/*
+ * The board's MAC address is the firmware's (U-Boot keeps it in ${ethaddr}); Debian's tree has
+ * none, so Linux would make up a random one at each boot. A partition given the Ethernet gets
+ * six zero bytes here, which boot.scr writes over in place (mac_lines): the same length, so
+ * the packed tree need not grow. Without ${ethaddr} they stay zero and Linux picks one.
+ */
+static const uint8_t mac_zero[6];
+
+static int mac_placeholder(void *t)
+{
+	int eth = dt_find_compatible(t, -1, BOARD_ETHERNET);
+	if (eth < 0 || !dt_node_available(t, eth) ||
+	    fdt_getprop(t, eth, "local-mac-address", NULL) != NULL) {
+		return 0;
+	}
+	return fdt_setprop(t, eth, "local-mac-address", mac_zero, sizeof(mac_zero)) != 0
+		       ? layout_say("cannot give %s a MAC address", BOARD_ETHERNET)
+		       : 0;
+}
+
+/* boot.scr's lines that put ${ethaddr} into the tree at `pa` (file), if it has the placeholder. */
+static void mac_lines(FILE *u, const char *file, uint64_t pa)
+{
+	size_t size = 0;
+	char *t = read_file(file, 0, &size), path[128];
+	int eth = t != NULL && fdt_check_header(t) == 0 ? dt_find_compatible(t, -1, BOARD_ETHERNET)
+							: -1;
+	int len = 0;
+	const void *mac = eth >= 0 ? fdt_getprop(t, eth, "local-mac-address", &len) : NULL;
+
+	if (mac != NULL && len == (int)sizeof(mac_zero) && memcmp(mac, mac_zero, 6) == 0 &&
+	    fdt_get_path(t, eth, path, sizeof(path)) == 0) {
+		say_step(u, "giving %s the board's MAC address ${ethaddr}", path);
+		fprintf(u, STEP
+			"test -z \"${ethaddr}\" || setexpr bh_mac gsub : \" \" \"${ethaddr}\"\n");
+		fprintf(u,
+			STEP "test -z \"${ethaddr}\" || fdt addr 0x%llx || setenv bh_fail \"no "
+			     "device tree at 0x%llx (%s)\"\n",
+			(unsigned long long)pa, (unsigned long long)pa, base_name(file));
+		fprintf(u,
+			STEP
+			"test -z \"${ethaddr}\" || fdt set %s local-mac-address \"[${bh_mac}]\" "
+			"|| setenv bh_fail \"cannot set the MAC address in %s\"\n",
+			path, base_name(file));
+	}
+	free(t);
+}
+
 /* The merged tree parsed as the hypervisor will parse it; NULL with the error said. */
 static char *parse_merged(const void *fdt, const struct layout_args *a, struct dt_board *board,
 			  struct config *cfg)
@@ -830,7 +884,8 @@ int layout_board_tree(const void *fdt, const struct layout_args *a, const char *
 	}
 	if (tree_basics(t, p) != 0 ||
 	    tree_devices(t, p, merged, &board, console, sizeof(console)) ||
-	    tree_chosen(t, p, console[0] != '\0' ? console : NULL) != 0) {
+	    tree_chosen(t, p, console[0] != '\0' ? console : NULL) != 0 ||
+	    mac_placeholder(t) != 0) {
 		goto out;
 	}
 	/* Channels and the root's list of children: written as layout.c does, then grafted. */

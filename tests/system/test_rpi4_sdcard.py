@@ -34,6 +34,7 @@ SYSTEMS = ["partitions/rpi4-demo.dts", "partitions/rpi4-linux-child.dts"]
 LAYOUT = ["--hyp", "0x200000:4M", "--images", "0x03000000", "--board-dtb", DEBIAN_DTB]
 # Where the firmware left its tree in a board's U-Boot log (anywhere does: boot.scr moves it).
 FIRMWARE_FDT_ADDR = "2eff2e00"
+FIRMWARE_MAC = "dc:a6:32:01:02:03"  # U-Boot's ${ethaddr}, which it has from the firmware
 MERGED_TREE = 0x2800000
 
 
@@ -202,7 +203,8 @@ def firmware_tree(path):
         run(["fdtput", str(path), *args])
 
     put("-tx", "/memory@0", "reg", "0", "0", "3b400000", "0", "40000000", "bc000000")
-    put("-tbx", "/scb/ethernet@7d580000", "local-mac-address", "dc", "a6", "32", "1", "2", "3")
+    put("-tbx", "/scb/ethernet@7d580000", "local-mac-address",
+        *[f"{int(b, 16):x}" for b in FIRMWARE_MAC.split(":")])
     put("-c", "/system")
     put("-tx", "/system", "linux,revision", "c03111")
     put("-c", "/psci")
@@ -222,7 +224,7 @@ class UBoot:
     def __init__(self, card_dir, fdt_file, work):
         self.card, self.work = card_dir, work
         self.env = {"devtype": "mmc", "devnum": "0", "distro_bootpart": "1",
-                    "fdt_addr": FIRMWARE_FDT_ADDR}
+                    "fdt_addr": FIRMWARE_FDT_ADDR, "ethaddr": FIRMWARE_MAC}
         self.mem = {int(FIRMWARE_FDT_ADDR, 16): str(fdt_file)}
         self.fdt = None
         self.echoes, self.booted = [], None
@@ -245,8 +247,8 @@ class UBoot:
             self.echoes.append(" ".join(args))
             return True
         if name == "test":
-            if args[0] == "-n":
-                return args[1] != ""
+            if args[0] in ("-n", "-z"):
+                return (args[1] != "") == (args[0] == "-n")
             assert args[1] == "="
             return args[0] == args[2]
         if name == "load":
@@ -257,6 +259,10 @@ class UBoot:
             shutil.copy(src, dst)
             self.mem[int(args[2], 16)] = dst
             self.env["filesize"] = f"{os.path.getsize(dst):x}"
+            return True
+        if name == "setexpr":
+            assert args[1] == "gsub", words
+            self.env[args[0]] = re.sub(args[2], args[3], args[4])
             return True
         if name == "booti":
             self.booted = (int(args[0], 16), self.tree_file(args[2]))
@@ -288,9 +294,10 @@ class UBoot:
             self.env[args[2]] = f"0x{int(r.stdout.split()[0], 16):08X}"
             return True
         if sub == "set":
-            cells = " ".join(args[3:]).strip("<>").split()
-            r = subprocess.run(["fdtput", "-tx", self.fdt, args[1], args[2], *cells],
-                               capture_output=True)
+            value = " ".join(args[3:])
+            kind = "-tbx" if value.startswith("[") else "-tx"  # [bytes] or <cells>
+            r = subprocess.run(["fdtput", kind, self.fdt, args[1], args[2],
+                                *value.strip("<>[]").split()], capture_output=True)
             return r.returncode == 0
         raise AssertionError(f"fdt {sub}: not a command the script should use")
 
@@ -366,6 +373,20 @@ def test_merged_tree_parses_on_debian_dtb(system, tmp_path):
     assert run(["fdtget", "-tbx", merged, "/scb/ethernet@7d580000",
                 "local-mac-address"]).stdout.split() == ["dc", "a6", "32", "1", "2", "3"]
     assert run(["fdtget", "-tx", merged, "/system", "linux,revision"]).stdout.strip() == "c03111"
+    # A Linux partition given the Ethernet gets the board's MAC address (U-Boot's ${ethaddr},
+    # from the firmware) in its own tree, where Debian's tree has none.
+    def status(tree):
+        return subprocess.run(["fdtget", "-ts", tree, "/scb/ethernet@7d580000", "status"],
+                              capture_output=True, text=True).stdout.strip()
+
+    trees = [f for f in uboot.mem.values() if f.endswith(".dtb") and f != merged and status(f)]
+    assert trees, uboot.mem
+    for tree in trees:
+        mac = subprocess.run(["fdtget", "-tbx", tree, "/scb/ethernet@7d580000",
+                              "local-mac-address"], capture_output=True, text=True).stdout.split()
+        assert mac == (["dc", "a6", "32", "1", "2", "3"] if status(tree) == "okay" else []), tree
+    assert any("giving /scb/ethernet@7d580000 the board's MAC address" in e
+               for e in uboot.echoes), uboot.echoes
 
 
 def test_root_tree_is_the_boards_cut_down(tmp_path):
@@ -391,6 +412,8 @@ def test_root_tree_is_the_boards_cut_down(tmp_path):
                  "/soc/local_intc@40000000"]:
         assert get(node, "status") == "disabled", node
     assert get("/bulkhead-partitions/rt0", "images") == "app"
+    # The placeholder boot.scr writes the board's MAC address over.
+    assert get("/scb/ethernet@7d580000", "local-mac-address", "bx").split() == ["0"] * 6
     assert os.path.getsize(tree) == 0x10000
 
 
