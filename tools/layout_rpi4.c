@@ -244,6 +244,11 @@ static int ref_index(struct refs *r, const void *fdt, uint32_t phandle, const ch
 }
 
 /* U-Boot stops at nothing by itself: every step runs only while bh_fail is empty. */
+/*
+ * Each step of boot.scr runs only while bh_fail is empty. Its strings have no apostrophe: U-Boot's
+ * hush takes one inside double quotes as the start of a quoted string, which then swallows the
+ * lines after it (test_rpi4_sdcard runs the script on the real U-Boot and checks).
+ */
 #define STEP "test -n \"${bh_fail}\" || "
 
 static void say_step(FILE *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -400,20 +405,19 @@ int layout_rpi4_boot(const void *fdt, const struct layout_board *b, const struct
 	fprintf(u, "test -n \"${fdt_addr}\" || setenv bh_fail \"the firmware passed no device tree "
 		   "(fdt_addr is empty): check config.txt and that bcm2711-rpi-4-b.dtb is on the "
 		   "card\"\n");
-	say_step(u,
-		 "moving the firmware's device tree from 0x${fdt_addr} to 0x%llx (%u KiB of room)",
+	say_step(u, "moving the firmware device tree from 0x${fdt_addr} to 0x%llx (%u KiB of room)",
 		 (unsigned long long)b->dtb_base, (unsigned)(b->dtb_size >> 10));
 	fprintf(u, STEP "fdt addr ${fdt_addr} || setenv bh_fail \"no device tree at fdt_addr "
 			"0x${fdt_addr}\"\n");
 	fprintf(u,
 		STEP "fdt move ${fdt_addr} 0x%llx 0x%llx || setenv bh_fail \"fdt move failed: "
-		     "is the firmware's tree bigger than %u KiB?\"\n",
+		     "is the firmware tree bigger than %u KiB?\"\n",
 		(unsigned long long)b->dtb_base, (unsigned long long)b->dtb_size,
 		(unsigned)(b->dtb_size >> 10));
 	say_step(u, "merging the system (system.dtbo) into it");
-	load_file(u, b->overlay_base, "system.dtbo", "the system's /bulkhead node");
+	load_file(u, b->overlay_base, "system.dtbo", "the /bulkhead node of the system");
 	fprintf(u,
-		STEP "fdt apply 0x%llx || setenv bh_fail \"fdt apply failed: the firmware's "
+		STEP "fdt apply 0x%llx || setenv bh_fail \"fdt apply failed: the firmware "
 		     "tree and system.dtbo do not merge (see the libfdt error above)\"\n",
 		(unsigned long long)b->overlay_base);
 	say_step(u, "naming the CPUs and devices of the partitions (a node without a phandle "
@@ -422,8 +426,9 @@ int layout_rpi4_boot(const void *fdt, const struct layout_board *b, const struct
 		fprintf(u, "setenv bh_ph%u 0x%08x\n", i, NEW_PHANDLE + i + 1);
 		fprintf(u,
 			STEP "fdt get value bh_ph%u %s phandle || fdt set %s phandle <${bh_ph%u}> "
-			     "|| setenv bh_fail \"the firmware's tree has no %s (the system names "
-			     "it): not the card's bcm2711-rpi-4-b.dtb?\"\n",
+			     "|| setenv bh_fail \"the firmware tree has no %s (the system names "
+			     "it): is bcm2711-rpi-4-b.dtb on the card the one make sdcard put "
+			     "there?\"\n",
 			i, refs.path[i], refs.path[i], i, refs.path[i]);
 	}
 	phandle_lists(u, fdt, &refs, true);
@@ -800,7 +805,7 @@ static void mac_lines(FILE *u, const char *file, uint64_t pa)
 
 	if (mac != NULL && len == (int)sizeof(mac_zero) && memcmp(mac, mac_zero, 6) == 0 &&
 	    fdt_get_path(t, eth, path, sizeof(path)) == 0) {
-		say_step(u, "giving %s the board's MAC address ${ethaddr}", path);
+		say_step(u, "giving %s the MAC address of the board, ${ethaddr}", path);
 		fprintf(u, STEP
 			"test -z \"${ethaddr}\" || setexpr bh_mac gsub : \" \" \"${ethaddr}\"\n");
 		fprintf(u,

@@ -173,6 +173,8 @@ def test_boot_scr_commands_in_order():
         assert int(loads[name], 16) == int(addr, 16)
     assert loads["bulkhead.bin"] == "0x200000" and loads["system.dtbo"] == "0x2600000"
     assert "fdt move ${fdt_addr} 0x2800000 0x100000" in text
+    # U-Boot's hush would open a quoted string at an apostrophe, even inside double quotes.
+    assert not [c for c in commands if "'" in c], [c for c in commands if "'" in c]
     assert "booti 0x200000 - 0x2800000" in text
     assert sum(1 for c in commands if c.startswith("echo \"Bulkhead: ")) >= 8
     assert commands[-2] == 'echo "Bulkhead: STOPPED: ${bh_fail}"'
@@ -385,7 +387,7 @@ def test_merged_tree_parses_on_debian_dtb(system, tmp_path):
         mac = subprocess.run(["fdtget", "-tbx", tree, "/scb/ethernet@7d580000",
                               "local-mac-address"], capture_output=True, text=True).stdout.split()
         assert mac == (["dc", "a6", "32", "1", "2", "3"] if status(tree) == "okay" else []), tree
-    assert any("giving /scb/ethernet@7d580000 the board's MAC address" in e
+    assert any("giving /scb/ethernet@7d580000 the MAC address of the board" in e
                for e in uboot.echoes), uboot.echoes
 
 
@@ -499,7 +501,7 @@ def test_boot_scr_stops_with_a_reason(tmp_path):
     uboot = boot_on_firmware_tree(card, tmp_path)
     assert uboot.booted is None
     assert uboot.echoes[-2] == ("Bulkhead: STOPPED: cannot read system.dtbo from the SD card "
-                                "(the system's /bulkhead node)")
+                                "(the /bulkhead node of the system)")
 
 
 def test_layout_refuses_an_image_named_as_a_card_file(tmp_path):
@@ -509,3 +511,66 @@ def test_layout_refuses_an_image_named_as_a_card_file(tmp_path):
     r = layout(bad, tmp_path)
     assert r.returncode == 1
     assert "/bulkhead/rt0/app: " in r.stderr and "the SD card's own config.txt" in r.stderr
+
+
+RAM = 0x40000000  # QEMU virt's RAM starts here; the RPi4's at 0
+
+
+def on_qemu_ram(line):
+    """A boot.cmd line with every RPi4 address moved up into QEMU virt's RAM (`fdt move`'s
+    length is a size, not an address) and booti replaced by an echo."""
+    words = line.split(" ")
+    for i, w in enumerate(words):
+        m = re.fullmatch(r"0x([0-9a-f]+)", w)
+        if m and int(m.group(1), 16) < RAM and not (i > 2 and words[i - 3] == "move"):
+            words[i] = f"{int(m.group(1), 16) + RAM:#x}"
+    return " ".join(words).replace("|| booti ", "|| echo would-booti ")
+
+
+def test_real_u_boot_runs_the_card_script(qemu, tmp_path):
+    """The demo card's boot.cmd run by Debian's real U-Boot 2023.01 (u-boot-qemu: the same
+    hush and `fdt` commands as u-boot-rpi), not the host's stand-in: on QEMU's virt board,
+    with its addresses moved into QEMU's RAM and Debian's tree as the firmware passes it,
+    every step up to booti works (the tree moved, each node's phandle found or given, the
+    phandle lists set, every image loaded with its size checked; the overlay itself is
+    applied on the host, as this U-Boot has no `fdt apply`), and the root's tree gets
+    U-Boot's ${ethaddr} as its MAC address."""
+    if not os.path.isfile(harness.UBOOT_QEMU_ARM64):
+        pytest.fail(f"{harness.UBOOT_QEMU_ARM64} missing (Debian package u-boot-qemu)")
+    with open(os.path.join(SDCARD_DIR, "boot.cmd")) as f:
+        text = f.read()
+    root_dtb = re.search(r"fdt addr (0x[0-9a-f]+) \|\| setenv bh_fail \"no device tree at "
+                         r"\S+ \(root\.dtb\)", text)
+    assert root_dtb, "the demo's boot.cmd gives the root's tree no MAC address"
+    fw = tmp_path / "firmware.dtb"
+    firmware_tree(fw)
+    # u-boot-qemu is built without `fdt apply` (u-boot-rpi has it): the overlay is applied
+    # here, as fdtoverlay does it for the stand-in, and that line only says so.
+    run(["fdtoverlay", "-i", str(fw), "-o", str(fw), os.path.join(SDCARD_DIR, "system.dtbo")])
+    fw_addr = 0x6f000000
+    lines = [f"load ${{devtype}} ${{devnum}}:${{distro_bootpart}} {fw_addr:#x} firmware.dtb",
+             f"setenv fdt_addr {fw_addr:x}", "setenv ethaddr dc:a6:32:01:02:03"]
+    lines += [re.sub(r"fdt apply \S+ \|\|", "echo fdt apply: applied on the host ||",
+                     on_qemu_ram(line))
+              for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    lines += ["echo rpi4-test: ethaddr=${ethaddr}",
+              f"fdt addr {int(root_dtb.group(1), 16) + RAM:#x}",
+              "fdt print /scb/ethernet@7d580000 local-mac-address",
+              "echo rpi4-test: done"]
+    script = harness.make_uboot_script(str(tmp_path / "boot.scr"), lines, str(tmp_path))
+    files = {name: os.path.join(SDCARD_DIR, name) for name in os.listdir(SDCARD_DIR)
+             if name not in ("boot.scr", "boot.cmd")}
+    files.update({"boot.scr": script, "firmware.dtb": str(fw)})
+    disk = harness.make_fat_disk(str(tmp_path / "disk.img"), files, str(tmp_path), fs_mib=64)
+
+    vm = qemu.boot(kernel=None, bios=harness.UBOOT_QEMU_ARM64, extra=[
+        "-drive", f"if=none,file={disk},format=raw,id=boot",
+        "-device", "virtio-blk-device,drive=boot"])
+    vm.expect("Found U-Boot script /boot.scr")
+    out = vm.expect("rpi4-test: done")
+    assert "Bulkhead: moving the firmware device tree" in out, out
+    assert "fdt apply: applied on the host" in out, out
+    assert "Bulkhead: STOPPED: \n" in out and "would-booti" in out, out
+    assert "Bulkhead: loading bulkhead.bin" in out and "error" not in out.lower(), out
+    mac = re.search(r"rpi4-test: ethaddr=([0-9a-f:]{17})", out).group(1)
+    assert f"local-mac-address = [{mac.replace(':', ' ')}]" in out, out
