@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -139,12 +140,37 @@ void _exit(int status)
 	bh_power_off();
 }
 
-/* abort() and raise() end up here: end the program like the signal would. */
+/*
+ * abort() and raise() end up here: end the program like the signal would. A
+ * signal whose default action dumps core (POSIX: SIGABRT, SIGSEGV...) says the
+ * program failed: the partition is reported crashed (BH_HVC_CRASH), so the
+ * root's crash policy applies; the others, and a hypervisor without the call,
+ * end in exit status 128 + signal and a power-off.
+ */
 int _kill(int pid, int signal)
 {
+	static const struct {
+		int signal;
+		const char *text;
+	} crashes[] = {
+		{SIGABRT, "abort() (SIGABRT)"}, {SIGSEGV, "SIGSEGV raised"},
+		{SIGFPE, "SIGFPE raised"},	{SIGILL, "SIGILL raised"},
+		{SIGBUS, "SIGBUS raised"},	{SIGQUIT, "SIGQUIT raised"},
+		{SIGTRAP, "SIGTRAP raised"},
+	};
+
 	if (pid != PROGRAM_PID) {
 		errno = ESRCH;
 		return -1;
+	}
+	for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++) {
+		if (crashes[i].signal == signal) {
+			char message[64];
+			int length = snprintf(message, sizeof(message),
+					      "bulkhead-sdk: %s: crash report\n", crashes[i].text);
+			bh_console_write(message, (size_t)length);
+			bh_crash_report((uint64_t)signal, crashes[i].text);
+		}
 	}
 	_exit(128 + signal);
 }

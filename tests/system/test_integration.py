@@ -186,24 +186,34 @@ def test_crashed_child_reconnects(qemu, tmp_path):
     assert "[hv] error: partition root" not in vm.output
 
 
-def test_sdk_crash_reported(qemu, tmp_path):
-    """A child takes an undefined instruction: the SDK prints its report and tells the
-    hypervisor (BH_HVC_CRASH), so the root sees it crashed, with the SDK's words as the stop
-    reason, not powered off; started again, it reconnects and crashes the same way. A bystander
-    keeps ticking."""
+CRASHES = {
+    "undef": ("[faulty] bulkhead-sdk:   ESR_EL1 0x0000000002000000: undefined instruction\n"
+              "[faulty] bulkhead-sdk: stopping (crash report: undefined instruction)",
+              "undefined instruction (code 0x2000000)"),
+    "abort": ("[faulty] bulkhead-sdk: abort() (SIGABRT): crash report",
+              "abort() (SIGABRT) (code 0x6)"),
+}
+
+
+@pytest.mark.parametrize("fault", list(CRASHES))
+def test_sdk_crash_reported(qemu, tmp_path, fault):
+    """A child takes an undefined instruction, or calls abort(): the SDK prints its report and
+    tells the hypervisor (BH_HVC_CRASH), so the root sees it crashed, with the SDK's words as
+    the stop reason, not powered off; started again, it reconnects and crashes the same way. A
+    bystander keeps ticking."""
     parts = [Partition("root", "integ_root", [0], root=True, bootargs="period=50 fault=faulty"),
-             Partition("faulty", "integ_child", [1], bootargs="fault_after=2 fault=undef"),
+             Partition("faulty", "integ_child", [1], bootargs=f"fault_after=2 fault={fault}"),
              Partition("rt1", "ticker", [2])]
     channels = integration_channels("root", ["faulty"])
     vm = qemu.boot(gic=3, smp=4, extra=build_system(tmp_path, parts, channels=channels))
 
+    said, what = CRASHES[fault]
     vm.expect("[faulty] integ_child faulty: faulting after 2 heartbeats")
-    vm.expect("[faulty] bulkhead-sdk:   ESR_EL1 0x0000000002000000: undefined instruction")
-    vm.expect("[faulty] bulkhead-sdk: stopping (crash report: undefined instruction)")
-    vm.expect("[hv] error: partition faulty: vCPU 0 (CPU1): guest crash report: undefined "
-              "instruction (code 0x2000000)")
+    for line in said.split("\n"):
+        vm.expect(line)
+    vm.expect(f"[hv] error: partition faulty: vCPU 0 (CPU1): guest crash report: {what}")
     vm.expect("[hv] partition faulty stopped: fault in vCPU 0; other partitions keep running")
-    reason = "vCPU 0 (CPU1): guest crash report: undefined instruction (code 0x2000000)"
+    reason = f"vCPU 0 (CPU1): guest crash report: {what}"
     root_line(vm, f"faulty: crashed after 1 starts: {reason}")
     root_line(vm, "faulty: start -> 0")
     root_line(vm, "faulty: back in a new session")

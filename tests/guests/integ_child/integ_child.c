@@ -22,7 +22,9 @@
  *                  the partition stops as crashed);
  *   fault=undef    with fault_after: executes an undefined instruction
  *                  instead, which the SDK catches and reports to the
- *                  hypervisor (BH_HVC_CRASH): crashed as well.
+ *                  hypervisor (BH_HVC_CRASH): crashed as well;
+ *   fault=abort    with fault_after: calls abort(), which the SDK reports
+ *                  the same way.
  * Built with INTEG_OPT_OUT=1 (guest-integ_child-optout) it opts out of the
  * runtime: "boot (integration off)", and it never opens the channel.
  */
@@ -119,6 +121,9 @@ int main(void)
 			char how[8] = "";
 			if (bh_bootarg("fault", how, sizeof(how)) && strcmp(how, "undef") == 0) {
 				__asm__ volatile("udf #0");
+			}
+			if (strcmp(how, "abort") == 0) {
+				abort();
 			}
 			(void)*(volatile uint32_t *)0x80000000UL;
 		}
