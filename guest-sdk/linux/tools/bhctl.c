@@ -667,10 +667,23 @@ static int cmd_shutdown(int fd, const char *name, const struct options *o)
 		 o->reason   ? o->reason
 		 : o->reboot ? "bhctl shutdown --reboot"
 			     : "bhctl shutdown");
+	/*
+	 * EAGAIN: the child's ring is full. A live child drains it soon, so ask again until the
+	 * timeout; one that never does is not listening, and ends as if it had not answered.
+	 */
+	uint64_t deadline = mgmt_now_ms() + o->timeout_ms;
 	int err;
-	while ((err = ioctl(fd, BH_MGMT_IOC_SHUTDOWN, &req)) != 0 && errno == EINTR) {
+	while ((err = ioctl(fd, BH_MGMT_IOC_SHUTDOWN, &req) != 0 ? errno : 0) == EINTR ||
+	       (err == EAGAIN && mgmt_now_ms() < deadline)) {
+		if (err == EAGAIN) {
+			mgmt_sleep_until_ms(mgmt_now_ms() + SHUTDOWN_POLL_MS);
+		}
 	}
-	err = err != 0 ? errno : 0;
+	if (err == EAGAIN) {
+		fprintf(stderr,
+			"%s did not take the request within %u ms (its ring stayed full).\n",
+			st.name, o->timeout_ms);
+	}
 	if (err == ENOTCONN) {
 		if (o->no_force) {
 			fprintf(stderr,
@@ -683,13 +696,12 @@ static int cmd_shutdown(int fd, const char *name, const struct options *o)
 			o->reboot ? "restarting" : "stopping");
 		return force(fd, &st, o->reboot);
 	}
-	if (err != 0) {
+	if (err != 0 && err != EAGAIN) {
 		fprintf(stderr, "Failed to shut down %s: %s.\n", st.name, strerror(err));
 		return err == EPERM ? EXIT_NOT_ROOT : EXIT_FAILED;
 	}
-	uint64_t deadline = mgmt_now_ms() + o->timeout_ms;
 	bool refusal_told = false;
-	while (mgmt_now_ms() < deadline) {
+	while (err == 0 && mgmt_now_ms() < deadline) {
 		struct bh_mgmt_status now;
 		mgmt_sleep_until_ms(mgmt_now_ms() + SHUTDOWN_POLL_MS);
 		err = mgmt_status(fd, st.id, &now);
