@@ -232,7 +232,8 @@ static uint32_t write_packet(struct vmbus_ring *r, uint32_t at, const struct vmb
 /* The writer reloads the reader's index: false (and the ring broken) if it makes no sense. */
 static bool reload_read(struct vmbus_ring *r)
 {
-	uint32_t rd = atomic_load(&r->hdr->read_index); /* after pending_send_sz (fenced) */
+	/* The second caller has just stored pending_send_sz and fenced: this load comes after. */
+	uint32_t rd = atomic_load(&r->hdr->read_index);
 	if (!index_ok(r, rd)) {
 		broken(r, "write or read index outside the ring");
 		return false;
