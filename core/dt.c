@@ -7,6 +7,73 @@
 #include <core/fdt_util.h>
 #include <core/printf.h>
 
+/* Writes "device tree structure: ..." into err and returns BH_EINVAL. */
+static int struct_fail(struct dt_error *err, const char *what, uint64_t offset, uint64_t value)
+{
+	bh_snprintf(err->msg, sizeof(err->msg), "device tree structure: %s (offset 0x%lx, 0x%lx)",
+		    what, offset, value);
+	return BH_EINVAL;
+}
+
+/*
+ * Walks the structure block once (Devicetree Specification v0.4, 5.4) with
+ * every length in 64-bit arithmetic, before libfdt walks it. libfdt 1.6.1's
+ * fdt_next_tag() adds a property's length to an int: a length of 0xfffffff4
+ * wraps back to the tag itself and fdt_check_full() loops for ever (found by
+ * the config fuzzer), and an unterminated root name makes fdt_check_full()
+ * read it through a NULL pointer. Once each tag is known to end inside the
+ * block, every libfdt walk ends.
+ */
+static int dt_check_struct(const void *fdt, struct dt_error *err)
+{
+	/* Version 16 and older have no size_dt_struct, so nothing would bound a walk. */
+	if (fdt_version(fdt) < 17) {
+		return struct_fail(err, "version older than 17 (the header's size_dt_struct)", 0,
+				   fdt_version(fdt));
+	}
+	const uint8_t *blk = (const uint8_t *)fdt + fdt_off_dt_struct(fdt);
+	uint64_t size = fdt_size_dt_struct(fdt); /* fdt_check_header: inside totalsize */
+	uint64_t at = 0;
+
+	while (at + FDT_TAGSIZE <= size) {
+		uint32_t tag = fdt32_ld((const fdt32_t *)(blk + at));
+		uint64_t next = at + FDT_TAGSIZE;
+		switch (tag) {
+		case FDT_BEGIN_NODE: {
+			const uint8_t *nul = memchr(blk + next, '\0', (size_t)(size - next));
+			if (nul == NULL) {
+				return struct_fail(err, "a node name runs past the block", at,
+						   size);
+			}
+			next = (uint64_t)(nul - blk) + 1;
+			break;
+		}
+		case FDT_PROP: {
+			if (next + 8 > size) {
+				return struct_fail(err, "a property header runs past the block", at,
+						   size);
+			}
+			uint64_t len = fdt32_ld((const fdt32_t *)(blk + next));
+			next += 8 + len;
+			if (next > size) {
+				return struct_fail(err, "a property's length runs past the block",
+						   at, len);
+			}
+			break;
+		}
+		case FDT_END_NODE:
+		case FDT_NOP:
+			break;
+		case FDT_END:
+			return BH_OK;
+		default:
+			return struct_fail(err, "unknown tag", at, tag);
+		}
+		at = (next + FDT_TAGSIZE - 1) & ~(uint64_t)(FDT_TAGSIZE - 1);
+	}
+	return struct_fail(err, "no FDT_END tag before the block ends", at, size);
+}
+
 int dt_check_blob(const void *fdt, size_t max_size, struct dt_error *err)
 {
 	/* fdt_check_header reads the whole header before it looks at totalsize. */
@@ -27,20 +94,9 @@ int dt_check_blob(const void *fdt, size_t max_size, struct dt_error *err)
 			    fdt_totalsize(fdt), max_size);
 		return BH_EINVAL;
 	}
-	/*
-	 * libfdt 1.6.1's fdt_check_full() reads the root node's name through
-	 * fdt_get_name() without checking it for NULL (a fuzzed tree crashed
-	 * it): refuse a first node whose name libfdt cannot read before that.
-	 */
-	int root = 0, next = 0;
-	uint32_t tag;
-	while ((tag = fdt_next_tag(fdt, root, &next)) == FDT_NOP) {
-		root = next;
-	}
-	if (tag == FDT_BEGIN_NODE && fdt_get_name(fdt, root, NULL) == NULL) {
-		bh_snprintf(err->msg, sizeof(err->msg),
-			    "device tree structure: the root node's name is unreadable");
-		return BH_EINVAL;
+	rc = dt_check_struct(fdt, err);
+	if (rc != BH_OK) {
+		return rc;
 	}
 	rc = fdt_check_full(fdt, fdt_totalsize(fdt));
 	if (rc != 0) {

@@ -56,8 +56,8 @@ static void guest_gic_layout(const struct config_partition *cfg, const struct dt
 	const void *fdt = pa_to_ptr(img->src_pa);
 	struct dt_error err;
 	struct dt_range dist, second;
-	if (fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > img->size) {
-		return; /* partition_load() reports it */
+	if (dt_check_blob(fdt, img->size, &err) != BH_OK) {
+		return; /* check_image() reports it when the partition starts */
 	}
 	int node = dt_find_compatible(fdt, -1, board->gic.compatible);
 	if (node < 0 || dt_node_reg(fdt, node, 0, &dist, &err) != BH_OK ||
@@ -262,13 +262,10 @@ static int check_image(const struct config_partition *cfg, const struct config_i
 		}
 		*load = ipa_add(*load, text_offset);
 	} else if (img->format == IMAGE_DTB) {
-		/* The header's first two big-endian words: magic, totalsize. */
-		uint32_t magic = img->size >= 8 ? fdt32_ld((const fdt32_t *)src) : 0;
-		uint32_t total = img->size >= 8 ? fdt32_ld((const fdt32_t *)src + 1) : 0;
-		if (magic != FDT_MAGIC || total > img->size) {
-			log_error("partition %s: image %s is not a device tree that fits its %lu "
-				  "bytes (magic 0x%08x, totalsize %u)",
-				  cfg->name, img->name, img->size, magic, total);
+		struct dt_error err;
+		if (dt_check_blob(src, img->size, &err) != BH_OK) {
+			log_error("partition %s: image %s (format \"dtb\", %lu bytes): %s",
+				  cfg->name, img->name, img->size, err.msg);
 			return BH_EINVAL;
 		}
 	}

@@ -389,6 +389,45 @@ static int check_slot(const void *fdt, int part, int img, const struct layout_im
 		       (unsigned long long)(end - load), limit, (unsigned long long)end);
 }
 
+/*
+ * What the hypervisor checks once a file is in memory, checked now: an arm64
+ * Image's magic (Documentation/arch/arm64/booting.rst: "ARM\x64" at byte 56)
+ * for format "linux", a whole device tree walk for format "dtb". A wrong file
+ * is then named at `check`, not by a partition that does not start.
+ */
+static int check_file_format(const void *fdt, int img, const char *file, const char *format,
+			     uint64_t size, struct dt_error *err)
+{
+	bool linux = strcmp(format, "linux") == 0, dtb = strcmp(format, "dtb") == 0;
+	if (!linux && !dtb) {
+		return BH_OK;
+	}
+	FILE *f = fopen(file, "rb");
+	void *buf = malloc((size_t)size + 8);
+	size_t want = linux && size > 64 ? 64 : (size_t)size;
+	size_t got = f != NULL && buf != NULL ? fread(buf, 1, want, f) : 0;
+	if (f != NULL) {
+		fclose(f);
+	}
+	int rc = BH_OK;
+	if (got != want) {
+		rc = dt_fail(err, fdt, img, BH_EIO, "file '%s': cannot read it", file);
+	} else if (linux && (size < 64 || memcmp((char *)buf + 56, "ARM\x64", 4) != 0)) {
+		rc = dt_fail(err, fdt, img, BH_EINVAL,
+			     "file '%s' is not an arm64 Linux Image (no \"ARM\\x64\" at byte 56), "
+			     "but format is \"linux\"",
+			     file);
+	} else if (dtb) {
+		struct dt_error blob_err;
+		if (dt_check_blob(buf, (size_t)size, &blob_err) != BH_OK) {
+			rc = dt_fail(err, fdt, img, BH_EINVAL, "file '%s' (format \"dtb\"): %s",
+				     file, blob_err.msg);
+		}
+	}
+	free(buf);
+	return rc;
+}
+
 /* The images to place, with their sizes: files that exist, and the trees to generate. */
 static int collect(const void *fdt, const struct layout_args *a, struct layout_image *list,
 		   unsigned *count, struct dt_error *err)
@@ -443,6 +482,10 @@ static int collect(const void *fdt, const struct layout_args *a, struct layout_i
 				snprintf(p->file, sizeof(p->file), "%s", file);
 				p->size = (uint64_t)st.st_size;
 				int rc = check_slot(fdt, part, img, p, ac, sc, err);
+				if (rc == BH_OK) {
+					rc = check_file_format(fdt, img, file, format, p->size,
+							       err);
+				}
 				if (rc != BH_OK) {
 					return rc;
 				}

@@ -12,8 +12,12 @@
 #   config  the partition parser on whole system trees
 #           (tests/fuzz/fuzz_config.c), seeded with tests/configs/{good,bad}
 #
-#   make fuzz-smoke   FUZZ_SMOKE_TIME (default 15) seconds per target from
-#                     fixed seeds (-seed=1), fails on any crash
+#   make fuzz-smoke   FUZZ_SMOKE_RUNS_<target> inputs per target (about 15 s
+#                     each) from fixed seeds (-seed=1): a count, not a time,
+#                     and address randomisation off where the machine allows
+#                     it (libFuzzer's compare tracing sees pointers), so a
+#                     build runs the same inputs on any machine and a finding
+#                     repeats; fails on any crash or hang
 #   make fuzz         FUZZ_TIME seconds per target (default 600), growing
 #                     corpora that persist in build/host/fuzz/corpus/<target>
 #   make fuzz-replay  FUZZ_INPUTS (default: seeds and corpora) through gcc
@@ -26,7 +30,11 @@
 
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 600
-FUZZ_SMOKE_TIME ?= 15
+# Inputs per smoke run: about 15 s each on a 2-core CI machine.
+FUZZ_SMOKE_RUNS_ring ?= 800000
+FUZZ_SMOKE_RUNS_vgic ?= 600000
+FUZZ_SMOKE_RUNS_vuart ?= 400000
+FUZZ_SMOKE_RUNS_config ?= 500000
 FUZZ_TARGETS ?= ring vgic vuart config
 FUZZ_B := $(HOST_B)/fuzz
 FUZZ_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -Werror -Wconversion -Wno-sign-conversion
@@ -88,14 +96,17 @@ $(FUZZ_B)/seeds/vgic.stamp $(FUZZ_B)/seeds/vuart.stamp:
 	$(Q)touch $@
 
 FUZZ_FLAGS := -timeout=5 -print_final_stats=1
+# setarch -R where personality(ADDR_NO_RANDOMIZE) is allowed (containers may refuse it).
+FUZZ_NO_ASLR := $(shell setarch $$(uname -m) -R true 2>/dev/null && echo "setarch $$(uname -m) -R")
 
-# Runs one target: $(1) target, $(2) seconds, $(3) the corpus it grows, $(4) log label.
-# libFuzzer reads the seeds first, then mutates; its summary line gives the runs.
+# Runs one target: $(1) target, $(2) its limit (-runs=N or -max_total_time=S),
+# $(3) the corpus it grows, $(4) log label. libFuzzer reads the seeds first,
+# then mutates; -reload=0 keeps a run from depending on when files appear.
 define run_fuzzer
 	@mkdir -p $(3)
 	$(Q)log=$(FUZZ_B)/$(4)-$(1).log; \
-	if ! $(FUZZ_B)/fuzz_$(1) $(FUZZ_FLAGS) -max_len=$(FUZZ_MAXLEN_$(1)) -seed=1 \
-		-max_total_time=$(2) -artifact_prefix=$(FUZZ_B)/ $(3) $(FUZZ_B)/seeds/$(1) \
+	if ! $(FUZZ_NO_ASLR) $(FUZZ_B)/fuzz_$(1) $(FUZZ_FLAGS) -max_len=$(FUZZ_MAXLEN_$(1)) -seed=1 -reload=0 \
+		$(2) -artifact_prefix=$(FUZZ_B)/ $(3) $(FUZZ_B)/seeds/$(1) \
 		>$$log 2>&1; then \
 		tail -n 40 $$log; \
 		echo "  FUZZ    $(1): CRASH, input in $$(ls -t $(FUZZ_B)/crash-* $(FUZZ_B)/leak-* \
@@ -110,9 +121,9 @@ define fuzz_runs
 .PHONY: fuzz-smoke-$(1) fuzz-$(1) fuzz-replay-$(1)
 fuzz-smoke-$(1): $(FUZZ_B)/fuzz_$(1) $(FUZZ_B)/seeds/$(1).stamp
 	$$(Q)rm -rf $(FUZZ_B)/smoke-corpus/$(1)
-	$$(call run_fuzzer,$(1),$(FUZZ_SMOKE_TIME),$(FUZZ_B)/smoke-corpus/$(1),smoke)
+	$$(call run_fuzzer,$(1),-runs=$(FUZZ_SMOKE_RUNS_$(1)),$(FUZZ_B)/smoke-corpus/$(1),smoke)
 fuzz-$(1): $(FUZZ_B)/fuzz_$(1) $(FUZZ_B)/seeds/$(1).stamp
-	$$(call run_fuzzer,$(1),$(FUZZ_TIME),$(FUZZ_B)/corpus/$(1),fuzz)
+	$$(call run_fuzzer,$(1),-max_total_time=$(FUZZ_TIME),$(FUZZ_B)/corpus/$(1),fuzz)
 fuzz-replay-$(1): $(FUZZ_B)/fuzz_$(1)_replay $(FUZZ_B)/seeds/$(1).stamp
 	$$(Q)$(FUZZ_B)/fuzz_$(1)_replay $$$$(find $$(or $$(FUZZ_INPUTS),$(FUZZ_B)/seeds/$(1) \
 		$(FUZZ_B)/corpus/$(1)) -type f 2>/dev/null)

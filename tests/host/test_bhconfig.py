@@ -32,13 +32,18 @@ def directive(path, key):
     return m.group(1) if m else None
 
 
+# An arm64 Image header's magic at byte 56 (booting.rst): what format "linux" is checked for.
+IMAGE_HEAD = b"\0" * 56 + b"ARM\x64"
+
+
 def stub_files(path, where, size=4096):
-    """Creates, under `where`, a file of `size` bytes for every `file = "..."` of a system."""
+    """Creates, under `where`, a file of `size` bytes for every `file = "..."` of a system,
+    starting as an arm64 Image does (a raw image may hold anything)."""
     for name in re.findall(r'\bfile\s*=\s*"([^"]+)"', open(path, encoding="utf-8").read()):
         target = os.path.join(where, name)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "wb") as f:
-            f.write(b"\0" * size)
+            f.write(IMAGE_HEAD + b"\0" * (size - len(IMAGE_HEAD)))
 
 
 def hyp_args(path):
@@ -116,6 +121,37 @@ def test_file_runs_into_next_image(tmp_path):
     (tmp_path / "data.bin").write_bytes(b"\0" * 16)
     assert "file 'app.bin' is 0x10001 bytes, but load IPA 0x40000000 has 0x10000 up to " \
         "data's load (IPA 0x40010000)" in bhconfig("check", path, cwd=tmp_path, status=1)
+
+
+def test_file_format_checked(tmp_path):
+    """A file is checked for what its format says, as the hypervisor would once it is in
+    memory: an arm64 Image's magic for "linux", a whole device tree for "dtb"."""
+    path = system(tmp_path, ROOT.replace('file = "app.bin";', 'file = "app.bin"; format = "linux";'))
+    (tmp_path / "app.bin").write_bytes(b"\0" * 4096)
+    out = bhconfig("check", path, cwd=tmp_path, status=1)
+    assert out == (f"{path}:7: error: /bulkhead/root/app: file 'app.bin' is not an arm64 Linux "
+                   'Image (no "ARM\\x64" at byte 56), but format is "linux"\n'), out
+    (tmp_path / "app.bin").write_bytes(IMAGE_HEAD + b"\0" * 4000)
+    assert bhconfig("check", path, cwd=tmp_path) == "ok: 1 partition\n"
+
+    body = ROOT.replace("};\n};", """};
+	dtb { compatible = "bulkhead,image-v1"; file = "child.dtb"; format = "dtb";
+	      load = <0x0 0x40f00000>; };
+};""")
+    path = system(tmp_path, body)
+    (tmp_path / "child.dts").write_text('/dts-v1/;\n/ { model = "m"; };\n')
+    subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", str(tmp_path / "child.dtb"),
+                    str(tmp_path / "child.dts")], check=True)
+    assert bhconfig("check", path, cwd=tmp_path) == "ok: 1 partition\n"
+    # The first property's length wrapped (0xfffffff4): libfdt 1.6.1 would loop on it.
+    blob = bytearray((tmp_path / "child.dtb").read_bytes())
+    off_struct = int.from_bytes(blob[8:12], "big")
+    blob[off_struct + 12:off_struct + 16] = (0xfffffff4).to_bytes(4, "big")
+    (tmp_path / "child.dtb").write_bytes(blob)
+    out = bhconfig("check", path, cwd=tmp_path, status=1)
+    assert out == (f"{path}:8: error: /bulkhead/root/dtb: file 'child.dtb' (format \"dtb\"): "
+                   "device tree structure: a property's length runs past the block (offset "
+                   "0x8, 0xfffffff4)\n"), out
 
 
 def test_images_placed_clear_of_everything(tmp_path):

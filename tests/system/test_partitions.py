@@ -9,6 +9,7 @@ for their counters to move on after the event.
 
 import os
 import re
+import struct
 
 import pytest
 
@@ -254,15 +255,41 @@ def test_partition_device_tree_in_x0(qemu, tmp_path):
     assert "[root] hello: device tree" not in vm.output
 
 
-def test_bad_device_tree_image_not_started(qemu, tmp_path):
-    """A "dtb" image that is no device tree (checked once it is in memory)
-    keeps that partition from starting, with the reason; the others run."""
-    bogus = tmp_path / "bogus.dtb"
-    bogus.write_bytes(b"not a device tree\n" * 4)
+def wrapped_property_dtb(tmp_path):
+    """A real device tree whose first property's length is 0xfffffff4: libfdt
+    1.6.1 adds it to an int, wraps back to the same tag and walks for ever."""
+    dts = tmp_path / "wrapped.dts"
+    dts.write_text('/dts-v1/;\n/ { model = "bulkhead test child"; };\n')
+    dtb = tmp_path / "wrapped.dtb"
+    harness.run([harness.find_tool("dtc"), "-q", "-I", "dts", "-O", "dtb", "-o", str(dtb),
+                 str(dts)])
+    blob = bytearray(dtb.read_bytes())
+    off_struct = struct.unpack(">I", blob[8:12])[0]
+    # The root node's FDT_BEGIN_NODE and its empty name, then the FDT_PROP.
+    assert struct.unpack(">II", blob[off_struct:off_struct + 8]) == (1, 0)
+    assert struct.unpack(">I", blob[off_struct + 8:off_struct + 12])[0] == 3
+    blob[off_struct + 12:off_struct + 16] = struct.pack(">I", 0xfffffff4)
+    dtb.write_bytes(blob)
+    return dtb, len(blob)
+
+
+@pytest.mark.parametrize("kind", ["text", "wrapped-length"])
+def test_bad_device_tree_image_not_started(qemu, tmp_path, kind):
+    """A "dtb" image that is no device tree, or one whose structure would
+    send libfdt round in a loop (checked once it is in memory), keeps that
+    partition from starting, with the reason; the others run."""
+    if kind == "text":
+        bogus = tmp_path / "bogus.dtb"
+        bogus.write_bytes(b"not a device tree\n" * 4)
+        size = 72
+        reason = "device tree header: FDT_ERR_BADMAGIC"
+    else:
+        bogus, size = wrapped_property_dtb(tmp_path)
+        reason = ("device tree structure: a property's length runs past the block "
+                  "(offset 0x8, 0xfffffff4)")
     vm = boot_system(qemu, tmp_path, [Partition("root", "ticker", [0], root=True),
                                       Partition("rt0", "ticker", [1], dtb=str(bogus))])
-    vm.expect("[hv] error: partition rt0: image dtb is not a device tree that fits its 72 "
-              "bytes (magic 0x6e6f7420, totalsize 1629512805)")
+    vm.expect(f'[hv] error: partition rt0: image dtb (format "dtb", {size} bytes): {reason}')
     vm.expect("[hv] error: partition rt0: not started: invalid input")
     expect_keeps_ticking(vm, "root")
     assert "ticker rt0" not in vm.output

@@ -1072,6 +1072,63 @@ static void test_check_blob_bad_tag(void **state)
 	free(fdt);
 }
 
+/*
+ * Property lengths that wrap libfdt 1.6.1's int offset: 0xfffffff4 points the
+ * next tag back at this one (fdt_check_full() looped for ever, found by the
+ * config fuzzer), 0xfffffff8 one word further. The walk must refuse both.
+ */
+static void test_check_blob_prop_length_wraps(void **state)
+{
+	(void)state;
+	static const uint32_t lengths[] = {0xfffffff4U, 0xfffffff8U, 0xffffffffU, 0x1000U};
+	struct dt_error err;
+	size_t size;
+
+	for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+		char *fdt = packed_board(&size);
+		int prop = fdt_first_property_offset(fdt, 0);
+		assert_true(prop >= 0);
+		struct fdt_property *p =
+			(struct fdt_property *)(fdt + fdt_off_dt_struct(fdt) + prop);
+		p->len = cpu_to_fdt32(lengths[i]);
+		assert_int_equal(dt_check_blob(fdt, size, &err), BH_EINVAL);
+		assert_msg_has(err, "a property's length runs past the block");
+		free(fdt);
+	}
+}
+
+static void test_check_blob_struct_walk(void **state)
+{
+	(void)state;
+	struct dt_error err;
+	size_t size;
+	char *fdt = packed_board(&size);
+	char *blk = fdt + fdt_off_dt_struct(fdt);
+	uint32_t struct_size = fdt_size_dt_struct(fdt);
+
+	/* The last tag is FDT_END: without it the walk reaches the block's end. */
+	assert_int_equal(fdt32_to_cpu(*(fdt32_t *)(blk + struct_size - 4)), FDT_END);
+	*(fdt32_t *)(blk + struct_size - 4) = cpu_to_fdt32(FDT_NOP);
+	assert_int_equal(dt_check_blob(fdt, size, &err), BH_EINVAL);
+	assert_msg_has(err, "no FDT_END tag");
+	*(fdt32_t *)(blk + struct_size - 4) = cpu_to_fdt32(FDT_END);
+	assert_int_equal(dt_check_blob(fdt, size, &err), BH_OK);
+
+	/* A node name with no NUL before the block ends: the block ends at its name. */
+	int node = fdt_first_subnode(fdt, 0);
+	assert_true(node > 0);
+	fdt_set_size_dt_struct(fdt, (uint32_t)node + 6);
+	assert_int_equal(dt_check_blob(fdt, size, &err), BH_EINVAL);
+	assert_msg_has(err, "a node name runs past the block");
+	fdt_set_size_dt_struct(fdt, struct_size);
+
+	/* Version 16 headers have no size_dt_struct to bound the walk. */
+	fdt_set_version(fdt, 16);
+	assert_int_equal(dt_check_blob(fdt, size, &err), BH_EINVAL);
+	assert_msg_has(err, "version older than 17");
+	free(fdt);
+}
+
 /* ---------------------------------------------------------------- fdt_util */
 
 static void test_fdt_util(void **state)
@@ -1246,6 +1303,8 @@ int main(void)
 		cmocka_unit_test(test_check_blob_short_buffer),
 		cmocka_unit_test(test_check_blob_bad_nameoff),
 		cmocka_unit_test(test_check_blob_bad_tag),
+		cmocka_unit_test(test_check_blob_prop_length_wraps),
+		cmocka_unit_test(test_check_blob_struct_walk),
 		cmocka_unit_test(test_fdt_util),
 		cmocka_unit_test(test_bootarg),
 	};
