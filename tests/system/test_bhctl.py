@@ -423,8 +423,37 @@ def test_bhctl_shutdown_paths(qemu, tmp_path):
     assert " ".join(rows["wd"][6:]) == \
         "stopped: crashed 2 times, max-restarts 1 (last: watchdog)", rows
     assert summary == "4 partitions listed: 1 running, 3 stopped.", summary
+
+    # A child that stops reading its ring while the root keeps asking. With
+    # bhmgrd gone, wd hangs in its new session and stays up; each shutdown
+    # with --no-force leaves its request in wd's ring, until the ring is full.
+    # Then bhctl retries until its timeout, says the ring stayed full, and
+    # stops wd by force; the next start gets fresh rings.
+    assert run(vm, "killall bhmgrd; while pidof bhmgrd >/dev/null; do usleep 20000; done",
+               "bhmgrd-gone")[0] == 0
+    assert run(vm, "bhctl start wd", "start-wd")[0] == 0
+    seen(vm, "[wd] integ_child wd: hanging after", 3)
+    sh(vm, "i=0; while [ $i -lt 500 ]; do i=$((i+1)); "
+           "bhctl shutdown --no-force --timeout 1 --reason fill wd 2>/tmp/e; "
+           "grep -q 'ring stayed full' /tmp/e && break; done; echo filled after $i")
+    filled = int(vm.expect_regex(r"\[root\] filled after (\d+)").group(1))
+    # A request takes 88 bytes (16 of descriptor, 64 of request, 8 of
+    # trailer) of the ring's 4,096 data bytes: 46 fit, the 47th finds it full.
+    assert filled == 4096 // 88 + 1, filled
+    rc, out = run(vm, "cat /tmp/e", "full-e")
+    assert "[root] wd did not take the request within 1 ms (its ring stayed full).\n" in out
+    assert "[root] Failed to shut down wd: it did not stop within 1 ms; not forced " \
+        "(--no-force).\n" in out, out
+    rc, out = run(vm, "bhctl shutdown --timeout 300 --reason fill wd", "full-forced")
+    assert rc == 0, out
+    assert "[root] wd did not take the request within 300 ms (its ring stayed full).\n" in out
+    assert "[root] wd did not stop within 300 ms: stopping it by force.\n" in out, out
+    seen(vm, "[hv] partition wd stopped: asked by the root", 3)
+    assert run(vm, "bhctl start wd", "restart-wd")[0] == 0
+    seen(vm, "[wd] integ_child wd: hanging after", 4)  # 3 heartbeats through fresh rings
     sh(vm, f"dmesg | grep -cE '{OOPS}'")
     vm.expect("[root] 0\r")
+
 
 def test_bhmgrd_panic_reported(qemu, tmp_path):
     """A Linux child's panic is reported at once by its module's panic notifier

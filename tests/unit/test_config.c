@@ -110,6 +110,20 @@ static void write_text(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+/*
+ * A 4 KiB stand-in for a program: zeros, with an arm64 Image's magic at byte
+ * 56 (booting.rst), which `layout` checks of a format "linux" file.
+ */
+static void write_stub_image(const char *path)
+{
+	static char image[4096];
+	memcpy(image + 56, "ARM\x64", 4);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(image, 1, sizeof(image), f), sizeof(image));
+	assert_int_equal(fclose(f), 0);
+}
+
 /* Runs a shell command; its exit status, and stdout+stderr in out (malloc'd). */
 static int run(const char *cmd, char **out)
 {
@@ -1108,11 +1122,7 @@ static void with_standins(const char *name, const char *dir, char *dts, size_t l
 			base = *c == '/' ? c + 1 : base;
 		}
 		snprintf(file, sizeof(file), "%s/%.*s", dir, (int)(end - base), base);
-		FILE *f = fopen(file, "wb");
-		assert_non_null(f);
-		static const char zeros[4096];
-		assert_int_equal(fwrite(zeros, 1, sizeof(zeros), f), sizeof(zeros));
-		assert_int_equal(fclose(f), 0);
+		write_stub_image(file);
 		n += (size_t)snprintf(out + n, cap - n, "%.*s%s", (int)(q - p), p, file);
 		assert_true(n < cap);
 		p = end;
@@ -1532,7 +1542,7 @@ static void test_channels(void **state)
 	char dts[256], args[2000], path[256];
 	snprintf(dts, sizeof(dts), "%s/chan.dts", tmpdir);
 	snprintf(path, sizeof(path), "%s/app.bin", tmpdir);
-	write_text(path, "not really a program");
+	write_stub_image(path);
 	snprintf(args, sizeof(args),
 		 "/dts-v1/;\n/include/ \"qemu-virt/qemu-virt-gicv3.dtsi\"\n"
 		 "/ { bulkhead { compatible = \"bulkhead,system-v1\"; #address-cells = <2>; "
