@@ -400,6 +400,19 @@ def test_bhctl_shutdown_paths(qemu, tmp_path):
         seen(vm, "[hv] partition c0 stopped: PSCI SYSTEM_OFF from vCPU 0", i + 1)
     assert vm.count("[c0] integ_child c0: shutdown") == 4, vm.output  # not the refused one
 
+    # Two callers in turn: the first is refused and waits; the second is
+    # acknowledged and c0 powers off. That answer answers the first call too.
+    assert run(vm, "bhctl start c0", "start-c0-overlap")[0] == 0
+    until(vm, beating("c0"), "c0-up-overlap")
+    rc, out = run(vm, "bhctl shutdown --timeout 30000 --reason refuse-first c0 >/tmp/first 2>&1 "
+                  "& until grep -qs refused /tmp/first; do usleep 20000; done; "
+                  "bhctl shutdown c0; wait $!; echo first rc=$?; cat /tmp/first", "overlap")
+    assert "[root] first rc=0\n" in out, out
+    assert out.count("[root] c0: shut down (acknowledged)\n") == 2, out
+    assert "[root] c0 refused the shutdown (status -1); waiting up to 30000 ms.\n" in out, out
+    seen(vm, "[hv] partition c0 stopped: PSCI SYSTEM_OFF from vCPU 0", 4)
+    assert vm.count("[c0] integ_child c0: shutdown") == 5, vm.output
+
     # No integration connection (its runtime is off): stopped by force at once.
     rows, _summary, _out = listed(vm)
     assert rows["off"][:6] == ["3", "running", "3", "16M", "1", "waiting"], rows

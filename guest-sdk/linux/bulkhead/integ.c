@@ -201,8 +201,15 @@ static void provider_packet(struct integ *ig, const struct vmbus_desc *d, const 
 			ig->time_synced++;
 		return;
 	case BH_INTEG_SHUTDOWN_ACK:
-		if (len != sizeof(*ack) || !ig->shutdown_id || d->trans_id != ig->shutdown_id)
+		/*
+		 * Any request sent may be answered, the latest or one before it (two
+		 * callers asked in turn); an answer to one older than the last answered
+		 * changes nothing.
+		 */
+		if (len != sizeof(*ack) || !d->trans_id || d->trans_id > ig->shutdown_id)
 			break;
+		if (d->trans_id <= ig->shutdown_answered)
+			return;
 		ig->shutdown_answered = d->trans_id;
 		ig->shutdown_status = ack->status;
 		dev_info(ig->ch->parent, "channel %s: partition %u %s the shutdown (status %d)\n",
