@@ -8,10 +8,17 @@
 #include <core/printf.h>
 
 /* Writes "device tree structure: ..." into err and returns BH_EINVAL. */
-static int struct_fail(struct dt_error *err, const char *what, uint64_t offset, uint64_t value)
+static int struct_fail(struct dt_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int struct_fail(struct dt_error *err, const char *fmt, ...)
 {
-	bh_snprintf(err->msg, sizeof(err->msg), "device tree structure: %s (offset 0x%lx, 0x%lx)",
-		    what, offset, value);
+	static const char prefix[] = "device tree structure: ";
+	va_list ap;
+	memcpy(err->msg, prefix, sizeof(prefix));
+	va_start(ap, fmt);
+	bh_vsnprintf(err->msg + sizeof(prefix) - 1, sizeof(err->msg) - (sizeof(prefix) - 1), fmt,
+		     ap);
+	va_end(ap);
 	return BH_EINVAL;
 }
 
@@ -22,13 +29,16 @@ static int struct_fail(struct dt_error *err, const char *what, uint64_t offset, 
  * wraps back to the tag itself and fdt_check_full() loops for ever (found by
  * the config fuzzer), and an unterminated root name makes fdt_check_full()
  * read it through a NULL pointer. Once each tag is known to end inside the
- * block, every libfdt walk ends.
+ * block, every libfdt walk ends. Offsets in the messages are from the
+ * block's start, as dtc and fdtdump count them.
  */
 static int dt_check_struct(const void *fdt, struct dt_error *err)
 {
 	/* Version 16 and older have no size_dt_struct, so nothing would bound a walk. */
 	if (fdt_version(fdt) < 17) {
-		return struct_fail(err, "version older than 17 (the header's size_dt_struct)", 0,
+		return struct_fail(err,
+				   "version %u is older than 17 (no size_dt_struct to bound the "
+				   "walk)",
 				   fdt_version(fdt));
 	}
 	const uint8_t *blk = (const uint8_t *)fdt + fdt_off_dt_struct(fdt);
@@ -42,22 +52,28 @@ static int dt_check_struct(const void *fdt, struct dt_error *err)
 		case FDT_BEGIN_NODE: {
 			const uint8_t *nul = memchr(blk + next, '\0', (size_t)(size - next));
 			if (nul == NULL) {
-				return struct_fail(err, "a node name runs past the block", at,
-						   size);
+				return struct_fail(err,
+						   "the node name at 0x%lx runs past the block's "
+						   "end (0x%lx)",
+						   at, size);
 			}
 			next = (uint64_t)(nul - blk) + 1;
 			break;
 		}
 		case FDT_PROP: {
 			if (next + 8 > size) {
-				return struct_fail(err, "a property header runs past the block", at,
-						   size);
+				return struct_fail(err,
+						   "the property header at 0x%lx runs past the "
+						   "block's end (0x%lx)",
+						   at, size);
 			}
 			uint64_t len = fdt32_ld((const fdt32_t *)(blk + next));
 			next += 8 + len;
 			if (next > size) {
-				return struct_fail(err, "a property's length runs past the block",
-						   at, len);
+				return struct_fail(err,
+						   "the property at 0x%lx has length 0x%lx, past "
+						   "the block's end (0x%lx)",
+						   at, len, size);
 			}
 			break;
 		}
@@ -67,11 +83,11 @@ static int dt_check_struct(const void *fdt, struct dt_error *err)
 		case FDT_END:
 			return BH_OK;
 		default:
-			return struct_fail(err, "unknown tag", at, tag);
+			return struct_fail(err, "unknown tag 0x%x at 0x%lx", tag, at);
 		}
 		at = (next + FDT_TAGSIZE - 1) & ~(uint64_t)(FDT_TAGSIZE - 1);
 	}
-	return struct_fail(err, "no FDT_END tag before the block ends", at, size);
+	return struct_fail(err, "no FDT_END tag before the block's end (0x%lx)", size);
 }
 
 int dt_check_blob(const void *fdt, size_t max_size, struct dt_error *err)

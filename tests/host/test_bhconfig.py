@@ -148,10 +148,11 @@ def test_file_format_checked(tmp_path):
     off_struct = int.from_bytes(blob[8:12], "big")
     blob[off_struct + 12:off_struct + 16] = (0xfffffff4).to_bytes(4, "big")
     (tmp_path / "child.dtb").write_bytes(blob)
+    block = int.from_bytes(blob[36:40], "big")  # size_dt_struct
     out = bhconfig("check", path, cwd=tmp_path, status=1)
     assert out == (f"{path}:8: error: /bulkhead/root/dtb: file 'child.dtb' (format \"dtb\"): "
-                   "device tree structure: a property's length runs past the block (offset "
-                   "0x8, 0xfffffff4)\n"), out
+                   "device tree structure: the property at 0x8 has length 0xfffffff4, past "
+                   f"the block's end ({block:#x})\n"), out
 
 
 def test_images_placed_clear_of_everything(tmp_path):

@@ -270,7 +270,8 @@ def wrapped_property_dtb(tmp_path):
     assert struct.unpack(">I", blob[off_struct + 8:off_struct + 12])[0] == 3
     blob[off_struct + 12:off_struct + 16] = struct.pack(">I", 0xfffffff4)
     dtb.write_bytes(blob)
-    return dtb, len(blob)
+    size_dt_struct = struct.unpack(">I", blob[36:40])[0]
+    return dtb, len(blob), size_dt_struct
 
 
 @pytest.mark.parametrize("kind", ["text", "wrapped-length"])
@@ -284,9 +285,9 @@ def test_bad_device_tree_image_not_started(qemu, tmp_path, kind):
         size = 72
         reason = "device tree header: FDT_ERR_BADMAGIC"
     else:
-        bogus, size = wrapped_property_dtb(tmp_path)
-        reason = ("device tree structure: a property's length runs past the block "
-                  "(offset 0x8, 0xfffffff4)")
+        bogus, size, block = wrapped_property_dtb(tmp_path)
+        reason = ("device tree structure: the property at 0x8 has length 0xfffffff4, past "
+                  f"the block's end ({block:#x})")
     vm = boot_system(qemu, tmp_path, [Partition("root", "ticker", [0], root=True),
                                       Partition("rt0", "ticker", [1], dtb=str(bogus))])
     vm.expect(f'[hv] error: partition rt0: image dtb (format "dtb", {size} bytes): {reason}')
