@@ -9,7 +9,6 @@ Linux at 0x60000000 (128 MiB), the images from 0x68000000."""
 
 import os
 import re
-import time
 
 import pytest
 
@@ -167,19 +166,18 @@ def test_root_tree_lists_the_children(tmp_path):
 def test_make_run_demo(qemu):
     """The system `make run` boots (partitions/qemu-virt-demo.dts, laid out by
     `bhconfig layout` into build/demo): the Linux root, the Linux child and
-    the bare-metal child all reach their ready markers within 60 s; input
-    switches to the bare-metal child, which echoes it."""
+    the bare-metal child all reach their ready markers; input switches to
+    the bare-metal child, which echoes it. How long the boot takes is `make
+    bench`'s to measure (tests/bench/linux_boot.py): on a busy machine a
+    wall-clock bound here would fail a correct build."""
     demo = os.path.join(harness.BUILD, "demo")
     with open(os.path.join(demo, "qemu.args"), encoding="utf-8") as f:
         extra = f.read().split()
-    start = time.monotonic()
     vm = qemu.boot(gic=3, smp=4, dtb=os.path.join(demo, "system.dtb"), extra=extra,
                    timeout=LINUX_TIMEOUT)
     vm.expect_all(["[root] bulkhead-linux: partition root ready (2 CPUs",
                    "[lx] bulkhead-linux: partition lx ready (1 CPUs",
                    "[rt0] console rt0 ready"])
-    elapsed = time.monotonic() - start
-    assert elapsed < 60, f"the three ready markers took {elapsed:.0f} s"
     vm.send(ESCAPE + "2")
     vm.expect("[hv] console input goes to rt0")
     vm.send("hi there\r")
