@@ -69,8 +69,10 @@ def test_linux_root_serves_bare_metal_clients(qemu, tmp_path, gic):
     # lines come in either order: all of them are awaited as a set.
     vm.expect_all([
         "[rt1] vmbus_bad: one good round trip: ok",
+        # Not "; resetting the channel", which ends it: with the shell's prompt
+        # before the kernel's line, the console wraps that part (160 bytes a line).
         "channel bad: the peer (partition 2) broke the receive ring: write or read index "
-        "outside the ring; resetting the channel",
+        "outside the ring",
         "vmbus-cat: bad: the peer broke the ring (Input/output error); the channel is reset",
         "[rt1] vmbus_bad: the provider dropped the channel: reset"])
 
