@@ -64,8 +64,7 @@ enum guest_action hypercall(struct vcpu *v, const struct guest_exit *exit)
 		for (char *c = text; *c != '\0'; c++) {
 			*c = *c >= ' ' && *c <= '~' ? *c : '?';
 		}
-		bh_snprintf(what, sizeof(what), "guest crash report: %s (code 0x%llx)", text,
-			    (unsigned long long)x[1]);
+		bh_snprintf(what, sizeof(what), "guest crash report: %s (code 0x%lx)", text, x[1]);
 		return vcpu_fault(v, exit, what);
 	}
 	case BH_HVC_VCPU_STATS:

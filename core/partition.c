@@ -227,10 +227,8 @@ static int partition_create(struct partition *p, const struct config_partition *
 	return BH_OK;
 }
 
-/* Linux arm64 Image header fields (booting.rst). */
-#define IMAGE_MAGIC_OFFSET 56
-#define IMAGE_MAGIC	   0x644d5241U
-#define IMAGE_TEXT_OFFSET  8
+/* Linux arm64 Image header field (booting.rst); the magic is config.h's. */
+#define IMAGE_TEXT_OFFSET 8
 
 /*
  * Checks an image against what its format promises, now that the boot
@@ -246,15 +244,15 @@ static int check_image(const struct config_partition *cfg, const struct config_i
 	if (img->format == IMAGE_LINUX) {
 		uint32_t magic;
 		uint64_t text_offset;
-		if (img->size < IMAGE_MAGIC_OFFSET + sizeof(magic)) {
+		if (img->size < LINUX_IMAGE_MAGIC_OFFSET + sizeof(magic)) {
 			log_error("partition %s: image %s: %lu bytes is too small for an arm64 "
 				  "Linux Image",
 				  cfg->name, img->name, img->size);
 			return BH_EINVAL;
 		}
-		memcpy(&magic, src + IMAGE_MAGIC_OFFSET, sizeof(magic));
+		memcpy(&magic, src + LINUX_IMAGE_MAGIC_OFFSET, sizeof(magic));
 		memcpy(&text_offset, src + IMAGE_TEXT_OFFSET, sizeof(text_offset));
-		if (magic != IMAGE_MAGIC) {
+		if (magic != LINUX_IMAGE_MAGIC) {
 			log_error("partition %s: image %s is not an arm64 Linux Image (magic "
 				  "0x%08x)",
 				  cfg->name, img->name, magic);

@@ -390,36 +390,41 @@ static int check_slot(const void *fdt, int part, int img, const struct layout_im
 }
 
 /*
- * What the hypervisor checks once a file is in memory, checked now: an arm64
- * Image's magic (Documentation/arch/arm64/booting.rst: "ARM\x64" at byte 56)
- * for format "linux", a whole device tree walk for format "dtb". A wrong file
- * is then named at `check`, not by a partition that does not start.
+ * What the hypervisor checks once a file is in memory (check_image()), checked
+ * now: an arm64 Image's magic for format "linux", a whole device tree walk for
+ * format "dtb". A wrong file is then named at `check`, not by a partition that
+ * does not start. A kernel is read only as far as its magic.
  */
 static int check_file_format(const void *fdt, int img, const char *file, const char *format,
 			     uint64_t size, struct dt_error *err)
 {
+	const size_t head = LINUX_IMAGE_MAGIC_OFFSET + sizeof(uint32_t);
 	bool linux = strcmp(format, "linux") == 0, dtb = strcmp(format, "dtb") == 0;
 	if (!linux && !dtb) {
 		return BH_OK;
 	}
+	size_t want = linux ? (size < head ? (size_t)size : head) : (size_t)size;
 	FILE *f = fopen(file, "rb");
-	void *buf = malloc((size_t)size + 8);
-	size_t want = linux && size > 64 ? 64 : (size_t)size;
+	void *buf = malloc(want);
 	size_t got = f != NULL && buf != NULL ? fread(buf, 1, want, f) : 0;
 	if (f != NULL) {
 		fclose(f);
 	}
+	uint32_t magic = 0;
+	if (linux && got == head) {
+		memcpy(&magic, (char *)buf + LINUX_IMAGE_MAGIC_OFFSET, sizeof(magic));
+	}
 	int rc = BH_OK;
 	if (got != want) {
 		rc = dt_fail(err, fdt, img, BH_EIO, "file '%s': cannot read it", file);
-	} else if (linux && (size < 64 || memcmp((char *)buf + 56, "ARM\x64", 4) != 0)) {
+	} else if (linux && magic != LINUX_IMAGE_MAGIC) {
 		rc = dt_fail(err, fdt, img, BH_EINVAL,
 			     "file '%s' is not an arm64 Linux Image (no \"ARM\\x64\" at byte 56), "
 			     "but format is \"linux\"",
 			     file);
 	} else if (dtb) {
 		struct dt_error blob_err;
-		if (dt_check_blob(buf, (size_t)size, &blob_err) != BH_OK) {
+		if (dt_check_blob(buf, want, &blob_err) != BH_OK) {
 			rc = dt_fail(err, fdt, img, BH_EINVAL, "file '%s' (format \"dtb\"): %s",
 				     file, blob_err.msg);
 		}

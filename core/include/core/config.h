@@ -30,6 +30,10 @@ enum config_image_format {
 	IMAGE_DTB,   /* the partition's device tree: its load IPA is x0 at entry */
 };
 
+/* An arm64 Linux Image's header (Documentation/arch/arm64/booting.rst): "ARM\x64" at byte 56. */
+#define LINUX_IMAGE_MAGIC_OFFSET 56
+#define LINUX_IMAGE_MAGIC	 0x644d5241U /* little endian */
+
 struct config_mem {
 	ipaddr_t ipa;
 	paddr_t pa;
